@@ -1,0 +1,115 @@
+# mcp-fcgi: one plain GNU Makefile, no recursion.
+# Every library comes from Debian's packages through pkg-config.
+
+CC       ?= cc
+PKGS      = fcgi libcjson libjwt libcurl libcrypto sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+OPT      ?= -O2
+CFLAGS   ?= $(OPT) -g
+WARN      = -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow \
+            -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+HARDEN    = -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
+LDFLAGS  ?=
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
+
+# BUILD may be overridden (the sanitizer build uses its own tree).
+BUILD    ?= build
+BIN      ?= cgi-bin
+
+LIB_SRC   = $(wildcard src/lib/*.c)
+MCP_SRC   = $(filter-out src/mcp/main.c,$(wildcard src/mcp/*.c)) $(wildcard src/mcp/tools/*.c)
+WK_SRC    = $(filter-out src/wellknown/main.c,$(wildcard src/wellknown/*.c))
+CLI_SRC   = $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))
+TEST_SRC  = $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIB_A     = $(BUILD)/libmcpauth.a
+MCP_A     = $(BUILD)/libmcpcore.a
+WK_A      = $(BUILD)/libwellknown.a
+CLI_A     = $(BUILD)/libmcpcli.a
+TESTS     = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+
+PROGS     = $(BIN)/mcp.fcgi $(BIN)/wellknown.fcgi $(BUILD)/mcp-fcgi-cli
+
+.PHONY: all deps check unit sanitize valgrind lint format bench demo install clean
+all: $(PROGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIB_A): $(call obj,$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(MCP_A): $(call obj,$(MCP_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(WK_A): $(call obj,$(WK_SRC)) $(BUILD)/empty.o
+	@rm -f $@; ar rcs $@ $^
+$(CLI_A): $(call obj,$(CLI_SRC)) $(BUILD)/empty.o
+	@rm -f $@; ar rcs $@ $^
+$(BUILD)/empty.o:
+	@mkdir -p $(BUILD); printf 'extern int mcp_fcgi_empty_unit;\n' | $(CC) -x c -c -o $@ -
+
+$(BIN)/mcp.fcgi: $(call obj,src/mcp/main.c) $(MCP_A) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BIN)/wellknown.fcgi: $(call obj,src/wellknown/main.c) $(WK_A) $(LIB_A)
+	@mkdir -p $(BIN)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(BUILD)/mcp-fcgi-cli: $(call obj,src/cli/main.c) $(CLI_A) $(LIB_A)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(MCP_A) $(WK_A) $(CLI_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+deps:
+	@tests/install-deps.sh
+
+# Every test: C unit tests, CGI mode, lighttpd end to end, the SDK client, the soak.
+check: deps
+	@$(MAKE) --no-print-directory all tests-build
+	@BUILD=$(BUILD) BIN=$(BIN) tests/run.sh
+
+tests-build: $(TESTS)
+unit: $(TESTS)
+	@BUILD=$(BUILD) BIN=$(BIN) tests/run.sh unit
+
+# The same checks, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build-san BIN=build-san/cgi-bin \
+	  CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all tests-build
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  MCP_SANITIZE=1 BUILD=build-san BIN=build-san/cgi-bin tests/run.sh
+
+valgrind: all tests-build
+	@MCP_VALGRIND=1 BUILD=$(BUILD) BIN=$(BIN) tests/run.sh unit cgi
+
+lint:
+	@clang-format --dry-run --Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
+	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	  --inline-suppr --std=c11 -Isrc src tests/unit
+
+format:
+	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
+
+bench: deps all
+	@tests/bench.sh
+
+demo: deps all
+	@tests/demo.sh
+
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/mcp-fcgi/cgi-bin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN)/mcp.fcgi $(BIN)/wellknown.fcgi $(DESTDIR)$(PREFIX)/lib/mcp-fcgi/cgi-bin/
+	install -m 0755 $(BUILD)/mcp-fcgi-cli $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build build-san $(BIN)/*.fcgi
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,182 @@
+/*
+ * log.c - JSON log lines with escaped text.
+ */
+#include "lib/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_MSG_MAX  1024
+#define LOG_LINE_MAX 4096
+
+static int log_fd = STDERR_FILENO;
+static enum log_level log_level = LOGL_INFO;
+static const char *log_prog = "mcp-fcgi";
+
+static const char *const level_names[LOGL__MAX] = {
+    [LOGL_ERROR] = "error",
+    [LOGL_WARN] = "warn",
+    [LOGL_INFO] = "info",
+    [LOGL_DEBUG] = "debug",
+};
+
+int
+log_open(const char *path)
+{
+	int fd;
+
+	if (path == NULL || *path == '\0') {
+		if (log_fd != STDERR_FILENO)
+			close(log_fd);
+		log_fd = STDERR_FILENO;
+		return 0;
+	}
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (log_fd != STDERR_FILENO)
+		close(log_fd);
+	log_fd = fd;
+	return 0;
+}
+
+void
+log_set_level(enum log_level level)
+{
+	if (level < LOGL__MAX)
+		log_level = level;
+}
+
+enum log_level
+log_get_level(void)
+{
+	return log_level;
+}
+
+void
+log_set_prog(const char *prog)
+{
+	log_prog = prog;
+}
+
+int
+log_level_parse(const char *name, enum log_level *out)
+{
+	static const struct {
+		const char *name;
+		enum log_level level;
+	} names[] = {
+	    {"error", LOGL_ERROR},     {"critical", LOGL_ERROR}, {"alert", LOGL_ERROR},
+	    {"emergency", LOGL_ERROR}, {"warn", LOGL_WARN},      {"warning", LOGL_WARN},
+	    {"notice", LOGL_INFO},     {"info", LOGL_INFO},      {"debug", LOGL_DEBUG},
+	};
+
+	if (name == NULL)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcasecmp(name, names[i].name) == 0) {
+			*out = names[i].level;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+size_t
+log_escape(char *dst, size_t dstlen, const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	if (dstlen == 0)
+		return 0;
+	for (; src != NULL && *src != '\0'; src++) {
+		unsigned char c = (unsigned char)*src;
+		char esc[7];
+		size_t len;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			len = 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			len = 6;
+		} else {
+			esc[0] = (char)c;
+			len = 1;
+		}
+		/* Never split an escape sequence when truncating. */
+		if (n + len >= dstlen)
+			break;
+		memcpy(dst + n, esc, len);
+		n += len;
+	}
+	dst[n] = '\0';
+	return n;
+}
+
+/* Writes buf fully; a log line is best effort, so errors are dropped. */
+static void
+write_all(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(log_fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
+void
+log_json_line(const char *json)
+{
+	size_t len = strlen(json);
+	char line[LOG_LINE_MAX];
+
+	if (len + 1 < sizeof(line)) {
+		/* One write(2) per line keeps concurrent writers from interleaving. */
+		memcpy(line, json, len);
+		line[len] = '\n';
+		write_all(line, len + 1);
+		return;
+	}
+	write_all(json, len);
+	write_all("\n", 1);
+}
+
+void
+log_msg(enum log_level level, const char *fmt, ...)
+{
+	char msg[LOG_MSG_MAX], esc[LOG_MSG_MAX * 2], line[LOG_LINE_MAX], ts[32];
+	struct timespec now;
+	struct tm tm;
+	va_list ap;
+	int n;
+
+	if (level > log_level || level >= LOGL__MAX)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_escape(esc, sizeof(esc), msg);
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	n = snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"prog\":\"%s\",\"msg\":\"%s\"}",
+		     ts, level_names[level], log_prog, esc);
+	if (n > 0)
+		log_json_line(line);
+}
