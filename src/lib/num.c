@@ -3,6 +3,7 @@
  */
 #include "lib/num.h"
 
+#include <stddef.h>
 #include <strings.h>
 
 /*
