@@ -33,7 +33,7 @@ WK_A      = $(BUILD)/libwellknown.a
 CLI_A     = $(BUILD)/libmcpcli.a
 TESTS     = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-PROGS     = $(BIN)/mcp.fcgi $(BIN)/wellknown.fcgi $(BUILD)/mcp-fcgi-cli
+PROGS     = $(BIN)/mcp.fcgi $(BIN)/wellknown.fcgi $(if $(wildcard src/cli/main.c),$(BUILD)/mcp-fcgi-cli)
 
 .PHONY: all deps check unit sanitize valgrind lint format bench demo install clean
 all: $(PROGS)

@@ -1,0 +1,94 @@
+/*
+ * config.h - the process's configuration, loaded once at start-up.
+ *
+ * Values come from the environment (lighttpd bin-environment, Apache
+ * SetEnv/FcgidInitialEnv) and, for variables the environment leaves unset,
+ * from a ".env"-style file whose path MCP_CONFIG_FILE names.  An empty value
+ * counts as unset.  Everything derived (origins, host lists) is computed here
+ * once, so the request loop only reads.
+ */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/log.h"
+
+/* Configuration variable names: the contract documented in README.md. */
+#define CONFIG_FILE_VAR       "MCP_CONFIG_FILE"
+#define CONFIG_RESOURCE       "MCP_RESOURCE"
+#define CONFIG_ORIGINS        "MCP_ALLOWED_ORIGINS"
+#define CONFIG_HOSTS          "MCP_ALLOWED_HOSTS"
+#define CONFIG_MAX_BODY       "MCP_MAX_BODY"
+#define CONFIG_LOG_LEVEL      "MCP_LOG_LEVEL"
+#define CONFIG_LOG_FILE       "MCP_LOG_FILE"
+#define CONFIG_RESOURCE_NAME  "MCP_RESOURCE_NAME"
+
+#define CONFIG_MAX_BODY_DEFAULT (1024 * 1024)
+#define CONFIG_MAX_BODY_LIMIT   (64 * 1024 * 1024)
+#define CONFIG_FILE_MAX         (64 * 1024)
+
+/* A list of strings split from a space-separated value; owns its strings. */
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+struct config {
+	char *resource;        /* MCP_RESOURCE: canonical URL of the endpoint */
+	char *resource_origin; /* "scheme://host[:port]" of resource */
+	char *resource_host;   /* "host[:port]" as a Host header carries it */
+	char *resource_path;   /* path of resource, "/" when it has none */
+	bool resource_https;
+	bool resource_loopback;          /* host is localhost, 127.0.0.0/8 or [::1] */
+	struct strlist allowed_origins;  /* derived defaults + MCP_ALLOWED_ORIGINS */
+	struct strlist allowed_hosts;    /* derived defaults + MCP_ALLOWED_HOSTS */
+	bool any_origin;                 /* MCP_ALLOWED_ORIGINS contains "*" */
+	size_t max_body;                 /* MCP_MAX_BODY */
+	enum log_level log_level;        /* MCP_LOG_LEVEL */
+	char *log_file;                  /* MCP_LOG_FILE, NULL for stderr */
+	char *resource_name;             /* MCP_RESOURCE_NAME, human-readable */
+};
+
+enum config_err {
+	CONFIG_OK = 0,
+	CONFIG_ERR_MISSING, /* a required variable is unset */
+	CONFIG_ERR_INVALID, /* a variable's value is not acceptable */
+	CONFIG_ERR_FILE,    /* the file named by MCP_CONFIG_FILE is unusable */
+	CONFIG_ERR_NOMEM,
+	CONFIG_ERR__MAX
+};
+
+const char *config_strerror(enum config_err err);
+
+/*
+ * Loads the configuration into *cfg (which the caller provides; its old
+ * contents are ignored).  On failure writes one line into err naming the
+ * variable and the problem, e.g. "MCP_RESOURCE: not set", leaves nothing
+ * allocated in cfg and returns the error.  The caller releases a loaded
+ * configuration with config_free().
+ */
+enum config_err config_load(struct config *cfg, char *err, size_t errlen);
+
+/* Releases what config_load() allocated; cfg itself is the caller's. NULL ok. */
+void config_free(struct config *cfg);
+
+/*
+ * The value of a configuration variable after config_load() ran: the
+ * environment's value when set and non-empty, else the file's, else NULL.
+ * The pointer stays valid until config_free().  For modules that own their
+ * own variables.
+ */
+const char *config_get(const char *name);
+
+/* Splits s on ASCII white space into *out (replacing nothing; appends). 0 or -1 on ENOMEM. */
+int strlist_split(struct strlist *out, const char *s);
+int strlist_add(struct strlist *out, const char *s);
+bool strlist_contains(const struct strlist *l, const char *s);
+/* Case-insensitive variant, for host names and origins. */
+bool strlist_contains_ci(const struct strlist *l, const char *s);
+void strlist_free(struct strlist *l);
+
+#endif /* CONFIG_H */

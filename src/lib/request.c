@@ -1,0 +1,312 @@
+/*
+ * request.c - CGI and FastCGI requests through libfcgi.
+ */
+#include "lib/request.h"
+
+#include <errno.h>
+#include <fcgiapp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "lib/num.h"
+
+struct request_io {
+	FCGX_Request fcgx; /* FastCGI mode only */
+	bool cgi;
+};
+
+static int process_mode = -1; /* -1 unknown, 1 CGI, 0 FastCGI */
+static bool cgi_served;
+static struct request_io fcgi_io;
+static bool fcgi_ready;
+
+bool
+request_is_cgi(void)
+{
+	if (process_mode < 0) {
+		FCGX_Init();
+		process_mode = FCGX_IsCGI() ? 1 : 0;
+	}
+	return process_mode == 1;
+}
+
+/* Copies one parameter (NULL when absent) from the CGI or FastCGI environment. */
+static char *
+param_dup(const struct request_io *io, const char *name)
+{
+	const char *v = io->cgi ? getenv(name) : FCGX_GetParam(name, io->fcgx.envp);
+
+	return v != NULL ? strdup(v) : NULL;
+}
+
+/* A random request id for the audit trail (not a secret, just unique). */
+static void
+make_request_id(char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[16];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		memset(raw, 0, sizeof(raw));
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[32] = '\0';
+}
+
+/* Copies the parameters the programs use; returns 0 or -1 on ENOMEM. */
+static int
+copy_params(struct request *req)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} params[] = {
+	    {"REQUEST_METHOD", offsetof(struct request, method)},
+	    {"REQUEST_URI", offsetof(struct request, uri)},
+	    {"QUERY_STRING", offsetof(struct request, query)},
+	    {"HTTP_HOST", offsetof(struct request, host)},
+	    {"HTTP_ORIGIN", offsetof(struct request, origin)},
+	    {"HTTP_ACCEPT", offsetof(struct request, accept)},
+	    {"CONTENT_TYPE", offsetof(struct request, content_type)},
+	    {"CONTENT_LENGTH", offsetof(struct request, content_length)},
+	    {"HTTP_MCP_PROTOCOL_VERSION", offsetof(struct request, protocol_version)},
+	    {"HTTP_AUTHORIZATION", offsetof(struct request, authorization)},
+	    {"HTTP_MCP_SESSION_ID", offsetof(struct request, session_id)},
+	    {"REMOTE_ADDR", offsetof(struct request, remote_addr)},
+	};
+
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		char **slot = (char **)((char *)req + params[i].off);
+		const char *v = req->io->cgi ? getenv(params[i].name)
+					     : FCGX_GetParam(params[i].name, req->io->fcgx.envp);
+		if (v != NULL && (*slot = strdup(v)) == NULL)
+			return -1;
+	}
+	if (req->method == NULL && (req->method = strdup("GET")) == NULL)
+		return -1;
+	/* REQUEST_URI is not in RFC 3875; fall back to SCRIPT_NAME + PATH_INFO. */
+	if (req->uri == NULL) {
+		char *script = param_dup(req->io, "SCRIPT_NAME"), *info = param_dup(req->io, "PATH_INFO");
+		size_t len = (script ? strlen(script) : 0) + (info ? strlen(info) : 0) + 2;
+		if ((req->uri = malloc(len)) != NULL)
+			snprintf(req->uri, len, "%s%s", script ? script : "", info ? info : "");
+		free(script);
+		free(info);
+		if (req->uri == NULL)
+			return -1;
+	}
+	if ((req->path = strndup(req->uri, strcspn(req->uri, "?"))) == NULL)
+		return -1;
+	make_request_id(req->request_id);
+	return 0;
+}
+
+int
+request_accept(struct request *req)
+{
+	memset(req, 0, sizeof(*req));
+	if (request_is_cgi()) {
+		static struct request_io cgi_io = {.cgi = true};
+		if (cgi_served)
+			return 0;
+		cgi_served = true;
+		req->io = &cgi_io;
+	} else {
+		if (!fcgi_ready) {
+			if (FCGX_InitRequest(&fcgi_io.fcgx, 0, 0) != 0)
+				return -1;
+			fcgi_ready = true;
+		}
+		if (FCGX_Accept_r(&fcgi_io.fcgx) < 0)
+			return 0;
+		req->io = &fcgi_io;
+	}
+	if (copy_params(req) != 0) {
+		/* Still answer: the caller sees method NULL only if strdup failed. */
+		return req->method != NULL && req->path != NULL ? 1 : -1;
+	}
+	return 1;
+}
+
+/* Reads up to len bytes of the body; returns the count read (short at EOF). */
+static size_t
+read_in(struct request_io *io, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		if (io->cgi) {
+			ssize_t r = read(STDIN_FILENO, buf + got, len - got);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		} else {
+			size_t want = len - got > (1 << 20) ? (1 << 20) : len - got;
+			int r = FCGX_GetStr(buf + got, (int)want, io->fcgx.in);
+			if (r <= 0)
+				break;
+			got += (size_t)r;
+		}
+	}
+	return got;
+}
+
+enum request_body_err
+request_read_body(struct request *req, size_t max)
+{
+	uint64_t len = 0;
+
+	if (req->content_length != NULL && *req->content_length != '\0' &&
+	    num_parse_size(req->content_length, UINT64_MAX, &len) != 0)
+		return REQUEST_BODY_BAD_LENGTH;
+	/* Refuse by the announced length, before reading anything (RFC 9110 §15.5.14). */
+	if (len > max)
+		return REQUEST_BODY_TOO_LARGE;
+	if ((req->body = malloc((size_t)len + 1)) == NULL)
+		return REQUEST_BODY_NOMEM;
+	req->body_len = read_in(req->io, req->body, (size_t)len);
+	req->body[req->body_len] = '\0';
+	return req->body_len == len ? REQUEST_BODY_OK : REQUEST_BODY_SHORT;
+}
+
+const char *
+response_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "";
+	}
+}
+
+void
+response_init(struct response *res, int status)
+{
+	res->status = status;
+	res->headers_len = 0;
+	res->headers[0] = '\0';
+	res->overflow = false;
+}
+
+int
+response_header(struct response *res, const char *name, const char *fmt, ...)
+{
+	size_t room = sizeof(res->headers) - res->headers_len;
+	char *at = res->headers + res->headers_len;
+	va_list ap;
+	int n, m;
+
+	n = snprintf(at, room, "%s: ", name);
+	if (n < 0 || (size_t)n >= room)
+		goto overflow;
+	va_start(ap, fmt);
+	m = vsnprintf(at + n, room - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)(n + m) + 2 >= room)
+		goto overflow;
+	/* No CR/LF from a value may start a header of its own. */
+	if (strpbrk(at, "\r\n") != NULL)
+		goto overflow;
+	memcpy(at + n + m, "\r\n", 3);
+	res->headers_len += (size_t)(n + m) + 2;
+	return 0;
+overflow:
+	*at = '\0';
+	res->overflow = true;
+	return -1;
+}
+
+/* Writes len bytes to the client; returns 0 or -1. */
+static int
+write_out(struct request_io *io, const char *buf, size_t len)
+{
+	if (io->cgi) {
+		while (len > 0) {
+			ssize_t w = write(STDOUT_FILENO, buf, len);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return -1;
+			buf += w;
+			len -= (size_t)w;
+		}
+		return 0;
+	}
+	while (len > 0) {
+		int chunk = len > (1 << 20) ? (1 << 20) : (int)len;
+		if (FCGX_PutStr(buf, chunk, io->fcgx.out) != chunk)
+			return -1;
+		buf += chunk;
+		len -= (size_t)chunk;
+	}
+	return 0;
+}
+
+int
+request_send(struct request *req, const struct response *res, const char *content_type,
+	     const char *body, size_t len)
+{
+	static const char fallback[] = "Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+	char head[sizeof(res->headers) + 256];
+	int n;
+
+	if (res->overflow)
+		return write_out(req->io, fallback, sizeof(fallback) - 1);
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s", res->status,
+		     response_reason(res->status), res->headers);
+	if (content_type != NULL)
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: %s\r\n", content_type);
+	n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
+	if ((size_t)n >= sizeof(head))
+		return write_out(req->io, fallback, sizeof(fallback) - 1);
+	if (write_out(req->io, head, (size_t)n) != 0)
+		return -1;
+	return len > 0 ? write_out(req->io, body, len) : 0;
+}
+
+void
+request_finish(struct request *req)
+{
+	if (req->io != NULL && !req->io->cgi)
+		FCGX_Finish_r(&req->io->fcgx);
+	if (req->authorization != NULL) {
+		/* The bearer token is a credential: leave no copy in freed memory. */
+		explicit_bzero(req->authorization, strlen(req->authorization));
+	}
+	free(req->method);
+	free(req->uri);
+	free(req->path);
+	free(req->query);
+	free(req->host);
+	free(req->origin);
+	free(req->accept);
+	free(req->content_type);
+	free(req->content_length);
+	free(req->protocol_version);
+	free(req->authorization);
+	free(req->session_id);
+	free(req->remote_addr);
+	free(req->body);
+	memset(req, 0, sizeof(*req));
+}

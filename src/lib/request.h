@@ -1,0 +1,106 @@
+/*
+ * request.h - one HTTP request from the web server, and its response.
+ *
+ * The only module that includes libfcgi.  The same program serves as
+ * FastCGI (a long-lived accept loop, the web server spawns it on a socket)
+ * and as plain CGI (environment + stdin, one request, then exit): libfcgi
+ * tells which at start-up.  Every parameter a handler needs is copied into
+ * struct request at accept time; nothing outlives one loop iteration.
+ */
+#ifndef REQUEST_H
+#define REQUEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct request_io; /* private: the FastCGI or CGI streams */
+
+struct request {
+	/* From the CGI/FastCGI parameters (RFC 3875 §4.1), NULL when absent. */
+	char *method;           /* REQUEST_METHOD */
+	char *uri;              /* REQUEST_URI (path and query) */
+	char *path;             /* REQUEST_URI without the query string */
+	char *query;            /* QUERY_STRING */
+	char *host;             /* HTTP_HOST */
+	char *origin;           /* HTTP_ORIGIN */
+	char *accept;           /* HTTP_ACCEPT */
+	char *content_type;     /* CONTENT_TYPE */
+	char *content_length;   /* CONTENT_LENGTH, as sent */
+	char *protocol_version; /* HTTP_MCP_PROTOCOL_VERSION */
+	char *authorization;    /* HTTP_AUTHORIZATION: secret, never log it */
+	char *session_id;       /* HTTP_MCP_SESSION_ID */
+	char *remote_addr;      /* REMOTE_ADDR */
+	char request_id[33];    /* random hex, for the audit line */
+	/* Filled by request_read_body(). */
+	char *body;
+	size_t body_len;
+	struct request_io *io;
+};
+
+/*
+ * Waits for the next request and fills *req (which must be zeroed or a
+ * request already finished).  Returns 1 with a request, 0 when there will be
+ * none (CGI mode after its one request, or the FastCGI listener closed),
+ * -1 on an accept error.  In FastCGI mode the first call opens the listener
+ * libfcgi was handed; the caller needs no setup.
+ */
+int request_accept(struct request *req);
+
+/* True when the process runs as plain CGI (one request). */
+bool request_is_cgi(void);
+
+enum request_body_err {
+	REQUEST_BODY_OK = 0,
+	REQUEST_BODY_TOO_LARGE, /* Content-Length above max: 413, nothing read */
+	REQUEST_BODY_SHORT,     /* fewer bytes than Content-Length: 400 */
+	REQUEST_BODY_BAD_LENGTH, /* Content-Length not a decimal number: 400 */
+	REQUEST_BODY_NOMEM,
+	REQUEST_BODY_ERR__MAX
+};
+
+/*
+ * Reads the body (Content-Length bytes, at most max) into req->body,
+ * NUL-terminated.  An absent Content-Length means an empty body (RFC 3875
+ * §4.1.2).  Returns REQUEST_BODY_OK or the reason it could not.
+ */
+enum request_body_err request_read_body(struct request *req, size_t max);
+
+/* One response; header lines are accumulated in order. */
+struct response {
+	int status;
+	char headers[2048];
+	size_t headers_len;
+	bool overflow; /* a header did not fit: the response becomes a 500 */
+};
+
+/* Starts a response with the given HTTP status. */
+void response_init(struct response *res, int status);
+
+/*
+ * Appends "name: value".  value is formatted from fmt; CR and LF in the
+ * result are refused (header injection), as is a line that does not fit.
+ * Returns 0 or -1.
+ */
+int response_header(struct response *res, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Sends the status line, the headers, Content-Type (when content_type is
+ * not NULL), Content-Length and body (len bytes, may be 0) for req.
+ * Returns 0, or -1 when the client has gone.
+ */
+int request_send(struct request *req, const struct response *res, const char *content_type,
+		 const char *body, size_t len);
+
+/*
+ * Ends the request: flushes the response to the web server and releases
+ * everything request_accept() and request_read_body() allocated (the
+ * authorization header is wiped first).  req is zeroed for the next accept.
+ */
+void request_finish(struct request *req);
+
+/* The reason phrase of an HTTP status code ("Not Found"), "" when unknown. */
+const char *response_reason(int status);
+
+#endif /* REQUEST_H */

@@ -1,0 +1,333 @@
+/*
+ * dispatch.c - the MCP methods behind one JSON-RPC endpoint.
+ */
+#include "mcp/dispatch.h"
+
+#include <cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/config.h"
+#include "lib/log.h"
+#include "mcp/jsonrpc.h"
+#include "mcp/schema.h"
+#include "mcp/tool.h"
+
+/* Newest first: initialize answers the client's version when listed, else the first. */
+static const char *const versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
+
+#define N_VERSIONS (sizeof(versions) / sizeof(versions[0]))
+
+/* The result or the error of one method call. */
+struct call {
+	cJSON *result;
+	int code; /* 0 when result is set */
+	char message[256];
+};
+
+bool
+dispatch_version_supported(const char *version)
+{
+	for (size_t i = 0; version != NULL && i < N_VERSIONS; i++)
+		if (strcmp(version, versions[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Sets an error on c; message is fixed text or built from safe parts. */
+__attribute__((format(printf, 3, 4))) static void
+call_fail(struct call *c, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->code = code;
+	va_start(ap, fmt);
+	vsnprintf(c->message, sizeof(c->message), fmt, ap);
+	va_end(ap);
+}
+
+/* A string member of params, or NULL. */
+static const char *
+param_string(const cJSON *params, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(params, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* initialize: version negotiation (MCP lifecycle "Version Negotiation"). */
+static void
+method_initialize(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
+{
+	const char *asked = param_string(params, "protocolVersion");
+	cJSON *r, *caps, *info;
+
+	(void)ctx;
+	if (asked == NULL) {
+		call_fail(c, JSONRPC_INVALID_PARAMS, "protocolVersion is required");
+		return;
+	}
+	if ((r = cJSON_CreateObject()) == NULL)
+		return;
+	cJSON_AddStringToObject(r, "protocolVersion",
+				dispatch_version_supported(asked) ? asked : MCP_VERSION_LATEST);
+	caps = cJSON_AddObjectToObject(r, "capabilities");
+	cJSON_AddBoolToObject(cJSON_AddObjectToObject(caps, "tools"), "listChanged", false);
+	cJSON_AddObjectToObject(caps, "logging");
+	info = cJSON_AddObjectToObject(r, "serverInfo");
+	cJSON_AddStringToObject(info, "name", MCP_SERVER_NAME);
+	cJSON_AddStringToObject(info, "title", ctx->cfg->resource_name);
+	cJSON_AddStringToObject(info, "version", MCP_SERVER_VERSION);
+	c->result = r;
+}
+
+static void
+method_ping(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
+{
+	(void)ctx;
+	(void)params;
+	c->result = cJSON_CreateObject();
+}
+
+/*
+ * logging/setLevel: the level is validated and acknowledged.  This stateless
+ * server sends no log notifications (there is no stream to carry them), and a
+ * client does not get to change the operator's log level.
+ */
+static void
+method_set_level(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
+{
+	static const char *const levels[] = {"debug",    "info",  "notice", "warning",
+					     "error",    "critical", "alert", "emergency"};
+	const char *level = param_string(params, "level");
+
+	(void)ctx;
+	for (size_t i = 0; level != NULL && i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (strcmp(level, levels[i]) == 0) {
+			c->result = cJSON_CreateObject();
+			return;
+		}
+	}
+	call_fail(c, JSONRPC_INVALID_PARAMS, "level must be one of the RFC 5424 severities");
+}
+
+/* tools/list: one page holding every tool; this server never issues a cursor. */
+static void
+method_tools_list(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
+{
+	if (cJSON_GetObjectItemCaseSensitive(params, "cursor") != NULL) {
+		call_fail(c, JSONRPC_INVALID_PARAMS, "invalid cursor");
+		return;
+	}
+	c->result = cJSON_CreateRaw(tool_registry_list_json(ctx->reg));
+}
+
+/* Renders a tool's result (MCP schema CallToolResult). */
+static cJSON *
+render_tool_result(struct tool_result *res)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	if (r == NULL)
+		return NULL;
+	if (res->content == NULL)
+		res->content = cJSON_CreateArray();
+	cJSON_AddItemToObject(r, "content", res->content);
+	res->content = NULL;
+	if (res->structured != NULL) {
+		cJSON_AddItemToObject(r, "structuredContent", res->structured);
+		res->structured = NULL;
+	}
+	if (res->is_error)
+		cJSON_AddTrueToObject(r, "isError");
+	return r;
+}
+
+/* tools/call: look up, validate the arguments, run the handler. */
+static void
+method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c,
+		  struct dispatch_out *out)
+{
+	const char *name = param_string(params, "name");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
+	struct tool_ctx tctx = {ctx->principal, ctx->cfg, ctx->request_id};
+	struct tool_result res = {0};
+	const struct tool_entry *e;
+	cJSON *empty = NULL;
+	char why[200];
+
+	if (name == NULL) {
+		call_fail(c, JSONRPC_INVALID_PARAMS, "name is required");
+		return;
+	}
+	if ((e = tool_registry_find(ctx->reg, name)) == NULL) {
+		/* The name comes from the client: not echoed into the message. */
+		call_fail(c, JSONRPC_INVALID_PARAMS, "unknown tool");
+		return;
+	}
+	snprintf(out->tool, sizeof(out->tool), "%s", e->tool->name);
+	if (args == NULL)
+		args = empty = cJSON_CreateObject();
+	if (!schema_validate(e->input_schema, args, why, sizeof(why))) {
+		call_fail(c, JSONRPC_INVALID_PARAMS, "invalid arguments: %s", why);
+		goto out;
+	}
+	if (e->tool->handler(&tctx, args, &res) != 0) {
+		log_msg(LOGL_ERROR, "tool %s failed (request %s)", e->tool->name, ctx->request_id);
+		call_fail(c, JSONRPC_INTERNAL_ERROR, "internal error");
+		goto out;
+	}
+	out->tool_error = res.is_error;
+	c->result = render_tool_result(&res);
+out:
+	tool_result_clear(&res);
+	cJSON_Delete(empty);
+}
+
+/* Runs one request and returns its response message (NULL on ENOMEM). */
+static cJSON *
+answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *m,
+	       struct dispatch_out *out)
+{
+	struct call c = {0};
+	const char *method = m->method;
+
+	if (strcmp(method, "initialize") == 0)
+		method_initialize(ctx, m->params, &c);
+	else if (strcmp(method, "ping") == 0)
+		method_ping(ctx, m->params, &c);
+	else if (strcmp(method, "tools/list") == 0)
+		method_tools_list(ctx, m->params, &c);
+	else if (strcmp(method, "tools/call") == 0)
+		method_tools_call(ctx, m->params, &c, out);
+	else if (strcmp(method, "logging/setLevel") == 0)
+		method_set_level(ctx, m->params, &c);
+	else
+		call_fail(&c, JSONRPC_METHOD_NOT_FOUND, "method not found");
+	if (c.code == 0 && c.result == NULL)
+		call_fail(&c, JSONRPC_INTERNAL_ERROR, "internal error");
+	if (c.code != 0) {
+		cJSON_Delete(c.result);
+		if (out->rpc_error == 0)
+			out->rpc_error = c.code;
+		return jsonrpc_error_new(m->id, c.code, c.message, NULL);
+	}
+	return jsonrpc_result_new(m->id, c.result);
+}
+
+/* Classifies and answers one message; NULL when it needs no response. */
+static cJSON *
+answer_message(const struct dispatch_ctx *ctx, const cJSON *item, struct dispatch_out *out,
+	       bool *ok)
+{
+	struct jsonrpc_msg m;
+
+	*ok = true;
+	switch (jsonrpc_classify(item, &m)) {
+	case JSONRPC_REQUEST:
+		if (out->method[0] == '\0')
+			snprintf(out->method, sizeof(out->method), "%s", m.method);
+		return answer_request(ctx, &m, out);
+	case JSONRPC_NOTIFICATION:
+		if (out->method[0] == '\0')
+			snprintf(out->method, sizeof(out->method), "%s", m.method);
+		return NULL;
+	case JSONRPC_RESPONSE:
+		return NULL;
+	case JSONRPC_INVALID:
+		break;
+	}
+	*ok = false;
+	if (out->rpc_error == 0)
+		out->rpc_error = JSONRPC_INVALID_REQUEST;
+	return jsonrpc_error_new(m.id, JSONRPC_INVALID_REQUEST, m.invalid, NULL);
+}
+
+/* Batches exist from 2025-03-26 until 2025-06-18 removed them (MCP changelog). */
+static bool
+batch_allowed(const char *version)
+{
+	return strcmp(version, "2025-03-26") == 0 || strcmp(version, "2024-11-05") == 0;
+}
+
+/* Answers a whole batch (JSON-RPC 2.0 §6). */
+static cJSON *
+answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct dispatch_out *out)
+{
+	cJSON *responses = cJSON_CreateArray(), *item;
+	bool ok;
+
+	if (responses == NULL)
+		return NULL;
+	cJSON_ArrayForEach(item, batch)
+	{
+		cJSON *r = answer_message(ctx, item, out, &ok);
+		if (r != NULL)
+			cJSON_AddItemToArray(responses, r);
+	}
+	if (cJSON_GetArraySize(responses) == 0) {
+		cJSON_Delete(responses);
+		out->status = 202;
+		return NULL;
+	}
+	return responses;
+}
+
+/* A single error response for the whole body with HTTP status 400. */
+static cJSON *
+body_error(struct dispatch_out *out, int code, const char *message)
+{
+	out->status = 400;
+	if (out->rpc_error == 0)
+		out->rpc_error = code;
+	return jsonrpc_error_new(NULL, code, message, NULL);
+}
+
+void
+dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
+	      struct dispatch_out *out)
+{
+	cJSON *doc = cJSON_ParseWithLength(body, len), *reply = NULL;
+	bool ok = true;
+
+	memset(out, 0, sizeof(*out));
+	out->status = 200;
+	if (doc == NULL) {
+		reply = body_error(out, JSONRPC_PARSE_ERROR, "parse error: the body is not valid JSON");
+	} else if (cJSON_IsArray(doc)) {
+		if (!batch_allowed(ctx->protocol_version))
+			reply = body_error(out, JSONRPC_INVALID_REQUEST,
+					   "batches are not supported in this protocol version");
+		else if (cJSON_GetArraySize(doc) == 0)
+			reply = body_error(out, JSONRPC_INVALID_REQUEST, "empty batch");
+		else
+			reply = answer_batch(ctx, doc, out);
+	} else {
+		reply = answer_message(ctx, doc, out, &ok);
+		if (!ok)
+			out->status = 400;
+		else if (reply == NULL)
+			out->status = 202; /* notifications and responses: MCP transports */
+	}
+	if (reply != NULL && (out->body = cJSON_PrintUnformatted(reply)) != NULL)
+		out->body_len = strlen(out->body);
+	else if (out->status != 202) {
+		/* Could not even render an error: out of memory. */
+		out->status = 500;
+	}
+	cJSON_Delete(reply);
+	cJSON_Delete(doc);
+}
+
+char *
+dispatch_refusal_body(const char *message, size_t *len)
+{
+	cJSON *err = jsonrpc_error_new(NULL, JSONRPC_INVALID_REQUEST, message, NULL);
+	char *body = err != NULL ? cJSON_PrintUnformatted(err) : NULL;
+
+	cJSON_Delete(err);
+	*len = body != NULL ? strlen(body) : 0;
+	return body;
+}

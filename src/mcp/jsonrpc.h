@@ -1,0 +1,72 @@
+/*
+ * jsonrpc.h - JSON-RPC 2.0 envelopes (https://www.jsonrpc.org/specification)
+ * as MCP narrows them: ids are strings or integers, never null (MCP
+ * basic/index "Requests"), params is an object.
+ */
+#ifndef JSONRPC_H
+#define JSONRPC_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+
+/* JSON-RPC 2.0 §5.1 error codes. */
+#define JSONRPC_PARSE_ERROR      (-32700)
+#define JSONRPC_INVALID_REQUEST  (-32600)
+#define JSONRPC_METHOD_NOT_FOUND (-32601)
+#define JSONRPC_INVALID_PARAMS   (-32602)
+#define JSONRPC_INTERNAL_ERROR   (-32603)
+
+#define JSONRPC_VERSION "2.0"
+#define JSONRPC_KEY_VERSION "jsonrpc"
+#define JSONRPC_KEY_ID      "id"
+#define JSONRPC_KEY_METHOD  "method"
+#define JSONRPC_KEY_PARAMS  "params"
+#define JSONRPC_KEY_RESULT  "result"
+#define JSONRPC_KEY_ERROR   "error"
+
+/* Largest integer id kept exactly: 2^53, the largest a JavaScript client sends exactly. */
+#define JSONRPC_ID_MAX 9007199254740992.0
+
+enum jsonrpc_kind {
+	JSONRPC_REQUEST,      /* method + id: needs a response */
+	JSONRPC_NOTIFICATION, /* method, no id: never answered (JSON-RPC 2.0 §4.1) */
+	JSONRPC_RESPONSE,     /* result or error + id: a client's answer, acknowledged with 202 */
+	JSONRPC_INVALID       /* answered with -32600 */
+};
+
+/* One classified message; every pointer is borrowed from the parsed item. */
+struct jsonrpc_msg {
+	enum jsonrpc_kind kind;
+	const cJSON *id;     /* valid id, or NULL (then a response carries id null) */
+	const char *method;  /* requests and notifications */
+	const cJSON *params; /* an object, or NULL when absent */
+	const char *invalid; /* for JSONRPC_INVALID: why, safe to send */
+};
+
+/*
+ * Classifies one message of a request body (JSON-RPC 2.0 §4, §5).  An id of
+ * a wrong type (null, boolean, fraction, object, array, or an integer beyond
+ * 2^53) makes the message invalid.  Returns the kind, also stored in out.
+ */
+enum jsonrpc_kind jsonrpc_classify(const cJSON *item, struct jsonrpc_msg *out);
+
+/*
+ * A copy of id for a response: integers are printed exactly (as digits,
+ * never in exponent form), strings copied; NULL gives JSON null.  Returns a
+ * new item the caller owns, or NULL on ENOMEM.
+ */
+cJSON *jsonrpc_id_dup(const cJSON *id);
+
+/*
+ * A response {"jsonrpc":"2.0","id":<id>,"result":<result>}.  Takes ownership
+ * of result (freed on failure).  Returns a new item or NULL on ENOMEM.
+ */
+cJSON *jsonrpc_result_new(const cJSON *id, cJSON *result);
+
+/*
+ * An error response with code and message (copied); takes ownership of data
+ * (may be NULL).  Returns a new item or NULL on ENOMEM.
+ */
+cJSON *jsonrpc_error_new(const cJSON *id, int code, const char *message, cJSON *data);
+
+#endif /* JSONRPC_H */

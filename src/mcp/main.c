@@ -1,0 +1,158 @@
+/*
+ * main.c - cgi-bin/mcp.fcgi: the MCP endpoint, as FastCGI or CGI.
+ *
+ * Start-up builds everything costly once (configuration, tool registry);
+ * the loop then answers requests until the web server stops it.  In CGI
+ * mode the loop runs once.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/config.h"
+#include "lib/log.h"
+#include "lib/request.h"
+#include "mcp/audit.h"
+#include "mcp/dispatch.h"
+#include "mcp/tool.h"
+#include "mcp/transport.h"
+
+#define JSON_TYPE "application/json"
+
+/* What the process builds once and every request reads. */
+struct app {
+	struct config cfg;
+	struct tool_registry *reg;
+};
+
+/* Sends an HTTP-level refusal with its JSON-RPC error body. */
+static void
+send_refusal(const struct app *app, struct request *req, struct audit_rec *rec, int status,
+	     const char *why)
+{
+	struct response res;
+	size_t len = 0;
+	char *body = dispatch_refusal_body(why, &len);
+
+	response_init(&res, status);
+	if (status == 405)
+		response_header(&res, "Allow", "%s", TRANSPORT_ALLOW);
+	transport_add_cors(&app->cfg, req, &res);
+	request_send(req, &res, JSON_TYPE, body, len);
+	free(body);
+	rec->status = status;
+	rec->decision = "refused";
+	log_msg(LOGL_DEBUG, "request %s refused with %d: %s", req->request_id, status, why);
+}
+
+/* Reads the body; on failure answers and returns false. */
+static bool
+read_body(const struct app *app, struct request *req, struct audit_rec *rec)
+{
+	switch (request_read_body(req, app->cfg.max_body)) {
+	case REQUEST_BODY_OK:
+		return true;
+	case REQUEST_BODY_TOO_LARGE:
+		send_refusal(app, req, rec, 413, "Request body too large");
+		return false;
+	case REQUEST_BODY_SHORT:
+		send_refusal(app, req, rec, 400, "Request body shorter than its Content-Length");
+		return false;
+	case REQUEST_BODY_BAD_LENGTH:
+		send_refusal(app, req, rec, 400, "Invalid Content-Length");
+		return false;
+	default:
+		send_refusal(app, req, rec, 500, "Internal error");
+		return false;
+	}
+}
+
+/* Answers one request; fills rec for the audit line. */
+static void
+handle(const struct app *app, struct request *req, struct audit_rec *rec)
+{
+	struct dispatch_ctx ctx = {.reg = app->reg, .cfg = &app->cfg, .request_id = req->request_id};
+	struct dispatch_out out;
+	struct response res;
+	const char *why = NULL;
+	int status;
+
+	if ((status = transport_check_peer(&app->cfg, req, &why)) != 0) {
+		send_refusal(app, req, rec, status, why);
+		return;
+	}
+	if (transport_is_preflight(req)) {
+		transport_preflight(&app->cfg, req, &res);
+		request_send(req, &res, NULL, NULL, 0);
+		rec->status = 204;
+		rec->decision = "preflight";
+		return;
+	}
+	if ((status = transport_check_post(req, &ctx.protocol_version, &why)) != 0) {
+		send_refusal(app, req, rec, status, why);
+		return;
+	}
+	if (!read_body(app, req, rec))
+		return;
+	dispatch_body(&ctx, req->body, req->body_len, &out);
+	response_init(&res, out.status);
+	transport_add_cors(&app->cfg, req, &res);
+	request_send(req, &res, out.body != NULL ? JSON_TYPE : NULL, out.body, out.body_len);
+	rec->status = out.status;
+	rec->decision = "allowed";
+	rec->rpc_error = out.rpc_error;
+	/* The audit line outlives out: keep the names in the record's own buffers. */
+	snprintf(rec->rpc_method, sizeof(rec->rpc_method), "%s", out.method);
+	snprintf(rec->tool, sizeof(rec->tool), "%s", out.tool);
+	free(out.body);
+}
+
+/* Loads the configuration and the tools; exits with one line on failure. */
+static void
+app_init(struct app *app)
+{
+	char err[512] = "";
+
+	if (config_load(&app->cfg, err, sizeof(err)) != CONFIG_OK)
+		goto fail;
+	log_set_level(app->cfg.log_level);
+	if (app->cfg.log_file != NULL && log_open(app->cfg.log_file) != 0) {
+		snprintf(err, sizeof(err), CONFIG_LOG_FILE ": cannot open %s", app->cfg.log_file);
+		goto fail;
+	}
+	if ((app->reg = tool_registry_new(err, sizeof(err))) == NULL)
+		goto fail;
+	return;
+fail:
+	/* One line for the web server's error log; the client gets a 500 from it (or from us in CGI). */
+	fprintf(stderr, "mcp.fcgi: configuration error: %s\n", err);
+	if (request_is_cgi())
+		fputs("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
+		      "server configuration error\n", stdout);
+	exit(1);
+}
+
+int
+main(void)
+{
+	struct app app = {0};
+	struct request req;
+
+	log_set_prog("mcp");
+	/* A client that hangs up must not kill the worker: write() returns EPIPE instead. */
+	signal(SIGPIPE, SIG_IGN);
+	app_init(&app);
+	while (request_accept(&req) == 1) {
+		struct audit_rec rec = {.req = &req};
+		int64_t t0 = audit_now_us();
+
+		handle(&app, &req, &rec);
+		rec.duration_us = audit_now_us() - t0;
+		audit_log(&rec);
+		request_finish(&req);
+	}
+	tool_registry_free(app.reg);
+	config_free(&app.cfg);
+	return 0;
+}

@@ -1,0 +1,116 @@
+/*
+ * tool.h - what a tool is, and the registry of all of them.
+ *
+ * A tool is one source file under src/mcp/tools/ that defines a
+ * `const struct tool tool_<name>` and one line in src/mcp/tools/tools.def
+ * that registers it.  The registry parses every schema once per process and
+ * pre-renders the tools/list result, so the request loop does neither.
+ */
+#ifndef TOOL_H
+#define TOOL_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config;
+struct principal;
+
+/* MCP ToolAnnotations hints (schema 2025-06-18); each is sent explicitly. */
+enum tool_hint {
+	TOOL_READ_ONLY = 1 << 0,   /* readOnlyHint: does not modify its environment */
+	TOOL_DESTRUCTIVE = 1 << 1, /* destructiveHint: may delete or overwrite */
+	TOOL_IDEMPOTENT = 1 << 2,  /* idempotentHint: repeating the call changes nothing more */
+	TOOL_OPEN_WORLD = 1 << 3,  /* openWorldHint: talks to the world outside this server */
+};
+
+/* What a handler receives besides its arguments; all borrowed for the call. */
+struct tool_ctx {
+	const struct principal *principal; /* the verified caller; NULL never reaches a tool */
+	const struct config *cfg;
+	const char *request_id;
+};
+
+/*
+ * What a handler produces.  content is a JSON array of content blocks;
+ * structured is the structuredContent object for tools with an output
+ * schema; is_error marks a tool-level failure (MCP: "isError": true, a
+ * result, not a protocol error).  The dispatcher owns and frees both.
+ */
+struct tool_result {
+	cJSON *content;
+	cJSON *structured;
+	bool is_error;
+};
+
+/*
+ * A handler: validated arguments in, result out.  Returns 0 when *res holds a
+ * result (success or a tool error), -1 on an internal failure (the caller
+ * answers -32603 without detail and logs it).
+ */
+typedef int (*tool_handler)(const struct tool_ctx *ctx, const cJSON *args,
+			    struct tool_result *res);
+
+struct tool {
+	const char *name;          /* ^[A-Za-z0-9_.-]{1,64}$ */
+	const char *title;         /* human-readable */
+	const char *description;
+	const char *input_schema;  /* JSON Schema text, "type":"object" */
+	const char *output_schema; /* JSON Schema text, or NULL */
+	unsigned hints;            /* enum tool_hint flags */
+	const char *scopes;        /* space-separated scopes the tool needs by default, or NULL */
+	tool_handler handler;
+};
+
+/* One registered tool with what the registry derived from it. */
+struct tool_entry {
+	const struct tool *tool;
+	cJSON *input_schema;
+	cJSON *output_schema;
+	char **scopes; /* required scopes (defaults, or the operator's override) */
+	size_t n_scopes;
+};
+
+struct tool_registry;
+
+/*
+ * Builds the registry from every tool in tools.def.  Fails (NULL, with one
+ * line in err) when a schema does not parse or is not an object schema, or
+ * two tools share a name: a developer's mistake, caught at start-up.
+ */
+struct tool_registry *tool_registry_new(char *err, size_t errlen);
+void tool_registry_free(struct tool_registry *reg);
+
+/* The entry named name, or NULL.  Borrowed from reg. */
+const struct tool_entry *tool_registry_find(const struct tool_registry *reg, const char *name);
+
+/* Number of tools, and the i-th entry (registration order). */
+size_t tool_registry_count(const struct tool_registry *reg);
+const struct tool_entry *tool_registry_at(const struct tool_registry *reg, size_t i);
+
+/*
+ * The tools/list result {"tools":[...]} rendered once as compact JSON.
+ * Borrowed from reg.
+ */
+const char *tool_registry_list_json(const struct tool_registry *reg);
+
+/* Adds a {"type":"text","text":...} block to res->content.  0 or -1 on ENOMEM. */
+int tool_result_text(struct tool_result *res, const char *text);
+
+/*
+ * A tool-level failure: sets is_error and adds message as text (MCP tools
+ * "Error Handling").  0 or -1 on ENOMEM.
+ */
+int tool_result_error(struct tool_result *res, const char *message);
+
+/*
+ * Sets structuredContent to obj (takes ownership) and, for clients that read
+ * only content, adds its serialisation as a text block (MCP 2025-06-18
+ * "Structured Content": SHOULD also return it as text).  0 or -1.
+ */
+int tool_result_structured(struct tool_result *res, cJSON *obj);
+
+/* Releases what a result holds; res itself is the caller's. */
+void tool_result_clear(struct tool_result *res);
+
+#endif /* TOOL_H */
