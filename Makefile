@@ -4,7 +4,7 @@
 CC       ?= cc
 PKGS      = fcgi libcjson libjwt libcurl libcrypto sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g

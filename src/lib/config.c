@@ -188,7 +188,7 @@ path_inside_docroot(const char *real)
 static enum config_err
 load_file(const char *path, char *err, size_t errlen)
 {
-	char real[PATH_MAX], *buf = NULL, *line, *save = NULL;
+	char real[PATH_MAX], *buf = NULL, *line, *next;
 	enum config_err rc = CONFIG_ERR_FILE;
 	struct stat st;
 	ssize_t got;
@@ -223,10 +223,12 @@ load_file(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	buf[got] = '\0';
-	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+	for (line = buf; line != NULL; line = next) {
 		char *name, *value;
 		int r;
 
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
 		lineno++;
 		line[strcspn(line, "\r")] = '\0';
 		if ((r = parse_env_line(line, &name, &value)) < 0) {

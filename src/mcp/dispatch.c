@@ -285,11 +285,32 @@ body_error(struct dispatch_out *out, int code, const char *message)
 	return jsonrpc_error_new(NULL, code, message, NULL);
 }
 
+/*
+ * Parses the whole body as one JSON text (RFC 8259 §2): anything but white
+ * space after the value makes it invalid.  NULL when it is not JSON.
+ */
+static cJSON *
+parse_body(const char *body, size_t len)
+{
+	const char *end = NULL;
+	cJSON *doc = cJSON_ParseWithLengthOpts(body, len, &end, false);
+
+	if (doc == NULL)
+		return NULL;
+	for (; end < body + len; end++) {
+		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+			cJSON_Delete(doc);
+			return NULL;
+		}
+	}
+	return doc;
+}
+
 void
 dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
 	      struct dispatch_out *out)
 {
-	cJSON *doc = cJSON_ParseWithLength(body, len), *reply = NULL;
+	cJSON *doc = parse_body(body, len), *reply = NULL;
 	bool ok = true;
 
 	memset(out, 0, sizeof(*out));

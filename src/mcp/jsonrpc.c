@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* An id MCP accepts: a string, or an integral number within ±2^53. */
+/* An id MCP accepts: a string, or an integral number within ±(2^53 - 1). */
 static bool
 id_valid(const cJSON *id)
 {

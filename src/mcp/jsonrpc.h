@@ -24,8 +24,8 @@
 #define JSONRPC_KEY_RESULT  "result"
 #define JSONRPC_KEY_ERROR   "error"
 
-/* Largest integer id kept exactly: 2^53, the largest a JavaScript client sends exactly. */
-#define JSONRPC_ID_MAX 9007199254740992.0
+/* Ids beyond ±(2^53 - 1) (JavaScript's Number.MAX_SAFE_INTEGER) cannot be kept exactly. */
+#define JSONRPC_ID_MAX 9007199254740991.0
 
 enum jsonrpc_kind {
 	JSONRPC_REQUEST,      /* method + id: needs a response */
@@ -46,7 +46,7 @@ struct jsonrpc_msg {
 /*
  * Classifies one message of a request body (JSON-RPC 2.0 §4, §5).  An id of
  * a wrong type (null, boolean, fraction, object, array, or an integer beyond
- * 2^53) makes the message invalid.  Returns the kind, also stored in out.
+ * 2^53 - 1) makes the message invalid.  Returns the kind, also stored in out.
  */
 enum jsonrpc_kind jsonrpc_classify(const cJSON *item, struct jsonrpc_msg *out);
 

@@ -1,0 +1,140 @@
+/* Unit tests for src/mcp/transport.h: the Streamable HTTP request rules. */
+#include "test.h"
+
+#include <stdlib.h>
+
+#include "lib/config.h"
+#include "lib/request.h"
+#include "mcp/transport.h"
+
+static struct config cfg;
+
+TEST(setup)
+{
+	char err[256];
+
+	setenv(CONFIG_RESOURCE, "http://127.0.0.1:3002/mcp", 1);
+	setenv(CONFIG_ORIGINS, "http://localhost:6274", 1);
+	CHECK_INT(config_load(&cfg, err, sizeof(err)), CONFIG_OK);
+}
+
+TEST(content_type)
+{
+	CHECK(transport_content_type_json("application/json"));
+	CHECK(transport_content_type_json("Application/JSON; charset=utf-8"));
+	CHECK(transport_content_type_json(" application/json ;charset=UTF-8"));
+	CHECK(!transport_content_type_json(NULL));
+	CHECK(!transport_content_type_json(""));
+	CHECK(!transport_content_type_json("text/plain"));
+	CHECK(!transport_content_type_json("application/jsonx"));
+	CHECK(!transport_content_type_json("application/json-patch+json"));
+	CHECK(!transport_content_type_json("application/x-www-form-urlencoded"));
+}
+
+TEST(accept)
+{
+	CHECK(transport_accepts_json(NULL));
+	CHECK(transport_accepts_json("application/json, text/event-stream"));
+	CHECK(transport_accepts_json("text/event-stream, application/json"));
+	CHECK(transport_accepts_json("*/*"));
+	CHECK(transport_accepts_json("application/*;q=0.5"));
+	CHECK(transport_accepts_json("text/html,APPLICATION/JSON;q=0.9"));
+	CHECK(!transport_accepts_json("text/event-stream"));
+	CHECK(!transport_accepts_json("text/html"));
+	CHECK(!transport_accepts_json(""));
+	CHECK(!transport_accepts_json("application/json;q=0"));
+	CHECK(!transport_accepts_json("application/json; q=0.000, text/html"));
+	CHECK(transport_accepts_json("application/json;q=0.01"));
+	CHECK(!transport_accepts_json("application/jsonl"));
+}
+
+TEST(peer_checks)
+{
+	struct request req = {.method = "POST", .host = "127.0.0.1:3002"};
+	const char *why = NULL;
+
+	CHECK_INT(transport_check_peer(&cfg, &req, &why), 0);
+	req.host = "LOCALHOST:3002";
+	CHECK_INT(transport_check_peer(&cfg, &req, &why), 0);
+	req.host = "evil.example:3002";
+	CHECK_INT(transport_check_peer(&cfg, &req, &why), 403);
+	CHECK_STR(why, "Host not allowed");
+	req.host = NULL;
+	CHECK_INT(transport_check_peer(&cfg, &req, &why), 403);
+	req.host = "127.0.0.1:3002";
+	req.origin = "http://localhost:6274";
+	CHECK_INT(transport_check_peer(&cfg, &req, &why), 0);
+	req.origin = "http://127.0.0.1:3002";
+	CHECK_INT(transport_check_peer(&cfg, &req, &why), 0);
+	req.origin = "https://evil.example";
+	CHECK_INT(transport_check_peer(&cfg, &req, &why), 403);
+	CHECK_STR(why, "Origin not allowed");
+	req.origin = "null";
+	CHECK_INT(transport_check_peer(&cfg, &req, &why), 403);
+}
+
+TEST(post_checks)
+{
+	struct request req = {.method = "POST", .content_type = "application/json"};
+	const char *why = NULL, *version = NULL;
+
+	CHECK_INT(transport_check_post(&req, &version, &why), 0);
+	CHECK_STR(version, "2025-03-26");
+	req.protocol_version = "2025-06-18";
+	CHECK_INT(transport_check_post(&req, &version, &why), 0);
+	CHECK_STR(version, "2025-06-18");
+	req.protocol_version = "2099-01-01";
+	CHECK_INT(transport_check_post(&req, &version, &why), 400);
+	req.protocol_version = NULL;
+	req.accept = "text/event-stream";
+	CHECK_INT(transport_check_post(&req, &version, &why), 406);
+	req.content_type = "text/plain";
+	CHECK_INT(transport_check_post(&req, &version, &why), 415);
+	req.method = "GET";
+	CHECK_INT(transport_check_post(&req, &version, &why), 405);
+	req.method = "DELETE";
+	CHECK_INT(transport_check_post(&req, &version, &why), 405);
+}
+
+TEST(preflight_and_cors)
+{
+	struct request req = {.method = "OPTIONS", .host = "127.0.0.1:3002",
+			      .origin = "http://localhost:6274"};
+	struct response res;
+
+	CHECK(transport_is_preflight(&req));
+	transport_preflight(&cfg, &req, &res);
+	CHECK_INT(res.status, 204);
+	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Origin: http://localhost:6274\r\n");
+	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Methods: POST, OPTIONS\r\n");
+	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Headers: Authorization, Content-Type, "
+				    "MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID\r\n");
+	CHECK_CONTAINS(res.headers, "Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, "
+				    "MCP-Protocol-Version\r\n");
+	CHECK_CONTAINS(res.headers, "Vary: Origin\r\n");
+	req.origin = NULL;
+	response_init(&res, 200);
+	transport_add_cors(&cfg, &req, &res);
+	CHECK_STR(res.headers, "");
+}
+
+TEST(response_headers_refuse_injection)
+{
+	struct response res;
+
+	response_init(&res, 200);
+	CHECK_INT(response_header(&res, "X-A", "%s", "fine"), 0);
+	CHECK_INT(response_header(&res, "X-B", "%s", "evil\r\nSet-Cookie: x=1"), -1);
+	CHECK(res.overflow);
+	CHECK(strstr(res.headers, "Set-Cookie") == NULL);
+	response_init(&res, 200);
+	for (int i = 0; i < 100; i++)
+		response_header(&res, "X-Long", "%0100d", i);
+	CHECK(res.overflow);
+	CHECK_STR(response_reason(413), "Content Too Large");
+	config_free(&cfg);
+}
+
+TEST_MAIN(TEST_CASE(setup), TEST_CASE(content_type), TEST_CASE(accept), TEST_CASE(peer_checks),
+	  TEST_CASE(post_checks), TEST_CASE(preflight_and_cors),
+	  TEST_CASE(response_headers_refuse_injection))
