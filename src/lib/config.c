@@ -117,19 +117,20 @@ config_get(const char *name)
 	return NULL;
 }
 
-/* Formats the one-line error message and returns err. */
-__attribute__((format(printf, 4, 5))) static enum config_err
-fail(enum config_err err, char *buf, size_t len, const char *fmt, ...)
+enum config_err
+config_fail(enum config_err code, char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (len > 0) {
+	if (errlen > 0) {
 		va_start(ap, fmt);
-		vsnprintf(buf, len, fmt, ap);
+		vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
-	return err;
+	return code;
 }
+
+#define fail config_fail
 
 /*
  * Parses one "NAME=value" line of an env file ("export " prefix, '#'
@@ -419,6 +420,7 @@ load_optional(struct config *cfg, char *err, size_t errlen)
 enum config_err
 config_load(struct config *cfg, char *err, size_t errlen)
 {
+	char resource[1024];
 	enum config_err rc;
 	const char *v;
 
@@ -430,7 +432,7 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	if ((v = getenv(CONFIG_FILE_VAR)) != NULL && *v != '\0' &&
 	    (rc = load_file(v, err, errlen)) != CONFIG_OK)
 		goto out;
-	if ((v = config_get(CONFIG_RESOURCE)) == NULL) {
+	if ((v = config_resource_url(resource, sizeof(resource))) == NULL) {
 		rc = fail(CONFIG_ERR_MISSING, err, errlen,
 			  CONFIG_RESOURCE ": not set (the endpoint's public URL, e.g. "
 					  "https://mcp.example.com/mcp)");
@@ -442,7 +444,8 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	}
 	if ((rc = parse_resource(cfg, err, errlen)) != CONFIG_OK ||
 	    (rc = derive_allow_lists(cfg)) != CONFIG_OK ||
-	    (rc = load_optional(cfg, err, errlen)) != CONFIG_OK)
+	    (rc = load_optional(cfg, err, errlen)) != CONFIG_OK ||
+	    (rc = config_load_oauth(cfg, err, errlen)) != CONFIG_OK)
 		goto out;
 out:
 	if (rc != CONFIG_OK) {
@@ -466,6 +469,17 @@ config_free(struct config *cfg)
 	free(cfg->resource_name);
 	strlist_free(&cfg->allowed_origins);
 	strlist_free(&cfg->allowed_hosts);
+	strlist_free(&cfg->issuers);
+	strlist_free(&cfg->audiences);
+	strlist_free(&cfg->authorization_servers);
+	strlist_free(&cfg->scopes_supported);
+	free(cfg->jwks_uri);
+	free(cfg->state_dir);
+	free(cfg->proxy);
+	free(cfg->ca_file);
+	free(cfg->prm_url);
+	free(cfg->prm_document);
+	free(cfg->resource_documentation);
 	memset(cfg, 0, sizeof(*cfg));
 	strlist_free(&file_names);
 	strlist_free(&file_values);

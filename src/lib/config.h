@@ -25,6 +25,34 @@
 #define CONFIG_LOG_LEVEL      "MCP_LOG_LEVEL"
 #define CONFIG_LOG_FILE       "MCP_LOG_FILE"
 #define CONFIG_RESOURCE_NAME  "MCP_RESOURCE_NAME"
+#define CONFIG_RESOURCE_DOC   "MCP_RESOURCE_DOCUMENTATION"
+#define CONFIG_STATE_DIR      "MCP_STATE_DIR"
+#define CONFIG_SCOPES         "MCP_SCOPES_SUPPORTED"
+#define CONFIG_ISSUER         "OAUTH_ISSUER"
+#define CONFIG_JWKS_URI       "OAUTH_JWKS_URI"
+#define CONFIG_AUDIENCE       "OAUTH_AUDIENCE"
+#define CONFIG_AS             "OAUTH_AUTHORIZATION_SERVERS"
+#define CONFIG_ALLOW_HTTP     "OAUTH_ALLOW_HTTP"
+#define CONFIG_ALGORITHMS     "OAUTH_ALGORITHMS"
+#define CONFIG_LEEWAY         "OAUTH_LEEWAY"
+#define CONFIG_TTL_MIN        "OAUTH_JWKS_TTL_MIN"
+#define CONFIG_TTL_MAX        "OAUTH_JWKS_TTL_MAX"
+#define CONFIG_THROTTLE       "OAUTH_JWKS_REFRESH_THROTTLE"
+#define CONFIG_MAX_STALE      "OAUTH_JWKS_MAX_STALE"
+#define CONFIG_PROXY          "OAUTH_HTTP_PROXY"
+#define CONFIG_CA_FILE        "OAUTH_CA_FILE"
+/* The variables of Scalekit's quickstarts, accepted unchanged. */
+#define CONFIG_SK_ENV         "SCALEKIT_ENVIRONMENT_URL"
+#define CONFIG_SK_ENV_SHORT   "SK_ENV_URL"
+#define CONFIG_SK_RESOURCE_ID "SCALEKIT_RESOURCE_ID"
+#define CONFIG_SK_MCP_URL     "MCP_URL"
+#define CONFIG_SK_AUDIENCE    "EXPECTED_AUDIENCE"
+#define CONFIG_SK_PRM         "PROTECTED_RESOURCE_METADATA"
+
+#define CONFIG_STATE_DIR_DEFAULT  "/var/lib/mcp-fcgi"
+#define CONFIG_ALGORITHMS_DEFAULT "RS256 ES256 PS256"
+#define CONFIG_LEEWAY_DEFAULT     60
+#define CONFIG_LEEWAY_MAX         300
 
 #define CONFIG_MAX_BODY_DEFAULT (1024 * 1024)
 #define CONFIG_MAX_BODY_LIMIT   (64 * 1024 * 1024)
@@ -50,6 +78,25 @@ struct config {
 	enum log_level log_level;        /* MCP_LOG_LEVEL */
 	char *log_file;                  /* MCP_LOG_FILE, NULL for stderr */
 	char *resource_name;             /* MCP_RESOURCE_NAME, human-readable */
+
+	/* The OAuth 2.1 resource server (config_oauth.c). */
+	struct strlist issuers;               /* OAUTH_ISSUER: accepted "iss" values */
+	struct strlist audiences;             /* OAUTH_AUDIENCE: accepted "aud" values */
+	struct strlist authorization_servers; /* for the PRM document */
+	struct strlist scopes_supported;      /* MCP_SCOPES_SUPPORTED */
+	char *jwks_uri;                       /* OAUTH_JWKS_URI, NULL: discover */
+	char *state_dir;                      /* MCP_STATE_DIR */
+	char *proxy;                          /* OAUTH_HTTP_PROXY, NULL: none */
+	char *ca_file;                        /* OAUTH_CA_FILE, NULL: system store */
+	bool allow_http;                      /* OAUTH_ALLOW_HTTP */
+	unsigned alg_mask;                    /* OAUTH_ALGORITHMS as JWK_ALG_BIT()s */
+	int64_t leeway;                       /* OAUTH_LEEWAY, seconds */
+	int64_t jwks_ttl_min, jwks_ttl_max;   /* freshness bounds, seconds */
+	int64_t jwks_throttle;                /* unknown-kid refresh interval */
+	int64_t jwks_max_stale;               /* serve stale keys this long */
+	char *prm_url;      /* the path-aware RFC 9728 metadata URL of resource */
+	char *prm_document; /* PROTECTED_RESOURCE_METADATA as given, NULL: built */
+	char *resource_documentation; /* MCP_RESOURCE_DOCUMENTATION, default <origin>/ */
 };
 
 enum config_err {
@@ -71,6 +118,25 @@ const char *config_strerror(enum config_err err);
  * configuration with config_free().
  */
 enum config_err config_load(struct config *cfg, char *err, size_t errlen);
+
+/*
+ * The OAuth part of config_load(): issuers, audiences, keys, bounds, the
+ * Scalekit profile.  Called by config_load() after the resource is known;
+ * exposed for the unit tests.
+ */
+enum config_err config_load_oauth(struct config *cfg, char *err, size_t errlen);
+
+/*
+ * The resource URL the configuration names: MCP_RESOURCE, else Scalekit's
+ * MCP_URL, else the "resource" of PROTECTED_RESOURCE_METADATA.  NULL when
+ * none.  Borrowed (valid until config_free()) or, for the last case,
+ * written into buf.
+ */
+const char *config_resource_url(char *buf, size_t len);
+
+/* Formats a one-line error into err (when errlen > 0) and returns code. */
+enum config_err config_fail(enum config_err code, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Releases what config_load() allocated; cfg itself is the caller's. NULL ok. */
 void config_free(struct config *cfg);

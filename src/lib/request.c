@@ -207,6 +207,13 @@ response_init(struct response *res, int status)
 	res->headers_len = 0;
 	res->headers[0] = '\0';
 	res->overflow = false;
+	res->head = false;
+}
+
+void
+response_set_head(struct response *res)
+{
+	res->head = true;
 }
 
 int
@@ -282,7 +289,7 @@ request_send(struct request *req, const struct response *res, const char *conten
 		return write_out(req->io, fallback, sizeof(fallback) - 1);
 	if (write_out(req->io, head, (size_t)n) != 0)
 		return -1;
-	return len > 0 ? write_out(req->io, body, len) : 0;
+	return len > 0 && !res->head ? write_out(req->io, body, len) : 0;
 }
 
 void

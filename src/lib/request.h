@@ -69,9 +69,10 @@ enum request_body_err request_read_body(struct request *req, size_t max);
 /* One response; header lines are accumulated in order. */
 struct response {
 	int status;
-	char headers[2048];
+	char headers[4096];
 	size_t headers_len;
 	bool overflow; /* a header did not fit: the response becomes a 500 */
+	bool head;     /* answer to HEAD: Content-Length of the body, no body */
 };
 
 /* Starts a response with the given HTTP status. */
@@ -84,6 +85,12 @@ void response_init(struct response *res, int status);
  */
 int response_header(struct response *res, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Marks res as the answer to a HEAD request: request_send() then announces
+ * the body's length but sends no body (RFC 9110 §9.3.2).
+ */
+void response_set_head(struct response *res);
 
 /*
  * Sends the status line, the headers, Content-Type (when content_type is

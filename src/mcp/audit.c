@@ -10,6 +10,7 @@
 
 #include "lib/log.h"
 #include "lib/request.h"
+#include "lib/token.h"
 
 int64_t
 audit_now_us(void)
@@ -47,6 +48,16 @@ audit_log(const struct audit_rec *rec)
 	add_str(o, "request_id", rec->req->request_id);
 	add_str(o, "remote", rec->req->remote_addr);
 	add_str(o, "http_method", rec->req->method);
+	if (rec->principal != NULL) {
+		const struct principal *p = rec->principal;
+		cJSON *scopes = cJSON_CreateArray();
+		add_str(o, "subject", p->subject);
+		add_str(o, "client_id", p->client_id);
+		add_str(o, "org_id", p->org_id);
+		for (size_t i = 0; i < p->n_scopes; i++)
+			cJSON_AddItemToArray(scopes, cJSON_CreateString(p->scopes[i]));
+		cJSON_AddItemToObject(o, "scopes", scopes);
+	}
 	add_str(o, "method", rec->rpc_method);
 	add_str(o, "tool", rec->tool);
 	add_str(o, "decision", rec->decision);

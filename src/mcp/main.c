@@ -5,14 +5,19 @@
  * the loop then answers requests until the web server stops it.  In CGI
  * mode the loop runs once.
  */
+#include <cJSON.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "lib/auth.h"
 #include "lib/config.h"
+#include "lib/fetch.h"
 #include "lib/log.h"
 #include "lib/request.h"
+#include "lib/token.h"
 #include "mcp/audit.h"
 #include "mcp/dispatch.h"
 #include "mcp/tool.h"
@@ -24,6 +29,7 @@
 struct app {
 	struct config cfg;
 	struct tool_registry *reg;
+	struct auth *auth;
 };
 
 /* Sends an HTTP-level refusal with its JSON-RPC error body. */
@@ -42,7 +48,7 @@ send_refusal(const struct app *app, struct request *req, struct audit_rec *rec, 
 	request_send(req, &res, JSON_TYPE, body, len);
 	free(body);
 	rec->status = status;
-	rec->decision = "refused";
+	snprintf(rec->decision, sizeof(rec->decision), "refused");
 	log_msg(LOGL_DEBUG, "request %s refused with %d: %s", req->request_id, status, why);
 }
 
@@ -68,11 +74,70 @@ read_body(const struct app *app, struct request *req, struct audit_rec *rec)
 	}
 }
 
+/*
+ * Sends the RFC 6750 §3 challenge: 401 without error when no token came,
+ * 401 invalid_token when one was refused, 503 when no keys can be had.
+ */
+static void
+send_challenge(const struct app *app, struct request *req, struct audit_rec *rec,
+	       enum auth_result result, const char *reason)
+{
+	char challenge[2048], body[512], *esc = NULL;
+	int status = result == AUTH_UNAVAILABLE ? 503 : 401;
+	const char *error = result == AUTH_INVALID ? "invalid_token" : NULL;
+	struct response res;
+	cJSON *o = cJSON_CreateObject();
+
+	response_init(&res, status);
+	if (result == AUTH_UNAVAILABLE) {
+		response_header(&res, "Retry-After", "30");
+	} else {
+		auth_challenge(&app->cfg, error, error != NULL ? reason : NULL, NULL, challenge,
+			       sizeof(challenge));
+		response_header(&res, "WWW-Authenticate", "%s", challenge);
+	}
+	response_header(&res, "Cache-Control", "no-store");
+	transport_add_cors(&app->cfg, req, &res);
+	cJSON_AddStringToObject(o, "error", result == AUTH_INVALID      ? "invalid_token"
+					    : result == AUTH_UNAVAILABLE ? "temporarily_unavailable"
+									 : "unauthorized");
+	cJSON_AddStringToObject(o, "error_description",
+				result == AUTH_NO_TOKEN ? "a Bearer access token is required" : reason);
+	if ((esc = cJSON_PrintUnformatted(o)) != NULL)
+		snprintf(body, sizeof(body), "%s", esc);
+	else
+		snprintf(body, sizeof(body), "{\"error\":\"unauthorized\"}");
+	request_send(req, &res, JSON_TYPE, body, strlen(body));
+	free(esc);
+	cJSON_Delete(o);
+	rec->status = status;
+	snprintf(rec->decision, sizeof(rec->decision), "%d %s", status, reason);
+}
+
+/* Authenticates req; on failure answers and returns false. */
+static bool
+authenticate(const struct app *app, struct request *req, struct audit_rec *rec,
+	     struct principal **principal)
+{
+	const char *reason = NULL;
+	enum auth_result r = auth_check(app->auth, req->authorization, (int64_t)time(NULL),
+					principal, &reason);
+
+	if (r != AUTH_OK) {
+		send_challenge(app, req, rec, r, reason);
+		return false;
+	}
+	rec->principal = *principal;
+	return true;
+}
+
 /* Answers one request; fills rec for the audit line. */
 static void
-handle(const struct app *app, struct request *req, struct audit_rec *rec)
+handle(const struct app *app, struct request *req, struct audit_rec *rec,
+       struct principal **principal_out)
 {
 	struct dispatch_ctx ctx = {.reg = app->reg, .cfg = &app->cfg, .request_id = req->request_id};
+	struct principal *principal = NULL;
 	struct dispatch_out out;
 	struct response res;
 	const char *why = NULL;
@@ -86,9 +151,14 @@ handle(const struct app *app, struct request *req, struct audit_rec *rec)
 		transport_preflight(&app->cfg, req, &res);
 		request_send(req, &res, NULL, NULL, 0);
 		rec->status = 204;
-		rec->decision = "preflight";
+		snprintf(rec->decision, sizeof(rec->decision), "preflight");
 		return;
 	}
+	/* Every method but OPTIONS is authenticated first: clients probe with GET for the challenge. */
+	if (!authenticate(app, req, rec, &principal))
+		return;
+	*principal_out = principal;
+	ctx.principal = principal;
 	if ((status = transport_check_post(req, &ctx.protocol_version, &why)) != 0) {
 		send_refusal(app, req, rec, status, why);
 		return;
@@ -100,7 +170,7 @@ handle(const struct app *app, struct request *req, struct audit_rec *rec)
 	transport_add_cors(&app->cfg, req, &res);
 	request_send(req, &res, out.body != NULL ? JSON_TYPE : NULL, out.body, out.body_len);
 	rec->status = out.status;
-	rec->decision = "allowed";
+	snprintf(rec->decision, sizeof(rec->decision), "allowed");
 	rec->rpc_error = out.rpc_error;
 	/* The audit line outlives out: keep the names in the record's own buffers. */
 	snprintf(rec->rpc_method, sizeof(rec->rpc_method), "%s", out.method);
@@ -122,6 +192,12 @@ app_init(struct app *app)
 		goto fail;
 	}
 	if ((app->reg = tool_registry_new(err, sizeof(err))) == NULL)
+		goto fail;
+	if (fetch_global_init() != 0) {
+		snprintf(err, sizeof(err), "libcurl initialisation failed");
+		goto fail;
+	}
+	if ((app->auth = auth_new(&app->cfg, err, sizeof(err))) == NULL)
 		goto fail;
 	return;
 fail:
@@ -145,13 +221,16 @@ main(void)
 	app_init(&app);
 	while (request_accept(&req) == 1) {
 		struct audit_rec rec = {.req = &req};
+		struct principal *principal = NULL;
 		int64_t t0 = audit_now_us();
 
-		handle(&app, &req, &rec);
+		handle(&app, &req, &rec, &principal);
 		rec.duration_us = audit_now_us() - t0;
 		audit_log(&rec);
+		principal_free(principal);
 		request_finish(&req);
 	}
+	auth_free(app.auth);
 	tool_registry_free(app.reg);
 	config_free(&app.cfg);
 	return 0;

@@ -1,40 +1,153 @@
 /*
  * main.c - cgi-bin/wellknown.fcgi: the metadata program.
  *
- * Serves GET /health now; the OAuth protected-resource metadata document
- * (RFC 9728) arrives with the resource-server milestone.
+ * GET/HEAD /.well-known/oauth-protected-resource[/<resource path>]: the
+ * RFC 9728 document, built once per process.  GET/HEAD /health: liveness
+ * and readiness of the token check (the shared key cache).  The same binary
+ * works as FastCGI and as CGI.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "lib/auth.h"
 #include "lib/config.h"
+#include "lib/fetch.h"
+#include "lib/jwks_cache.h"
 #include "lib/log.h"
 #include "lib/request.h"
+#include "wellknown/prm.h"
+
+#define JSON_TYPE "application/json"
+#define ALLOW     "GET, HEAD, OPTIONS"
+
+struct app {
+	struct config cfg;
+	char *prm;      /* the document, rendered once */
+	size_t prm_len;
+	struct jwks_cache *cache;
+};
+
+/* Sends body (len bytes) with status, leaving the body out for HEAD. */
+static void
+send_json(struct request *req, struct response *res, const char *body, size_t len)
+{
+	if (strcmp(req->method, "HEAD") == 0)
+		response_set_head(res);
+	request_send(req, res, JSON_TYPE, body, len);
+}
+
+/* A small JSON error document. */
+static void
+send_error(struct request *req, int status, const char *message)
+{
+	struct response res;
+	char body[256];
+
+	response_init(&res, status);
+	if (status == 405)
+		response_header(&res, "Allow", ALLOW);
+	snprintf(body, sizeof(body), "{\"error\":\"%s\"}", message);
+	request_send(req, &res, JSON_TYPE, body, strlen(body));
+}
+
+static void
+serve_prm(const struct app *app, struct request *req)
+{
+	struct response res;
+
+	response_init(&res, 200);
+	response_header(&res, "Cache-Control", "public, max-age=%d", PRM_MAX_AGE);
+	/* Browser-based clients (the MCP Inspector) fetch this cross-origin. */
+	response_header(&res, "Access-Control-Allow-Origin", "*");
+	send_json(req, &res, app->prm, app->prm_len);
+}
+
+static void
+serve_health(const struct app *app, struct request *req)
+{
+	struct jwks_cache_status st = {0};
+	const struct jwk_set *keys = NULL;
+	int64_t now = (int64_t)time(NULL);
+	struct response res;
+	char *body;
+
+	/* Readiness warms the cache: a cold cache is fetched here, not by the first client. */
+	(void)jwks_cache_keys(app->cache, now, &keys);
+	if (jwks_cache_status(app->cache, now, &st) != JWKS_OK || (body = prm_health_new(&st, now)) == NULL) {
+		send_error(req, 500, "internal error");
+		return;
+	}
+	response_init(&res, st.have_keys ? 200 : 503);
+	response_header(&res, "Cache-Control", "no-store");
+	send_json(req, &res, body, strlen(body));
+	free(body);
+}
+
+static void
+handle(const struct app *app, struct request *req)
+{
+	bool is_prm = prm_path_matches(&app->cfg, req->path);
+	bool is_health = strcmp(req->path, "/health") == 0;
+
+	if (!is_prm && !is_health) {
+		send_error(req, 404, "not found");
+		return;
+	}
+	if (strcmp(req->method, "OPTIONS") == 0) {
+		struct response res;
+		response_init(&res, 204);
+		response_header(&res, "Allow", ALLOW);
+		response_header(&res, "Access-Control-Allow-Origin", "*");
+		response_header(&res, "Access-Control-Allow-Methods", ALLOW);
+		response_header(&res, "Access-Control-Allow-Headers", "MCP-Protocol-Version");
+		response_header(&res, "Access-Control-Max-Age", "86400");
+		request_send(req, &res, NULL, NULL, 0);
+		return;
+	}
+	if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+		send_error(req, 405, "method not allowed");
+		return;
+	}
+	if (is_prm)
+		serve_prm(app, req);
+	else
+		serve_health(app, req);
+}
 
 int
 main(void)
 {
-	struct config cfg;
+	struct app app = {0};
 	struct request req;
-	char err[512];
+	char err[512] = "";
 
 	log_set_prog("wellknown");
 	signal(SIGPIPE, SIG_IGN);
-	if (config_load(&cfg, err, sizeof(err)) != CONFIG_OK) {
-		fprintf(stderr, "wellknown.fcgi: configuration error: %s\n", err);
-		return 1;
+	if (config_load(&app.cfg, err, sizeof(err)) != CONFIG_OK)
+		goto fail;
+	log_set_level(app.cfg.log_level);
+	if ((app.prm = prm_document_new(&app.cfg)) == NULL) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto fail;
 	}
+	app.prm_len = strlen(app.prm);
+	if (fetch_global_init() != 0 || auth_cache_new(&app.cfg, &app.cache, err, sizeof(err)) != 0)
+		goto fail;
 	while (request_accept(&req) == 1) {
-		static const char body[] = "{\"status\":\"ok\"}";
-		struct response res;
-
-		response_init(&res, 200);
-		response_header(&res, "Cache-Control", "no-store");
-		request_send(&req, &res, "application/json", body, sizeof(body) - 1);
+		handle(&app, &req);
 		request_finish(&req);
 	}
-	config_free(&cfg);
+	jwks_cache_free(app.cache);
+	free(app.prm);
+	config_free(&app.cfg);
 	return 0;
+fail:
+	fprintf(stderr, "wellknown.fcgi: configuration error: %s\n", err);
+	if (request_is_cgi())
+		fputs("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
+		      "server configuration error\n", stdout);
+	return 1;
 }

@@ -1,0 +1,204 @@
+/*
+ * auth.c - bearer token extraction, verification and challenges.
+ */
+#include "lib/auth.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/config.h"
+#include "lib/jwks_cache.h"
+#include "lib/log.h"
+#include "lib/token.h"
+
+struct auth {
+	const struct config *cfg;
+	struct token_policy policy;
+	struct jwks_cache *cache;
+};
+
+int
+auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, size_t errlen)
+{
+	struct jwks_cache_opts opts = {
+	    .state_dir = cfg->state_dir,
+	    .jwks_uri = cfg->jwks_uri,
+	    .issuer = cfg->issuers.v[0],
+	    .fetch = {.allow_http = cfg->allow_http, .proxy = cfg->proxy, .ca_file = cfg->ca_file,
+		      .max_redirects = 3},
+	    .ttl_min = cfg->jwks_ttl_min,
+	    .ttl_max = cfg->jwks_ttl_max,
+	    .kid_throttle = cfg->jwks_throttle,
+	    .max_stale = cfg->jwks_max_stale,
+	};
+	enum jwks_err rc = jwks_cache_new(&opts, out);
+
+	if (rc != JWKS_OK) {
+		snprintf(err, errlen, CONFIG_STATE_DIR ": %s: %s", cfg->state_dir,
+			 jwks_cache_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+struct auth *
+auth_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct auth *a = calloc(1, sizeof(*a));
+
+	if (a == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	a->cfg = cfg;
+	a->policy = (struct token_policy){
+	    .issuers = (const char *const *)cfg->issuers.v,
+	    .n_issuers = cfg->issuers.n,
+	    .audiences = (const char *const *)cfg->audiences.v,
+	    .n_audiences = cfg->audiences.n,
+	    .alg_mask = cfg->alg_mask,
+	    .leeway = cfg->leeway,
+	};
+	if (auth_cache_new(cfg, &a->cache, err, errlen) != 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+auth_free(struct auth *a)
+{
+	if (a == NULL)
+		return;
+	jwks_cache_free(a->cache);
+	free(a);
+}
+
+/* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+static bool
+b64token_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       strchr("-._~+/", c) != NULL;
+}
+
+const char *
+auth_bearer_token(const char *header, size_t *len)
+{
+	const char *tok;
+	size_t n = 0;
+
+	if (header == NULL || strncasecmp(header, "Bearer", 6) != 0 ||
+	    (header[6] != ' ' && header[6] != '\t'))
+		return NULL;
+	for (tok = header + 6; *tok == ' ' || *tok == '\t'; tok++)
+		;
+	while (tok[n] != '\0' && b64token_char(tok[n]))
+		n++;
+	if (n == 0)
+		return NULL;
+	while (tok[n] == '=')
+		n++;
+	/* Trailing white space is tolerated; anything else is not a b64token. */
+	for (size_t i = n; tok[i] != '\0'; i++)
+		if (tok[i] != ' ' && tok[i] != '\t')
+			return NULL;
+	*len = n;
+	return tok;
+}
+
+/* Verifies once against the current keys. */
+static enum token_err
+verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principal **out,
+       enum jwks_err *kerr)
+{
+	const struct jwk_set *keys = NULL;
+
+	if ((*kerr = jwks_cache_keys(a->cache, now, &keys)) != JWKS_OK)
+		return TOKEN_ERR__MAX;
+	return token_verify(tok, len, keys, &a->policy, now, out);
+}
+
+enum auth_result
+auth_check(struct auth *a, const char *authorization, int64_t now, struct principal **out,
+	   const char **reason)
+{
+	enum token_err terr;
+	enum jwks_err kerr;
+	const char *tok;
+	size_t len;
+
+	*out = NULL;
+	*reason = NULL;
+	if (authorization == NULL || strncasecmp(authorization, "Bearer", 6) != 0) {
+		*reason = "no bearer token";
+		return AUTH_NO_TOKEN;
+	}
+	if ((tok = auth_bearer_token(authorization, &len)) == NULL) {
+		*reason = "malformed Authorization header";
+		return AUTH_INVALID;
+	}
+	terr = verify(a, tok, len, now, out, &kerr);
+	if (terr == TOKEN_ERR_KID_UNKNOWN) {
+		/* Key rotation: one refresh, throttled across processes against forged kids. */
+		if (jwks_cache_refresh_unknown_kid(a->cache, now) == JWKS_OK)
+			terr = verify(a, tok, len, now, out, &kerr);
+	}
+	if (terr == TOKEN_ERR__MAX) {
+		log_msg(LOGL_ERROR, "no usable signing keys: %s", jwks_cache_strerror(kerr));
+		*reason = "signing keys unavailable";
+		return AUTH_UNAVAILABLE;
+	}
+	if (terr != TOKEN_OK) {
+		*reason = token_strerror(terr);
+		return AUTH_INVALID;
+	}
+	return AUTH_OK;
+}
+
+/* Appends a formatted piece to buf at *off, never past len. */
+__attribute__((format(printf, 4, 5))) static void
+append(char *buf, size_t len, size_t *off, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*off >= len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *off, len - *off, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*off += (size_t)n;
+}
+
+char *
+auth_challenge(const struct config *cfg, const char *error, const char *description,
+	       const char *scope, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	append(buf, len, &off, "Bearer realm=\"" AUTH_REALM "\"");
+	if (error != NULL)
+		append(buf, len, &off, ", error=\"%s\"", error);
+	/* Descriptions are fixed texts of ours: no quote or backslash to escape. */
+	if (description != NULL)
+		append(buf, len, &off, ", error_description=\"%s\"", description);
+	if (scope == NULL && cfg->scopes_supported.n > 0) {
+		append(buf, len, &off, ", scope=\"");
+		for (size_t i = 0; i < cfg->scopes_supported.n; i++)
+			append(buf, len, &off, "%s%s", i ? " " : "", cfg->scopes_supported.v[i]);
+		append(buf, len, &off, "\"");
+	} else if (scope != NULL) {
+		append(buf, len, &off, ", scope=\"%s\"", scope);
+	}
+	/* RFC 9728 §5.1: where clients find the protected resource metadata. */
+	append(buf, len, &off, ", resource_metadata=\"%s\"", cfg->prm_url);
+	if (off >= len && len > 0)
+		buf[len - 1] = '\0';
+	return buf;
+}
