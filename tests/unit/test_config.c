@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lib/config.h"
+#include "lib/jwk.h"
 #include "lib/num.h"
 
 static struct config cfg;
@@ -15,12 +16,18 @@ static char err[512];
 static void
 reset(void)
 {
-	static const char *const vars[] = {CONFIG_FILE_VAR, CONFIG_RESOURCE, CONFIG_ORIGINS, CONFIG_HOSTS,
-					   CONFIG_MAX_BODY, CONFIG_LOG_LEVEL, CONFIG_LOG_FILE,
-					   "DOCUMENT_ROOT"};
+	static const char *const vars[] = {
+	    CONFIG_FILE_VAR, CONFIG_RESOURCE, CONFIG_ORIGINS,  CONFIG_HOSTS,       CONFIG_MAX_BODY,
+	    CONFIG_LOG_LEVEL, CONFIG_LOG_FILE, "DOCUMENT_ROOT", CONFIG_ISSUER,     CONFIG_JWKS_URI,
+	    CONFIG_AUDIENCE, CONFIG_AS,       CONFIG_ALLOW_HTTP, CONFIG_ALGORITHMS, CONFIG_LEEWAY,
+	    CONFIG_TTL_MIN,  CONFIG_TTL_MAX,  CONFIG_THROTTLE,  CONFIG_MAX_STALE,  CONFIG_SCOPES,
+	    CONFIG_STATE_DIR, CONFIG_SK_ENV,  CONFIG_SK_ENV_SHORT, CONFIG_SK_RESOURCE_ID,
+	    CONFIG_SK_MCP_URL, CONFIG_SK_AUDIENCE, CONFIG_SK_PRM};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	config_free(&cfg);
+	/* Every test below needs an issuer; the OAuth tests unset it where they mean to. */
+	setenv(CONFIG_ISSUER, "https://auth.example.com", 1);
 }
 
 /* Frees the previous configuration, loads anew. */
@@ -217,6 +224,112 @@ TEST(numbers)
 	CHECK_INT(num_parse_bool("2", &b), -1);
 }
 
-TEST_MAIN(TEST_CASE(missing_resource_names_the_variable), TEST_CASE(bad_resources),
+TEST(oauth_defaults)
+{
+	reset();
+	setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
+	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(cfg.issuers.n, 1);
+	CHECK_STR(cfg.audiences.v[0], "https://mcp.example.com/mcp");
+	CHECK_STR(cfg.authorization_servers.v[0], "https://auth.example.com");
+	CHECK(cfg.jwks_uri == NULL); /* discovered from the issuer's metadata */
+	CHECK_STR(cfg.state_dir, CONFIG_STATE_DIR_DEFAULT);
+	CHECK_STR(cfg.prm_url, "https://mcp.example.com/.well-known/oauth-protected-resource/mcp");
+	CHECK_STR(cfg.resource_documentation, "https://mcp.example.com/");
+	CHECK_INT(cfg.leeway, 60);
+	CHECK_INT(cfg.jwks_throttle, 60);
+	CHECK(cfg.alg_mask == (JWK_ALG_BIT(JWK_ALG_RS256) | JWK_ALG_BIT(JWK_ALG_ES256) |
+			       JWK_ALG_BIT(JWK_ALG_PS256)));
+	CHECK(!cfg.allow_http);
+	setenv(CONFIG_RESOURCE, "https://mcp.example.com", 1);
+	CHECK_INT(load(), CONFIG_OK);
+	CHECK_STR(cfg.prm_url, "https://mcp.example.com/.well-known/oauth-protected-resource");
+}
+
+TEST(oauth_misconfigurations)
+{
+	static const struct {
+		const char *var, *value, *want;
+	} bad[] = {
+	    {CONFIG_ISSUER, "http://auth.example.com", "OAUTH_ISSUER: http://auth.example.com uses plain http"},
+	    {CONFIG_ISSUER, "auth.example.com", "OAUTH_ISSUER: auth.example.com is not an https:// URL"},
+	    {CONFIG_ISSUER, "https://a.example/#x", "OAUTH_ISSUER:"},
+	    {CONFIG_JWKS_URI, "http://auth.example.com/keys", "OAUTH_JWKS_URI:"},
+	    {CONFIG_AS, "ftp://auth.example.com", "OAUTH_AUTHORIZATION_SERVERS:"},
+	    {CONFIG_AUDIENCE, "https://other.example/mcp", "OAUTH_AUDIENCE: https://other.example/mcp is not a URL of https://mcp.example.com"},
+	    {CONFIG_AUDIENCE, "https://mcp.example.com.evil/mcp", "OAUTH_AUDIENCE:"},
+	    {CONFIG_ALGORITHMS, "RS256 HS256", "OAUTH_ALGORITHMS: HS256 is not an allowed algorithm"},
+	    {CONFIG_ALGORITHMS, "none", "OAUTH_ALGORITHMS: none"},
+	    {CONFIG_LEEWAY, "301", "OAUTH_LEEWAY:"},
+	    {CONFIG_LEEWAY, "-1", "OAUTH_LEEWAY:"},
+	    {CONFIG_TTL_MIN, "100000", "OAUTH_JWKS_TTL_MIN: must not exceed"},
+	    {CONFIG_STATE_DIR, "relative/dir", "MCP_STATE_DIR: must be an absolute path"},
+	    {CONFIG_ALLOW_HTTP, "maybe", "OAUTH_ALLOW_HTTP:"},
+	    {CONFIG_SCOPES, "a\"b", "MCP_SCOPES_SUPPORTED:"},
+	    {CONFIG_SK_PRM, "{\"resource\":\"https://other.example/mcp\"}", "PROTECTED_RESOURCE_METADATA: \"resource\" must be"},
+	    {CONFIG_SK_PRM, "[1]", "PROTECTED_RESOURCE_METADATA: not a JSON object"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		reset();
+		setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
+		setenv(bad[i].var, bad[i].value, 1);
+		CHECK(load() != CONFIG_OK);
+		CHECK_CONTAINS(err, bad[i].want);
+	}
+	reset();
+	unsetenv(CONFIG_ISSUER);
+	setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
+	CHECK_INT(load(), CONFIG_ERR_MISSING);
+	CHECK_CONTAINS(err, "OAUTH_ISSUER: not set");
+	/* Plain http for a public resource needs the operator's word. */
+	reset();
+	setenv(CONFIG_RESOURCE, "http://mcp.example.com/mcp", 1);
+	CHECK_INT(load(), CONFIG_ERR_INVALID);
+	CHECK_CONTAINS(err, "MCP_RESOURCE: http://mcp.example.com/mcp uses plain http");
+	setenv(CONFIG_ALLOW_HTTP, "1", 1);
+	CHECK_INT(load(), CONFIG_OK);
+}
+
+TEST(scalekit_fastmcp_profile)
+{
+	reset();
+	unsetenv(CONFIG_ISSUER);
+	setenv(CONFIG_SK_ENV, "https://acme.scalekit.dev/", 1);
+	setenv(CONFIG_SK_RESOURCE_ID, "res_123", 1);
+	setenv(CONFIG_SK_MCP_URL, "https://mcp.acme.com/mcp", 1);
+	CHECK_INT(load(), CONFIG_OK);
+	CHECK_STR(cfg.resource, "https://mcp.acme.com/mcp");
+	CHECK_INT(cfg.issuers.n, 2);
+	CHECK_STR(cfg.issuers.v[0], "https://acme.scalekit.dev");
+	CHECK_STR(cfg.issuers.v[1], "https://acme.scalekit.dev/resources/res_123");
+	CHECK_STR(cfg.jwks_uri, "https://acme.scalekit.dev/keys");
+	CHECK(strlist_contains(&cfg.audiences, "res_123"));
+	CHECK(strlist_contains(&cfg.audiences, "https://mcp.acme.com/mcp"));
+	CHECK_INT(cfg.authorization_servers.n, 1);
+	CHECK_STR(cfg.authorization_servers.v[0], "https://acme.scalekit.dev/resources/res_123");
+}
+
+TEST(scalekit_node_profile)
+{
+	reset();
+	unsetenv(CONFIG_ISSUER);
+	setenv(CONFIG_SK_ENV_SHORT, "https://acme.scalekit.dev", 1);
+	setenv(CONFIG_SK_AUDIENCE, "https://mcp.acme.com/", 1);
+	setenv(CONFIG_SK_PRM, "{\"resource\":\"https://mcp.acme.com/\",\"authorization_servers\":"
+			      "[\"https://acme.scalekit.dev/resources/res_9\"],\"bearer_methods_supported\":"
+			      "[\"header\"],\"scopes_supported\":[\"todo:read\"]}", 1);
+	CHECK_INT(load(), CONFIG_OK);
+	CHECK_STR(cfg.resource, "https://mcp.acme.com/");
+	CHECK_STR(cfg.audiences.v[0], "https://mcp.acme.com/");
+	CHECK_STR(cfg.authorization_servers.v[0], "https://acme.scalekit.dev/resources/res_9");
+	CHECK_STR(cfg.scopes_supported.v[0], "todo:read");
+	CHECK_CONTAINS(cfg.prm_document, "\"resource\":\"https://mcp.acme.com/\"");
+	CHECK_STR(cfg.prm_url, "https://mcp.acme.com/.well-known/oauth-protected-resource");
+	reset();
+}
+
+TEST_MAIN(TEST_CASE(oauth_defaults), TEST_CASE(oauth_misconfigurations),
+	  TEST_CASE(scalekit_fastmcp_profile), TEST_CASE(scalekit_node_profile),
+	  TEST_CASE(missing_resource_names_the_variable), TEST_CASE(bad_resources),
 	  TEST_CASE(derived_lists_public), TEST_CASE(derived_lists_loopback_and_additions),
 	  TEST_CASE(optional_values), TEST_CASE(env_file), TEST_CASE(strlists), TEST_CASE(numbers))

@@ -14,6 +14,7 @@ TEST(setup)
 	char err[256];
 
 	setenv(CONFIG_RESOURCE, "http://127.0.0.1:3002/mcp", 1);
+	setenv(CONFIG_ISSUER, "https://auth.example.com", 1);
 	setenv(CONFIG_ORIGINS, "http://localhost:6274", 1);
 	CHECK_INT(config_load(&cfg, err, sizeof(err)), CONFIG_OK);
 }
