@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# test_cgi.sh - mcp.fcgi as plain CGI, without any server: the request is
+# the environment plus a body piped into stdin (not a socket, so libfcgi
+# runs the program once, in CGI mode).  Checks the Status: line, headers,
+# body, exit status and the log line on stderr, for good requests, hostile
+# ones and bad configurations.  Then the same program behind lighttpd's
+# mod_cgi, as on shared hosting where only CGI is allowed.
+#
+# MCP_VALGRIND=1 runs every CGI invocation under valgrind (make valgrind).
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+
+need_programs mcp.fcgi
+PROG=$BIN/mcp.fcgi
+CGI_HOST=127.0.0.1:3002
+CGI_RESOURCE=http://$CGI_HOST/mcp
+CGI_TIMEOUT=10
+WRAP=()
+if [ "${MCP_VALGRIND:-0}" = 1 ]; then
+	WRAP=("$(command -v valgrind)" -q --error-exitcode=99 --leak-check=full
+		--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect)
+	CGI_TIMEOUT=60
+fi
+[ "${MCP_SANITIZE:-0}" = 1 ] && CGI_TIMEOUT=30
+
+# cgi BODY [NAME=VALUE...]: runs the program with BODY on stdin and a CGI
+# environment of a good POST /mcp; NAME=VALUE changes a variable, NAME=@unset
+# removes it.  Sets STATUS (from Status:, 200 when absent), HEADERS, BODY
+# (and $RESP_BODY), CGI_EXIT and CGI_ERR (stderr).
+cgi() {
+	printf '%s' "$1" >"$TMP/cgi.in"
+	shift
+	cgi_file "$TMP/cgi.in" "$@"
+}
+
+cgi_file() {
+	local in=$1 a k v raw sep
+	shift
+	local -A env=(
+		[PATH]=$PATH [GATEWAY_INTERFACE]=CGI/1.1 [SERVER_PROTOCOL]=HTTP/1.1
+		[SERVER_SOFTWARE]=test_cgi [SERVER_NAME]=127.0.0.1 [SERVER_PORT]=3002
+		[REMOTE_ADDR]=127.0.0.1 [REQUEST_METHOD]=POST [SCRIPT_NAME]=/mcp
+		[REQUEST_URI]=/mcp [CONTENT_TYPE]=application/json
+		[CONTENT_LENGTH]=$(wc -c <"$in" | tr -d ' ')
+		[HTTP_HOST]=$CGI_HOST [HTTP_ACCEPT]='application/json, text/event-stream'
+		[MCP_RESOURCE]=$CGI_RESOURCE [MCP_STATE_DIR]=$TMP/state
+	)
+	for k in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+		[ -n "${!k:-}" ] && env[$k]=${!k}
+	done
+	for a in "$@"; do
+		k=${a%%=*}
+		v=${a#*=}
+		if [ "$v" = @unset ]; then unset "env[$k]"; else env[$k]=$v; fi
+	done
+	local args=()
+	for k in "${!env[@]}"; do args+=("$k=${env[$k]}"); done
+	timeout -k 2 "$CGI_TIMEOUT" env -i "${args[@]}" "${WRAP[@]}" "$PROG" \
+		<"$in" >"$TMP/cgi.out" 2>"$TMP/cgi.err"
+	CGI_EXIT=$?
+	CGI_ERR=$(cat "$TMP/cgi.err")
+	raw=$(
+		cat "$TMP/cgi.out"
+		printf x
+	)
+	raw=${raw%x}
+	sep=$'\r\n\r\n'
+	case $raw in *"$sep"*) ;; *) sep=$'\n\n' ;; esac
+	case $raw in
+	*"$sep"*)
+		HEADERS=${raw%%"$sep"*}
+		BODY=${raw#*"$sep"}
+		;;
+	*)
+		HEADERS=$raw
+		BODY=""
+		;;
+	esac
+	HEADERS=${HEADERS//$'\r'/}
+	printf '%s' "$BODY" >"$RESP_BODY"
+	STATUS=$(header_value Status)
+	STATUS=${STATUS%% *}
+	[ -n "$STATUS" ] || STATUS=200
+	[ -n "$raw" ] || STATUS=none
+}
+
+# want_exit N: the program's exit status.
+want_exit() {
+	[ "$CGI_EXIT" = "$1" ] ||
+		note "exit status: wanted $1, got $CGI_EXIT" "stderr: $(short "$CGI_ERR")"
+}
+
+# want_length: Content-Length, when sent, is the body's size.
+want_length() {
+	local cl size
+	cl=$(header_value Content-Length)
+	size=$(wc -c <"$RESP_BODY" | tr -d ' ')
+	[ -z "$cl" ] || [ "$cl" = "$size" ] ||
+		note "Content-Length $cl but the body has $size bytes"
+}
+
+# want_served: the request ran to a response: exit 0, a Content-Length that
+# fits, one JSON log line on stderr.
+want_served() {
+	want_exit 0
+	want_length
+	local lines
+	lines=$(printf '%s\n' "$CGI_ERR" | grep -c '^{')
+	[ "$lines" = 1 ] || note "stderr: wanted one JSON log line, got $lines: $(short "$CGI_ERR")"
+}
+
+# want_config_error VAR: the program refuses to start: non-zero exit, one
+# line on stderr naming VAR, no successful response.
+want_config_error() {
+	[ "$CGI_EXIT" != 0 ] || note "exit status: wanted non-zero, got 0"
+	local n
+	n=$(printf '%s' "$CGI_ERR" | grep -c '')
+	[ "$n" = 1 ] || note "stderr: wanted exactly one line, got $n: $(short "$CGI_ERR")"
+	case $CGI_ERR in *"$1"*) ;; *) note "stderr does not name $1: $(short "$CGI_ERR")" ;; esac
+	case $STATUS in 2??) note "HTTP status: wanted no success, got $STATUS" ;; esac
+}
+
+mkdir -p "$TMP/state"
+chmod 700 "$TMP/state"
+PING='{"jsonrpc":"2.0","id":1,"method":"ping"}'
+GREET=$(call_json greet_user '{"name":"Ada"}' 7)
+
+# ---- hostile requests --------------------------------------------------------
+
+t "broken JSON -> 400 -32700"
+cgi '{"jsonrpc":"2.0","id":1,"method":'
+want_error 400 -32700
+want_served
+
+t "binary garbage with NUL bytes -> 400 -32700"
+head -c 3000 /dev/urandom >"$TMP/garbage"
+printf '\0\0\0' >>"$TMP/garbage"
+cgi_file "$TMP/garbage"
+want_error 400 -32700
+want_served
+
+t "deeply nested JSON -> 400 -32700, no crash"
+head -c 200000 /dev/zero | tr '\0' '{' >"$TMP/deep"
+cgi_file "$TMP/deep"
+want_error 400 -32700
+want_served
+
+t "truncated body (CONTENT_LENGTH 500, 40 bytes sent) -> 400"
+cgi "$PING" CONTENT_LENGTH=500
+want_status 400
+want_json 'r.id' null '[-32600, -32700].includes(r.error.code)' true
+want_served
+
+t "CONTENT_LENGTH far over MCP_MAX_BODY -> 413 without reading the body"
+cgi "$PING" CONTENT_LENGTH=2000000000
+want_error 413 -32600
+want_served
+
+t "CONTENT_LENGTH one over the default MCP_MAX_BODY (1048577) -> 413"
+cgi "$PING" CONTENT_LENGTH=1048577
+want_error 413 -32600
+want_served
+
+for cl in abc -1 12abc ' 40' 0x28 1e3; do
+	t "non-numeric CONTENT_LENGTH '$cl' -> 400"
+	cgi "$PING" "CONTENT_LENGTH=$cl"
+	want_error 400 -32600
+	want_served
+done
+
+t "CONTENT_LENGTH beyond 64 bits -> 400 or 413"
+cgi "$PING" CONTENT_LENGTH=999999999999999999999999999
+case $STATUS in 400 | 413) ;; *) note "HTTP status: wanted 400 or 413, got $STATUS" ;; esac
+want_json 'r.id' null 'r.error.code' -32600
+want_served
+
+t "no CONTENT_LENGTH -> no body -> 4xx JSON error"
+cgi "$PING" CONTENT_LENGTH=@unset
+case $STATUS in 4??) ;; *) note "HTTP status: wanted 4xx, got $STATUS" ;; esac
+want_json 'r.id' null '[-32600, -32700].includes(r.error.code)' true
+want_served
+
+t "request body larger than CONTENT_LENGTH -> only CONTENT_LENGTH bytes read"
+cgi "$PING garbage after the declared length" "CONTENT_LENGTH=${#PING}"
+want_result 1
+want_served
+
+# ---- transport rules in CGI mode ---------------------------------------------
+
+t "GET -> 405 with Allow"
+cgi '' REQUEST_METHOD=GET CONTENT_LENGTH=@unset CONTENT_TYPE=@unset
+want_error 405 -32600
+want_header Allow 'POST, OPTIONS'
+want_served
+
+t "OPTIONS preflight -> 204 with CORS headers"
+cgi '' REQUEST_METHOD=OPTIONS CONTENT_LENGTH=@unset CONTENT_TYPE=@unset \
+	"HTTP_ORIGIN=http://$CGI_HOST" HTTP_ACCESS_CONTROL_REQUEST_METHOD=POST
+want_status 204
+want_header Access-Control-Allow-Origin "http://$CGI_HOST"
+want_header Access-Control-Allow-Methods 'POST, OPTIONS'
+want_exit 0
+
+t "Host not allowed -> 403"
+cgi "$PING" HTTP_HOST=evil.example
+want_error 403 -32600
+want_served
+
+t "Origin not allowed -> 403"
+cgi "$PING" HTTP_ORIGIN=http://evil.example
+want_error 403 -32600
+want_served
+
+t "Origin allowed -> CORS headers"
+cgi "$PING" "HTTP_ORIGIN=http://localhost:3002"
+want_result 1
+want_header Access-Control-Allow-Origin "http://localhost:3002"
+want_served
+
+t "Content-Type text/plain -> 415"
+cgi "$PING" CONTENT_TYPE=text/plain
+want_error 415 -32600
+want_served
+
+t "Accept text/html -> 406"
+cgi "$PING" HTTP_ACCEPT=text/html
+want_error 406 -32600
+want_served
+
+t "MCP-Protocol-Version 2099-01-01 -> 400"
+cgi "$PING" HTTP_MCP_PROTOCOL_VERSION=2099-01-01
+want_error 400 -32600
+want_served
+
+t "batch under MCP-Protocol-Version 2025-06-18 -> 400"
+cgi "[$PING]" HTTP_MCP_PROTOCOL_VERSION=2025-06-18
+want_error 400 -32600
+want_served
+
+# ---- good requests ---------------------------------------------------------
+
+t "greet_user Ada -> Hi Ada, welcome!"
+cgi "$GREET"
+want_result 7
+want_header_match Content-Type '^application/json'
+want_json 'r.result.content' '[{"type":"text","text":"Hi Ada, welcome!"}]'
+want_served
+printf '%s\n' "$CGI_ERR" >"$TMP/log.json"
+out=$(json_check "$TMP/log.json" 'r.method' '"tools/call"' 'r.tool' '"greet_user"' \
+	'r.status' 200 'typeof r.duration_us' '"number"' 'typeof r.time' '"string"') ||
+	note "log line: $(short "$CGI_ERR")" "$out"
+
+t "initialize -> protocolVersion and serverInfo"
+cgi '{"jsonrpc":"2.0","id":"i","method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"cgi","version":"1"}}}'
+want_result '"i"'
+want_json 'r.result.protocolVersion' '"2025-06-18"' 'r.result.serverInfo.name' '"mcp-fcgi"'
+want_served
+
+t "notification -> 202, no body"
+cgi '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+want_status 202
+want_empty_body
+want_exit 0
+
+t "tools/list -> greet_user"
+cgi '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+want_result 2
+want_json 'r.result.tools.map(x => x.name).includes("greet_user")' true
+want_served
+
+t "greet_user without a name -> -32602"
+cgi "$(call_json greet_user '{}' 8)"
+want_rpc_error -32602 8
+want_served
+
+# ---- configuration -----------------------------------------------------------
+
+t "MCP_RESOURCE unset -> exit non-zero, one line naming MCP_RESOURCE"
+cgi "$PING" MCP_RESOURCE=@unset
+want_config_error MCP_RESOURCE
+
+t "MCP_RESOURCE empty (= unset) -> exit non-zero, one line naming MCP_RESOURCE"
+cgi "$PING" MCP_RESOURCE=
+want_config_error MCP_RESOURCE
+
+for bad in 'MCP_RESOURCE=mcp.example.com/mcp' 'MCP_RESOURCE=ftp://127.0.0.1/mcp' \
+	'MCP_MAX_BODY=abc' 'MCP_MAX_BODY=-5' 'MCP_MAX_BODY=99999999999999999999' \
+	'MCP_LOG_LEVEL=chatty' "MCP_CONFIG_FILE=$TMP/no-such-file.env"; do
+	t "bad configuration $bad -> one line naming ${bad%%=*}"
+	cgi "$PING" "$bad"
+	want_config_error "${bad%%=*}"
+done
+
+t "MCP_CONFIG_FILE supplies MCP_RESOURCE (comments and blank lines allowed)"
+printf '# mcp-fcgi settings\n\nMCP_RESOURCE=http://127.0.0.1:4555/mcp\nMCP_MAX_BODY=4096\n' >"$TMP/mcp.env"
+chmod 600 "$TMP/mcp.env"
+cgi "$PING" MCP_RESOURCE=@unset "MCP_CONFIG_FILE=$TMP/mcp.env" HTTP_HOST=127.0.0.1:4555
+want_result 1
+want_served
+cgi "$PING" MCP_RESOURCE=@unset "MCP_CONFIG_FILE=$TMP/mcp.env" HTTP_HOST=127.0.0.1:3002
+[ "$STATUS" = 403 ] || note "Host of the environment's default resource: wanted 403, got $STATUS"
+cgi "$PING" MCP_RESOURCE=@unset "MCP_CONFIG_FILE=$TMP/mcp.env" HTTP_HOST=127.0.0.1:4555 \
+	CONTENT_LENGTH=5000
+[ "$STATUS" = 413 ] || note "MCP_MAX_BODY=4096 from the file: wanted 413, got $STATUS"
+
+t "MCP_LOG_FILE: the log line goes to the file, not stderr"
+cgi "$GREET" "MCP_LOG_FILE=$TMP/mcp.log"
+want_result 7
+want_exit 0
+[ -z "$CGI_ERR" ] || note "stderr: wanted nothing, got $(short "$CGI_ERR")"
+grep -q '"tool":"greet_user"' "$TMP/mcp.log" 2>/dev/null ||
+	note "no greet_user line in MCP_LOG_FILE: $(cat "$TMP/mcp.log" 2>/dev/null)"
+
+# ---- behind lighttpd's mod_cgi (shared hosting) -----------------------------------
+# The same binary at /cgi-bin/mcp, one process per request.  mod_cgi hands the
+# CGI program setenv.add-environment, not lighttpd's own environment.
+
+SRV_APPEND='server.modules += ( "mod_cgi", "mod_alias" )
+alias.url += ( "/cgi-bin/mcp" => "@BIN@/mcp.fcgi" )
+$HTTP["url"] =~ "^/cgi-bin/" {
+  cgi.assign = ( "" => "" )
+  setenv.add-environment = ( "MCP_RESOURCE" => "http://127.0.0.1:@PORT@/cgi-bin/mcp" )
+}
+server.breakagelog = "@DIR@/log/error.log"'
+if server_start --max-procs 1; then
+	t "mod_cgi: greet_user through /cgi-bin/mcp"
+	http POST /cgi-bin/mcp -H 'Content-Type: application/json' -H 'Accept: application/json' \
+		--data-binary "$GREET"
+	want_result 7
+	want_json 'r.result.content[0].text' '"Hi Ada, welcome!"'
+
+	t "mod_cgi: the CGI program is not a FastCGI worker (one process per request)"
+	before=$(worker_pids mcp.fcgi | sort | tr '\n' ' ')
+	for i in 1 2 3; do
+		http POST /cgi-bin/mcp -H 'Content-Type: application/json' -H 'Accept: application/json' \
+			--data-binary "$GREET"
+		want_result 7
+	done
+	want_eq "FastCGI worker pids" "$before" "$(worker_pids mcp.fcgi | sort | tr '\n' ' ')"
+
+	t "mod_cgi: GET -> 405, Host checked against the CGI resource"
+	http GET /cgi-bin/mcp
+	want_error 405 -32600
+	http POST /cgi-bin/mcp -H 'Content-Type: application/json' -H 'Host: evil.example' \
+		--data-binary "$GREET"
+	want_error 403 -32600
+
+	t "mod_cgi: log line in the breakage log"
+	grep -q '"tool":"greet_user"' "$ERRLOG" || note "no greet_user log line in $ERRLOG"
+else
+	t "lighttpd with mod_cgi starts"
+	note "see the error log above"
+fi
+SRV_APPEND=
+
+finish

@@ -1,0 +1,428 @@
+# tests/e2e/lib.sh - harness for the end-to-end tests (sourced, not run).
+#
+# Gives a test script:
+#   - a private temporary directory $TMP, removed on exit;
+#   - server_start [mkconf options...]: a real lighttpd on 127.0.0.1 and a
+#     free port, configured by src/cli/mkconf.sh from lighttpd.conf.example
+#     exactly as an operator's, running the programs from $BIN; sets PORT,
+#     BASE, LPID, SRV_DIR, CONF, ERRLOG.  server_stop stops it by its pid
+#     (the trap does it too);
+#   - http / mcp: one curl request (127.0.0.1 only, bounded by --max-time)
+#     that sets STATUS, HEADERS, BODY;
+#   - test cases: t "name" opens one, the want_* helpers check the last
+#     response and record what was wanted and what came; a failed case
+#     prints those lines and the server's new error log lines;
+#   - finish: prints the count; its last line is exactly "N passed, N failed"
+#     and the exit status is non-zero when a case failed.
+#
+# Environment: BIN (directory of mcp.fcgi and wellknown.fcgi, default
+# cgi-bin), BUILD (default build), MCP_SANITIZE=1 for the ASan build.
+
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+BIN=${BIN:-cgi-bin}
+case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+MKCONF=$ROOT/src/cli/mkconf.sh
+CURL_MAX_TIME=${CURL_MAX_TIME:-10}
+# Sanitizer builds start and run slower.
+if [ "${MCP_SANITIZE:-0}" = 1 ]; then CURL_MAX_TIME=30; fi
+
+T_PASSED=0
+T_FAILED=0
+T_NAME=""
+T_NOTES=()
+T_LOGMARK=0
+SRV_N=0
+LPID=""
+PORT=""
+BASE=""
+ERRLOG=""
+STATUS=""
+HEADERS=""
+BODY=""
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/mcp-test.XXXXXX") || exit 1
+RESP_BODY=$TMP/resp.body
+RESP_HEAD=$TMP/resp.head
+
+lib_cleanup() {
+	server_stop
+	rm -rf "$TMP"
+}
+trap lib_cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ---- processes ---------------------------------------------------------
+
+# children_of PID: the pids whose parent is PID (from /proc, no procps).
+children_of() {
+	local stat pid rest ppid
+	for stat in /proc/[0-9]*/stat; do
+		read -r pid rest <"$stat" 2>/dev/null || continue
+		# The command name may hold spaces: the fields after it start at ") ".
+		rest=${rest##*) }
+		ppid=${rest#* }
+		ppid=${ppid%% *}
+		[ "$ppid" = "$1" ] && printf '%s\n' "$pid"
+	done
+	return 0
+}
+
+# worker_pids NAME: the pids of lighttpd's children running NAME (mcp.fcgi).
+worker_pids() {
+	local pid exe
+	[ -n "$LPID" ] || return 0
+	for pid in $(children_of "$LPID"); do
+		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+		[ "${exe##*/}" = "$1" ] && printf '%s\n' "$pid"
+	done
+	return 0
+}
+
+# stop_pid PID [seconds]: SIGTERM, wait up to the bound, then SIGKILL.
+stop_pid() {
+	local pid=$1 i n=$((${2:-5} * 10))
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < n; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	return 0
+}
+
+# ---- ports -------------------------------------------------------------
+
+# free_port: a TCP port on 127.0.0.1 that nobody listens on.  The kernel
+# picks it (bind to port 0) when node is at hand; otherwise random ports are
+# probed until one refuses a connection.
+free_port() {
+	local p i
+	if command -v node >/dev/null 2>&1; then
+		p=$(node -e '
+			const s = require("net").createServer();
+			s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });
+		' 2>/dev/null) && [ -n "$p" ] && { printf '%s\n' "$p"; return 0; }
+	fi
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		port_open "$p" || { printf '%s\n' "$p"; return 0; }
+	done
+	return 1
+}
+
+# port_open PORT: true when something accepts connections on 127.0.0.1:PORT.
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# ---- the server --------------------------------------------------------
+
+# server_start [mkconf options...]: writes a configuration into a fresh
+# directory and starts lighttpd -D with it.  Text in SRV_APPEND is added to
+# the end of the configuration, with @PORT@, @BIN@ and @DIR@ replaced.
+# lighttpd's own stderr, which the FastCGI programs inherit, goes to the
+# error log too, so ERRLOG holds the programs' JSON lines.  Returns non-zero
+# (after printing why) when lighttpd does not come up; SRV_EXIT then holds
+# its exit status, if it exited.
+server_start() {
+	local try i append
+	server_stop
+	SRV_N=$((SRV_N + 1))
+	SRV_DIR=$TMP/srv$SRV_N
+	SRV_EXIT=""
+	mkdir -p "$SRV_DIR/state" "$SRV_DIR/log" || return 1
+	chmod 700 "$SRV_DIR/state"
+	CONF=$SRV_DIR/lighttpd.conf
+	ERRLOG=$SRV_DIR/log/error.log
+	: >"$ERRLOG"
+	for try in 1 2 3; do
+		PORT=$(free_port) || { echo "no free port" >&2; return 1; }
+		BASE=http://127.0.0.1:$PORT
+		"$MKCONF" --home "$ROOT" --bin "$BIN" --state "$SRV_DIR/state" \
+			--log "$SRV_DIR/log" --port "$PORT" "$@" -o "$CONF" || return 1
+		if [ -n "${SRV_APPEND:-}" ]; then
+			append=${SRV_APPEND//@PORT@/$PORT}
+			append=${append//@BIN@/$BIN}
+			append=${append//@DIR@/$SRV_DIR}
+			printf '\n%s\n' "$append" >>"$CONF"
+		fi
+		if ! lighttpd -tt -f "$CONF" >>"$ERRLOG" 2>&1; then
+			echo "lighttpd refuses the configuration $CONF:" >&2
+			tail -n 20 "$ERRLOG" >&2
+			return 1
+		fi
+		lighttpd -D -f "$CONF" </dev/null >>"$ERRLOG" 2>&1 &
+		LPID=$!
+		for ((i = 0; i < 150; i++)); do
+			if ! kill -0 "$LPID" 2>/dev/null; then
+				wait "$LPID" 2>/dev/null
+				SRV_EXIT=$?
+				LPID=""
+				break
+			fi
+			# lighttpd listens before it spawns the FastCGI workers and
+			# answers only once all are up: one answered request (a 404 for
+			# a static path) means the server is complete.
+			if port_open "$PORT" &&
+				curl -s --noproxy '*' --max-time "$CURL_MAX_TIME" -o /dev/null \
+					"$BASE/.server-start-probe" && kill -0 "$LPID" 2>/dev/null; then
+				return 0
+			fi
+			sleep 0.1
+		done
+		if [ -n "$LPID" ]; then
+			echo "lighttpd (pid $LPID) did not listen on $PORT within 15 s" >&2
+			server_stop
+			return 1
+		fi
+		# Died: somebody may have taken the port in between; try another
+		# unless the log says something else went wrong.
+		grep -q 'Address already in use' "$ERRLOG" || break
+	done
+	echo "lighttpd exited with status $SRV_EXIT; its error log:" >&2
+	tail -n 30 "$ERRLOG" >&2
+	return 1
+}
+
+# server_stop: stops lighttpd by its pid and then any worker it left.
+server_stop() {
+	local kids pid
+	[ -n "$LPID" ] || return 0
+	kids=$(children_of "$LPID")
+	stop_pid "$LPID" 10
+	wait "$LPID" 2>/dev/null
+	for pid in $kids; do stop_pid "$pid" 5; done
+	LPID=""
+}
+
+# ---- requests ----------------------------------------------------------
+
+# http METHOD PATH [curl options...]: sets STATUS ("000" when curl failed),
+# HEADERS (CRs removed) and BODY; the body's bytes stay in $RESP_BODY.
+http() {
+	local method=$1 path=$2
+	shift 2
+	: >"$RESP_BODY"
+	: >"$RESP_HEAD"
+	if [ "$method" = HEAD ]; then set -- --head "$@"; else set -- -X "$method" "$@"; fi
+	STATUS=$(curl -sS --noproxy '*' --max-time "$CURL_MAX_TIME" -o "$RESP_BODY" \
+		-D "$RESP_HEAD" -w '%{http_code}' "$@" "$BASE$path" 2>"$TMP/curl.err") ||
+		STATUS=000
+	HEADERS=$(tr -d '\r' <"$RESP_HEAD")
+	BODY=$(cat "$RESP_BODY")
+}
+
+# mcp JSON [curl options...]: POST /mcp as an MCP client would.  The
+# Content-Type and Accept headers come from CT and ACCEPT when set (an empty
+# value sends no such header), e.g. CT=text/plain mcp "$json".  Give other
+# headers as curl options; a header must not be given twice.
+mcp() {
+	local json=$1
+	shift
+	mcp_post --data-binary "$json" "$@"
+}
+
+# mcp_file FILE [curl options...]: the same with the body read from FILE.
+mcp_file() {
+	local file=$1
+	shift
+	mcp_post --data-binary "@$file" "$@"
+}
+
+mcp_post() {
+	local ct=${CT-application/json} accept=${ACCEPT-application/json, text/event-stream}
+	http POST /mcp -H "Content-Type:${ct:+ $ct}" -H "Accept:${accept:+ $accept}" \
+		-H 'Expect:' "$@"
+}
+
+# call_json NAME ARGS_JSON [ID]: a tools/call request body.
+call_json() {
+	printf '{"jsonrpc":"2.0","id":%s,"method":"tools/call","params":{"name":"%s","arguments":%s}}' \
+		"${3:-1}" "$1" "$2"
+}
+
+# ---- test cases --------------------------------------------------------
+
+# t NAME: ends the open case and opens a new one.
+t() {
+	t_end
+	T_NAME=$1
+	T_NOTES=()
+	T_LOGMARK=0
+	[ -n "$ERRLOG" ] && [ -f "$ERRLOG" ] && T_LOGMARK=$(wc -l <"$ERRLOG")
+}
+
+# note LINE...: records why the open case fails.
+note() {
+	T_NOTES+=("$@")
+}
+
+t_end() {
+	local line
+	[ -n "$T_NAME" ] || return 0
+	if [ ${#T_NOTES[@]} -eq 0 ]; then
+		T_PASSED=$((T_PASSED + 1))
+		printf 'ok   %s\n' "$T_NAME"
+	else
+		T_FAILED=$((T_FAILED + 1))
+		printf 'FAIL %s\n' "$T_NAME"
+		for line in "${T_NOTES[@]}"; do printf '     %s\n' "$line"; done
+		if [ -n "$ERRLOG" ] && [ -s "$ERRLOG" ]; then
+			printf '     -- error log since the case began (%s):\n' "$ERRLOG"
+			tail -n +"$((T_LOGMARK + 1))" "$ERRLOG" | tail -n 20 | sed 's/^/     | /'
+		fi
+	fi
+	T_NAME=""
+	T_NOTES=()
+}
+
+# short TEXT: TEXT cut to 300 bytes for messages.
+short() {
+	local s=$1
+	[ ${#s} -le 300 ] || s="${s:0:300}..."
+	printf '%s' "$s"
+}
+
+want_eq() { # want_eq WHAT WANTED GOT
+	[ "$2" = "$3" ] || note "$1: wanted '$(short "$2")', got '$(short "$3")'"
+}
+
+want_status() {
+	[ "$STATUS" = "$1" ] ||
+		note "HTTP status: wanted $1, got $STATUS" "body: $(short "$BODY")"
+}
+
+# want_header NAME VALUE: the response has header NAME (any case) whose
+# value is exactly VALUE.
+want_header() {
+	local got
+	got=$(header_value "$1")
+	[ "$got" = "$2" ] ||
+		note "header $1: wanted '$2', got '${got:-(absent)}'"
+}
+
+# want_header_match NAME REGEX: like want_header with an extended regex.
+want_header_match() {
+	local got
+	got=$(header_value "$1")
+	[[ $got =~ $2 ]] ||
+		note "header $1: wanted /$2/, got '${got:-(absent)}'"
+}
+
+want_no_header() {
+	local got
+	got=$(header_value "$1")
+	[ -z "$got" ] || note "header $1: wanted none, got '$got'"
+}
+
+# header_value NAME: the value of the last response header NAME.
+header_value() {
+	printf '%s\n' "$HEADERS" | awk -v n="$1" '
+		BEGIN { n = tolower(n) }
+		{ i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) {
+			v = substr($0, i + 1); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v); last = v } }
+		END { printf "%s", last }'
+}
+
+# want_body_has TEXT: the body contains TEXT (fixed string).
+want_body_has() {
+	case $BODY in
+	*"$1"*) ;;
+	*) note "body: wanted it to contain '$(short "$1")'" "got: $(short "$BODY")" ;;
+	esac
+}
+
+want_body_lacks() {
+	case $BODY in
+	*"$1"*) note "body: wanted no '$(short "$1")'" "got: $(short "$BODY")" ;;
+	esac
+}
+
+want_empty_body() {
+	[ ! -s "$RESP_BODY" ] || note "body: wanted none, got '$(short "$BODY")'"
+}
+
+# want_json EXPR WANT [EXPR WANT...]: parses the body as JSON into r and
+# compares JSON.stringify(EXPR) with WANT (compact JSON) for each pair.
+want_json() {
+	local out
+	out=$(json_check "$RESP_BODY" "$@") || note "body: $(short "$BODY")" "$out"
+}
+
+# json_check FILE EXPR WANT...: the check behind want_json; prints one line
+# per mismatch and fails on any.
+json_check() {
+	node -e '
+		const fs = require("fs");
+		const [file, ...pairs] = process.argv.slice(1);
+		let r, bad = 0;
+		try { r = JSON.parse(fs.readFileSync(file, "utf8")); }
+		catch (e) { console.log("not JSON: " + e.message); process.exit(1); }
+		for (let i = 0; i + 1 < pairs.length; i += 2) {
+			let got;
+			try { got = JSON.stringify(Function("r", "return (" + pairs[i] + ");")(r)); }
+			catch (e) { got = "<" + e.message + ">"; }
+			if (got !== pairs[i + 1]) {
+				console.log(pairs[i] + ": wanted " + pairs[i + 1] + ", got " + got);
+				bad = 1;
+			}
+		}
+		process.exit(bad);
+	' "$@" 2>&1
+}
+
+# want_error HTTP_STATUS CODE [ID]: a JSON-RPC error response with id null
+# (a transport refusal or an unparsable request).  With ID, the id may also
+# be ID: JSON-RPC 2.0 §5 asks for null only when the id cannot be detected.
+want_error() {
+	want_status "$1"
+	want_header_match Content-Type '^application/json'
+	want_json 'r.jsonrpc' '"2.0"' "[null, ${3:-null}].includes(r.id)" true \
+		'r.error.code' "$2" 'typeof r.error.message' '"string"' '"result" in r' false
+}
+
+# want_rpc_error CODE ID: HTTP 200 with a JSON-RPC error for request ID.
+want_rpc_error() {
+	want_status 200
+	want_json 'r.jsonrpc' '"2.0"' 'r.id' "$2" 'r.error.code' "$1" \
+		'typeof r.error.message' '"string"' '"result" in r' 'false'
+}
+
+# want_result ID: HTTP 200 with a JSON-RPC result for request ID.
+want_result() {
+	want_status 200
+	want_header_match Content-Type '^application/json'
+	want_json 'r.jsonrpc' '"2.0"' 'r.id' "$1" '"error" in r' 'false' \
+		'typeof r.result' '"object"'
+}
+
+# finish: closes the last case and prints the count; the last line is
+# exactly "N passed, N failed".  Exits non-zero when a case failed.
+finish() {
+	t_end
+	printf '%s passed, %s failed\n' "$T_PASSED" "$T_FAILED"
+	[ "$T_FAILED" -eq 0 ]
+	exit
+}
+
+# need_programs NAME...: fails the run (one counted failure) when a program
+# has not been built.
+need_programs() {
+	local p missing=0
+	for p in "$@"; do
+		if [ ! -x "$BIN/$p" ]; then
+			echo "missing $BIN/$p (run make first)" >&2
+			missing=1
+		fi
+	done
+	if [ $missing = 1 ]; then
+		t "programs built"
+		note "missing programs in $BIN"
+		finish
+	fi
+}
