@@ -1,0 +1,173 @@
+/*
+ * b64url.c - strict base64url (RFC 4648 §5) without padding.
+ */
+#include "lib/b64url.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* Value of one base64url character (RFC 4648 Table 2), or -1. */
+static int
+b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+bool
+b64url_char_valid(char c)
+{
+	return b64url_value(c) >= 0;
+}
+
+bool
+b64url_valid(const char *in, size_t inlen)
+{
+	int last;
+
+	if (b64url_decoded_len(inlen) == (size_t)-1 || (inlen > 0 && in == NULL))
+		return false;
+	for (size_t i = 0; i < inlen; i++) {
+		if (b64url_value(in[i]) < 0)
+			return false;
+	}
+	if (inlen % 4 == 0)
+		return true;
+	/* A tail of 2 (3) characters leaves 4 (2) unused low bits: all zero. */
+	last = b64url_value(in[inlen - 1]);
+	return (last & (inlen % 4 == 2 ? 0x0f : 0x03)) == 0;
+}
+
+size_t
+b64url_encoded_len(size_t n)
+{
+	/* Every 3 bytes give 4 characters; a tail of 1 or 2 bytes gives 2 or 3. */
+	return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
+}
+
+size_t
+b64url_decoded_len(size_t inlen)
+{
+	/* A single leftover character carries only 6 bits: no byte ends there. */
+	if (inlen % 4 == 1)
+		return (size_t)-1;
+	return inlen / 4 * 3 + (inlen % 4 == 0 ? 0 : inlen % 4 - 1);
+}
+
+int
+b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap, size_t *outlen)
+{
+	size_t need = b64url_decoded_len(inlen), o = 0;
+	uint32_t acc = 0;
+	unsigned bits = 0;
+
+	if (need == (size_t)-1 || need > outcap || (inlen > 0 && in == NULL))
+		return -1;
+	for (size_t i = 0; i < inlen; i++) {
+		/* '=' is refused here too: RFC 7515 §2 omits all padding. */
+		int v = b64url_value(in[i]);
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (unsigned char)(acc >> bits);
+			acc &= (1u << bits) - 1;
+		}
+	}
+	/*
+	 * The 2 or 4 bits left over by a short tail must be zero (RFC 4648
+	 * §3.5): otherwise several encodings would decode to the same bytes.
+	 */
+	if (acc != 0)
+		return -1;
+	*outlen = o;
+	return 0;
+}
+
+int
+b64url_decode_alloc(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
+{
+	size_t need = b64url_decoded_len(inlen);
+	unsigned char *buf;
+
+	*out = NULL;
+	if (need == (size_t)-1)
+		return -1;
+	buf = malloc(need + 1);
+	if (buf == NULL)
+		return -1;
+	if (b64url_decode(in, inlen, buf, need, outlen) != 0) {
+		/* The caller may be decoding a token: leave no part of it behind. */
+		explicit_bzero(buf, need + 1);
+		free(buf);
+		return -1;
+	}
+	buf[*outlen] = '\0';
+	*out = buf;
+	return 0;
+}
+
+size_t
+b64url_encode(const void *in, size_t len, char *out, size_t outcap)
+{
+	const unsigned char *p = in;
+	size_t need = b64url_encoded_len(len), o = 0, i = 0;
+
+	if (len > (SIZE_MAX - 4) / 4 * 3 || need >= outcap) {
+		if (outcap > 0)
+			out[0] = '\0';
+		return (size_t)-1;
+	}
+	for (; i + 3 <= len; i += 3) {
+		uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+		out[o++] = b64url_alphabet[v >> 18];
+		out[o++] = b64url_alphabet[(v >> 12) & 63];
+		out[o++] = b64url_alphabet[(v >> 6) & 63];
+		out[o++] = b64url_alphabet[v & 63];
+	}
+	if (len - i == 1) {
+		out[o++] = b64url_alphabet[p[i] >> 2];
+		out[o++] = b64url_alphabet[(p[i] & 3) << 4];
+	} else if (len - i == 2) {
+		uint32_t v = (uint32_t)p[i] << 8 | p[i + 1];
+		out[o++] = b64url_alphabet[v >> 10];
+		out[o++] = b64url_alphabet[(v >> 4) & 63];
+		out[o++] = b64url_alphabet[(v << 2) & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
+char *
+b64url_encode_alloc(const void *in, size_t len)
+{
+	size_t cap;
+	char *out;
+
+	if (len > (SIZE_MAX - 4) / 4 * 3)
+		return NULL;
+	cap = b64url_encoded_len(len) + 1;
+	out = malloc(cap);
+	if (out == NULL)
+		return NULL;
+	if (b64url_encode(in, len, out, cap) == (size_t)-1) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}

@@ -1,0 +1,468 @@
+/*
+ * test_jwk.c - JWK Set parsing (RFC 7517, RFC 7518 §6) and thumbprints
+ * (RFC 7638): hostile and unusable documents first.
+ */
+#include "lib/b64url.h"
+#include "lib/jwk.h"
+#include "lib/log.h"
+#include "test.h"
+
+#include <stdint.h>
+#include <unistd.h>
+
+/* RFC 7517 Appendix A.1: a real 2048-bit RSA public key and a P-256 key. */
+#define RFC_N                                                                                      \
+	"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_"  \
+	"BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-"          \
+	"65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdk" \
+	"t-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-"                          \
+	"csFCur-kEgU8awapJzKnqDKgw"
+#define RFC_RSA(extra) "{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAB\"" extra "}"
+#define RFC_EC_X       "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4"
+#define RFC_EC_Y       "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"
+/* The same y with its last significant bit flipped: not on the curve. */
+#define BAD_EC_Y "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyI"
+#define RFC_EC(extra)                                                                              \
+	"{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X "\",\"y\":\"" RFC_EC_Y "\"" extra "}"
+/* RFC 7638 §3.1: the thumbprint of the RFC 7517 A.1 RSA key. */
+#define RFC_THUMB "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+
+/* Parses a NUL-terminated document; returns the count (0 on any error). */
+static size_t
+count_of(const char *json)
+{
+	struct jwk_set *set = NULL;
+	size_t n = 0;
+
+	if (jwk_set_parse(json, strlen(json), &set) == JWK_OK)
+		n = jwk_set_count(set);
+	jwk_set_free(set);
+	return n;
+}
+
+/* Parses a document and returns the error code only. */
+static enum jwk_err
+err_of(const char *json)
+{
+	struct jwk_set *set = (struct jwk_set *)&set;
+	enum jwk_err err = jwk_set_parse(json, strlen(json), &set);
+
+	if (err != JWK_OK)
+		CHECK(set == NULL);
+	jwk_set_free(set);
+	return err;
+}
+
+/* base64url of n bytes of an odd pattern with the top bit set: an n*8-bit number. */
+static char *
+fake_modulus(size_t n)
+{
+	unsigned char buf[1024];
+
+	memset(buf, 0xc3, n);
+	buf[0] = 0xf1;
+	return b64url_encode_alloc(buf, n);
+}
+
+TEST(garbage_rejected)
+{
+	CHECK_INT(err_of(""), JWK_ERR_JSON);
+	CHECK_INT(err_of("garbage"), JWK_ERR_JSON);
+	CHECK_INT(err_of("{\"keys\":["), JWK_ERR_JSON);
+	CHECK_INT(err_of("{\"keys\":[]} trailing"), JWK_ERR_JSON);
+	CHECK_INT(jwk_set_parse("{\"keys\":[]}\0{\"keys\"", 19, &(struct jwk_set *){NULL}),
+	          JWK_ERR_JSON);
+	CHECK_INT(jwk_set_parse(NULL, 0, &(struct jwk_set *){NULL}), JWK_ERR_JSON);
+}
+
+TEST(not_an_object_rejected)
+{
+	CHECK_INT(err_of("[" RFC_RSA("") "]"), JWK_ERR_JSON);
+	CHECK_INT(err_of("\"keys\""), JWK_ERR_JSON);
+	CHECK_INT(err_of("null"), JWK_ERR_JSON);
+	/* A single JWK is not a JWK Set (RFC 7517 §5). */
+	CHECK_INT(err_of(RFC_RSA("")), JWK_ERR_JSON);
+}
+
+TEST(keys_not_array_rejected)
+{
+	CHECK_INT(err_of("{\"keys\":" RFC_RSA("") "}"), JWK_ERR_JSON);
+	CHECK_INT(err_of("{\"keys\":\"x\"}"), JWK_ERR_JSON);
+	CHECK_INT(err_of("{\"Keys\":[" RFC_RSA("") "]}"), JWK_ERR_JSON);
+	CHECK_INT(err_of("{}"), JWK_ERR_JSON);
+}
+
+TEST(empty_keys_rejected)
+{
+	CHECK_INT(err_of("{\"keys\":[]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[1,\"a\",null,[],{}]}"), JWK_ERR_NO_KEYS);
+}
+
+TEST(oversize_document_rejected)
+{
+	size_t len = JWK_SET_MAX_BYTES + 1;
+	char *doc = malloc(len + 1);
+	struct jwk_set *set = NULL;
+
+	CHECK(doc != NULL);
+	if (doc == NULL)
+		return;
+	/* Valid JSON padded with whitespace: refused on size alone. */
+	memset(doc, ' ', len);
+	memcpy(doc, "{\"keys\":[" RFC_RSA("") "]}", strlen("{\"keys\":[" RFC_RSA("") "]}"));
+	doc[len] = '\0';
+	CHECK_INT(jwk_set_parse(doc, len, &set), JWK_ERR_TOO_LARGE);
+	CHECK(set == NULL);
+	CHECK_INT(jwk_set_parse(doc, len - 1, &set), JWK_OK);
+	CHECK_INT(jwk_set_count(set), 1);
+	jwk_set_free(set);
+	free(doc);
+}
+
+TEST(rsa_1024_skipped)
+{
+	char *n1024 = fake_modulus(128), *n2048 = fake_modulus(256), doc[2048];
+
+	snprintf(doc, sizeof(doc),
+	         "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"small\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
+	         n1024);
+	CHECK_INT(err_of(doc), JWK_ERR_NO_KEYS);
+	/* The same shape at 2048 bits is accepted: the size is what was refused. */
+	snprintf(doc, sizeof(doc),
+	         "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"big\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
+	         n2048);
+	CHECK_INT(count_of(doc), 1);
+	free(n1024);
+	free(n2048);
+}
+
+TEST(rsa_bad_exponent_skipped)
+{
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQ\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAA\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\"}]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":65537}]}"),
+	          JWK_ERR_NO_KEYS);
+}
+
+TEST(oct_key_skipped)
+{
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2VjcmV0\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":\"c2VjcmV0\"}]}"),
+	          JWK_ERR_NO_KEYS);
+}
+
+TEST(use_enc_skipped)
+{
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"use\":\"enc\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_EC(",\"use\":\"enc\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"use\":1") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(count_of("{\"keys\":[" RFC_RSA(",\"use\":\"sig\"") "]}"), 1);
+}
+
+TEST(key_ops_without_verify_skipped)
+{
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"key_ops\":[\"encrypt\"]") "]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"key_ops\":\"verify\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(count_of("{\"keys\":[" RFC_RSA(",\"key_ops\":[\"sign\",\"verify\"]") "]}"), 1);
+}
+
+TEST(unknown_kty_or_crv_skipped)
+{
+	CHECK_INT(
+	    err_of("{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" RFC_EC_X "\"}]}"),
+	    JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"" RFC_EC_X
+	                 "\",\"y\":\"" RFC_EC_Y "\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"secp256k1\",\"x\":\"" RFC_EC_X
+	                 "\",\"y\":\"" RFC_EC_Y "\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"), JWK_ERR_NO_KEYS);
+	/* Member names are case-sensitive (RFC 7517 §4). */
+	CHECK_INT(err_of("{\"keys\":[{\"KTY\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"rsa\",\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"),
+	          JWK_ERR_NO_KEYS);
+}
+
+TEST(ec_point_not_on_curve_skipped)
+{
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X
+	                 "\",\"y\":\"" BAD_EC_Y "\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	/* The point of the P-256 key claimed on P-384 (wrong length too). */
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"" RFC_EC_X
+	                 "\",\"y\":\"" RFC_EC_Y "\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	/* All-zero coordinates: the point at infinity is no public key. */
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+	                 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"y\":"
+	                 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}"),
+	          JWK_ERR_NO_KEYS);
+}
+
+TEST(ec_short_coordinate_skipped)
+{
+	/* RFC 7518 §6.2.1.2: x is the full 32 bytes, leading zeros kept. */
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X
+	                 "\",\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFw\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X "\"}]}"),
+	          JWK_ERR_NO_KEYS);
+}
+
+TEST(bad_base64url_skipped)
+{
+	/* Padding, the standard alphabet and bad trailing bits are all refused. */
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAB=\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+	                 "\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4=\",\"y\":\"" RFC_EC_Y
+	                 "\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+	                 "\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D+\",\"y\":\"" RFC_EC_Y
+	                 "\"}]}"),
+	          JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+	                 "\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D5\",\"y\":\"" RFC_EC_Y
+	                 "\"}]}"),
+	          JWK_ERR_NO_KEYS);
+}
+
+TEST(alg_inconsistent_skipped)
+{
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"ES256\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_EC(",\"alg\":\"RS256\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_EC(",\"alg\":\"ES384\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"RSA-OAEP\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"HS256\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"none\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":256") "]}"), JWK_ERR_NO_KEYS);
+}
+
+TEST(bad_kid_skipped)
+{
+	char doc[4096], kid[JWK_KID_MAX + 2];
+
+	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"kid\":7") "]}"), JWK_ERR_NO_KEYS);
+	memset(kid, 'k', sizeof(kid) - 1);
+	kid[sizeof(kid) - 1] = '\0';
+	snprintf(doc, sizeof(doc), "{\"keys\":[" RFC_RSA(",\"kid\":\"%s\"") "]}", kid);
+	CHECK_INT(err_of(doc), JWK_ERR_NO_KEYS);
+	kid[JWK_KID_MAX] = '\0';
+	snprintf(doc, sizeof(doc), "{\"keys\":[" RFC_RSA(",\"kid\":\"%s\"") "]}", kid);
+	CHECK_INT(count_of(doc), 1);
+}
+
+TEST(mixed_keeps_valid_and_warns_by_kid)
+{
+	char path[] = "/tmp/test_jwk_log.XXXXXX", buf[8192] = "";
+	int fd = mkstemp(path);
+	struct jwk_set *set = NULL;
+	static const char oct[] = "{\"kty\":\"oct\",\"kid\":\"sym\\nkey\",\"k\":\"c2VjcmV0\"}";
+	static const char rsa[] = RFC_RSA(",\"kid\":\"good-rsa\"");
+	static const char enc[] = RFC_EC(",\"kid\":\"enc-ec\",\"use\":\"enc\"");
+	static const char ec[] = RFC_EC(",\"kid\":\"good-ec\",\"alg\":\"ES256\"");
+	static const char off[] = "{\"kty\":\"EC\",\"kid\":\"off-curve\",\"crv\":\"P-256\","
+	                          "\"x\":\"" RFC_EC_X "\",\"y\":\"" BAD_EC_Y "\"}";
+	char doc[4096];
+	ssize_t n;
+
+	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s,%s,%s,%s]}", oct, rsa, enc, ec, off);
+	CHECK(fd >= 0);
+	CHECK_INT(log_open(path), 0);
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	log_open("/dev/null");
+	CHECK_INT(jwk_set_count(set), 2);
+	CHECK_STR(jwk_kid(jwk_set_get(set, 0)), "good-rsa");
+	CHECK_STR(jwk_kid(jwk_set_get(set, 1)), "good-ec");
+	CHECK_INT(jwk_kty_get(jwk_set_get(set, 0)), JWK_KTY_RSA);
+	CHECK_INT(jwk_kty_get(jwk_set_get(set, 1)), JWK_KTY_EC_P256);
+	CHECK(jwk_set_get(set, 2) == NULL);
+	n = read(fd, buf, sizeof(buf) - 1);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	/* One warning per skipped key, naming it; the newline arrives escaped. */
+	CHECK_CONTAINS(buf, "sym\\u000akey");
+	CHECK_CONTAINS(buf, "enc-ec");
+	CHECK_CONTAINS(buf, "off-curve");
+	CHECK(strstr(buf, "good-rsa") == NULL);
+	CHECK(strstr(buf, "\"warn\"") != NULL);
+	jwk_set_free(set);
+	close(fd);
+	unlink(path);
+}
+
+TEST(duplicate_kids_kept)
+{
+	struct jwk_set *set = NULL;
+	const char *doc =
+	    "{\"keys\":[" RFC_RSA(",\"kid\":\"same\"") "," RFC_EC(",\"kid\":\"same\"") "]}";
+
+	/* RFC 7517 §4.5 allows one kid for keys of different types. */
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	CHECK_INT(jwk_set_count(set), 2);
+	CHECK(jwk_alg_fits(jwk_set_get(set, 0), JWK_ALG_RS256));
+	CHECK(jwk_alg_fits(jwk_set_get(set, 1), JWK_ALG_ES256));
+	jwk_set_free(set);
+}
+
+TEST(too_many_keys_capped)
+{
+	size_t cap = 80 * (strlen(RFC_EC("")) + 1) + 32;
+	char *doc = malloc(cap), *p = doc;
+
+	CHECK(doc != NULL);
+	if (doc == NULL)
+		return;
+	p += sprintf(p, "{\"keys\":[");
+	for (int i = 0; i < 80; i++)
+		p += sprintf(p, "%s%s", i ? "," : "", RFC_EC(""));
+	sprintf(p, "]}");
+	CHECK_INT(count_of(doc), JWK_SET_MAX_KEYS);
+	free(doc);
+}
+
+TEST(alg_names)
+{
+	enum jwk_alg a = JWK_ALG__MAX;
+
+	CHECK_INT(jwk_alg_parse("none", &a), -1);
+	CHECK_INT(jwk_alg_parse("HS256", &a), -1);
+	CHECK_INT(jwk_alg_parse("HS384", &a), -1);
+	CHECK_INT(jwk_alg_parse("HS512", &a), -1);
+	CHECK_INT(jwk_alg_parse("rs256", &a), -1);
+	CHECK_INT(jwk_alg_parse("RS256 ", &a), -1);
+	CHECK_INT(jwk_alg_parse("", &a), -1);
+	CHECK_INT(jwk_alg_parse(NULL, &a), -1);
+	CHECK_INT(jwk_alg_parse("EdDSA", &a), -1);
+	CHECK_INT(a, JWK_ALG__MAX);
+	for (int i = 0; i < JWK_ALG__MAX; i++) {
+		CHECK_INT(jwk_alg_parse(jwk_alg_name((enum jwk_alg)i), &a), 0);
+		CHECK_INT(a, i);
+	}
+	CHECK_STR(jwk_alg_name(JWK_ALG_PS384), "PS384");
+	CHECK_STR(jwk_alg_name(JWK_ALG__MAX), "?");
+}
+
+TEST(strerror_covers_all)
+{
+	for (int e = 0; e <= JWK_ERR__MAX; e++)
+		CHECK(jwk_strerror((enum jwk_err)e) != NULL);
+	CHECK_CONTAINS(jwk_strerror(JWK_ERR_NO_KEYS), "no usable");
+}
+
+TEST(rfc7638_thumbprint)
+{
+	struct jwk_set *set = NULL;
+	const char *doc = "{\"keys\":[" RFC_RSA(",\"kid\":\"2011-04-29\",\"alg\":\"RS256\"") "]}";
+
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	CHECK_STR(jwk_thumbprint(jwk_set_get(set, 0)), RFC_THUMB);
+	jwk_set_free(set);
+}
+
+TEST(thumbprint_ignores_leading_zero)
+{
+	unsigned char n[257];
+	size_t len = 0;
+	char *n64, doc[1024];
+	struct jwk_set *set = NULL;
+
+	/* Some libraries prefix a zero octet; RFC 7638 §3.3 hashes the minimal form. */
+	n[0] = 0;
+	CHECK_INT(b64url_decode(RFC_N, strlen(RFC_N), n + 1, sizeof(n) - 1, &len), 0);
+	n64 = b64url_encode_alloc(n, len + 1);
+	snprintf(doc, sizeof(doc), "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
+	         n64);
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	if (set != NULL)
+		CHECK_STR(jwk_thumbprint(jwk_set_get(set, 0)), RFC_THUMB);
+	jwk_set_free(set);
+	free(n64);
+}
+
+TEST(alg_fits_key_type_and_own_alg)
+{
+	struct jwk_set *set = NULL;
+	const char *doc =
+	    "{\"keys\":[" RFC_RSA("") "," RFC_RSA(",\"alg\":\"PS256\"") "," RFC_EC("") "]}";
+	const struct jwk *rsa, *ps, *ec;
+	enum jwk_alg a = JWK_ALG__MAX;
+
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	CHECK_INT(jwk_set_count(set), 3);
+	if (jwk_set_count(set) != 3) {
+		jwk_set_free(set);
+		return;
+	}
+	rsa = jwk_set_get(set, 0);
+	ps = jwk_set_get(set, 1);
+	ec = jwk_set_get(set, 2);
+	CHECK(jwk_kid(rsa) == NULL);
+	CHECK(!jwk_alg_get(rsa, &a));
+	CHECK(jwk_alg_get(ps, &a) && a == JWK_ALG_PS256);
+	for (int i = JWK_ALG_RS256; i <= JWK_ALG_PS512; i++)
+		CHECK(jwk_alg_fits(rsa, (enum jwk_alg)i));
+	CHECK(!jwk_alg_fits(rsa, JWK_ALG_ES256));
+	CHECK(jwk_alg_fits(ps, JWK_ALG_PS256));
+	CHECK(!jwk_alg_fits(ps, JWK_ALG_RS256));
+	CHECK(!jwk_alg_fits(ps, JWK_ALG_PS384));
+	CHECK(jwk_alg_fits(ec, JWK_ALG_ES256));
+	CHECK(!jwk_alg_fits(ec, JWK_ALG_ES384));
+	CHECK(!jwk_alg_fits(ec, JWK_ALG_RS256));
+	CHECK(!jwk_alg_fits(ec, JWK_ALG__MAX));
+	/* Verification refuses an alg the key cannot do, whatever the signature. */
+	CHECK_INT(jwk_verify(ec, JWK_ALG_RS256, "a.b", 3, (const unsigned char *)"x", 1), -1);
+	CHECK_INT(jwk_verify(rsa, JWK_ALG_RS256, "a.b", 3, (const unsigned char *)"x", 1), -1);
+	jwk_set_free(set);
+}
+
+TEST(free_and_count_accept_null)
+{
+	jwk_set_free(NULL);
+	CHECK_INT(jwk_set_count(NULL), 0);
+	CHECK(jwk_set_get(NULL, 0) == NULL);
+}
+
+int
+main(void)
+{
+	static const struct test_case cases[] = {
+	    TEST_CASE(garbage_rejected),
+	    TEST_CASE(not_an_object_rejected),
+	    TEST_CASE(keys_not_array_rejected),
+	    TEST_CASE(empty_keys_rejected),
+	    TEST_CASE(oversize_document_rejected),
+	    TEST_CASE(rsa_1024_skipped),
+	    TEST_CASE(rsa_bad_exponent_skipped),
+	    TEST_CASE(oct_key_skipped),
+	    TEST_CASE(use_enc_skipped),
+	    TEST_CASE(key_ops_without_verify_skipped),
+	    TEST_CASE(unknown_kty_or_crv_skipped),
+	    TEST_CASE(ec_point_not_on_curve_skipped),
+	    TEST_CASE(ec_short_coordinate_skipped),
+	    TEST_CASE(bad_base64url_skipped),
+	    TEST_CASE(alg_inconsistent_skipped),
+	    TEST_CASE(bad_kid_skipped),
+	    TEST_CASE(mixed_keeps_valid_and_warns_by_kid),
+	    TEST_CASE(duplicate_kids_kept),
+	    TEST_CASE(too_many_keys_capped),
+	    TEST_CASE(alg_names),
+	    TEST_CASE(strerror_covers_all),
+	    TEST_CASE(rfc7638_thumbprint),
+	    TEST_CASE(thumbprint_ignores_leading_zero),
+	    TEST_CASE(alg_fits_key_type_and_own_alg),
+	    TEST_CASE(free_and_count_accept_null),
+	};
+
+	/* The skipped keys' warnings are the point of some tests; keep them quiet. */
+	log_open("/dev/null");
+	return test_run(__FILE__, cases, sizeof(cases) / sizeof(cases[0]));
+}
