@@ -480,6 +480,9 @@ config_free(struct config *cfg)
 	free(cfg->prm_url);
 	free(cfg->prm_document);
 	free(cfg->resource_documentation);
+	free(cfg->tool_scopes);
+	strlist_free(&cfg->required_scopes);
+	free(cfg->todo_db);
 	memset(cfg, 0, sizeof(*cfg));
 	strlist_free(&file_names);
 	strlist_free(&file_values);

@@ -28,6 +28,10 @@
 #define CONFIG_RESOURCE_DOC   "MCP_RESOURCE_DOCUMENTATION"
 #define CONFIG_STATE_DIR      "MCP_STATE_DIR"
 #define CONFIG_SCOPES         "MCP_SCOPES_SUPPORTED"
+#define CONFIG_TOOL_SCOPES    "MCP_TOOL_SCOPES"
+#define CONFIG_REQUIRED_SCOPES "MCP_REQUIRED_SCOPES"
+#define CONFIG_TODO_DB        "MCP_TODO_DB"
+#define CONFIG_TODO_MAX       "MCP_TODO_MAX_PER_SUBJECT"
 #define CONFIG_ISSUER         "OAUTH_ISSUER"
 #define CONFIG_JWKS_URI       "OAUTH_JWKS_URI"
 #define CONFIG_AUDIENCE       "OAUTH_AUDIENCE"
@@ -97,6 +101,12 @@ struct config {
 	char *prm_url;      /* the path-aware RFC 9728 metadata URL of resource */
 	char *prm_document; /* PROTECTED_RESOURCE_METADATA as given, NULL: built */
 	char *resource_documentation; /* MCP_RESOURCE_DOCUMENTATION, default <origin>/ */
+
+	/* Tools. */
+	char *tool_scopes;              /* MCP_TOOL_SCOPES: "tool=scope scope; tool2=..." */
+	struct strlist required_scopes; /* MCP_REQUIRED_SCOPES: needed by every request */
+	char *todo_db;                  /* MCP_TODO_DB, default <state dir>/todos.sqlite */
+	int64_t todo_max;               /* MCP_TODO_MAX_PER_SUBJECT, default 1000 */
 };
 
 enum config_err {

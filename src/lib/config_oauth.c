@@ -287,6 +287,17 @@ load_strings(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 		 strcmp(cfg->resource_path, "/") == 0 ? "" : cfg->resource_path);
 	if ((cfg->prm_url = strdup(buf)) == NULL)
 		return CONFIG_ERR_NOMEM;
+	if ((v = config_get(CONFIG_TOOL_SCOPES)) != NULL && (cfg->tool_scopes = strdup(v)) == NULL)
+		return CONFIG_ERR_NOMEM;
+	if (strlist_split(&cfg->required_scopes, config_get(CONFIG_REQUIRED_SCOPES)) != 0)
+		return CONFIG_ERR_NOMEM;
+	v = config_get(CONFIG_TODO_DB);
+	snprintf(buf, sizeof(buf), "%s/todos.sqlite", cfg->state_dir);
+	if ((cfg->todo_db = strdup(v != NULL ? v : buf)) == NULL)
+		return CONFIG_ERR_NOMEM;
+	if (cfg->todo_db[0] != '/')
+		return config_fail(CONFIG_ERR_INVALID, err, errlen,
+				   CONFIG_TODO_DB ": must be an absolute path");
 	v = config_get(CONFIG_RESOURCE_DOC);
 	snprintf(buf, sizeof(buf), "%s/", cfg->resource_origin);
 	if ((cfg->resource_documentation = strdup(v != NULL ? v : buf)) == NULL)
@@ -311,6 +322,12 @@ load_bounds(struct config *cfg, char *err, size_t errlen)
 	    (rc = get_seconds(CONFIG_MAX_STALE, 86400, 0, 30 * 86400, &cfg->jwks_max_stale, err,
 			      errlen)) != CONFIG_OK)
 		return rc;
+	if (config_get(CONFIG_TODO_MAX) != NULL &&
+	    num_parse_i64(config_get(CONFIG_TODO_MAX), 1, 1000000, &cfg->todo_max) != 0)
+		return config_fail(CONFIG_ERR_INVALID, err, errlen,
+				   CONFIG_TODO_MAX ": must be a count from 1 to 1000000");
+	if (config_get(CONFIG_TODO_MAX) == NULL)
+		cfg->todo_max = 1000;
 	if (cfg->jwks_ttl_min > cfg->jwks_ttl_max)
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
 				   CONFIG_TTL_MIN ": must not exceed " CONFIG_TTL_MAX);

@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/schema.h"
+#include "mcp/scope.h"
 #include "mcp/tool.h"
 
 /* Newest first: initialize answers the client's version when listed, else the first. */
@@ -152,7 +153,8 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 {
 	const char *name = param_string(params, "name");
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
-	struct tool_ctx tctx = {ctx->principal, ctx->cfg, ctx->request_id};
+	struct tool_ctx tctx = {.principal = ctx->principal, .cfg = ctx->cfg,
+				.request_id = ctx->request_id, .todos = ctx->todos};
 	struct tool_result res = {0};
 	const struct tool_entry *e;
 	cJSON *empty = NULL;
@@ -168,6 +170,14 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		return;
 	}
 	snprintf(out->tool, sizeof(out->tool), "%s", e->tool->name);
+	/* Scopes before arguments: a caller without them learns nothing about the tool's input. */
+	if (!scope_tool_allowed(ctx->principal, e->tool->name, (const char *const *)e->scopes,
+				e->n_scopes, out->scope, sizeof(out->scope))) {
+		out->status = 403;
+		call_fail(c, MCP_ERROR_INSUFFICIENT_SCOPE, "insufficient scope: this tool needs %s",
+			  out->scope);
+		return;
+	}
 	if (args == NULL)
 		args = empty = cJSON_CreateObject();
 	if (!schema_validate(e->input_schema, args, why, sizeof(why))) {

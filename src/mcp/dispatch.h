@@ -15,6 +15,14 @@
 struct config;
 struct principal;
 struct tool_registry;
+struct todo_store;
+
+/*
+ * JSON-RPC error code for a call refused for missing scopes (implementation
+ * defined range, JSON-RPC 2.0 §5.1); the HTTP answer is 403 with an
+ * RFC 6750 §3.1 insufficient_scope challenge.
+ */
+#define MCP_ERROR_INSUFFICIENT_SCOPE (-32003)
 
 /* MCP protocol revisions this server speaks, newest first. */
 #define MCP_VERSION_LATEST  "2025-11-25"
@@ -34,16 +42,18 @@ struct dispatch_ctx {
 	const struct principal *principal; /* the verified caller */
 	const char *protocol_version;      /* from MCP-Protocol-Version, or the default */
 	const char *request_id;
+	struct todo_store *todos;
 };
 
 /* The outcome, for the HTTP layer and the audit line. */
 struct dispatch_out {
-	int status;        /* 200, 202 (no body), 400 */
+	int status;        /* 200, 202 (no body), 400, 403 (insufficient scope) */
 	char *body;        /* compact JSON (caller frees with free()), NULL for 202 */
 	size_t body_len;
 	char method[64];   /* first message's method, for the audit line ("" when none) */
 	char tool[64];     /* tools/call's tool name when it named a registered tool */
 	int rpc_error;     /* first JSON-RPC error code sent, 0 when none */
+	char scope[512];   /* status 403: every scope the refused call needs, space-separated */
 	bool tool_error;   /* a tool returned isError */
 };
 

@@ -20,6 +20,8 @@
 #include "lib/token.h"
 #include "mcp/audit.h"
 #include "mcp/dispatch.h"
+#include "mcp/scope.h"
+#include "mcp/todo_store.h"
 #include "mcp/tool.h"
 #include "mcp/transport.h"
 
@@ -30,6 +32,7 @@ struct app {
 	struct config cfg;
 	struct tool_registry *reg;
 	struct auth *auth;
+	struct todo_store *todos;
 };
 
 /* Sends an HTTP-level refusal with its JSON-RPC error body. */
@@ -114,6 +117,38 @@ send_challenge(const struct app *app, struct request *req, struct audit_rec *rec
 	snprintf(rec->decision, sizeof(rec->decision), "%d %s", status, reason);
 }
 
+/*
+ * Adds the RFC 6750 §3.1 insufficient_scope challenge for a 403 naming
+ * every scope the refused call needs, and records the decision.
+ */
+static void
+add_scope_challenge(const struct app *app, struct response *res, struct audit_rec *rec,
+		    const char *scope)
+{
+	char challenge[2048];
+
+	auth_challenge(&app->cfg, "insufficient_scope", NULL, scope, challenge, sizeof(challenge));
+	response_header(res, "WWW-Authenticate", "%s", challenge);
+	snprintf(rec->decision, sizeof(rec->decision), "403 missing %s", scope);
+}
+
+/* A request every call of which needs scopes the token lacks (MCP_REQUIRED_SCOPES). */
+static void
+send_scope_refusal(const struct app *app, struct request *req, struct audit_rec *rec,
+		   const char *scope)
+{
+	struct response res;
+	size_t len = 0;
+	char *body = dispatch_refusal_body("insufficient scope", &len);
+
+	response_init(&res, 403);
+	add_scope_challenge(app, &res, rec, scope);
+	transport_add_cors(&app->cfg, req, &res);
+	request_send(req, &res, JSON_TYPE, body, len);
+	free(body);
+	rec->status = 403;
+}
+
 /* Authenticates req; on failure answers and returns false. */
 static bool
 authenticate(const struct app *app, struct request *req, struct audit_rec *rec,
@@ -136,10 +171,12 @@ static void
 handle(const struct app *app, struct request *req, struct audit_rec *rec,
        struct principal **principal_out)
 {
-	struct dispatch_ctx ctx = {.reg = app->reg, .cfg = &app->cfg, .request_id = req->request_id};
+	struct dispatch_ctx ctx = {.reg = app->reg, .cfg = &app->cfg, .request_id = req->request_id,
+				   .todos = app->todos};
 	struct principal *principal = NULL;
 	struct dispatch_out out;
 	struct response res;
+	char missing[512];
 	const char *why = NULL;
 	int status;
 
@@ -159,6 +196,11 @@ handle(const struct app *app, struct request *req, struct audit_rec *rec,
 		return;
 	*principal_out = principal;
 	ctx.principal = principal;
+	if (!scope_all_granted(principal, (const char *const *)app->cfg.required_scopes.v,
+			       app->cfg.required_scopes.n, missing, sizeof(missing))) {
+		send_scope_refusal(app, req, rec, missing);
+		return;
+	}
 	if ((status = transport_check_post(req, &ctx.protocol_version, &why)) != 0) {
 		send_refusal(app, req, rec, status, why);
 		return;
@@ -167,10 +209,13 @@ handle(const struct app *app, struct request *req, struct audit_rec *rec,
 		return;
 	dispatch_body(&ctx, req->body, req->body_len, &out);
 	response_init(&res, out.status);
+	if (out.status == 403)
+		add_scope_challenge(app, &res, rec, out.scope);
 	transport_add_cors(&app->cfg, req, &res);
 	request_send(req, &res, out.body != NULL ? JSON_TYPE : NULL, out.body, out.body_len);
 	rec->status = out.status;
-	snprintf(rec->decision, sizeof(rec->decision), "allowed");
+	if (out.status != 403)
+		snprintf(rec->decision, sizeof(rec->decision), "allowed");
 	rec->rpc_error = out.rpc_error;
 	/* The audit line outlives out: keep the names in the record's own buffers. */
 	snprintf(rec->rpc_method, sizeof(rec->rpc_method), "%s", out.method);
@@ -191,13 +236,15 @@ app_init(struct app *app)
 		snprintf(err, sizeof(err), CONFIG_LOG_FILE ": cannot open %s", app->cfg.log_file);
 		goto fail;
 	}
-	if ((app->reg = tool_registry_new(err, sizeof(err))) == NULL)
+	if ((app->reg = tool_registry_new(app->cfg.tool_scopes, err, sizeof(err))) == NULL)
 		goto fail;
 	if (fetch_global_init() != 0) {
 		snprintf(err, sizeof(err), "libcurl initialisation failed");
 		goto fail;
 	}
-	if ((app->auth = auth_new(&app->cfg, err, sizeof(err))) == NULL)
+	/* The state directory exists once the key cache is set up; the database lives there too. */
+	if ((app->auth = auth_new(&app->cfg, err, sizeof(err))) == NULL ||
+	    (app->todos = todo_store_open(app->cfg.todo_db, app->cfg.todo_max, err, sizeof(err))) == NULL)
 		goto fail;
 	return;
 fail:
@@ -230,6 +277,7 @@ main(void)
 		principal_free(principal);
 		request_finish(&req);
 	}
+	todo_store_close(app.todos);
 	auth_free(app.auth);
 	tool_registry_free(app.reg);
 	config_free(&app.cfg);

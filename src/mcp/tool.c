@@ -91,12 +91,74 @@ entry_init(struct tool_entry *e, const struct tool *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* Replaces e's scopes with the space-separated list in text (len bytes). */
+static int
+entry_set_scopes(struct tool_entry *e, const char *text, size_t len)
+{
+	struct strlist scopes = {0};
+	char *copy = strndup(text, len);
+
+	if (copy == NULL || strlist_split(&scopes, copy) != 0) {
+		free(copy);
+		strlist_free(&scopes);
+		return -1;
+	}
+	free(copy);
+	for (size_t j = 0; j < e->n_scopes; j++)
+		free(e->scopes[j]);
+	free(e->scopes);
+	e->scopes = scopes.v;
+	e->n_scopes = scopes.n;
+	return 0;
+}
+
+/* Applies the operator's MCP_TOOL_SCOPES override; 0 or -1 with err set. */
+static int
+apply_scope_map(struct tool_registry *reg, const char *map, char *err, size_t errlen)
+{
+	const char *p = map;
+
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, ";\n"), nlen;
+		const char *eq = memchr(p, '=', len), *name = p;
+		struct tool_entry *e = NULL;
+
+		while (*name == ' ' || *name == '\t')
+			name++;
+		if (eq == NULL && strspn(p, " \t\r") < len) {
+			snprintf(err, errlen, CONFIG_TOOL_SCOPES ": \"%.*s\" is not tool=scopes", (int)len, p);
+			return -1;
+		}
+		if (eq != NULL) {
+			for (nlen = (size_t)(eq - name); nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'); nlen--)
+				;
+			for (size_t i = 0; i < N_TOOLS; i++)
+				if (strlen(all_tools[i]->name) == nlen && strncmp(all_tools[i]->name, name, nlen) == 0)
+					e = &reg->entries[i];
+			if (e == NULL) {
+				snprintf(err, errlen, CONFIG_TOOL_SCOPES ": no tool named \"%.*s\"", (int)nlen, name);
+				return -1;
+			}
+			if (entry_set_scopes(e, eq + 1, len - (size_t)(eq + 1 - p)) != 0) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+		}
+		p += len;
+		if (*p != '\0')
+			p++;
+	}
+	return 0;
+}
+
 struct tool_registry *
-tool_registry_new(char *err, size_t errlen)
+tool_registry_new(const char *scope_map, char *err, size_t errlen)
 {
 	struct tool_registry *reg = calloc(1, sizeof(*reg));
 	cJSON *list = NULL, *tools;
 
+	if (errlen > 0)
+		err[0] = '\0';
 	if (reg == NULL)
 		goto fail;
 	for (size_t i = 0; i < N_TOOLS; i++) {
@@ -107,6 +169,8 @@ tool_registry_new(char *err, size_t errlen)
 		if (entry_init(&reg->entries[i], all_tools[i], err, errlen) != 0)
 			goto fail;
 	}
+	if (apply_scope_map(reg, scope_map, err, errlen) != 0)
+		goto fail;
 	if ((list = cJSON_CreateObject()) == NULL || (tools = cJSON_AddArrayToObject(list, "tools")) == NULL)
 		goto fail;
 	for (size_t i = 0; i < N_TOOLS; i++)
@@ -116,7 +180,7 @@ tool_registry_new(char *err, size_t errlen)
 	cJSON_Delete(list);
 	return reg;
 fail:
-	if (err[0] == '\0')
+	if (errlen > 0 && err[0] == '\0')
 		snprintf(err, errlen, "tool registry: out of memory");
 	cJSON_Delete(list);
 	tool_registry_free(reg);

@@ -15,6 +15,7 @@
 
 struct config;
 struct principal;
+struct todo_store;
 
 /* MCP ToolAnnotations hints (schema 2025-06-18); each is sent explicitly. */
 enum tool_hint {
@@ -29,6 +30,7 @@ struct tool_ctx {
 	const struct principal *principal; /* the verified caller; NULL never reaches a tool */
 	const struct config *cfg;
 	const char *request_id;
+	struct todo_store *todos; /* the process's todo database */
 };
 
 /*
@@ -74,11 +76,14 @@ struct tool_entry {
 struct tool_registry;
 
 /*
- * Builds the registry from every tool in tools.def.  Fails (NULL, with one
- * line in err) when a schema does not parse or is not an object schema, or
- * two tools share a name: a developer's mistake, caught at start-up.
+ * Builds the registry from every tool in tools.def.  scope_map (may be NULL)
+ * is the operator's MCP_TOOL_SCOPES override, "tool=scope scope; tool2=...",
+ * entries separated by ';' or newlines; an entry replaces that tool's
+ * default scopes ("tool=" needs none).  Fails (NULL, with one line in err)
+ * when a schema does not parse or is not an object schema, two tools share
+ * a name, or the map is malformed or names an unknown tool.
  */
-struct tool_registry *tool_registry_new(char *err, size_t errlen);
+struct tool_registry *tool_registry_new(const char *scope_map, char *err, size_t errlen);
 void tool_registry_free(struct tool_registry *reg);
 
 /* The entry named name, or NULL.  Borrowed from reg. */

@@ -27,7 +27,7 @@ TEST(registry_builds)
 {
 	char err[200] = "";
 
-	reg = tool_registry_new(err, sizeof(err));
+	reg = tool_registry_new(NULL, err, sizeof(err));
 	CHECK(reg != NULL);
 	CHECK_STR(err, "");
 	CHECK(tool_registry_find(reg, "greet_user") != NULL);

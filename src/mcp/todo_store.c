@@ -1,0 +1,428 @@
+/*
+ * todo_store.c - todos in SQLite, isolated per owner.
+ */
+#include "mcp/todo_store.h"
+
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/num.h"
+
+enum stmt {
+	ST_COUNT,
+	ST_INSERT,
+	ST_GET,
+	ST_UPDATE,
+	ST_DELETE,
+	ST_LIST,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST__MAX
+};
+
+/* Every statement the store runs, prepared once per connection. */
+static const char *const sql[ST__MAX] = {
+    [ST_COUNT] = "SELECT count(*) FROM todos WHERE owner_sub = ?1 AND owner_org = ?2",
+    [ST_INSERT] = "INSERT INTO todos (id, owner_sub, owner_org, title, description, completed, "
+		  "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
+    [ST_GET] = "SELECT id, title, description, completed, created_at, updated_at FROM todos "
+	       "WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
+    [ST_UPDATE] = "UPDATE todos SET title = coalesce(?4, title), "
+		  "description = coalesce(?5, description), "
+		  "completed = CASE WHEN ?6 < 0 THEN completed ELSE ?6 END, updated_at = ?7 "
+		  "WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
+    [ST_DELETE] = "DELETE FROM todos WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
+    [ST_LIST] = "SELECT id, title, description, completed, created_at, updated_at, seq FROM todos "
+		"WHERE owner_sub = ?1 AND owner_org = ?2 AND seq > ?3 "
+		"AND (?4 < 0 OR completed = ?4) ORDER BY seq LIMIT ?5",
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+};
+
+/* Version 1 of the schema; later versions migrate from PRAGMA user_version. */
+static const char schema_v1[] =
+    "CREATE TABLE IF NOT EXISTS todos ("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " id TEXT NOT NULL UNIQUE,"
+    " owner_sub TEXT NOT NULL,"
+    " owner_org TEXT NOT NULL,"
+    " title TEXT NOT NULL,"
+    " description TEXT NOT NULL DEFAULT '',"
+    " completed INTEGER NOT NULL DEFAULT 0,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS todos_owner ON todos (owner_sub, owner_org, seq);"
+    "PRAGMA user_version = 1;";
+
+struct todo_store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST__MAX];
+	int64_t max_per_owner;
+};
+
+static const char *const todo_errors[TODO_ERR__MAX] = {
+    [TODO_OK] = "ok",
+    [TODO_ERR_NOT_FOUND] = "todo not found",
+    [TODO_ERR_LIMIT] = "todo limit reached",
+    [TODO_ERR_CURSOR] = "invalid cursor",
+    [TODO_ERR_DB] = "database error",
+    [TODO_ERR_NOMEM] = "out of memory",
+};
+
+const char *
+todo_strerror(enum todo_err err)
+{
+	return err < TODO_ERR__MAX ? todo_errors[err] : "unknown error";
+}
+
+/* Logs SQLite's message for a failed step and returns TODO_ERR_DB. */
+static enum todo_err
+db_fail(struct todo_store *s, const char *what)
+{
+	log_msg(LOGL_ERROR, "todo store: %s: %s", what, sqlite3_errmsg(s->db));
+	return TODO_ERR_DB;
+}
+
+/* Creates the schema when the database is new (user_version 0). */
+static int
+schema_ensure(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	int version = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (version == 0 && sqlite3_exec(db, schema_v1, NULL, NULL, NULL) != SQLITE_OK)
+		version = -1;
+	else if (version == 0)
+		version = TODO_SCHEMA_VERSION;
+	if (version != TODO_SCHEMA_VERSION) {
+		snprintf(err, errlen, "todo database: schema version %d, expected %d (%s)", version,
+			 TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
+		return -1;
+	}
+	return 0;
+}
+
+struct todo_store *
+todo_store_open(const char *path, int64_t max_per_owner, char *err, size_t errlen)
+{
+	struct todo_store *s = calloc(1, sizeof(*s));
+	int fd;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (s == NULL) {
+		snprintf(err, errlen, "todo database: out of memory");
+		return NULL;
+	}
+	s->max_per_owner = max_per_owner;
+	/* Create the file 0600 ourselves: SQLite would honour the umask only. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
+		close(fd);
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s: %s", "MCP_TODO_DB", path,
+			 s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, TODO_BUSY_TIMEOUT_MS);
+	/* WAL: readers and the one writer do not block each other; NORMAL is durable in WAL. */
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", NULL,
+			 NULL, NULL) != SQLITE_OK ||
+	    schema_ensure(s->db, err, errlen) != 0)
+		goto fail;
+	for (int i = 0; i < ST__MAX; i++) {
+		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+		    SQLITE_OK) {
+			snprintf(err, errlen, "todo database: %s", sqlite3_errmsg(s->db));
+			goto fail;
+		}
+	}
+	return s;
+fail:
+	if (err[0] == '\0')
+		snprintf(err, errlen, "todo database %s: %s", path, sqlite3_errmsg(s->db));
+	todo_store_close(s);
+	return NULL;
+}
+
+void
+todo_store_close(struct todo_store *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < ST__MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+/* Resets a statement for reuse and binds the owner at positions a and b. */
+static sqlite3_stmt *
+stmt(struct todo_store *s, enum stmt which)
+{
+	sqlite3_stmt *st = s->st[which];
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+/* Runs a statement without results (BEGIN, COMMIT, ROLLBACK). */
+static int
+exec_simple(struct todo_store *s, enum stmt which)
+{
+	int rc = sqlite3_step(stmt(s, which));
+
+	sqlite3_reset(s->st[which]);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 128 random bits in hex: ids nobody can guess or enumerate. */
+static int
+new_id(char out[TODO_ID_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[TODO_ID_LEN / 2];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -1;
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[TODO_ID_LEN] = '\0';
+	return 0;
+}
+
+/* Copies the current row (id, title, description, completed, created, updated) into t. */
+static enum todo_err
+row_read(sqlite3_stmt *st, struct todo *t)
+{
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+	const char *title = (const char *)sqlite3_column_text(st, 1);
+	const char *desc = (const char *)sqlite3_column_text(st, 2);
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", id != NULL ? id : "");
+	t->title = strdup(title != NULL ? title : "");
+	t->description = strdup(desc != NULL ? desc : "");
+	t->completed = sqlite3_column_int(st, 3) != 0;
+	t->created_at = sqlite3_column_int64(st, 4);
+	t->updated_at = sqlite3_column_int64(st, 5);
+	if (t->title == NULL || t->description == NULL) {
+		todo_clear(t);
+		return TODO_ERR_NOMEM;
+	}
+	return TODO_OK;
+}
+
+enum todo_err
+todo_get(struct todo_store *s, const struct todo_owner *o, const char *id, struct todo *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_GET);
+	enum todo_err rc;
+	int step;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW)
+		rc = row_read(st, out);
+	else if (step == SQLITE_DONE)
+		rc = TODO_ERR_NOT_FOUND;
+	else
+		rc = db_fail(s, "get");
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Counts o's todos; -1 on failure. */
+static int64_t
+count_owned(struct todo_store *s, const struct todo_owner *o)
+{
+	sqlite3_stmt *st = stmt(s, ST_COUNT);
+	int64_t n = -1;
+
+	sqlite3_bind_text(st, 1, o->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->org, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+enum todo_err
+todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
+	    const char *description, struct todo *out)
+{
+	char id[TODO_ID_LEN + 1];
+	enum todo_err rc = TODO_OK;
+	sqlite3_stmt *st;
+	int64_t n;
+
+	if (new_id(id) != 0)
+		return TODO_ERR_DB;
+	/* The count and the insert in one write transaction: concurrent creators cannot overshoot. */
+	if (exec_simple(s, ST_BEGIN) != 0)
+		return db_fail(s, "begin");
+	if ((n = count_owned(s, o)) < 0) {
+		rc = db_fail(s, "count");
+		goto out;
+	}
+	if (n >= s->max_per_owner) {
+		rc = TODO_ERR_LIMIT;
+		goto out;
+	}
+	st = stmt(s, ST_INSERT);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, description != NULL ? description : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+	if (sqlite3_step(st) != SQLITE_DONE)
+		rc = db_fail(s, "insert");
+	sqlite3_reset(st);
+	if (rc == TODO_OK && exec_simple(s, ST_COMMIT) != 0)
+		rc = db_fail(s, "commit");
+out:
+	if (rc != TODO_OK) {
+		exec_simple(s, ST_ROLLBACK);
+		return rc;
+	}
+	return todo_get(s, o, id, out);
+}
+
+enum todo_err
+todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, const char *title,
+	    const char *description, int completed, struct todo *out)
+{
+	sqlite3_stmt *st = stmt(s, ST_UPDATE);
+	int step;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	if (title != NULL)
+		sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+	if (description != NULL)
+		sqlite3_bind_text(st, 5, description, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, completed);
+	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+	step = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		return db_fail(s, "update");
+	if (sqlite3_changes(s->db) == 0)
+		return TODO_ERR_NOT_FOUND;
+	return todo_get(s, o, id, out);
+}
+
+enum todo_err
+todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id)
+{
+	sqlite3_stmt *st = stmt(s, ST_DELETE);
+	int step;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (step != SQLITE_DONE)
+		return db_fail(s, "delete");
+	return sqlite3_changes(s->db) > 0 ? TODO_OK : TODO_ERR_NOT_FOUND;
+}
+
+/* Cursors are "c<seq>" of the last row of a page; anything else is refused. */
+static int
+cursor_parse(const char *cursor, int64_t *seq)
+{
+	*seq = 0;
+	if (cursor == NULL)
+		return 0;
+	if (cursor[0] != 'c')
+		return -1;
+	return num_parse_i64(cursor + 1, 1, INT64_MAX, seq);
+}
+
+enum todo_err
+todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_t limit,
+	  const char *cursor, struct todo **items, size_t *n, char next_cursor[32])
+{
+	sqlite3_stmt *st;
+	struct todo *v = NULL;
+	int64_t seq, last = 0;
+	enum todo_err rc = TODO_OK;
+	int step;
+
+	*items = NULL;
+	*n = 0;
+	next_cursor[0] = '\0';
+	if (cursor_parse(cursor, &seq) != 0)
+		return TODO_ERR_CURSOR;
+	if (limit == 0 || limit > TODO_PAGE_MAX)
+		limit = TODO_PAGE_DEFAULT;
+	if ((v = calloc(limit, sizeof(*v))) == NULL)
+		return TODO_ERR_NOMEM;
+	st = stmt(s, ST_LIST);
+	sqlite3_bind_text(st, 1, o->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->org, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, seq);
+	sqlite3_bind_int(st, 4, completed);
+	/* One row more than the page tells whether another page follows. */
+	sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == limit) {
+			snprintf(next_cursor, 32, "c%" PRId64, last);
+			break;
+		}
+		if ((rc = row_read(st, &v[*n])) != TODO_OK)
+			break;
+		last = sqlite3_column_int64(st, 6);
+		(*n)++;
+	}
+	if (rc == TODO_OK && step != SQLITE_ROW && step != SQLITE_DONE)
+		rc = db_fail(s, "list");
+	sqlite3_reset(st);
+	if (rc != TODO_OK) {
+		todo_list_free(v, *n);
+		*n = 0;
+		next_cursor[0] = '\0';
+		return rc;
+	}
+	*items = v;
+	return TODO_OK;
+}
+
+void
+todo_clear(struct todo *t)
+{
+	if (t == NULL)
+		return;
+	free(t->title);
+	free(t->description);
+	memset(t, 0, sizeof(*t));
+}
+
+void
+todo_list_free(struct todo *items, size_t n)
+{
+	for (size_t i = 0; items != NULL && i < n; i++)
+		todo_clear(&items[i]);
+	free(items);
+}

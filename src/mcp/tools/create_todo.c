@@ -1,0 +1,40 @@
+/*
+ * create_todo - adds a todo for the caller.
+ */
+#include "mcp/tools/todo_common.h"
+
+static int
+create_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
+{
+	const char *title = todo_arg_string(args, "title");
+	const char *desc = todo_arg_string(args, "description");
+	struct todo_owner owner;
+	struct todo t;
+	enum todo_err rc;
+	int ret;
+
+	if (!todo_owner_of(ctx, &owner, res) ||
+	    !todo_check_length("title", title, TODO_TITLE_MAX, res) ||
+	    !todo_check_length("description", desc, TODO_DESC_MAX, res))
+		return 0;
+	if ((rc = todo_create(ctx->todos, &owner, title, desc, &t)) != TODO_OK)
+		return todo_fail(rc, res);
+	ret = tool_result_structured(res, todo_to_json(&t));
+	todo_clear(&t);
+	return ret;
+}
+
+const struct tool tool_create_todo = {
+    .name = "create_todo",
+    .title = "Create a todo",
+    .description = "Creates a todo owned by the caller. Title up to 200 characters, description "
+		   "up to 2000. Returns the new todo with its id.",
+    .input_schema = "{\"type\":\"object\",\"properties\":{"
+		    "\"title\":{\"type\":\"string\",\"minLength\":1,\"description\":\"Short title\"},"
+		    "\"description\":{\"type\":\"string\",\"description\":\"Details\"}},"
+		    "\"required\":[\"title\"],\"additionalProperties\":false}",
+    .output_schema = TODO_OUTPUT_SCHEMA,
+    .hints = 0,
+    .scopes = "todo:write",
+    .handler = create_todo,
+};

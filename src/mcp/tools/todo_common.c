@@ -1,0 +1,88 @@
+/*
+ * todo_common.c - shared pieces of the todo tools.
+ */
+#include "mcp/tools/todo_common.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/log.h"
+#include "lib/token.h"
+
+bool
+todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_result *res)
+{
+	const struct principal *p = ctx->principal;
+
+	o->subject = p != NULL ? (p->subject != NULL ? p->subject : p->client_id) : NULL;
+	o->org = p != NULL && p->org_id != NULL ? p->org_id : "";
+	if (o->subject == NULL || o->subject[0] == '\0') {
+		tool_result_error(res, "the access token names no subject or client: todos need an owner");
+		return false;
+	}
+	return true;
+}
+
+cJSON *
+todo_to_json(const struct todo *t)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "id", t->id);
+	cJSON_AddStringToObject(o, "title", t->title);
+	cJSON_AddStringToObject(o, "description", t->description);
+	cJSON_AddBoolToObject(o, "completed", t->completed);
+	cJSON_AddNumberToObject(o, "created_at", (double)t->created_at);
+	cJSON_AddNumberToObject(o, "updated_at", (double)t->updated_at);
+	return o;
+}
+
+int
+todo_fail(enum todo_err err, struct tool_result *res)
+{
+	switch (err) {
+	case TODO_ERR_NOT_FOUND:
+		/* The same answer for "absent" and "someone else's": ids reveal nothing. */
+		return tool_result_error(res, "todo not found");
+	case TODO_ERR_LIMIT:
+		return tool_result_error(res, "todo limit reached: delete some todos first");
+	case TODO_ERR_CURSOR:
+		return tool_result_error(res, "invalid cursor: pass the next_cursor of a previous page");
+	default:
+		return -1;
+	}
+}
+
+const char *
+todo_arg_string(const cJSON *args, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+bool
+todo_check_length(const char *field, const char *value, size_t max, struct tool_result *res)
+{
+	size_t chars = 0;
+	char msg[128];
+
+	for (const char *c = value; c != NULL && *c != '\0'; c++)
+		if (((unsigned char)*c & 0xc0) != 0x80)
+			chars++;
+	if (chars <= max)
+		return true;
+	snprintf(msg, sizeof(msg), "%s is too long: at most %zu characters", field, max);
+	tool_result_error(res, msg);
+	return false;
+}
+
+bool
+todo_id_valid(const char *id)
+{
+	if (id == NULL || strlen(id) != TODO_ID_LEN)
+		return false;
+	return strspn(id, "0123456789abcdef") == TODO_ID_LEN;
+}

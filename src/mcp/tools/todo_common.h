@@ -1,0 +1,52 @@
+/*
+ * todo_common.h - what the five todo tools share: the caller's identity as
+ * a row owner, the JSON shape of a todo, and store errors as tool errors.
+ */
+#ifndef TODO_COMMON_H
+#define TODO_COMMON_H
+
+#include <cJSON.h>
+#include <stdbool.h>
+
+#include "mcp/todo_store.h"
+#include "mcp/tool.h"
+
+/* The output schema of one todo (JSON Schema text). */
+#define TODO_SCHEMA_PROPS                                                                          \
+	"\"id\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},"                            \
+	"\"description\":{\"type\":\"string\"},\"completed\":{\"type\":\"boolean\"},"              \
+	"\"created_at\":{\"type\":\"integer\"},\"updated_at\":{\"type\":\"integer\"}"
+#define TODO_SCHEMA_REQUIRED                                                                       \
+	"[\"id\",\"title\",\"description\",\"completed\",\"created_at\",\"updated_at\"]"
+#define TODO_OUTPUT_SCHEMA                                                                         \
+	"{\"type\":\"object\",\"properties\":{" TODO_SCHEMA_PROPS "},\"required\":" TODO_SCHEMA_REQUIRED "}"
+
+/*
+ * The owner of the caller's rows: subject (or, for a client-credentials
+ * token without one, the client id) and organisation.  Returns false, with
+ * a tool error in res, when the token names neither.
+ */
+bool todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_result *res);
+
+/* A todo as a JSON object; NULL on ENOMEM. */
+cJSON *todo_to_json(const struct todo *t);
+
+/*
+ * Turns a store error into the tool's result: a tool error (isError) for
+ * not-found, limits and cursors, or -1 (internal error) for the rest.
+ */
+int todo_fail(enum todo_err err, struct tool_result *res);
+
+/* A string argument, or NULL when absent. */
+const char *todo_arg_string(const cJSON *args, const char *name);
+
+/*
+ * Checks a title/description against its length limit in characters;
+ * false with a tool error naming field and limit when it is longer.
+ */
+bool todo_check_length(const char *field, const char *value, size_t max, struct tool_result *res);
+
+/* True when id has the shape of a todo id (32 lower-case hex characters). */
+bool todo_id_valid(const char *id);
+
+#endif /* TODO_COMMON_H */

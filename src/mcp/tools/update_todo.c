@@ -1,0 +1,48 @@
+/*
+ * update_todo - changes fields of one of the caller's todos.
+ */
+#include "mcp/tools/todo_common.h"
+
+static int
+update_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
+{
+	const char *id = todo_arg_string(args, "todo_id");
+	const char *title = todo_arg_string(args, "title");
+	const char *desc = todo_arg_string(args, "description");
+	const cJSON *done = cJSON_GetObjectItemCaseSensitive(args, "completed");
+	struct todo_owner owner;
+	struct todo t;
+	enum todo_err rc;
+	int ret;
+
+	if (!todo_owner_of(ctx, &owner, res) ||
+	    !todo_check_length("title", title, TODO_TITLE_MAX, res) ||
+	    !todo_check_length("description", desc, TODO_DESC_MAX, res))
+		return 0;
+	if (!todo_id_valid(id))
+		return todo_fail(TODO_ERR_NOT_FOUND, res);
+	rc = todo_update(ctx->todos, &owner, id, title, desc,
+			 cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, &t);
+	if (rc != TODO_OK)
+		return todo_fail(rc, res);
+	ret = tool_result_structured(res, todo_to_json(&t));
+	todo_clear(&t);
+	return ret;
+}
+
+const struct tool tool_update_todo = {
+    .name = "update_todo",
+    .title = "Update a todo",
+    .description = "Changes the title, description or completion of one of the caller's todos; "
+		   "fields left out stay as they are. Returns the todo afterwards.",
+    .input_schema = "{\"type\":\"object\",\"properties\":{"
+		    "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"},"
+		    "\"title\":{\"type\":\"string\",\"minLength\":1},"
+		    "\"description\":{\"type\":\"string\"},"
+		    "\"completed\":{\"type\":\"boolean\"}},"
+		    "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
+    .output_schema = TODO_OUTPUT_SCHEMA,
+    .hints = TOOL_DESTRUCTIVE | TOOL_IDEMPOTENT,
+    .scopes = "todo:write",
+    .handler = update_todo,
+};
