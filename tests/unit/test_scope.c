@@ -1,0 +1,97 @@
+/* Unit tests for src/mcp/scope.h and the registry's scope override map. */
+#include "test.h"
+
+#include "lib/token.h"
+#include "mcp/scope.h"
+#include "mcp/tool.h"
+
+/* A principal holding the given scopes (borrowed strings). */
+static struct principal
+holding(char **scopes, size_t n)
+{
+	struct principal p = {.subject = "alice", .scopes = scopes, .n_scopes = n};
+	return p;
+}
+
+TEST(exact_and_wildcard)
+{
+	char *s[] = {"todo:read", "files:*", "x:*:y", "*", ":*"};
+	struct principal p = holding(s, 5);
+
+	CHECK(scope_granted(&p, "todo:read"));
+	CHECK(!scope_granted(&p, "todo:write"));
+	CHECK(!scope_granted(&p, "todo:read:more"));
+	CHECK(!scope_granted(&p, "TODO:READ"));
+	CHECK(scope_granted(&p, "files:read"));
+	CHECK(scope_granted(&p, "files:admin:all"));
+	/* "files:*" covers what is below "files:", not "files" itself nor "filesystem". */
+	CHECK(!scope_granted(&p, "files"));
+	CHECK(!scope_granted(&p, "files:"));
+	CHECK(!scope_granted(&p, "filesystem:read"));
+	/* A bare "*" or ":*" grants nothing; "x:*:y" is only itself. */
+	CHECK(!scope_granted(&p, "anything"));
+	CHECK(!scope_granted(&p, "x:a:y"));
+	CHECK(!scope_granted(NULL, "todo:read"));
+}
+
+TEST(tool_rules)
+{
+	const char *const write[] = {"todo:write"};
+	const char *const both[] = {"todo:write", "todo:admin"};
+	char *s1[] = {"todo:read"}, *s2[] = {"todo:*"}, *s3[] = {"mcp:tools:create_todo"},
+	     *s4[] = {"mcp:tools:*"}, *s5[] = {"todo:write"};
+	struct principal p;
+	char missing[128];
+
+	p = holding(s1, 1);
+	CHECK(!scope_tool_allowed(&p, "create_todo", write, 1, missing, sizeof(missing)));
+	CHECK_STR(missing, "todo:write");
+	p = holding(s5, 1);
+	CHECK(!scope_tool_allowed(&p, "create_todo", both, 2, missing, sizeof(missing)));
+	/* The full set, not only what is missing: a client replacing its scopes keeps todo:write. */
+	CHECK_STR(missing, "todo:write todo:admin");
+	p = holding(s2, 1);
+	CHECK(scope_tool_allowed(&p, "create_todo", both, 2, missing, sizeof(missing)));
+	p = holding(s3, 1);
+	CHECK(scope_tool_allowed(&p, "create_todo", write, 1, missing, sizeof(missing)));
+	CHECK(!scope_tool_allowed(&p, "delete_todo", write, 1, missing, sizeof(missing)));
+	p = holding(s4, 1);
+	CHECK(scope_tool_allowed(&p, "delete_todo", write, 1, missing, sizeof(missing)));
+	p = holding(NULL, 0);
+	CHECK(scope_tool_allowed(&p, "greet_user", NULL, 0, missing, sizeof(missing)));
+	CHECK(!scope_all_granted(&p, write, 1, missing, sizeof(missing)));
+}
+
+TEST(registry_defaults_and_override)
+{
+	char err[256];
+	struct tool_registry *reg = tool_registry_new(NULL, err, sizeof(err));
+	const struct tool_entry *e;
+
+	CHECK(reg != NULL);
+	e = tool_registry_find(reg, "list_todos");
+	CHECK(e != NULL && e->n_scopes == 1 && strcmp(e->scopes[0], "todo:read") == 0);
+	e = tool_registry_find(reg, "create_todo");
+	CHECK(e != NULL && e->n_scopes == 1 && strcmp(e->scopes[0], "todo:write") == 0);
+	CHECK_INT(tool_registry_find(reg, "greet_user")->n_scopes, 0);
+	CHECK_CONTAINS(tool_registry_list_json(reg), "\"_meta\":{\"scopes\":[\"todo:write\"]}");
+	tool_registry_free(reg);
+
+	reg = tool_registry_new(" create_todo = todo:write todo:admin ;\ngreet_user=hello:use;get_todo=",
+				err, sizeof(err));
+	CHECK(reg != NULL);
+	e = tool_registry_find(reg, "create_todo");
+	CHECK(e != NULL && e->n_scopes == 2 && strcmp(e->scopes[1], "todo:admin") == 0);
+	CHECK_INT(tool_registry_find(reg, "greet_user")->n_scopes, 1);
+	CHECK_INT(tool_registry_find(reg, "get_todo")->n_scopes, 0);
+	CHECK_INT(tool_registry_find(reg, "list_todos")->n_scopes, 1);
+	tool_registry_free(reg);
+
+	CHECK(tool_registry_new("nope=todo:read", err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "MCP_TOOL_SCOPES: no tool named \"nope\"");
+	CHECK(tool_registry_new("create_todo todo:read", err, sizeof(err)) == NULL);
+	CHECK_CONTAINS(err, "is not tool=scopes");
+}
+
+TEST_MAIN(TEST_CASE(exact_and_wildcard), TEST_CASE(tool_rules),
+	  TEST_CASE(registry_defaults_and_override))
