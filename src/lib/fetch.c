@@ -1,0 +1,416 @@
+/*
+ * fetch.c - bounded HTTPS GET through libcurl.
+ *
+ * Every option that decides where a request may go (protocols, redirects,
+ * proxy) or how long and how much it may take is set explicitly, so neither
+ * libcurl's defaults nor the environment (http_proxy, no_proxy, ~/.netrc)
+ * can widen it.
+ */
+#include "lib/fetch.h"
+
+#include "lib/log.h"
+#include "lib/num.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#define CC_BUF_MAX      1024 /* joined Cache-Control field lines */
+#define BODY_CHUNK_INIT 4096
+#define HDR_CC          "cache-control:"
+#define HDR_ACCEPT      "Accept: application/json"
+
+static const char *const err_names[FETCH_ERR__MAX] = {
+    [FETCH_OK] = "ok",
+    [FETCH_ERR_URL] = "URL not allowed",
+    [FETCH_ERR_NETWORK] = "network error",
+    [FETCH_ERR_TIMEOUT] = "timed out",
+    [FETCH_ERR_TOO_LARGE] = "response too large",
+    [FETCH_ERR_STATUS] = "unexpected HTTP status",
+    [FETCH_ERR_NOMEM] = "out of memory",
+};
+
+/* What the callbacks of one transfer share. */
+struct transfer {
+	char *buf;
+	size_t len, cap, max;
+	bool too_large, nomem;
+	char cc[CC_BUF_MAX]; /* Cache-Control lines of the current response */
+	size_t cc_len;
+	bool cc_overflow;
+};
+
+const char *
+fetch_strerror(enum fetch_err err)
+{
+	if ((unsigned)err >= FETCH_ERR__MAX)
+		return "unknown error";
+	return err_names[err];
+}
+
+int
+fetch_global_init(void)
+{
+	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+	if (rc != CURLE_OK) {
+		log_msg(LOGL_ERROR, "fetch: curl_global_init: %s", curl_easy_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+void
+fetch_result_free(struct fetch_result *r)
+{
+	if (r == NULL)
+		return;
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+/*
+ * Parses one delta-seconds value (RFC 9111 §1.2.2), quoted or not, into
+ * *out.  Returns 0, or -1 when it is not a number.
+ */
+static int
+parse_delta(const char *s, size_t len, int64_t *out)
+{
+	char num[24];
+	int64_t v;
+
+	/* RFC 9111 §5.2: senders use the token form, recipients accept quotes. */
+	if (len >= 2 && s[0] == '"' && s[len - 1] == '"') {
+		s++;
+		len -= 2;
+	}
+	if (len == 0)
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	if (len >= sizeof(num)) {
+		*out = FETCH_MAX_AGE_CAP;
+		return 0;
+	}
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (num_parse_i64(num, 0, INT64_MAX, &v) != 0)
+		return -1;
+	*out = v > FETCH_MAX_AGE_CAP ? FETCH_MAX_AGE_CAP : v;
+	return 0;
+}
+
+/* True when the directive [d, d+len) is name, compared without case. */
+static bool
+directive_is(const char *d, size_t len, const char *name)
+{
+	return len == strlen(name) && strncasecmp(d, name, len) == 0;
+}
+
+int64_t
+fetch_cache_control_parse(const char *value)
+{
+	int64_t max_age = -1, s_maxage = -1;
+	bool no_store = false, invalid = false;
+	const char *p = value;
+
+	if (value == NULL)
+		return -1;
+	while (*p != '\0') {
+		size_t n = strcspn(p, ","), name_len, val_len = 0;
+		const char *d = p, *end = p + n, *eq, *val = NULL;
+		int64_t v;
+
+		p = *end == ',' ? end + 1 : end;
+		/* Optional whitespace around list members (RFC 9110 §5.6.1). */
+		while (d < end && (*d == ' ' || *d == '\t'))
+			d++;
+		while (end > d && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		eq = memchr(d, '=', (size_t)(end - d));
+		name_len = (size_t)((eq != NULL ? eq : end) - d);
+		if (eq != NULL) {
+			val = eq + 1;
+			val_len = (size_t)(end - val);
+		}
+		if (directive_is(d, name_len, "no-store") ||
+		    directive_is(d, name_len, "no-cache")) {
+			no_store = true;
+		} else if (directive_is(d, name_len, "max-age") && max_age < 0) {
+			if (val == NULL || parse_delta(val, val_len, &v) != 0)
+				invalid = true;
+			else
+				max_age = v;
+		} else if (directive_is(d, name_len, "s-maxage") && s_maxage < 0) {
+			if (val == NULL || parse_delta(val, val_len, &v) != 0)
+				invalid = true;
+			else
+				s_maxage = v;
+		}
+	}
+	if (no_store || invalid)
+		return 0;
+	return s_maxage >= 0 ? s_maxage : max_age;
+}
+
+/*
+ * libcurl write callback: appends to the body, refusing to grow past the
+ * cap.  Returning less than asked aborts the transfer with CURLE_WRITE_ERROR.
+ */
+static size_t
+body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct transfer *t = userdata;
+	size_t n = size * nmemb;
+
+	/* CURLOPT_MAXFILESIZE only checks an announced length in libcurl 7.88; a
+	 * chunked or length-less body is capped here, before any allocation. */
+	if (n > t->max - t->len) {
+		t->too_large = true;
+		return 0;
+	}
+	if (t->len + n + 1 > t->cap) {
+		size_t need = t->len + n + 1, cap = t->cap ? t->cap : BODY_CHUNK_INIT;
+		char *nb;
+
+		/* Doubling keeps appends linear; never beyond the cap (+1 for the NUL). */
+		while (cap < need)
+			cap *= 2;
+		if (cap > t->max + 1)
+			cap = t->max + 1;
+		nb = realloc(t->buf, cap);
+		if (nb == NULL) {
+			t->nomem = true;
+			return 0;
+		}
+		t->buf = nb;
+		t->cap = cap;
+	}
+	memcpy(t->buf + t->len, ptr, n);
+	t->len += n;
+	return n;
+}
+
+/*
+ * libcurl header callback: collects the Cache-Control lines of the latest
+ * response (a status line starts a new one: redirects, 1xx).
+ */
+static size_t
+header_line(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+	struct transfer *t = userdata;
+	size_t n = size * nitems, len = n, hl = strlen(HDR_CC);
+	const char *v;
+
+	/* Only the final response's freshness counts: reset at every status line. */
+	if (len >= 5 && memcmp(buffer, "HTTP/", 5) == 0) {
+		t->cc_len = 0;
+		t->cc[0] = '\0';
+		t->cc_overflow = false;
+		return n;
+	}
+	if (len < hl || strncasecmp(buffer, HDR_CC, hl) != 0)
+		return n;
+	v = buffer + hl;
+	len -= hl;
+	while (len > 0 && (*v == ' ' || *v == '\t')) {
+		v++;
+		len--;
+	}
+	while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+		len--;
+	/* Field lines combine into one comma-separated list (RFC 9110 §5.3). */
+	if (t->cc_len + len + 3 > sizeof(t->cc)) {
+		t->cc_overflow = true;
+		return n;
+	}
+	if (t->cc_len > 0) {
+		memcpy(t->cc + t->cc_len, ", ", 2);
+		t->cc_len += 2;
+	}
+	/* obs-fold or stray bytes must not smuggle a NUL or newline into the parser. */
+	for (size_t i = 0; i < len; i++)
+		t->cc[t->cc_len++] = iscntrl((unsigned char)v[i]) ? ' ' : v[i];
+	t->cc[t->cc_len] = '\0';
+	return n;
+}
+
+/* True when url has an allowed scheme, a sane length and no control bytes. */
+static bool
+url_allowed(const char *url, bool allow_http)
+{
+	size_t len;
+
+	if (url == NULL)
+		return false;
+	len = strnlen(url, FETCH_URL_MAX + 1);
+	if (len == 0 || len > FETCH_URL_MAX)
+		return false;
+	/* Spaces and control bytes are never valid in a URL (RFC 3986 §2) and
+	 * could split a log line or a request line. */
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
+			return false;
+	/* Scheme names are case-insensitive (RFC 3986 §3.1). */
+	if (strncasecmp(url, "https://", 8) == 0)
+		return true;
+	return allow_http && strncasecmp(url, "http://", 7) == 0;
+}
+
+/*
+ * Sets every option of the transfer; returns the first libcurl refusal so a
+ * library that cannot honour a restriction fails closed.
+ */
+static CURLcode
+transfer_setup(CURL *h, const char *url, const struct fetch_opts *o, struct transfer *t,
+               struct curl_slist *hdrs, char *errbuf)
+{
+	const char *protos = o->allow_http ? "http,https" : "https";
+	long connect_ms =
+	    o->connect_timeout_ms > 0 ? o->connect_timeout_ms : FETCH_DEFAULT_CONNECT_MS;
+	long total_ms = o->timeout_ms > 0 ? o->timeout_ms : FETCH_DEFAULT_TIMEOUT_MS;
+	long redirs = o->max_redirects > 0 ? o->max_redirects : 0;
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val)                                                                              \
+	do {                                                                                       \
+		if (rc == CURLE_OK)                                                                \
+			rc = curl_easy_setopt(h, opt, val);                                        \
+	} while (0)
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_URL, url);
+	/* The scheme check above, again inside libcurl, and for every redirect:
+	 * a Location header cannot lead to file://, gopher:// or the like. */
+	SET(CURLOPT_PROTOCOLS_STR, protos);
+	SET(CURLOPT_REDIR_PROTOCOLS_STR, protos);
+	/* No SIGALRM for DNS timeouts: we may live in a FastCGI worker. */
+	SET(CURLOPT_NOSIGNAL, 1L);
+	/* Keys fetched over an unverified connection would let anyone mint tokens. */
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file != NULL)
+		SET(CURLOPT_CAINFO, o->ca_file);
+	/*
+	 * An empty proxy disables proxies, environment variables included; a
+	 * configured one is used for every host (no_proxy is not consulted).
+	 */
+	SET(CURLOPT_PROXY, o->proxy != NULL ? o->proxy : "");
+	SET(CURLOPT_NOPROXY, o->proxy != NULL ? "" : "*");
+	SET(CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
+	SET(CURLOPT_TIMEOUT_MS, total_ms);
+	SET(CURLOPT_FOLLOWLOCATION, redirs > 0 ? 1L : 0L);
+	SET(CURLOPT_MAXREDIRS, redirs);
+	/* An announced Content-Length past the cap fails before any body. */
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max);
+	/* No CURLOPT_ACCEPT_ENCODING: a compressed body could expand past any cap
+	 * we check on the wire; these documents are small. */
+	SET(CURLOPT_USERAGENT, FETCH_USER_AGENT);
+	SET(CURLOPT_HTTPHEADER, hdrs);
+	SET(CURLOPT_WRITEFUNCTION, body_write);
+	SET(CURLOPT_WRITEDATA, t);
+	SET(CURLOPT_HEADERFUNCTION, header_line);
+	SET(CURLOPT_HEADERDATA, t);
+#undef SET
+	return rc;
+}
+
+/* Maps a failed transfer to our error, using what the callbacks saw. */
+static enum fetch_err
+map_curl_error(CURLcode rc, const struct transfer *t)
+{
+	switch (rc) {
+	case CURLE_WRITE_ERROR:
+		if (t->too_large)
+			return FETCH_ERR_TOO_LARGE;
+		return t->nomem ? FETCH_ERR_NOMEM : FETCH_ERR_NETWORK;
+	case CURLE_FILESIZE_EXCEEDED:
+		return FETCH_ERR_TOO_LARGE;
+	case CURLE_OPERATION_TIMEDOUT:
+		return FETCH_ERR_TIMEOUT;
+	case CURLE_OUT_OF_MEMORY:
+		return FETCH_ERR_NOMEM;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+		return FETCH_ERR_URL;
+	case CURLE_TOO_MANY_REDIRECTS:
+		/* The last answer was yet another 3xx. */
+		return FETCH_ERR_STATUS;
+	default:
+		return FETCH_ERR_NETWORK;
+	}
+}
+
+enum fetch_err
+fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *out)
+{
+	static const struct fetch_opts defaults;
+	const struct fetch_opts *o = opts != NULL ? opts : &defaults;
+	struct transfer t = {.max = o->max_size > 0 ? o->max_size : FETCH_DEFAULT_MAX_SIZE};
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	enum fetch_err err = FETCH_OK;
+	CURL *h = NULL;
+	CURLcode rc;
+	/* Log the URL without query or fragment: they may carry credentials. */
+	int url_shown = url != NULL ? (int)strcspn(url, "?#") : 0;
+
+	*out = (struct fetch_result){.max_age = -1};
+	if (t.max > FETCH_MAX_SIZE_LIMIT)
+		t.max = FETCH_MAX_SIZE_LIMIT;
+	if (!url_allowed(url, o->allow_http)) {
+		log_msg(LOGL_WARN, "fetch: URL refused (%s only): %.*s",
+		        o->allow_http ? "http/https" : "https", url_shown > 200 ? 200 : url_shown,
+		        url != NULL ? url : "");
+		return FETCH_ERR_URL;
+	}
+	h = curl_easy_init();
+	hdrs = curl_slist_append(NULL, HDR_ACCEPT);
+	if (h == NULL || hdrs == NULL) {
+		log_msg(LOGL_ERROR, "fetch: out of memory");
+		err = FETCH_ERR_NOMEM;
+		goto out;
+	}
+	rc = transfer_setup(h, url, o, &t, hdrs, errbuf);
+	if (rc != CURLE_OK) {
+		log_msg(LOGL_ERROR, "fetch: libcurl refused an option: %s", curl_easy_strerror(rc));
+		err = FETCH_ERR_NETWORK;
+		goto out;
+	}
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	if (rc != CURLE_OK) {
+		err = map_curl_error(rc, &t);
+		log_msg(LOGL_WARN, "fetch %.*s: %s (%s)", url_shown, url, fetch_strerror(err),
+		        errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		goto out;
+	}
+	/* Only a 2xx is a successful answer (RFC 9110 §15.3); with redirects off a
+	 * 3xx lands here too, as does a 304 we never asked for. */
+	if (out->status < 200 || out->status > 299) {
+		err = FETCH_ERR_STATUS;
+		log_msg(LOGL_WARN, "fetch %.*s: HTTP status %ld", url_shown, url, out->status);
+		goto out;
+	}
+	if (t.buf == NULL && (t.buf = malloc(1)) == NULL) {
+		log_msg(LOGL_ERROR, "fetch: out of memory");
+		err = FETCH_ERR_NOMEM;
+		goto out;
+	}
+	t.buf[t.len] = '\0';
+	out->body = t.buf;
+	out->len = t.len;
+	t.buf = NULL;
+	/* A header block too long to hold is treated as no-cache: refetch soon. */
+	out->max_age = t.cc_overflow ? 0 : fetch_cache_control_parse(t.cc_len ? t.cc : NULL);
+out:
+	free(t.buf);
+	curl_slist_free_all(hdrs);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+	return err;
+}

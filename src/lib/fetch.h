@@ -1,0 +1,100 @@
+/*
+ * fetch.h - bounded HTTPS GET for small JSON documents (JWKS, RFC 8414
+ * authorization server metadata).
+ *
+ * The only module that includes libcurl.  Every transfer is https only
+ * (plain http only when the caller allows it, e.g. loopback tests), has
+ * connect and total timeouts, a body cap, a bounded number of redirects
+ * within the same protocols, TLS verification on, and ignores proxy
+ * environment variables unless a proxy is configured.
+ */
+#ifndef FETCH_H
+#define FETCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FETCH_URL_MAX            2048
+#define FETCH_DEFAULT_CONNECT_MS 3000
+#define FETCH_DEFAULT_TIMEOUT_MS 10000
+#define FETCH_DEFAULT_MAX_SIZE   (256 * 1024)
+#define FETCH_MAX_SIZE_LIMIT     (64 * 1024 * 1024) /* larger max_size values are lowered */
+#define FETCH_USER_AGENT         "mcp-fcgi"
+/* RFC 9111 §1.2.2: a delta-seconds too large to represent counts as 2^31. */
+#define FETCH_MAX_AGE_CAP 2147483648LL
+
+/*
+ * Options of one transfer.  A zeroed struct is valid: https only, default
+ * timeouts and cap, no redirects, no proxy, system CA store.  The strings are
+ * borrowed for the duration of the call.
+ */
+struct fetch_opts {
+	bool allow_http;         /* plain http allowed (OAUTH_ALLOW_HTTP, loopback tests) */
+	long connect_timeout_ms; /* 0 -> FETCH_DEFAULT_CONNECT_MS */
+	long timeout_ms;         /* 0 -> FETCH_DEFAULT_TIMEOUT_MS */
+	size_t max_size;         /* body cap; 0 -> FETCH_DEFAULT_MAX_SIZE */
+	long max_redirects;      /* 0 -> none followed; they stay within the allowed protocols */
+	const char *proxy;       /* NULL -> no proxy at all (environment proxies ignored) */
+	const char *ca_file;     /* NULL -> system store */
+};
+
+/*
+ * The outcome of a transfer.  body is NUL-terminated (len excludes the NUL)
+ * and owned by the result: release it with fetch_result_free().
+ */
+struct fetch_result {
+	long status;     /* HTTP status of the final response, 0 when none came */
+	char *body;      /* NULL unless fetch_get() returned FETCH_OK */
+	size_t len;      /* body length in bytes */
+	int64_t max_age; /* Cache-Control s-maxage or max-age in seconds; -1 when absent,
+	                    0 for no-store / no-cache */
+};
+
+enum fetch_err {
+	FETCH_OK = 0,
+	FETCH_ERR_URL,       /* not an allowed URL (scheme, length, syntax), or a redirect to
+	                        a protocol not allowed */
+	FETCH_ERR_NETWORK,   /* resolve, connect, TLS or protocol failure */
+	FETCH_ERR_TIMEOUT,   /* connect or total timeout reached */
+	FETCH_ERR_TOO_LARGE, /* the body (or its announced Content-Length) exceeds max_size */
+	FETCH_ERR_STATUS,    /* the final response was not 2xx (see status) */
+	FETCH_ERR_NOMEM,
+	FETCH_ERR__MAX
+};
+
+/* Returns a static, human-readable name for err (never NULL). */
+const char *fetch_strerror(enum fetch_err err);
+
+/*
+ * Initialises libcurl for the process.  Call once at start-up, before any
+ * thread or fork that fetches.  Returns 0, or -1 (logged) on failure.
+ */
+int fetch_global_init(void);
+
+/*
+ * GETs url with "Accept: application/json" and returns the body of a 2xx
+ * response in *out.  opts may be NULL (all defaults).  On every return *out
+ * is initialised: on FETCH_OK it owns a body; on failure body is NULL,
+ * status holds the HTTP status when one came (FETCH_ERR_STATUS) and nothing
+ * stays allocated.  Failures are logged at warn level with the URL (never a
+ * response body).
+ */
+enum fetch_err fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *out);
+
+/* Frees the body of r and resets r; accepts NULL and an already freed result. */
+void fetch_result_free(struct fetch_result *r);
+
+/*
+ * Parses a Cache-Control field value (RFC 9111 §5.2; several field lines
+ * joined with ", " as RFC 9110 §5.3 allows) into a freshness lifetime in
+ * seconds: -1 when it says nothing about lifetime; 0 for "no-store" or
+ * "no-cache" (they win over any age) and for an invalid age (RFC 9111 §4.2.1:
+ * invalid freshness information means stale); else "s-maxage" (we are a
+ * shared cache, RFC 9111 §5.2.2.10) over "max-age", the first of each, quoted
+ * or not, capped at 2^31 (RFC 9111 §1.2.2).  value NULL -> -1.  fetch_get()
+ * applies it to the final response; exposed for the tests.
+ */
+int64_t fetch_cache_control_parse(const char *value);
+
+#endif /* FETCH_H */

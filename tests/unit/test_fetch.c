@@ -1,0 +1,329 @@
+/*
+ * test_fetch.c - fetch_get against a real lighttpd on 127.0.0.1.
+ *
+ * One server serves every test: static fixtures with Cache-Control headers
+ * added by mod_setenv, redirects by mod_redirect, and two CGI scripts for
+ * what a static file cannot do (a body without Content-Length, a slow
+ * answer, echoing request headers).
+ */
+#include "lib/fetch.h"
+
+#include "lighttpd_fixture.h"
+#include "test.h"
+
+static struct lighttpd_fixture srv;
+static bool srv_ok;
+
+/* Cache-Control per URL, redirects, and CGI for the *.sh scripts. */
+static const char srv_conf[] =
+    "$HTTP[\"url\"] == \"/jwks.json\" { setenv.add-response-header = "
+    "(\"Cache-Control\" => \"max-age=300\") }\n"
+    "$HTTP[\"url\"] == \"/smax.json\" { setenv.add-response-header = "
+    "(\"Cache-Control\" => \"public, max-age=100, s-maxage=200\") }\n"
+    "$HTTP[\"url\"] == \"/nostore.json\" { setenv.add-response-header = "
+    "(\"Cache-Control\" => \"max-age=100, no-store\") }\n"
+    "url.redirect = (\"^/redir$\" => \"/jwks.json\", \"^/loop$\" => \"/loop\","
+    " \"^/to-ftp$\" => \"ftp://127.0.0.1/x\")\n"
+    "cgi.assign = (\".sh\" => \"/bin/sh\")\n";
+
+static const char stream_sh[] = "printf 'Content-Type: application/json\\r\\n\\r\\n'\n"
+                                "head -c 400000 /dev/zero | tr '\\000' a\n";
+static const char slow_sh[] = "sleep 2\nprintf 'Content-Type: application/json\\r\\n\\r\\n{}'\n";
+static const char echo_sh[] = "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
+                              "printf '%s|%s' \"$HTTP_ACCEPT\" \"$HTTP_USER_AGENT\"\n";
+
+static char url_buf[256];
+
+/* The server's URL for path. */
+static const char *
+url(const char *path)
+{
+	snprintf(url_buf, sizeof(url_buf), "%s%s", srv.base, path);
+	return url_buf;
+}
+
+/* Options for the loopback server: plain http allowed. */
+static struct fetch_opts
+loopback(void)
+{
+	return (struct fetch_opts){.allow_http = true};
+}
+
+/* Starts the shared server with every fixture it serves. */
+TEST(test_setup)
+{
+	char *k1 = NULL, *big = NULL;
+	size_t k1_len = 0, big_len = 300 * 1024;
+
+	CHECK_INT(fetch_global_init(), 0);
+	CHECK_INT(lighttpd_fixture_init(&srv), 0);
+	k1 = fixture_jwks("rsa-k1.json", &k1_len);
+	CHECK(k1 != NULL);
+	if ((big = malloc(big_len)) != NULL)
+		memset(big, ' ', big_len);
+	CHECK(big != NULL);
+	if (k1 != NULL && big != NULL) {
+		CHECK_INT(lighttpd_fixture_put(&srv, "jwks.json", k1, k1_len), 0);
+		CHECK_INT(lighttpd_fixture_put(&srv, "smax.json", k1, k1_len), 0);
+		CHECK_INT(lighttpd_fixture_put(&srv, "nostore.json", k1, k1_len), 0);
+		CHECK_INT(lighttpd_fixture_put(&srv, "plain.json", k1, k1_len), 0);
+		CHECK_INT(lighttpd_fixture_put(&srv, "empty.json", "", 0), 0);
+		CHECK_INT(lighttpd_fixture_put(&srv, "big.json", big, big_len), 0);
+		CHECK_INT(lighttpd_fixture_put(&srv, "stream.sh", stream_sh, strlen(stream_sh)), 0);
+		CHECK_INT(lighttpd_fixture_put(&srv, "slow.sh", slow_sh, strlen(slow_sh)), 0);
+		CHECK_INT(lighttpd_fixture_put(&srv, "echo.sh", echo_sh, strlen(echo_sh)), 0);
+		CHECK_INT(lighttpd_fixture_start(&srv, srv_conf), 0);
+		srv_ok = srv.pid > 0;
+	}
+	free(k1);
+	free(big);
+}
+
+/* A 200 with its body, length, NUL terminator and Cache-Control lifetime. */
+TEST(test_fetch_ok)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+	char *want = fixture_jwks("rsa-k1.json", NULL);
+
+	CHECK(srv_ok);
+	CHECK_INT(fetch_get(url("/jwks.json"), &o, &r), FETCH_OK);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(r.len, want != NULL ? strlen(want) : 0);
+	CHECK_STR(r.body, want);
+	CHECK_INT(r.max_age, 300);
+	fetch_result_free(&r);
+	CHECK(r.body == NULL);
+	fetch_result_free(&r); /* twice is harmless */
+	fetch_result_free(NULL);
+	free(want);
+}
+
+/* An empty body is an empty string, not NULL. */
+TEST(test_fetch_empty_body_is_terminated)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+
+	CHECK_INT(fetch_get(url("/empty.json"), &o, &r), FETCH_OK);
+	CHECK(r.body != NULL);
+	CHECK_INT(r.len, 0);
+	CHECK_STR(r.body, "");
+	CHECK_INT(r.max_age, -1);
+	fetch_result_free(&r);
+}
+
+/* Without allow_http only https leaves; other schemes and malformed URLs never do. */
+TEST(test_https_only)
+{
+	struct fetch_opts o = {0};
+	struct fetch_result r;
+	int before = lighttpd_fixture_count(&srv, "GET /jwks.json ");
+	char long_url[FETCH_URL_MAX + 32];
+
+	/* No request may leave for a refused URL. */
+	CHECK_INT(fetch_get(url("/jwks.json"), &o, &r), FETCH_ERR_URL);
+	CHECK(r.body == NULL);
+	CHECK_INT(fetch_get(url("/jwks.json"), NULL, &r), FETCH_ERR_URL);
+	CHECK_INT(lighttpd_fixture_count(&srv, "GET /jwks.json "), before);
+	o.allow_http = true;
+	CHECK_INT(fetch_get("ftp://127.0.0.1/jwks.json", &o, &r), FETCH_ERR_URL);
+	CHECK_INT(fetch_get("file:///etc/passwd", &o, &r), FETCH_ERR_URL);
+	CHECK_INT(fetch_get("http://127.0.0.1/a b", &o, &r), FETCH_ERR_URL);
+	CHECK_INT(fetch_get("http://127.0.0.1/a\nb", &o, &r), FETCH_ERR_URL);
+	CHECK_INT(fetch_get("", &o, &r), FETCH_ERR_URL);
+	CHECK_INT(fetch_get(NULL, &o, &r), FETCH_ERR_URL);
+	memset(long_url, 'a', sizeof(long_url) - 1);
+	long_url[sizeof(long_url) - 1] = '\0';
+	memcpy(long_url, "http://", 7);
+	CHECK_INT(fetch_get(long_url, &o, &r), FETCH_ERR_URL);
+	CHECK(r.body == NULL);
+}
+
+/* A non-2xx answer is an error carrying its status, with no body kept. */
+TEST(test_status_404)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+
+	CHECK_INT(fetch_get(url("/missing.json"), &o, &r), FETCH_ERR_STATUS);
+	CHECK_INT(r.status, 404);
+	CHECK(r.body == NULL);
+	CHECK_INT(r.len, 0);
+}
+
+/* The body cap holds for announced (Content-Length) and streamed bodies. */
+TEST(test_too_large)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+
+	/* Announced by Content-Length: refused before the body. */
+	CHECK_INT(fetch_get(url("/big.json"), &o, &r), FETCH_ERR_TOO_LARGE);
+	CHECK(r.body == NULL);
+	o.max_size = 100;
+	CHECK_INT(fetch_get(url("/jwks.json"), &o, &r), FETCH_ERR_TOO_LARGE);
+	/* Streamed without Content-Length: cut off in the write callback. */
+	o.max_size = 0;
+	CHECK_INT(fetch_get(url("/stream.sh"), &o, &r), FETCH_ERR_TOO_LARGE);
+	CHECK(r.body == NULL);
+	/* Exactly at the cap is fine. */
+	o.max_size = 400000;
+	CHECK_INT(fetch_get(url("/stream.sh"), &o, &r), FETCH_OK);
+	CHECK_INT(r.len, 400000);
+	fetch_result_free(&r);
+}
+
+/* Nothing listening: a network error, no status. */
+TEST(test_connect_refused)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+	char dead[64];
+
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d/jwks.json", fixture_free_port());
+	CHECK_INT(fetch_get(dead, &o, &r), FETCH_ERR_NETWORK);
+	CHECK(r.body == NULL);
+	CHECK_INT(r.status, 0);
+}
+
+/* A slow server hits the total timeout. */
+TEST(test_timeout)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+
+	o.timeout_ms = 300;
+	CHECK_INT(fetch_get(url("/slow.sh"), &o, &r), FETCH_ERR_TIMEOUT);
+	CHECK(r.body == NULL);
+}
+
+/* Cache-Control as a real server sends it. */
+TEST(test_cache_control_from_server)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+
+	CHECK_INT(fetch_get(url("/smax.json"), &o, &r), FETCH_OK);
+	CHECK_INT(r.max_age, 200);
+	fetch_result_free(&r);
+	CHECK_INT(fetch_get(url("/nostore.json"), &o, &r), FETCH_OK);
+	CHECK_INT(r.max_age, 0);
+	fetch_result_free(&r);
+	CHECK_INT(fetch_get(url("/plain.json"), &o, &r), FETCH_OK);
+	CHECK_INT(r.max_age, -1);
+	fetch_result_free(&r);
+}
+
+/* The Cache-Control parser on its own (RFC 9111 §5.2). */
+TEST(test_cache_control_parse)
+{
+	CHECK_INT(fetch_cache_control_parse(NULL), -1);
+	CHECK_INT(fetch_cache_control_parse(""), -1);
+	CHECK_INT(fetch_cache_control_parse("public"), -1);
+	CHECK_INT(fetch_cache_control_parse("max-age=60"), 60);
+	CHECK_INT(fetch_cache_control_parse("MAX-AGE=60"), 60);
+	CHECK_INT(fetch_cache_control_parse("max-age=\"60\""), 60);
+	CHECK_INT(fetch_cache_control_parse("public,max-age=0"), 0);
+	CHECK_INT(fetch_cache_control_parse(" public , max-age=10 , s-maxage=20 "), 20);
+	CHECK_INT(fetch_cache_control_parse("s-maxage=20, max-age=10"), 20);
+	CHECK_INT(fetch_cache_control_parse("max-age=5, max-age=10"), 5);
+	CHECK_INT(fetch_cache_control_parse("no-store"), 0);
+	CHECK_INT(fetch_cache_control_parse("max-age=60, no-cache"), 0);
+	CHECK_INT(fetch_cache_control_parse("no-cache=\"Set-Cookie\", max-age=9"), 0);
+	CHECK_INT(fetch_cache_control_parse("private, max-age=60"), 60);
+	/* Invalid freshness information means stale (RFC 9111 §4.2.1). */
+	CHECK_INT(fetch_cache_control_parse("max-age=abc"), 0);
+	CHECK_INT(fetch_cache_control_parse("max-age=-5"), 0);
+	CHECK_INT(fetch_cache_control_parse("max-age="), 0);
+	CHECK_INT(fetch_cache_control_parse("max-age"), 0);
+	CHECK_INT(fetch_cache_control_parse("max-age=\""), 0);
+	/* Too large to represent counts as 2^31 (RFC 9111 §1.2.2). */
+	CHECK_INT(fetch_cache_control_parse("max-age=99999999999999999999999999"),
+	          FETCH_MAX_AGE_CAP);
+	CHECK_INT(fetch_cache_control_parse("max-age=4294967296"), FETCH_MAX_AGE_CAP);
+	CHECK_INT(fetch_cache_control_parse("max-agex=60"), -1);
+}
+
+/* Redirects: none by default, bounded when allowed, never to another protocol. */
+TEST(test_redirects)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+
+	/* None followed by default: the 301 is the answer. */
+	CHECK_INT(fetch_get(url("/redir"), &o, &r), FETCH_ERR_STATUS);
+	CHECK_INT(r.status, 301);
+	CHECK(r.body == NULL);
+	o.max_redirects = 1;
+	CHECK_INT(fetch_get(url("/redir"), &o, &r), FETCH_OK);
+	CHECK_INT(r.status, 200);
+	/* Cache-Control comes from the final response. */
+	CHECK_INT(r.max_age, 300);
+	fetch_result_free(&r);
+	o.max_redirects = 3;
+	CHECK_INT(fetch_get(url("/loop"), &o, &r), FETCH_ERR_STATUS);
+	CHECK(r.body == NULL);
+	/* A redirect may not leave the allowed protocols. */
+	CHECK_INT(fetch_get(url("/to-ftp"), &o, &r), FETCH_ERR_URL);
+	CHECK(r.body == NULL);
+}
+
+/* Proxy environment variables do not steer a transfer; a configured proxy does. */
+TEST(test_environment_proxy_ignored)
+{
+	static const char *const vars[] = {"http_proxy",  "HTTP_PROXY", "https_proxy",
+	                                   "HTTPS_PROXY", "all_proxy",  "ALL_PROXY"};
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+	char dead[64];
+	size_t nvars = sizeof(vars) / sizeof(vars[0]);
+
+	snprintf(dead, sizeof(dead), "http://127.0.0.1:%d", fixture_free_port());
+	for (size_t i = 0; i < nvars; i++)
+		setenv(vars[i], dead, 1);
+	CHECK_INT(fetch_get(url("/plain.json"), &o, &r), FETCH_OK);
+	fetch_result_free(&r);
+	/* A configured proxy is used: this one is dead. */
+	o.proxy = dead;
+	CHECK_INT(fetch_get(url("/plain.json"), &o, &r), FETCH_ERR_NETWORK);
+	for (size_t i = 0; i < nvars; i++)
+		unsetenv(vars[i]);
+}
+
+/* What the server sees: Accept: application/json and our User-Agent. */
+TEST(test_request_headers)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+
+	CHECK_INT(fetch_get(url("/echo.sh"), &o, &r), FETCH_OK);
+	CHECK_STR(r.body, "application/json|" FETCH_USER_AGENT);
+	fetch_result_free(&r);
+}
+
+/* Every error has a name. */
+TEST(test_strerror)
+{
+	for (int e = 0; e < FETCH_ERR__MAX; e++)
+		CHECK(fetch_strerror((enum fetch_err)e) != NULL);
+	CHECK_STR(fetch_strerror(FETCH_ERR__MAX), "unknown error");
+	CHECK_STR(fetch_strerror(FETCH_ERR_STATUS), "unexpected HTTP status");
+}
+
+/* Stops the server and removes its tree. */
+TEST(test_teardown)
+{
+	if (!srv_ok || test_failed_checks > 0)
+		lighttpd_fixture_dump(&srv);
+	lighttpd_fixture_cleanup(&srv);
+	CHECK_INT(access(srv.conf, F_OK), -1);
+}
+
+TEST_MAIN(TEST_CASE(test_setup), TEST_CASE(test_fetch_ok),
+          TEST_CASE(test_fetch_empty_body_is_terminated), TEST_CASE(test_https_only),
+          TEST_CASE(test_status_404), TEST_CASE(test_too_large), TEST_CASE(test_connect_refused),
+          TEST_CASE(test_timeout), TEST_CASE(test_cache_control_from_server),
+          TEST_CASE(test_cache_control_parse), TEST_CASE(test_redirects),
+          TEST_CASE(test_environment_proxy_ignored), TEST_CASE(test_request_headers),
+          TEST_CASE(test_strerror), TEST_CASE(test_teardown))
