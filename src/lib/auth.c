@@ -18,6 +18,7 @@ struct auth {
 	const struct config *cfg;
 	struct token_policy policy;
 	struct jwks_cache *cache;
+	int64_t unavailable_logged; /* when "no usable keys" was last logged */
 };
 
 int
@@ -36,12 +37,13 @@ auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, siz
 	};
 	enum jwks_err rc = jwks_cache_new(&opts, out);
 
-	if (rc != JWKS_OK) {
+	if (rc == JWKS_ERR_DISCOVERY)
+		snprintf(err, errlen, CONFIG_JWKS_URI "/" CONFIG_ISSUER ": no usable key source: %s",
+			 jwks_cache_strerror(rc));
+	else if (rc != JWKS_OK)
 		snprintf(err, errlen, CONFIG_STATE_DIR ": %s: %s", cfg->state_dir,
 			 jwks_cache_strerror(rc));
-		return -1;
-	}
-	return 0;
+	return rc == JWKS_OK ? 0 : -1;
 }
 
 struct auth *
@@ -149,7 +151,12 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 			terr = verify(a, tok, len, now, out, &kerr);
 	}
 	if (terr == TOKEN_ERR__MAX) {
-		log_msg(LOGL_ERROR, "no usable signing keys: %s", jwks_cache_strerror(kerr));
+		/* Once a minute is enough: the cache logs each failed refresh itself. */
+		if (now - a->unavailable_logged >= 60) {
+			log_msg(LOGL_ERROR, "no usable signing keys (%s): requests fail with 503",
+				jwks_cache_strerror(kerr));
+			a->unavailable_logged = now;
+		}
 		*reason = "signing keys unavailable";
 		return AUTH_UNAVAILABLE;
 	}
