@@ -17,17 +17,21 @@
 #   --resource URL        var.mcp_resource  (default: http://BIND:PORT/mcp
 #                                            when --port or --bind is given)
 #   --max-procs N         var.mcp_max_procs
-#   --env NAME=VALUE      program environment, repeatable; MCP_ALLOWED_ORIGINS,
-#                         MCP_ALLOWED_HOSTS, MCP_MAX_BODY, MCP_LOG_LEVEL,
-#                         MCP_LOG_FILE, MCP_CONFIG_FILE, MCP_RESOURCE_NAME,
-#                         MCP_RESOURCE_DOCUMENTATION and MCP_RESOURCE go to
-#                         their var.mcp_* line, other names to var.mcp_extra_env
+#   --env NAME=VALUE      program environment, repeatable: a NAME whose
+#                         lower-case form has a var.* line (MCP_MAX_BODY ->
+#                         var.mcp_max_body, OAUTH_ISSUER -> var.oauth_issuer)
+#                         sets that line; any other goes to var.mcp_extra_env
+#   --dev-issuer DIR      serve the development issuer in DIR (made by
+#                         mcp-fcgi-cli dev-issuer): enables the template's
+#                         "#dev-issuer# " lines; OAUTH_ISSUER defaults to
+#                         <origin of the resource>/dev-issuer and, for an http
+#                         origin, OAUTH_ALLOW_HTTP to 1
 #   --template FILE       default: lighttpd.conf.example of this checkout
 #   -o FILE               write there instead of stdout
 #
 # Each option also reads an environment variable when the option is absent:
 # MKCONF_HOME, MKCONF_BIN, MKCONF_WWW, MKCONF_STATE, MKCONF_LOG, MKCONF_BIND,
-# MKCONF_PORT, MKCONF_RESOURCE, MKCONF_MAX_PROCS.
+# MKCONF_PORT, MKCONF_RESOURCE, MKCONF_MAX_PROCS, MKCONF_DEV_ISSUER.
 set -u
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -47,10 +51,12 @@ bind=${MKCONF_BIND:-}
 port=${MKCONF_PORT:-}
 resource=${MKCONF_RESOURCE:-}
 max_procs=${MKCONF_MAX_PROCS:-}
+dev_issuer=${MKCONF_DEV_ISSUER:-}
 template=$root/lighttpd.conf.example
 out=-
-declare -A setting=()   # var name (without var.) -> lighttpd literal
-extra_env=()            # "NAME" => "VALUE" entries
+declare -A setting=()   # var name (without var.) -> string value
+envs=()                 # NAME=VALUE from --env, in order
+extra_env=()            # NAME=VALUE for var.mcp_extra_env
 
 while [ $# -gt 0 ]; do
 	opt=$1
@@ -60,7 +66,7 @@ while [ $# -gt 0 ]; do
 		exit 0
 		;;
 	--home | --bin | --www | --state | --log | --bind | --port | --resource | \
-		--max-procs | --env | --template | -o)
+		--max-procs | --env | --dev-issuer | --template | -o)
 		[ $# -ge 2 ] || die "$opt needs a value"
 		val=$2
 		shift 2
@@ -77,6 +83,7 @@ while [ $# -gt 0 ]; do
 	--port) port=$val ;;
 	--resource) resource=$val ;;
 	--max-procs) max_procs=$val ;;
+	--dev-issuer) dev_issuer=$val ;;
 	--template) template=$val ;;
 	-o) out=$val ;;
 	--env)
@@ -87,21 +94,34 @@ while [ $# -gt 0 ]; do
 		name=${val%%=*}
 		value=${val#*=}
 		[[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "bad variable name: $name"
-		case $name in
-		MCP_RESOURCE) resource=$value ;;
-		MCP_STATE_DIR) state=$value ;;
-		MCP_ALLOWED_ORIGINS | MCP_ALLOWED_HOSTS | MCP_MAX_BODY | MCP_LOG_LEVEL | \
-			MCP_LOG_FILE | MCP_CONFIG_FILE | MCP_RESOURCE_NAME | MCP_RESOURCE_DOCUMENTATION)
-			lower=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
-			setting[$lower]=$value
-			;;
-		*) extra_env+=("$name=$value") ;;
-		esac
+		envs+=("$name=$value")
 		;;
 	esac
 done
 
 [ -r "$template" ] || die "cannot read template $template"
+
+# Route each --env to its var.* line when the template has one.
+for e in "${envs[@]}"; do
+	name=${e%%=*}
+	value=${e#*=}
+	lower=$(printf '%s' "$name" | tr 'A-Z' 'a-z')
+	case $lower in
+	mcp_home | mcp_bin_dir | mcp_www_dir | mcp_log_dir | mcp_bind | mcp_port | \
+		mcp_max_procs | mcp_extra_env | mcp_env | mcp_dev_issuer_dir)
+		extra_env+=("$e")
+		;;
+	mcp_resource) resource=$value ;;
+	mcp_state_dir) state=$value ;;
+	*)
+		if grep -q "^var\.$lower[ 	]*=" "$template"; then
+			setting[$lower]=$value
+		else
+			extra_env+=("$e")
+		fi
+		;;
+	esac
+done
 
 # Each check_* dies in this shell (not in a $(...) subshell) on a bad value.
 # Quotes, backslashes and line breaks have no use in paths, URLs or these
@@ -147,6 +167,17 @@ if [ -z "$resource" ] && { [ -n "$port" ] || [ -n "$bind" ]; }; then
 	resource="http://$rhost:${port:-3002}/mcp"
 fi
 [ -z "$resource" ] || set_str mcp_resource "$resource"
+if [ -n "$dev_issuer" ]; then
+	set_str mcp_dev_issuer_dir "$(abs "$dev_issuer")"
+	if [ -z "${setting[oauth_issuer]:-}" ]; then
+		res=${resource:-$(sed -n 's/^var\.mcp_resource[ 	]*=[ 	]*"\(.*\)"$/\1/p' "$template")}
+		[[ $res =~ ^(https?)://([^/]+) ]] || die "cannot derive the dev issuer URL from $res"
+		setting[oauth_issuer]=${BASH_REMATCH[0]}/dev-issuer
+		if [ "${BASH_REMATCH[1]}" = http ] && [ -z "${setting[oauth_allow_http]:-}" ]; then
+			setting[oauth_allow_http]=1
+		fi
+	fi
+fi
 [ -z "$max_procs" ] || set_int mcp_max_procs "$max_procs"
 for k in "${!setting[@]}"; do
 	set_str "$k" "${setting[$k]}"
@@ -164,7 +195,7 @@ fi
 
 # Replace each "var.NAME = ..." line of the template; a name the template
 # does not have is an error (the template and this script drifted apart).
-result=$(awk -v subs="$(printf '%s\n' "${lit[@]}")" '
+result=$(awk -v dev="$([ -n "$dev_issuer" ] && echo 1)" -v subs="$(printf '%s\n' "${lit[@]}")" '
 	BEGIN {
 		n = split(subs, rows, "\n")
 		for (i = 1; i <= n; i++) {
@@ -173,6 +204,7 @@ result=$(awk -v subs="$(printf '%s\n' "${lit[@]}")" '
 			val[substr(rows[i], 1, t - 1)] = substr(rows[i], t + 1)
 		}
 	}
+	dev && sub(/^#dev-issuer# /, "") { }
 	match($0, /^var\.[a-z_]+[ \t]*=/) {
 		name = substr($0, 5, RLENGTH - 4)
 		sub(/[ \t]*=$/, "", name)

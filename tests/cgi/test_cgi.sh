@@ -12,8 +12,6 @@ set -u
 
 need_programs mcp.fcgi
 PROG=$BIN/mcp.fcgi
-CGI_HOST=127.0.0.1:3002
-CGI_RESOURCE=http://$CGI_HOST/mcp
 CGI_TIMEOUT=10
 WRAP=()
 if [ "${MCP_VALGRIND:-0}" = 1 ]; then
@@ -43,7 +41,8 @@ cgi_file() {
 		[REQUEST_URI]=/mcp [CONTENT_TYPE]=application/json
 		[CONTENT_LENGTH]=$(wc -c <"$in" | tr -d ' ')
 		[HTTP_HOST]=$CGI_HOST [HTTP_ACCEPT]='application/json, text/event-stream'
-		[MCP_RESOURCE]=$CGI_RESOURCE [MCP_STATE_DIR]=$TMP/state
+		[HTTP_AUTHORIZATION]="Bearer $TOKEN" [MCP_RESOURCE]=$RESOURCE
+		[MCP_STATE_DIR]=$TMP/state [OAUTH_ISSUER]=$ISSUER [OAUTH_ALLOW_HTTP]=1
 	)
 	for k in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
 		[ -n "${!k:-}" ] && env[$k]=${!k}
@@ -120,6 +119,29 @@ want_config_error() {
 	case $STATUS in 2??) note "HTTP status: wanted no success, got $STATUS" ;; esac
 }
 
+# lighttpd serves the development issuer's keys (the CGI program fetches
+# them once into its state directory; every later run reads that cache) and,
+# further down, runs the program through mod_cgi.  mod_cgi hands the program
+# setenv.add-environment, not lighttpd's own environment.
+SRV_APPEND='server.modules += ( "mod_cgi" )
+alias.url += ( "/cgi-bin/mcp" => "@BIN@/mcp.fcgi" )
+$HTTP["url"] =~ "^/cgi-bin/" {
+  cgi.assign = ( "" => "" )
+  setenv.add-environment = (
+    "MCP_RESOURCE" => "http://127.0.0.1:@PORT@/cgi-bin/mcp",
+    "MCP_STATE_DIR" => "@DIR@/state",
+    "OAUTH_ISSUER" => "http://127.0.0.1:@PORT@/dev-issuer",
+    "OAUTH_ALLOW_HTTP" => "1",
+  )
+}
+server.breakagelog = "@DIR@/log/error.log"'
+if ! server_start --max-procs 1; then
+	t "lighttpd (development issuer, mod_cgi) starts"
+	note "see the error log above"
+	finish
+fi
+SRV_APPEND=
+CGI_HOST=127.0.0.1:$PORT
 mkdir -p "$TMP/state"
 chmod 700 "$TMP/state"
 PING='{"jsonrpc":"2.0","id":1,"method":"ping"}'
@@ -212,9 +234,9 @@ want_error 403 -32600
 want_served
 
 t "Origin allowed -> CORS headers"
-cgi "$PING" "HTTP_ORIGIN=http://localhost:3002"
+cgi "$PING" "HTTP_ORIGIN=http://localhost:$PORT"
 want_result 1
-want_header Access-Control-Allow-Origin "http://localhost:3002"
+want_header Access-Control-Allow-Origin "http://localhost:$PORT"
 want_served
 
 t "Content-Type text/plain -> 415"
@@ -236,6 +258,19 @@ t "batch under MCP-Protocol-Version 2025-06-18 -> 400"
 cgi "[$PING]" HTTP_MCP_PROTOCOL_VERSION=2025-06-18
 want_error 400 -32600
 want_served
+
+t "no HTTP_AUTHORIZATION -> 401 with a Bearer challenge"
+cgi "$GREET" HTTP_AUTHORIZATION=@unset
+want_status 401
+want_header_match WWW-Authenticate '^Bearer .*resource_metadata="'
+want_body_lacks 'Hi Ada'
+want_exit 0
+
+t "a token for another audience -> 401 invalid_token"
+cgi "$GREET" "HTTP_AUTHORIZATION=Bearer $(mint_token --aud "$BASE/other")"
+want_status 401
+want_header_match WWW-Authenticate 'error="invalid_token"'
+want_exit 0
 
 # ---- good requests ---------------------------------------------------------
 
@@ -285,7 +320,8 @@ want_config_error MCP_RESOURCE
 
 for bad in 'MCP_RESOURCE=mcp.example.com/mcp' 'MCP_RESOURCE=ftp://127.0.0.1/mcp' \
 	'MCP_MAX_BODY=abc' 'MCP_MAX_BODY=-5' 'MCP_MAX_BODY=99999999999999999999' \
-	'MCP_LOG_LEVEL=chatty' "MCP_CONFIG_FILE=$TMP/no-such-file.env"; do
+	'MCP_LOG_LEVEL=chatty' "MCP_CONFIG_FILE=$TMP/no-such-file.env" 'OAUTH_ISSUER=@unset' \
+	'OAUTH_ALLOW_HTTP=@unset' "MCP_STATE_DIR=$TMP/no/such/parent/state"; do
 	t "bad configuration $bad -> one line naming ${bad%%=*}"
 	cgi "$PING" "$bad"
 	want_config_error "${bad%%=*}"
@@ -294,13 +330,14 @@ done
 t "MCP_CONFIG_FILE supplies MCP_RESOURCE (comments and blank lines allowed)"
 printf '# mcp-fcgi settings\n\nMCP_RESOURCE=http://127.0.0.1:4555/mcp\nMCP_MAX_BODY=4096\n' >"$TMP/mcp.env"
 chmod 600 "$TMP/mcp.env"
-cgi "$PING" MCP_RESOURCE=@unset "MCP_CONFIG_FILE=$TMP/mcp.env" HTTP_HOST=127.0.0.1:4555
+file_auth="HTTP_AUTHORIZATION=Bearer $(mint_token --aud http://127.0.0.1:4555/mcp)"
+cgi "$PING" MCP_RESOURCE=@unset "MCP_CONFIG_FILE=$TMP/mcp.env" HTTP_HOST=127.0.0.1:4555 "$file_auth"
 want_result 1
 want_served
-cgi "$PING" MCP_RESOURCE=@unset "MCP_CONFIG_FILE=$TMP/mcp.env" HTTP_HOST=127.0.0.1:3002
-[ "$STATUS" = 403 ] || note "Host of the environment's default resource: wanted 403, got $STATUS"
+cgi "$PING" MCP_RESOURCE=@unset "MCP_CONFIG_FILE=$TMP/mcp.env" "HTTP_HOST=$CGI_HOST" "$file_auth"
+[ "$STATUS" = 403 ] || note "Host of the environment's resource: wanted 403, got $STATUS"
 cgi "$PING" MCP_RESOURCE=@unset "MCP_CONFIG_FILE=$TMP/mcp.env" HTTP_HOST=127.0.0.1:4555 \
-	CONTENT_LENGTH=5000
+	"$file_auth" CONTENT_LENGTH=5000
 [ "$STATUS" = 413 ] || note "MCP_MAX_BODY=4096 from the file: wanted 413, got $STATUS"
 
 t "MCP_LOG_FILE: the log line goes to the file, not stderr"
@@ -312,45 +349,31 @@ grep -q '"tool":"greet_user"' "$TMP/mcp.log" 2>/dev/null ||
 	note "no greet_user line in MCP_LOG_FILE: $(cat "$TMP/mcp.log" 2>/dev/null)"
 
 # ---- behind lighttpd's mod_cgi (shared hosting) -----------------------------------
-# The same binary at /cgi-bin/mcp, one process per request.  mod_cgi hands the
-# CGI program setenv.add-environment, not lighttpd's own environment.
+# The same binary at /cgi-bin/mcp, one process per request.
 
-SRV_APPEND='server.modules += ( "mod_cgi", "mod_alias" )
-alias.url += ( "/cgi-bin/mcp" => "@BIN@/mcp.fcgi" )
-$HTTP["url"] =~ "^/cgi-bin/" {
-  cgi.assign = ( "" => "" )
-  setenv.add-environment = ( "MCP_RESOURCE" => "http://127.0.0.1:@PORT@/cgi-bin/mcp" )
-}
-server.breakagelog = "@DIR@/log/error.log"'
-if server_start --max-procs 1; then
-	t "mod_cgi: greet_user through /cgi-bin/mcp"
-	http POST /cgi-bin/mcp -H 'Content-Type: application/json' -H 'Accept: application/json' \
-		--data-binary "$GREET"
+CGI_TOKEN=$(mint_token --aud "$BASE/cgi-bin/mcp")
+t "mod_cgi: greet_user through /cgi-bin/mcp"
+AUTH="Bearer $CGI_TOKEN" MCP_PATH=/cgi-bin/mcp mcp "$GREET"
+want_result 7
+want_json 'r.result.content[0].text' '"Hi Ada, welcome!"'
+
+t "mod_cgi: the CGI program is not a FastCGI worker (one process per request)"
+before=$(worker_pids mcp.fcgi | sort | tr '\n' ' ')
+for i in 1 2 3; do
+	AUTH="Bearer $CGI_TOKEN" MCP_PATH=/cgi-bin/mcp mcp "$GREET"
 	want_result 7
-	want_json 'r.result.content[0].text' '"Hi Ada, welcome!"'
+done
+want_eq "FastCGI worker pids" "$before" "$(worker_pids mcp.fcgi | sort | tr '\n' ' ')"
 
-	t "mod_cgi: the CGI program is not a FastCGI worker (one process per request)"
-	before=$(worker_pids mcp.fcgi | sort | tr '\n' ' ')
-	for i in 1 2 3; do
-		http POST /cgi-bin/mcp -H 'Content-Type: application/json' -H 'Accept: application/json' \
-			--data-binary "$GREET"
-		want_result 7
-	done
-	want_eq "FastCGI worker pids" "$before" "$(worker_pids mcp.fcgi | sort | tr '\n' ' ')"
+t "mod_cgi: GET -> 405, Host checked against the CGI resource, token required"
+http GET /cgi-bin/mcp -H "Authorization: Bearer $CGI_TOKEN"
+want_error 405 -32600
+AUTH="Bearer $CGI_TOKEN" MCP_PATH=/cgi-bin/mcp mcp "$GREET" -H 'Host: evil.example'
+want_error 403 -32600
+AUTH= MCP_PATH=/cgi-bin/mcp mcp "$GREET"
+want_status 401
 
-	t "mod_cgi: GET -> 405, Host checked against the CGI resource"
-	http GET /cgi-bin/mcp
-	want_error 405 -32600
-	http POST /cgi-bin/mcp -H 'Content-Type: application/json' -H 'Host: evil.example' \
-		--data-binary "$GREET"
-	want_error 403 -32600
-
-	t "mod_cgi: log line in the breakage log"
-	grep -q '"tool":"greet_user"' "$ERRLOG" || note "no greet_user log line in $ERRLOG"
-else
-	t "lighttpd with mod_cgi starts"
-	note "see the error log above"
-fi
-SRV_APPEND=
+t "mod_cgi: log line in the breakage log"
+grep -q '"tool":"greet_user"' "$ERRLOG" || note "no greet_user log line in $ERRLOG"
 
 finish

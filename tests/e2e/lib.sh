@@ -5,10 +5,14 @@
 #   - server_start [mkconf options...]: a real lighttpd on 127.0.0.1 and a
 #     free port, configured by src/cli/mkconf.sh from lighttpd.conf.example
 #     exactly as an operator's, running the programs from $BIN; sets PORT,
-#     BASE, LPID, SRV_DIR, CONF, ERRLOG.  server_stop stops it by its pid
-#     (the trap does it too);
+#     BASE, RESOURCE, LPID, SRV_DIR, CONF, ERRLOG.  server_stop stops it by
+#     its pid (the trap does it too);
+#   - the development issuer: server_start makes one (mcp-fcgi-cli
+#     dev-issuer) that the same lighttpd serves, sets ISSUER, ISSUER_DIR and
+#     TOKEN, an access token for RESOURCE; mint_token makes others.
+#     SRV_DEV_ISSUER=0 leaves it out;
 #   - http / mcp: one curl request (127.0.0.1 only, bounded by --max-time)
-#     that sets STATUS, HEADERS, BODY;
+#     that sets STATUS, HEADERS, BODY; mcp sends the token;
 #   - test cases: t "name" opens one, the want_* helpers check the last
 #     response and record what was wanted and what came; a failed case
 #     prints those lines and the server's new error log lines;
@@ -26,6 +30,8 @@ BIN=${BIN:-cgi-bin}
 case $BIN in /*) ;; *) BIN=$ROOT/$BIN ;; esac
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 MKCONF=$ROOT/src/cli/mkconf.sh
+CLI=${MCP_CLI:-$BUILD/mcp-fcgi-cli}
+SRV_DEV_ISSUER=${SRV_DEV_ISSUER:-1}
 CURL_MAX_TIME=${CURL_MAX_TIME:-10}
 # Sanitizer builds start and run slower.
 if [ "${MCP_SANITIZE:-0}" = 1 ]; then CURL_MAX_TIME=30; fi
@@ -39,6 +45,10 @@ SRV_N=0
 LPID=""
 PORT=""
 BASE=""
+RESOURCE=""
+ISSUER=""
+ISSUER_DIR=""
+TOKEN=""
 ERRLOG=""
 STATUS=""
 HEADERS=""
@@ -130,7 +140,7 @@ port_open() {
 # (after printing why) when lighttpd does not come up; SRV_EXIT then holds
 # its exit status, if it exited.
 server_start() {
-	local try i append
+	local try i append issuer_args
 	server_stop
 	SRV_N=$((SRV_N + 1))
 	SRV_DIR=$TMP/srv$SRV_N
@@ -143,8 +153,23 @@ server_start() {
 	for try in 1 2 3; do
 		PORT=$(free_port) || { echo "no free port" >&2; return 1; }
 		BASE=http://127.0.0.1:$PORT
+		issuer_args=()
+		ISSUER=""
+		TOKEN=""
+		if [ "$SRV_DEV_ISSUER" = 1 ]; then
+			ISSUER_DIR=$SRV_DIR/issuer
+			ISSUER=$BASE/dev-issuer
+			rm -rf "$ISSUER_DIR/.well-known"
+			if ! "$CLI" dev-issuer --dir "$ISSUER_DIR" --issuer "$ISSUER" >/dev/null; then
+				echo "$CLI dev-issuer failed (run make first)" >&2
+				return 1
+			fi
+			issuer_args=(--dev-issuer "$ISSUER_DIR")
+		fi
 		"$MKCONF" --home "$ROOT" --bin "$BIN" --state "$SRV_DIR/state" \
-			--log "$SRV_DIR/log" --port "$PORT" "$@" -o "$CONF" || return 1
+			--log "$SRV_DIR/log" --port "$PORT" "${issuer_args[@]}" "$@" -o "$CONF" ||
+			return 1
+		RESOURCE=$(sed -n 's/^var\.mcp_resource = "\(.*\)"$/\1/p' "$CONF")
 		if [ -n "${SRV_APPEND:-}" ]; then
 			append=${SRV_APPEND//@PORT@/$PORT}
 			append=${append//@BIN@/$BIN}
@@ -171,6 +196,11 @@ server_start() {
 			if port_open "$PORT" &&
 				curl -s --noproxy '*' --max-time "$CURL_MAX_TIME" -o /dev/null \
 					"$BASE/.server-start-probe" && kill -0 "$LPID" 2>/dev/null; then
+				if [ -n "$ISSUER" ] && ! TOKEN=$(mint_token); then
+					echo "cannot mint a token with $CLI" >&2
+					server_stop
+					return 1
+				fi
 				return 0
 			fi
 			sleep 0.1
@@ -200,6 +230,13 @@ server_stop() {
 	LPID=""
 }
 
+# mint_token [mcp-fcgi-cli mint options...]: prints an access token from the
+# development issuer for RESOURCE (later options override: --aud, --ttl...).
+mint_token() {
+	"$CLI" mint --key "$ISSUER_DIR/signing-key.pem" --iss "$ISSUER" --aud "$RESOURCE" \
+		--sub e2e-user --client-id e2e-client --ttl 3600 "$@"
+}
+
 # ---- requests ----------------------------------------------------------
 
 # http METHOD PATH [curl options...]: sets STATUS ("000" when curl failed),
@@ -218,9 +255,11 @@ http() {
 }
 
 # mcp JSON [curl options...]: POST /mcp as an MCP client would.  The
-# Content-Type and Accept headers come from CT and ACCEPT when set (an empty
-# value sends no such header), e.g. CT=text/plain mcp "$json".  Give other
-# headers as curl options; a header must not be given twice.
+# Content-Type, Accept and Authorization headers come from CT, ACCEPT and
+# AUTH when set (an empty value sends no such header), e.g.
+# CT=text/plain mcp "$json"; by default JSON, the transport's Accept and
+# "Bearer $TOKEN".  Give other headers as curl options; a header must not be
+# given twice.
 mcp() {
 	local json=$1
 	shift
@@ -236,8 +275,9 @@ mcp_file() {
 
 mcp_post() {
 	local ct=${CT-application/json} accept=${ACCEPT-application/json, text/event-stream}
-	http POST /mcp -H "Content-Type:${ct:+ $ct}" -H "Accept:${accept:+ $accept}" \
-		-H 'Expect:' "$@"
+	local auth=${AUTH-${TOKEN:+Bearer $TOKEN}}
+	http POST "${MCP_PATH:-/mcp}" -H "Content-Type:${ct:+ $ct}" -H "Accept:${accept:+ $accept}" \
+		-H "Authorization:${auth:+ $auth}" -H 'Expect:' "$@"
 }
 
 # call_json NAME ARGS_JSON [ID]: a tools/call request body.

@@ -14,24 +14,58 @@ if ! server_start; then
 	note "see the error log above"
 	finish
 fi
-RESOURCE=$BASE/mcp
 WORKERS=$(worker_pids mcp.fcgi | sort | tr '\n' ' ')
 GREET=$(call_json greet_user '{"name":"Ada"}' 7)
 PING='{"jsonrpc":"2.0","id":1,"method":"ping"}'
 
 # ---- HTTP methods --------------------------------------------------------
 
+# With a valid token, so that only the method decides.
 for m in GET DELETE PUT PATCH; do
 	t "$m /mcp -> 405, Allow: POST, OPTIONS, JSON error"
-	http "$m" /mcp -H 'Accept: application/json, text/event-stream'
+	http "$m" /mcp -H 'Accept: application/json, text/event-stream' -H "Authorization: Bearer $TOKEN"
 	want_error 405 -32600
 	want_header Allow 'POST, OPTIONS'
 done
 
 t "HEAD /mcp -> 405 with Allow"
-http HEAD /mcp
+http HEAD /mcp -H "Authorization: Bearer $TOKEN"
 want_status 405
 want_header Allow 'POST, OPTIONS'
+
+# ---- the bearer token (the details are the token tests' business) ----------
+
+PRM_RE="resource_metadata=\"$BASE/\.well-known/oauth-protected-resource(/mcp)?\""
+
+t "POST without a token -> 401 with a Bearer challenge naming the metadata"
+AUTH= mcp "$GREET"
+want_status 401
+want_header_match WWW-Authenticate "^Bearer .*$PRM_RE"
+want_body_lacks 'Hi Ada'
+
+t "POST with a malformed token -> 401 invalid_token"
+AUTH='Bearer not.a.jwt' mcp "$GREET"
+want_status 401
+want_header_match WWW-Authenticate '^Bearer .*error="invalid_token"'
+want_body_lacks 'Hi Ada'
+
+t "POST with a token for another audience -> 401 invalid_token"
+AUTH="Bearer $(mint_token --aud "$BASE/other")" mcp "$GREET"
+want_status 401
+want_header_match WWW-Authenticate '^Bearer .*error="invalid_token"'
+
+t "POST with a token from another key -> 401 invalid_token"
+mkdir -p "$TMP/rogue"
+"$CLI" keygen --out "$TMP/rogue/key.pem" >/dev/null 2>&1
+AUTH="Bearer $("$CLI" mint --key "$TMP/rogue/key.pem" --iss "$ISSUER" \
+	--aud "$RESOURCE" --sub rogue --ttl 600)" mcp "$GREET"
+want_status 401
+want_header_match WWW-Authenticate '^Bearer .*error="invalid_token"'
+
+t "the metadata names the resource and the issuer"
+http GET /.well-known/oauth-protected-resource/mcp
+want_status 200
+want_json 'r.resource' "\"$RESOURCE\"" "r.authorization_servers.includes(\"$ISSUER\")" true
 
 # ---- Host and Origin -----------------------------------------------------
 
@@ -112,7 +146,7 @@ CT=application/jsonx mcp "$PING"
 want_error 415 -32600
 
 t "Content-Type form (curl's default) -> 415"
-http POST /mcp -H 'Accept: application/json' --data-binary "$PING"
+http POST /mcp -H 'Accept: application/json' -H "Authorization: Bearer $TOKEN" --data-binary "$PING"
 want_error 415 -32600
 
 t "Content-Type Application/JSON; charset=UTF-8 -> accepted"
@@ -483,11 +517,16 @@ else
 fi
 
 # ---- a bad configuration never serves ---------------------------------------------
+# Without the development issuer (its URL derives from MCP_RESOURCE): an
+# issuer that is never contacted, since the program stops at start-up.
 
-for bad in 'MCP_MAX_BODY=lots' 'MCP_RESOURCE=not a url' 'MCP_LOG_LEVEL=chatty'; do
+for bad in 'MCP_MAX_BODY=lots' 'MCP_RESOURCE=not a url' 'MCP_LOG_LEVEL=chatty' \
+	'OAUTH_ISSUER=' 'OAUTH_ISSUER=http://issuer.example'; do
 	var=${bad%%=*}
-	t "bad configuration $bad: no MCP service, error log names $var"
-	if server_start --env "$bad" 2>/dev/null; then
+	issuer=https://issuer.example
+	[ "$var" = OAUTH_ISSUER ] && issuer=${bad#*=}
+	t "bad configuration '$bad': no MCP service, error log names $var"
+	if SRV_DEV_ISSUER=0 server_start --env "OAUTH_ISSUER=$issuer" --env "$bad" 2>/dev/null; then
 		mcp "$GREET"
 		# lighttpd may still be going down: no connection counts as refusal.
 		case $STATUS in 5?? | 000) ;; *) note "POST /mcp: wanted 5xx or no service, got $STATUS $(short "$BODY")" ;; esac

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# tests/bench.sh - how much the MCP endpoint costs next to a static file.
+#
+# Starts lighttpd (configured from lighttpd.conf.example by mkconf.sh, two
+# FastCGI workers), puts a static file of exactly the size of the greet_user
+# response in a temporary document root, and runs wrk on loopback, bounded,
+# first against that file (the baseline: lighttpd alone) and then against
+# POST /mcp tools/call greet_user (tests/bench.lua).  Prints requests/s of
+# each and their ratio.  Not part of make check.
+#
+# BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_SECONDS (5).
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/e2e/lib.sh"
+
+THREADS=${BENCH_THREADS:-2}
+CONNS=${BENCH_CONNECTIONS:-16}
+SECS=${BENCH_SECONDS:-5}
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+
+command -v wrk >/dev/null 2>&1 || die "wrk is not installed (src/cli/install-deps.sh)"
+for p in mcp.fcgi wellknown.fcgi; do
+	[ -x "$BIN/$p" ] || die "missing $BIN/$p (run make first)"
+done
+mkdir -p "$TMP/www"
+server_start --max-procs 2 --www "$TMP/www" || die "lighttpd did not start"
+
+# The response whose size the static file copies.
+mcp "$(call_json greet_user '{"name":"Ada"}' 1)"
+[ "$STATUS" = 200 ] || die "greet_user answered $STATUS: $BODY"
+size=$(wc -c <"$RESP_BODY" | tr -d ' ')
+head -c "$size" /dev/zero | tr '\0' x >"$TMP/www/greet.json"
+
+# wrk_rps NAME URL [wrk options...]: runs wrk, prints its summary, sets RPS.
+wrk_rps() {
+	local name=$1 url=$2 out errors
+	shift 2
+	out=$(timeout $((SECS + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" 2>&1) ||
+		die "wrk failed: $out"
+	printf '\n== %s: %s\n%s\n' "$name" "$url" "$out"
+	RPS=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }')
+	errors=$(printf '%s\n' "$out" | awk '/Non-2xx or 3xx responses:/ { print $NF }')
+	[ -z "$errors" ] || die "$name: $errors answers were not 2xx/3xx"
+	[ -n "$RPS" ] || die "$name: no Requests/sec in wrk's output"
+}
+
+wrk_rps "static file of $size bytes (baseline)" "$BASE/greet.json"
+STATIC=$RPS
+MCP_BENCH_TOKEN=$TOKEN wrk_rps "POST /mcp tools/call greet_user" "$RESOURCE" -s "$HERE/bench.lua"
+MCPRPS=$RPS
+
+printf '\n%-40s %12s\n' "static file ($size bytes)" "$STATIC req/s"
+printf '%-40s %12s\n' "POST /mcp greet_user (2 workers)" "$MCPRPS req/s"
+awk -v a="$MCPRPS" -v b="$STATIC" 'BEGIN { printf "%-40s %12.2f\n", "ratio mcp/static", a / b }'

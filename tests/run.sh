@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# tests/run.sh [group...] - runs the test programs and adds up their counts.
+#
+# Groups, in this order when none is named:
+#   unit   every $BUILD/tests/test_* program (the C unit tests)
+#   cgi    tests/cgi/test_cgi.sh    (the program as plain CGI, and via mod_cgi)
+#   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
+#   jose   tests/jose/run.sh        (when present)
+#   sdk    tests/sdk/run.sh         (the official MCP TypeScript SDK client)
+#   soak   tests/e2e/soak.sh        (one worker, 20,000 requests)
+#
+# Every program prints its own lines and ends with "N passed, N failed"; its
+# last line is taken as its count.  A program that prints no such line, or
+# that exits non-zero while claiming no failure, counts as one failure.  The
+# last line here is the total, exactly "N passed, N failed"; the exit status
+# is non-zero when anything failed.
+#
+# Environment: BUILD (default build), BIN (default cgi-bin), MCP_VALGRIND=1
+# runs the unit tests under valgrind (test_cgi.sh does the same for its CGI
+# runs), MCP_SANITIZE=1 for the ASan build (longer time limits).
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT" || exit 1
+export BUILD=${BUILD:-build}
+export BIN=${BIN:-cgi-bin}
+
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+SUMMARY=()
+OUT=$(mktemp "${TMPDIR:-/tmp}/mcp-run.XXXXXX") || exit 1
+trap 'rm -f "$OUT"' EXIT
+trap 'exit 130' INT TERM HUP
+
+# Time limits (seconds) per program; slower builds get more.
+scale=1
+[ "${MCP_SANITIZE:-0}" = 1 ] && scale=3
+[ "${MCP_VALGRIND:-0}" = 1 ] && scale=10
+
+# run NAME LIMIT COMMAND...: runs one test program, shows its output and
+# adds its count.
+run() {
+	local name=$1 limit=$(($2 * scale)) rc last passed failed
+	shift 2
+	printf '\n=== %s\n' "$name"
+	timeout -k 10 "$limit" "$@" </dev/null | tee "$OUT"
+	rc=${PIPESTATUS[0]}
+	last=$(tail -n 1 "$OUT")
+	if [[ $last =~ ([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=${BASH_REMATCH[1]}
+		failed=${BASH_REMATCH[2]}
+		if [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
+			echo "$name: exit status $rc although it reports no failure"
+			failed=1
+		fi
+	else
+		case $rc in
+		124 | 137) echo "$name: killed after $limit s" ;;
+		*) echo "$name: exit status $rc and no \"N passed, N failed\" line" ;;
+		esac
+		passed=0
+		failed=1
+	fi
+	TOTAL_PASSED=$((TOTAL_PASSED + passed))
+	TOTAL_FAILED=$((TOTAL_FAILED + failed))
+	SUMMARY+=("$(printf '%-28s %5s passed, %s failed' "$name" "$passed" "$failed")")
+}
+
+group_unit() {
+	local t found=0 wrap=()
+	if [ "${MCP_VALGRIND:-0}" = 1 ]; then
+		wrap=(valgrind -q --error-exitcode=99 --leak-check=full
+			--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect)
+	fi
+	for t in "$BUILD"/tests/test_*; do
+		[ -f "$t" ] && [ -x "$t" ] || continue
+		found=1
+		run "unit/${t##*/}" 120 "${wrap[@]}" "$t"
+	done
+	if [ $found = 0 ]; then
+		run "unit" 10 sh -c "echo 'no unit test programs in $BUILD/tests (make tests-build)'; echo '0 passed, 1 failed'; exit 1"
+	fi
+}
+
+group_cgi() {
+	run cgi/test_cgi.sh 300 bash tests/cgi/test_cgi.sh
+}
+
+group_e2e() {
+	local t
+	for t in tests/e2e/test_*.sh; do
+		[ -f "$t" ] || continue
+		run "e2e/${t##*/}" 300 bash "$t"
+	done
+}
+
+group_jose() {
+	if [ -f tests/jose/run.sh ]; then
+		run jose/run.sh 300 bash tests/jose/run.sh
+	else
+		printf '\n=== jose: tests/jose/run.sh not present, skipped\n'
+	fi
+}
+
+group_sdk() {
+	run sdk/run.sh 300 bash tests/sdk/run.sh
+}
+
+group_soak() {
+	run e2e/soak.sh 600 bash tests/e2e/soak.sh
+}
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(unit cgi e2e jose sdk soak)
+for g in "${groups[@]}"; do
+	case $g in
+	unit | cgi | e2e | jose | sdk | soak) "group_$g" ;;
+	*)
+		echo "run.sh: unknown group '$g' (unit cgi e2e jose sdk soak)" >&2
+		TOTAL_FAILED=$((TOTAL_FAILED + 1))
+		;;
+	esac
+done
+
+printf '\n=== summary\n'
+[ ${#SUMMARY[@]} -eq 0 ] || printf '%s\n' "${SUMMARY[@]}"
+printf '%s passed, %s failed\n' "$TOTAL_PASSED" "$TOTAL_FAILED"
+[ "$TOTAL_FAILED" -eq 0 ]

@@ -1,0 +1,135 @@
+// client.mjs - drives mcp-fcgi with the official MCP TypeScript SDK client
+// (Client + StreamableHTTPClientTransport), as AI hosts do.
+//
+// usage: node client.mjs URL
+//   MCP_TEST_TOKEN  an access token, sent as "Authorization: Bearer ..."
+//
+// Prints "ok   name" / "FAIL name" lines; the last line is exactly
+// "N passed, N failed"; the exit status is non-zero when a check failed.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
+
+const url = process.argv[2];
+if (!url) {
+  console.error("usage: node client.mjs URL");
+  process.exit(2);
+}
+const token = process.env.MCP_TEST_TOKEN || "";
+const TIMEOUT_MS = Number(process.env.MCP_TEST_TIMEOUT_MS || 10000);
+
+let passed = 0;
+let failed = 0;
+
+// check runs one named step; a thrown error or a false result fails it.
+async function check(name, fn) {
+  try {
+    const why = await fn();
+    if (why === true || why === undefined) {
+      passed++;
+      console.log(`ok   ${name}`);
+    } else {
+      failed++;
+      console.log(`FAIL ${name}`);
+      console.log(`     ${why}`);
+    }
+  } catch (e) {
+    failed++;
+    console.log(`FAIL ${name}`);
+    console.log(`     ${e && e.stack ? e.stack.split("\n").slice(0, 3).join("\n     ") : e}`);
+  }
+}
+
+function want(what, wanted, got) {
+  const w = JSON.stringify(wanted);
+  const g = JSON.stringify(got);
+  return w === g ? true : `${what}: wanted ${w}, got ${g}`;
+}
+
+// expectRpcError: the call must reject with JSON-RPC error code.
+async function expectRpcError(code, call) {
+  try {
+    const r = await call();
+    return `wanted JSON-RPC error ${code}, got a result: ${JSON.stringify(r)}`;
+  } catch (e) {
+    return want("error code", code, e && e.code);
+  }
+}
+
+const requestInit = token ? { headers: { Authorization: `Bearer ${token}` } } : undefined;
+const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit });
+const client = new Client({ name: "mcp-fcgi-sdk-test", version: "1.0.0" }, { capabilities: {} });
+const transportErrors = [];
+client.onerror = (e) => transportErrors.push(String(e && e.message ? e.message : e));
+const opts = { timeout: TIMEOUT_MS };
+
+let connected = false;
+await check("connect (initialize + notifications/initialized)", async () => {
+  await client.connect(transport, opts);
+  connected = true;
+});
+
+if (connected) {
+  await check("server info: mcp-fcgi with a version", () => {
+    const info = client.getServerVersion();
+    if (!info || info.name !== "mcp-fcgi") return want("serverInfo.name", "mcp-fcgi", info && info.name);
+    return typeof info.version === "string" && info.version.length > 0
+      ? true
+      : `serverInfo.version: ${JSON.stringify(info.version)}`;
+  });
+
+  await check("capabilities: tools and logging", () => {
+    const caps = client.getServerCapabilities() || {};
+    if (!caps.tools) return `no tools capability: ${JSON.stringify(caps)}`;
+    return caps.logging ? true : `no logging capability: ${JSON.stringify(caps)}`;
+  });
+
+  await check("negotiated a protocol version the SDK supports", () => {
+    const v = transport.protocolVersion;
+    return SUPPORTED_PROTOCOL_VERSIONS.includes(v) ? true : `protocol version ${JSON.stringify(v)}`;
+  });
+
+  await check("ping", async () => {
+    await client.ping(opts);
+  });
+
+  await check("tools/list contains greet_user with an input schema", async () => {
+    const { tools } = await client.listTools(undefined, opts);
+    const t = tools.find((x) => x.name === "greet_user");
+    if (!t) return `tools: ${JSON.stringify(tools.map((x) => x.name))}`;
+    return want("inputSchema.required", ["name"], t.inputSchema && t.inputSchema.required);
+  });
+
+  await check("tools/call greet_user Ada -> Hi Ada, welcome!", async () => {
+    const r = await client.callTool({ name: "greet_user", arguments: { name: "Ada" } }, undefined, opts);
+    if (r.isError) return `isError: ${JSON.stringify(r)}`;
+    return want("content", [{ type: "text", text: "Hi Ada, welcome!" }], r.content);
+  });
+
+  await check("tools/call greet_user without a name -> -32602", () =>
+    expectRpcError(-32602, () => client.callTool({ name: "greet_user", arguments: {} }, undefined, opts)));
+
+  await check("tools/call greet_user with a number -> -32602", () =>
+    expectRpcError(-32602, () =>
+      client.callTool({ name: "greet_user", arguments: { name: 42 } }, undefined, opts)));
+
+  await check("tools/call of an unknown tool -> -32602", () =>
+    expectRpcError(-32602, () => client.callTool({ name: "no_such_tool", arguments: {} }, undefined, opts)));
+
+  await check("logging/setLevel info", async () => {
+    await client.setLoggingLevel("info", opts);
+  });
+
+  await check("an unsupported method -> -32601", () =>
+    expectRpcError(-32601, () => client.listResources(undefined, opts)));
+
+  await check("no transport errors", () =>
+    transportErrors.length === 0 ? true : `errors: ${transportErrors.join("; ")}`);
+
+  await check("close", async () => {
+    await client.close();
+  });
+}
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
