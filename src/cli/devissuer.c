@@ -62,6 +62,7 @@ static const char *const devissuer_err_names[DEVISSUER_ERR__MAX] = {
     [DEVISSUER_ERR_NOMEM] = "out of memory",
 };
 
+/* Fixed text for the operator CLI's messages. */
 const char *
 devissuer_strerror(enum devissuer_err err)
 {
@@ -194,6 +195,10 @@ out:
 	return err;
 }
 
+/*
+ * RSA 2048 is the smallest modulus the verifier accepts (NIST SP 800-131A);
+ * P-256 (ES256) is the curve every JOSE implementation supports.
+ */
 enum devissuer_err
 devissuer_key_generate(enum devissuer_kty kty, struct devissuer_key **out)
 {
@@ -213,6 +218,7 @@ devissuer_key_generate(enum devissuer_kty kty, struct devissuer_key **out)
 	return key_wrap(pkey, out);
 }
 
+/* The private key never leaves the EVP_PKEY, which cleans up after itself. */
 void
 devissuer_key_free(struct devissuer_key *key)
 {
@@ -225,6 +231,7 @@ devissuer_key_free(struct devissuer_key *key)
 	free(key);
 }
 
+/* Accessors; the kid is fixed when the key is wrapped. */
 const char *
 devissuer_key_kid(const struct devissuer_key *key)
 {
@@ -257,6 +264,7 @@ alg_fits(enum jwk_kty jkty, enum jwk_alg alg)
 	}
 }
 
+/* The JWK "alg" then names this algorithm, which the verifier enforces. */
 int
 devissuer_key_alg_set(struct devissuer_key *key, enum jwk_alg alg)
 {
@@ -285,6 +293,7 @@ bio_take(BIO *bio, char **out, size_t *len)
 	return 0;
 }
 
+/* PKCS#8 without encryption: the file's 0600 mode is the protection. */
 enum devissuer_err
 devissuer_key_private_pem(const struct devissuer_key *key, char **out, size_t *len)
 {
@@ -307,6 +316,7 @@ out:
 	return err;
 }
 
+/* SubjectPublicKeyInfo PEM, as an HMAC-confusion attacker would use it. */
 enum devissuer_err
 devissuer_key_public_pem(const struct devissuer_key *key, char **out)
 {
@@ -327,6 +337,7 @@ out:
 	return err;
 }
 
+/* The same key as DER, the other common form of that attack. */
 enum devissuer_err
 devissuer_key_public_der(const struct devissuer_key *key, unsigned char **out, size_t *len)
 {
@@ -361,6 +372,11 @@ write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Created 0600 before any byte is written, so the key is never readable by
+ * others, even briefly; synced before success is reported, so a key the
+ * operator was told is saved survives a crash.
+ */
 enum devissuer_err
 devissuer_key_save(const struct devissuer_key *key, const char *path)
 {
@@ -397,6 +413,7 @@ out:
 	return err;
 }
 
+/* Shared by the file loader and the tests; the PEM text stays the caller's. */
 enum devissuer_err
 devissuer_key_from_pem(const char *pem, size_t len, struct devissuer_key **out)
 {
@@ -417,6 +434,11 @@ devissuer_key_from_pem(const char *pem, size_t len, struct devissuer_key **out)
 	return key_wrap(pkey, out);
 }
 
+/*
+ * The file is read into a stack buffer one byte larger than the limit, so
+ * an oversized file is detected without trusting st_size, and the buffer
+ * is wiped before return.
+ */
 enum devissuer_err
 devissuer_key_load(const char *path, struct devissuer_key **out)
 {
@@ -457,6 +479,10 @@ out:
 	return err;
 }
 
+/*
+ * Only public members are ever added (never "d", "p", "q"): the document is
+ * served to anyone who asks for the JWKS.
+ */
 enum devissuer_err
 devissuer_jwks_export(const struct devissuer_key *const *keys, size_t n, char **out)
 {
@@ -573,6 +599,10 @@ out:
 	return err;
 }
 
+/*
+ * Builds the compact serialization (RFC 7515 §7.1) around any text, so the
+ * tests can sign headers and payloads a real issuer never would.
+ */
 enum devissuer_err
 devissuer_sign_raw(const struct devissuer_key *key, enum jwk_alg alg, const char *header_json,
                    const char *payload_json, char **out)
@@ -692,15 +722,19 @@ jti_random_add(cJSON *claims)
 	return cJSON_AddStringToObject(claims, CLM_JTI, s) == NULL ? -1 : 0;
 }
 
-/* Builds the claims object of a token; NULL on failure (*err set). */
-static cJSON *
-claims_build(const struct devissuer_token_opts *o, enum devissuer_err *err)
+/*
+ * Builds the claims of a token into *out (cJSON_Delete): the RFC 9068 §2.2
+ * claims the options name, iat and exp always, a random jti unless told
+ * otherwise, then extra_json on top.  Returns DEVISSUER_OK or an error.
+ */
+static enum devissuer_err
+claims_build(const struct devissuer_token_opts *o, cJSON **out)
 {
 	cJSON *c = cJSON_CreateObject();
 	int64_t iat = o->iat != 0 ? o->iat : (int64_t)time(NULL);
 	int64_t life = o->lifetime != 0 ? o->lifetime : DEVISSUER_LIFETIME_DEFAULT;
+	enum devissuer_err err = DEVISSUER_ERR_NOMEM;
 
-	*err = DEVISSUER_ERR_NOMEM;
 	if (c == NULL || opt_str_add(c, CLM_ISS, o->iss) != 0 ||
 	    opt_str_add(c, CLM_SUB, o->sub) != 0 || (o->aud != NULL && aud_add(c, o->aud) != 0) ||
 	    opt_str_add(c, CLM_SCOPE, o->scope) != 0 ||
@@ -708,20 +742,25 @@ claims_build(const struct devissuer_token_opts *o, enum devissuer_err *err)
 	    opt_str_add(c, CLM_ORG, o->org_id) != 0 ||
 	    cJSON_AddNumberToObject(c, CLM_IAT, (double)iat) == NULL ||
 	    cJSON_AddNumberToObject(c, CLM_EXP, (double)(iat + life)) == NULL)
-		goto fail;
+		goto out;
 	if (o->jti == NULL && jti_random_add(c) != 0)
-		goto fail;
+		goto out;
 	if (o->jti != NULL && *o->jti != '\0' && opt_str_add(c, CLM_JTI, o->jti) != 0)
-		goto fail;
-	if (o->extra_json != NULL && (*err = extra_merge(c, o->extra_json)) != DEVISSUER_OK)
-		goto fail;
-	*err = DEVISSUER_OK;
-	return c;
-fail:
+		goto out;
+	if (o->extra_json != NULL && (err = extra_merge(c, o->extra_json)) != DEVISSUER_OK)
+		goto out;
+	*out = c;
+	c = NULL;
+	err = DEVISSUER_OK;
+out:
 	cJSON_Delete(c);
-	return NULL;
+	return err;
 }
 
+/*
+ * The header carries alg, typ and kid only (RFC 9068 §2.1); the alg must fit
+ * the key so a minted token is always one the verifier could accept.
+ */
 enum devissuer_err
 devissuer_token_mint(const struct devissuer_key *key, const struct devissuer_token_opts *opts,
                      char **out)
@@ -748,7 +787,7 @@ devissuer_token_mint(const struct devissuer_key *key, const struct devissuer_tok
 	    (*typ != '\0' && cJSON_AddStringToObject(hdr, HDR_TYP, typ) == NULL) ||
 	    (*kid != '\0' && cJSON_AddStringToObject(hdr, HDR_KID, kid) == NULL))
 		goto out;
-	if ((claims = claims_build(opts, &err)) == NULL)
+	if ((err = claims_build(opts, &claims)) != DEVISSUER_OK)
 		goto out;
 	err = DEVISSUER_ERR_NOMEM;
 	if ((htext = cJSON_PrintUnformatted(hdr)) == NULL ||

@@ -27,12 +27,17 @@ b64url_value(char c)
 	return -1;
 }
 
+/* Membership in the URL-safe alphabet; used to scan a token before decoding. */
 bool
 b64url_char_valid(char c)
 {
 	return b64url_value(c) >= 0;
 }
 
+/*
+ * The decoder's checks without its output: the verifier rejects a malformed
+ * part of a token before it allocates or parses anything.
+ */
 bool
 b64url_valid(const char *in, size_t inlen)
 {
@@ -51,6 +56,7 @@ b64url_valid(const char *in, size_t inlen)
 	return (last & (inlen % 4 == 2 ? 0x0f : 0x03)) == 0;
 }
 
+/* Unpadded length: RFC 7515 §2 drops the "=" RFC 4648 §5 would add. */
 size_t
 b64url_encoded_len(size_t n)
 {
@@ -58,6 +64,7 @@ b64url_encoded_len(size_t n)
 	return n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1);
 }
 
+/* The inverse of b64url_encoded_len, refusing lengths no encoder makes. */
 size_t
 b64url_decoded_len(size_t inlen)
 {
@@ -67,6 +74,10 @@ b64url_decoded_len(size_t inlen)
 	return inlen / 4 * 3 + (inlen % 4 == 0 ? 0 : inlen % 4 - 1);
 }
 
+/*
+ * Decodes through a bit accumulator: each character adds 6 bits, each full
+ * byte is emitted as soon as 8 are there, so at most 7 bits are pending.
+ */
 int
 b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap, size_t *outlen)
 {
@@ -99,6 +110,7 @@ b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t outcap, s
 	return 0;
 }
 
+/* Sized exactly from the input length, plus a NUL for JSON parsers. */
 int
 b64url_decode_alloc(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
@@ -122,6 +134,7 @@ b64url_decode_alloc(const char *in, size_t inlen, unsigned char **out, size_t *o
 	return 0;
 }
 
+/* Three bytes at a time into four characters; a short tail gives 2 or 3. */
 size_t
 b64url_encode(const void *in, size_t len, char *out, size_t outcap)
 {
@@ -153,6 +166,7 @@ b64url_encode(const void *in, size_t len, char *out, size_t outcap)
 	return o;
 }
 
+/* The length check keeps b64url_encoded_len from overflowing size_t. */
 char *
 b64url_encode_alloc(const void *in, size_t len)
 {

@@ -66,6 +66,7 @@ static const char *const jwk_alg_names[JWK_ALG__MAX] = {
     [JWK_ALG_ES256] = "ES256", [JWK_ALG_ES384] = "ES384",
 };
 
+/* Fixed text, safe to log or show: it never includes document content. */
 const char *
 jwk_strerror(enum jwk_err err)
 {
@@ -74,6 +75,7 @@ jwk_strerror(enum jwk_err err)
 	return jwk_err_names[err];
 }
 
+/* Exact, case-sensitive match against the names of RFC 7518 §3.1. */
 int
 jwk_alg_parse(const char *name, enum jwk_alg *out)
 {
@@ -89,6 +91,7 @@ jwk_alg_parse(const char *name, enum jwk_alg *out)
 	return -1;
 }
 
+/* The inverse of jwk_alg_parse, for logs and exported JWKs. */
 const char *
 jwk_alg_name(enum jwk_alg alg)
 {
@@ -466,6 +469,12 @@ dup_kids_warn(const struct jwk_set *set)
 	}
 }
 
+/*
+ * Parses in one pass: the text is copied so cJSON sees a NUL-terminated
+ * string and trailing garbage is detected, then each of at most
+ * JWK_SET_MAX_KEYS entries is built or skipped on its own, so one bad key
+ * (a rotation in progress, an encryption key) never hides the good ones.
+ */
 enum jwk_err
 jwk_set_parse(const char *json, size_t len, struct jwk_set **out)
 {
@@ -525,6 +534,7 @@ out:
 	return err;
 }
 
+/* Public keys only: nothing secret to wipe. */
 void
 jwk_set_free(struct jwk_set *set)
 {
@@ -538,12 +548,14 @@ jwk_set_free(struct jwk_set *set)
 	free(set);
 }
 
+/* Usable keys only: skipped entries are not counted. */
 size_t
 jwk_set_count(const struct jwk_set *set)
 {
 	return set == NULL ? 0 : set->n;
 }
 
+/* Index access, so callers can walk the set without knowing its layout. */
 const struct jwk *
 jwk_set_get(const struct jwk_set *set, size_t i)
 {
@@ -552,6 +564,10 @@ jwk_set_get(const struct jwk_set *set, size_t i)
 	return &set->keys[i];
 }
 
+/*
+ * Accessors.  The kid is compared, never used as a path or URL (RFC 8725
+ * §3.10); the thumbprint was computed once at parse time.
+ */
 const char *
 jwk_kid(const struct jwk *key)
 {
@@ -578,6 +594,7 @@ jwk_thumbprint(const struct jwk *key)
 	return key->thumb;
 }
 
+/* The one place that ties an algorithm to a key type; verification relies on it. */
 bool
 jwk_alg_fits(const struct jwk *key, enum jwk_alg alg)
 {
@@ -619,6 +636,11 @@ out:
 	return len;
 }
 
+/*
+ * The hot path: no parsing, no key building, only EVP.  Every length is
+ * checked before OpenSSL sees the signature, so a malformed one costs
+ * nothing and cannot reach an ASN.1 parser.
+ */
 int
 jwk_verify(const struct jwk *key, enum jwk_alg alg, const void *msg, size_t msglen,
            const unsigned char *sig, size_t siglen)

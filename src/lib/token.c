@@ -7,7 +7,6 @@
 #include "lib/b64url.h"
 
 #include <cJSON.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -115,36 +114,35 @@ wipe_free(unsigned char *buf, size_t len)
  * Parses decoded JSON text (len bytes, NUL-terminated by the decoder) into
  * an object.  Refuses non-objects, trailing data, a NUL inside the text or
  * escaped as \u0000 (cJSON would cut the string there, so "iss":"a\u0000b"
- * would compare as "a"), and duplicate member names, which RFC 7515 §5.2 and
+ * would compare as "a"), and duplicate member names, which RFC 7515 §4 and
  * RFC 7519 §4 let a verifier reject and which parsers disagree on.
  */
 static cJSON *
 json_object_parse(const unsigned char *text, size_t len)
 {
 	const char *s = (const char *)text;
-	cJSON *o = NULL;
+	cJSON *o = NULL, *ret = NULL;
 	const cJSON *a, *b;
 	size_t n = 0;
 
-	if (strlen(s) != len)
-		return NULL;
-	if (strstr(s, "\\u0000") != NULL)
+	if (strlen(s) != len || strstr(s, "\\u0000") != NULL)
 		return NULL;
 	o = cJSON_ParseWithOpts(s, NULL, 1);
 	if (!cJSON_IsObject(o))
-		goto bad;
+		goto out;
 	for (a = o->child; a != NULL; a = a->next) {
 		if (++n > TOKEN_MEMBERS_MAX || a->string == NULL)
-			goto bad;
+			goto out;
 		for (b = o->child; b != a; b = b->next) {
 			if (strcmp(a->string, b->string) == 0)
-				goto bad;
+				goto out;
 		}
 	}
-	return o;
-bad:
+	ret = o;
+	o = NULL;
+out:
 	cJSON_Delete(o);
-	return NULL;
+	return ret;
 }
 
 /* Decodes one base64url part and parses it as a JSON object, or NULL. */
@@ -254,8 +252,9 @@ signature_check(const struct jwk *key, enum jwk_alg alg, const struct span part[
 	size_t siglen = 0;
 	int rc;
 
+	/* parts_split checked the encoding: only allocation can fail here. */
 	if (b64url_decode_alloc(part[2].p, part[2].len, &sig, &siglen) != 0)
-		return TOKEN_ERR_MALFORMED;
+		return TOKEN_ERR_NOMEM;
 	/* RFC 7515 §5.2 step 8: the input is the encoded text, as received. */
 	rc = jwk_verify(key, alg, part[0].p, part[0].len + 1 + part[1].len, sig, siglen);
 	wipe_free(sig, siglen);
@@ -272,16 +271,21 @@ static int
 numeric_date(const cJSON *claims, const char *name, bool round_up, int64_t *out)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(claims, name);
-	double v;
+	double d;
+	int64_t v;
 
 	if (c == NULL)
 		return 1;
 	if (!cJSON_IsNumber(c))
 		return -1;
-	v = round_up ? ceil(c->valuedouble) : floor(c->valuedouble);
-	if (!isfinite(v) || v < 0 || v > (double)TOKEN_TIME_MAX)
+	d = c->valuedouble;
+	/* Written so that NaN and infinities fail the range check too. */
+	if (!(d >= 0 && d <= (double)TOKEN_TIME_MAX))
 		return -1;
-	*out = (int64_t)v;
+	v = (int64_t)d; /* truncation is floor for d >= 0 */
+	if (round_up && (double)v < d)
+		v++;
+	*out = v;
 	return 0;
 }
 

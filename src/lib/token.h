@@ -96,7 +96,7 @@ const char *token_strerror(enum token_err err);
  * "JWT", "at+jwt" or "application/at+jwt"; the key by kid (without kid, the
  * one key that fits alg); alg fits the key; signature; exp (required), nbf,
  * iat with leeway; iss; aud; then the principal's claims.  Both JSON parts
- * must be objects without duplicate member names (RFC 7515 §5.2).  Claims
+ * must be objects without duplicate member names (RFC 7515 §4).  Claims
  * of the wrong type, over-long strings and scope tokens outside RFC 6749
  * §3.3's character set are refused with TOKEN_ERR_CLAIMS.
  *

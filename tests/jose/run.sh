@@ -52,7 +52,7 @@ pkgs="libcjson libcrypto"
 ${CC:-cc} $cflags -I"$root/src" $(pkg-config --cflags $pkgs) -o "$bin" \
 	"$here/verify.c" "$root/src/lib/token.c" "$root/src/lib/jwk.c" \
 	"$root/src/lib/b64url.c" "$root/src/lib/log.c" "$root/src/lib/num.c" \
-	$(pkg-config --libs $pkgs) -lm >&2 || fail "cannot build $bin"
+	$(pkg-config --libs $pkgs) >&2 || fail "cannot build $bin"
 
 node "$here/mint.mjs" "$tmp" >&2 || fail "mint.mjs failed"
 "$bin" "$tmp/jwks.json" "$tmp/tokens.txt"

@@ -525,6 +525,13 @@ TEST(nbf_in_future_rejected)
 	CHECK_INT(vrf_free(raw(k_rsa, JWK_ALG_RS256, "{\"alg\":\"RS256\",\"kid\":\"%s\"}",
 	                       CLAIMS_WITH("\"nbf\":1700000000"))),
 	          TOKEN_OK);
+	/* A fraction rounds towards refusal: nbf up, exp down. */
+	CHECK_INT(vrf_free(raw(k_rsa, JWK_ALG_RS256, "{\"alg\":\"RS256\",\"kid\":\"%s\"}",
+	                       CLAIMS_WITH("\"nbf\":1700000000.25"))),
+	          TOKEN_ERR_NOT_YET_VALID);
+	CHECK_INT(vrf_free(raw(k_rsa, JWK_ALG_RS256, "{\"alg\":\"RS256\",\"kid\":\"%s\"}",
+	                       "{\"exp\":1700000000.75,\"iss\":\"" ISS "\",\"aud\":\"" AUD "\"}")),
+	          TOKEN_ERR_EXPIRED);
 }
 
 TEST(iat_in_future_rejected)
@@ -768,7 +775,7 @@ TEST(header_json_array_rejected)
 TEST(header_duplicate_member_rejected)
 {
 	FIXTURES();
-	/* Which "alg" wins differs between parsers (RFC 7515 §5.2 lets us refuse). */
+	/* Which "alg" wins differs between parsers (RFC 7515 §4 lets us refuse). */
 	CHECK_INT(vrf_free(raw(k_rsa, JWK_ALG_RS256,
 	                       "{\"alg\":\"RS256\",\"alg\":\"none\",\"kid\":\"%s\"}", CLAIMS_OK)),
 	          TOKEN_ERR_HEADER);
