@@ -72,7 +72,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(MCP_A) $(WK_A) $(CLI_A) $(LIB_A)
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 deps:
-	@tests/install-deps.sh
+	@src/cli/install-deps.sh
 
 # Every test: C unit tests, CGI mode, lighttpd end to end, the SDK client, the soak.
 check: deps
@@ -103,10 +103,10 @@ format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
 
 bench: deps all
-	@tests/bench.sh
+	@BUILD=$(BUILD) BIN=$(BIN) tests/bench.sh
 
 demo: deps all
-	@tests/demo.sh
+	@BUILD=$(BUILD) BIN=$(BIN) src/cli/demo.sh
 
 PREFIX ?= /usr/local
 install: all

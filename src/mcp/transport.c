@@ -110,9 +110,9 @@ transport_is_preflight(const struct request *req)
 void
 transport_add_cors(const struct config *cfg, const struct request *req, struct response *res)
 {
-	(void)cfg;
-	/* transport_check_peer() ran first, so an Origin here is an allowed one. */
-	if (req->origin == NULL)
+	/* Refusals of a foreign Origin come through here too: grant CORS to allowed ones only. */
+	if (req->origin == NULL ||
+	    (!cfg->any_origin && !strlist_contains_ci(&cfg->allowed_origins, req->origin)))
 		return;
 	response_header(res, "Access-Control-Allow-Origin", "%s", req->origin);
 	response_header(res, "Access-Control-Expose-Headers", "%s", TRANSPORT_EXPOSE_HEADERS);

@@ -117,6 +117,10 @@ TEST(preflight_and_cors)
 	response_init(&res, 200);
 	transport_add_cors(&cfg, &req, &res);
 	CHECK_STR(res.headers, "");
+	/* A refused Origin never gets CORS headers, even on the refusal itself. */
+	req.origin = "https://evil.example";
+	transport_add_cors(&cfg, &req, &res);
+	CHECK_STR(res.headers, "");
 }
 
 TEST(response_headers_refuse_injection)
