@@ -51,23 +51,36 @@ rm -rf "$demo/issuer/.well-known"
 "$build/mcp-fcgi-cli" dev-issuer --dir "$demo/issuer" --issuer "$issuer" >/dev/null ||
 	die "mcp-fcgi-cli dev-issuer failed"
 token=$("$build/mcp-fcgi-cli" mint --key "$demo/issuer/signing-key.pem" --iss "$issuer" \
-	--aud "$resource" --sub demo-user --client-id demo-client --ttl 28800) ||
+	--aud "$resource" --sub demo-user --client-id demo-client --scope "todo:read todo:write" \
+	--ttl 28800) ||
 	die "mcp-fcgi-cli mint failed"
 printf '%s\n' "$token" >"$demo/token"
 chmod 600 "$demo/token"
 # ---------------------------------------------------------------------------
 
 "$root/src/cli/mkconf.sh" --home "$root" --bin "$bin" --state "$demo/state" --log "$demo/log" \
-	--port "$port" --resource "$resource" --dev-issuer "$demo/issuer" -o "$demo/lighttpd.conf" ||
+	--port "$port" --resource "$resource" --dev-issuer "$demo/issuer" \
+	--env MCP_SCOPES_SUPPORTED="todo:read todo:write" -o "$demo/lighttpd.conf" ||
 	die "mkconf.sh failed"
 lighttpd -tt -f "$demo/lighttpd.conf" || die "lighttpd refuses $demo/lighttpd.conf"
 
 cat <<EOF
 mcp-fcgi demo: $resource  (configuration: .demo/lighttpd.conf)
 
-Call the greet_user tool (the token, valid 8 hours, is also in .demo/token):
+Call the greet_user tool with the development token (scopes todo:read todo:write,
+valid 8 hours, kept in .demo/token):
 
-curl -sS $resource -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' -H "Authorization: Bearer \$(cat $demo/token)" -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet_user","arguments":{"name":"Ada"}}}'
+curl -sS $resource -H 'Content-Type: application/json' -H "Authorization: Bearer \$(cat $demo/token)" -d '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"greet_user","arguments":{"name":"Ada"}}}'
+
+Create a todo:
+
+curl -sS $resource -H 'Content-Type: application/json' -H "Authorization: Bearer \$(cat $demo/token)" -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_todo","arguments":{"title":"try mcp-fcgi"}}}'
+
+Without a token: 401 and the challenge that points clients at the metadata:
+
+curl -si $resource -H 'Content-Type: application/json' -d '{"jsonrpc":"2.0","id":3,"method":"tools/list"}'
+
+More tokens: $build/mcp-fcgi-cli mint --key $demo/issuer/signing-key.pem --iss $issuer --aud $resource --sub someone --scope todo:read
 
 Resource metadata: $base/.well-known/oauth-protected-resource/mcp
 Documentation:     $base/
