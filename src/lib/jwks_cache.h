@@ -5,12 +5,14 @@
  * Layout of the private state directory (all files 0600, never followed
  * through a symbolic link):
  *   jwks.cache          metadata + the last good JWKS document (see
- *                       jwks_cache.c for the format)
+ *                       jwks_meta.h for the format)
  *   jwks.lock           readers take a shared flock to read jwks.cache, the
  *                       refresher an exclusive one to replace it
  *   jwks.refresh.lock   held exclusively for a whole refresh (network
  *                       included), so a crowd of processes makes one fetch
- *   jwks.cache.XXXXXX   a new cache file being written, renamed into place
+ *   jwks.cache.XXXXXX   a new cache file being written, renamed into place;
+ *                       one a crashed writer left is removed by the next
+ *                       refresher once it is over a minute old
  *
  * Nothing from a token ever picks a path or URL: the JWKS URL comes from the
  * options or from the issuer's own metadata (RFC 8414).

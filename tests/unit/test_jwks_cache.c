@@ -1061,6 +1061,107 @@ TEST(test_status_reads_file_without_network)
 	env_stop(&e);
 }
 
+/* Creates state/name (a file, or a symbolic link to target) dated mtime.  Returns 0 or -1. */
+static int
+plant(struct env *e, const char *name, const char *target, int64_t mtime)
+{
+	char path[FIXTURE_PATH_MAX + 64];
+	struct timespec ts[2] = {{.tv_sec = (time_t)mtime}, {.tv_sec = (time_t)mtime}};
+
+	snprintf(path, sizeof(path), "%s/%s", e->state, name);
+	if (target != NULL ? symlink(target, path) != 0 : fixture_write(path, "{\"keys\":", 8) != 0)
+		return -1;
+	return utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+}
+
+/* True when state/name exists (as whatever it is). */
+static bool
+present(struct env *e, const char *name)
+{
+	char path[FIXTURE_PATH_MAX + 64];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", e->state, name);
+	return lstat(path, &sb) == 0;
+}
+
+/*
+ * Temporary files a crashed writer left (jwks.cache.XXXXXX) are removed by
+ * the next process holding the refresh lock once over a minute old; recent
+ * ones, other names, links and other owners' files are left alone.
+ */
+TEST(test_crashed_writer_temp_files_removed)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL;
+	char target[FIXTURE_PATH_MAX + 32], path[FIXTURE_PATH_MAX + 64];
+	int64_t stale = T0 + 300;
+
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(nkeys(c, T0), 1);
+	snprintf(target, sizeof(target), "%s/elsewhere", e.srv.dir);
+	CHECK_INT(fixture_write(target, "x", 1), 0);
+	CHECK_INT(plant(&e, "jwks.cache.Old123", NULL, stale - 3600), 0);
+	CHECK_INT(plant(&e, "jwks.cache.aGe061", NULL, stale - 61), 0);
+	CHECK_INT(plant(&e, "jwks.cache.aGe060", NULL, stale - 60), 0);
+	CHECK_INT(plant(&e, "jwks.cache.New456", NULL, stale - 30), 0);
+	CHECK_INT(plant(&e, "jwks.cache.Futur9", NULL, stale + 3600), 0);
+	CHECK_INT(plant(&e, "jwks.cache.short", NULL, stale - 3600), 0);
+	CHECK_INT(plant(&e, "jwks.cache.Long1234", NULL, stale - 3600), 0);
+	CHECK_INT(plant(&e, "jwks.cache.ab-cd1", NULL, stale - 3600), 0);
+	CHECK_INT(plant(&e, "other.Old123", NULL, stale - 3600), 0);
+	CHECK_INT(plant(&e, "jwks.cache.Link12", target, stale - 3600), 0);
+	snprintf(path, sizeof(path), "%s/jwks.cache.Dir123", e.state);
+	CHECK_INT(mkdir(path, 0700), 0);
+	if (geteuid() == 0) {
+		CHECK_INT(plant(&e, "jwks.cache.Alien1", NULL, stale - 3600), 0);
+		snprintf(path, sizeof(path), "%s/jwks.cache.Alien1", e.state);
+		CHECK_INT(lchown(path, 1, 1), 0);
+	}
+	/* Fresh keys: no refresh lock is taken, so nothing is swept. */
+	CHECK_INT(nkeys(c, T0 + 10), 1);
+	CHECK(present(&e, "jwks.cache.Old123"));
+	/* Stale keys: the refresher sweeps, then fetches. */
+	CHECK_INT(nkeys(c, stale), 1);
+	CHECK_INT(jwks_gets(&e), 2);
+	CHECK(!present(&e, "jwks.cache.Old123"));
+	CHECK(!present(&e, "jwks.cache.aGe061"));
+	CHECK(present(&e, "jwks.cache.aGe060"));
+	CHECK(present(&e, "jwks.cache.New456"));
+	CHECK(present(&e, "jwks.cache.Futur9"));
+	CHECK(present(&e, "jwks.cache.short"));
+	CHECK(present(&e, "jwks.cache.Long1234"));
+	CHECK(present(&e, "jwks.cache.ab-cd1"));
+	CHECK(present(&e, "other.Old123"));
+	CHECK(present(&e, "jwks.cache.Link12"));
+	CHECK(present(&e, "jwks.cache.Dir123"));
+	CHECK(access(target, F_OK) == 0);
+	if (geteuid() == 0)
+		CHECK(present(&e, "jwks.cache.Alien1"));
+	CHECK(present(&e, JWKS_CACHE_FILE));
+	/* A forced refresh (unknown kid) sweeps too ... */
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, stale + 1), JWKS_OK);
+	CHECK_INT(jwks_gets(&e), 3);
+	CHECK(!present(&e, "jwks.cache.aGe060"));
+	CHECK(present(&e, "jwks.cache.New456"));
+	/* ... a throttled one takes no lock and sweeps nothing ... */
+	CHECK_INT(plant(&e, "jwks.cache.Crash1", NULL, stale + 2 - 120), 0);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, stale + 2), JWKS_ERR_THROTTLED);
+	CHECK(present(&e, "jwks.cache.Crash1"));
+	/* ... and the next refresher finds what is left. */
+	CHECK_INT(nkeys(c, stale + 301), 1);
+	CHECK_INT(jwks_gets(&e), 4);
+	CHECK(!present(&e, "jwks.cache.Crash1"));
+	CHECK(!present(&e, "jwks.cache.New456"));
+	CHECK(present(&e, "jwks.cache.Futur9"));
+	CHECK(present(&e, "jwks.cache.Link12"));
+	jwks_cache_free(c);
+	env_stop(&e);
+}
+
 TEST_MAIN(TEST_CASE(test_setup), TEST_CASE(test_new_refuses_bad_options),
           TEST_CASE(test_state_dir_refused), TEST_CASE(test_cold_fetch_creates_private_files),
           TEST_CASE(test_warm_calls_do_not_fetch),
@@ -1075,4 +1176,5 @@ TEST_MAIN(TEST_CASE(test_setup), TEST_CASE(test_new_refuses_bad_options),
           TEST_CASE(test_discovery_rfc8414), TEST_CASE(test_discovery_path_insertion),
           TEST_CASE(test_discovery_openid_fallback), TEST_CASE(test_discovery_refusals),
           TEST_CASE(test_concurrent_cold_start_fetches_once),
-          TEST_CASE(test_status_reads_file_without_network))
+          TEST_CASE(test_status_reads_file_without_network),
+          TEST_CASE(test_crashed_writer_temp_files_removed))
