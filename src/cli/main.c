@@ -32,8 +32,8 @@
 #include "lib/num.h"
 #include "lib/token.h"
 
-#define KEY_FILE  "signing-key.pem"
-#define JWKS_FILE "jwks.json"
+#define KEY_FILE      "signing-key.pem"
+#define JWKS_FILE     "jwks.json"
 #define AS_WELL_KNOWN "/.well-known/oauth-authorization-server"
 
 /* Every option any command takes; each command reads the ones it needs. */
@@ -47,14 +47,15 @@ struct opts {
 static int
 usage(void)
 {
-	fputs("usage: mcp-fcgi-cli keygen --out FILE [--alg RS256|ES256]\n"
-	      "       mcp-fcgi-cli jwks --key FILE...\n"
-	      "       mcp-fcgi-cli mint --key FILE --iss URL --aud AUD [--sub S] [--scope \"a b\"]\n"
-	      "                         [--client-id C] [--org-id O] [--ttl SECONDS] [--typ T]\n"
-	      "                         [--alg ALG] [--claims JSON]\n"
-	      "       mcp-fcgi-cli dev-issuer --dir DIR --issuer URL [--alg RS256|ES256]\n"
-	      "       mcp-fcgi-cli inspect [TOKEN]\n",
-	      stderr);
+	fputs(
+	    "usage: mcp-fcgi-cli keygen --out FILE [--alg RS256|ES256]\n"
+	    "       mcp-fcgi-cli jwks --key FILE...\n"
+	    "       mcp-fcgi-cli mint --key FILE --iss URL --aud AUD [--sub S] [--scope \"a b\"]\n"
+	    "                         [--client-id C] [--org-id O] [--ttl SECONDS] [--typ T]\n"
+	    "                         [--alg ALG] [--claims JSON]\n"
+	    "       mcp-fcgi-cli dev-issuer --dir DIR --issuer URL [--alg RS256|ES256]\n"
+	    "       mcp-fcgi-cli inspect [TOKEN]\n",
+	    stderr);
 	return 2;
 }
 
@@ -63,28 +64,50 @@ static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-	    {"out", 1, 0, 'o'},   {"alg", 1, 0, 'a'},    {"iss", 1, 0, 'i'},
-	    {"issuer", 1, 0, 'i'}, {"aud", 1, 0, 'u'},   {"sub", 1, 0, 's'},
-	    {"scope", 1, 0, 'S'}, {"client-id", 1, 0, 'c'}, {"org-id", 1, 0, 'g'},
-	    {"ttl", 1, 0, 't'},   {"typ", 1, 0, 'y'},    {"claims", 1, 0, 'C'},
-	    {"key", 1, 0, 'k'},   {"dir", 1, 0, 'd'},    {0, 0, 0, 0},
+	    {"out", 1, 0, 'o'},    {"alg", 1, 0, 'a'},       {"iss", 1, 0, 'i'},
+	    {"issuer", 1, 0, 'i'}, {"aud", 1, 0, 'u'},       {"sub", 1, 0, 's'},
+	    {"scope", 1, 0, 'S'},  {"client-id", 1, 0, 'c'}, {"org-id", 1, 0, 'g'},
+	    {"ttl", 1, 0, 't'},    {"typ", 1, 0, 'y'},       {"claims", 1, 0, 'C'},
+	    {"key", 1, 0, 'k'},    {"dir", 1, 0, 'd'},       {0, 0, 0, 0},
 	};
 	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': o->out = optarg; break;
-		case 'a': o->alg = optarg; break;
-		case 'i': o->iss = optarg; break;
-		case 'u': o->aud = optarg; break;
-		case 's': o->sub = optarg; break;
-		case 'S': o->scope = optarg; break;
-		case 'c': o->client_id = optarg; break;
-		case 'g': o->org_id = optarg; break;
-		case 'y': o->typ = optarg; break;
-		case 'C': o->claims = optarg; break;
-		case 'd': o->dir = optarg; break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'a':
+			o->alg = optarg;
+			break;
+		case 'i':
+			o->iss = optarg;
+			break;
+		case 'u':
+			o->aud = optarg;
+			break;
+		case 's':
+			o->sub = optarg;
+			break;
+		case 'S':
+			o->scope = optarg;
+			break;
+		case 'c':
+			o->client_id = optarg;
+			break;
+		case 'g':
+			o->org_id = optarg;
+			break;
+		case 'y':
+			o->typ = optarg;
+			break;
+		case 'C':
+			o->claims = optarg;
+			break;
+		case 'd':
+			o->dir = optarg;
+			break;
 		case 'k':
 			if (o->n_keys == sizeof(o->keys) / sizeof(o->keys[0]))
 				return -1;
@@ -92,11 +115,13 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 't':
 			if (num_parse_i64(optarg, 1, 366 * 86400, &o->ttl) != 0) {
-				fprintf(stderr, "mcp-fcgi-cli: --ttl: seconds from 1 to 31622400\n");
+				fprintf(stderr,
+				        "mcp-fcgi-cli: --ttl: seconds from 1 to 31622400\n");
 				return -1;
 			}
 			break;
-		default: return -1;
+		default:
+			return -1;
 		}
 	}
 	return optind == argc ? 0 : -1;
@@ -114,8 +139,8 @@ fail(const char *what, enum devissuer_err err)
 static enum devissuer_err
 generate(const char *alg, struct devissuer_key **key)
 {
-	enum devissuer_kty kty = alg != NULL && strncmp(alg, "ES", 2) == 0 ? DEVISSUER_KEY_EC
-									    : DEVISSUER_KEY_RSA;
+	enum devissuer_kty kty =
+	    alg != NULL && strncmp(alg, "ES", 2) == 0 ? DEVISSUER_KEY_EC : DEVISSUER_KEY_RSA;
 	enum devissuer_err rc = devissuer_key_generate(kty, key);
 	enum jwk_alg a;
 
@@ -149,14 +174,16 @@ static int
 write_jwks(struct devissuer_key **keys, size_t n, const char *path)
 {
 	char *json = NULL;
-	enum devissuer_err rc = devissuer_jwks_export((const struct devissuer_key *const *)keys, n, &json);
+	enum devissuer_err rc =
+	    devissuer_jwks_export((const struct devissuer_key *const *)keys, n, &json);
 	FILE *f;
 
 	if (rc != DEVISSUER_OK)
 		return fail("jwks", rc);
 	if (path == NULL) {
 		printf("%s\n", json);
-	} else if ((f = fopen(path, "w")) == NULL || fprintf(f, "%s\n", json) < 0 || fclose(f) != 0) {
+	} else if ((f = fopen(path, "w")) == NULL || fprintf(f, "%s\n", json) < 0 ||
+	           fclose(f) != 0) {
 		fprintf(stderr, "mcp-fcgi-cli: %s: %s\n", path, strerror(errno));
 		free(json);
 		return 1;
@@ -188,9 +215,16 @@ cmd_mint(const struct opts *o)
 {
 	struct devissuer_key *key = NULL;
 	struct devissuer_token_opts t = {
-	    .iss = o->iss, .sub = o->sub != NULL ? o->sub : "dev-user", .aud = o->aud,
-	    .scope = o->scope, .client_id = o->client_id, .org_id = o->org_id, .typ = o->typ,
-	    .alg = o->alg, .lifetime = o->ttl != 0 ? o->ttl : 3600, .extra_json = o->claims,
+	    .iss = o->iss,
+	    .sub = o->sub != NULL ? o->sub : "dev-user",
+	    .aud = o->aud,
+	    .scope = o->scope,
+	    .client_id = o->client_id,
+	    .org_id = o->org_id,
+	    .typ = o->typ,
+	    .alg = o->alg,
+	    .lifetime = o->ttl != 0 ? o->ttl : 3600,
+	    .extra_json = o->claims,
 	};
 	enum devissuer_err rc;
 	char *token = NULL;
@@ -291,7 +325,8 @@ cmd_dev_issuer(const struct opts *o)
 		printf("%s\n", keyfile);
 		ret = 0;
 	} else {
-		fprintf(stderr, "mcp-fcgi-cli: cannot write the issuer's documents in %s\n", o->dir);
+		fprintf(stderr, "mcp-fcgi-cli: cannot write the issuer's documents in %s\n",
+		        o->dir);
 	}
 	devissuer_key_free(key);
 	return ret;

@@ -28,8 +28,10 @@ auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, siz
 	    .state_dir = cfg->state_dir,
 	    .jwks_uri = cfg->jwks_uri,
 	    .issuer = cfg->issuers.v[0],
-	    .fetch = {.allow_http = cfg->allow_http, .proxy = cfg->proxy, .ca_file = cfg->ca_file,
-		      .max_redirects = 3},
+	    .fetch = {.allow_http = cfg->allow_http,
+	              .proxy = cfg->proxy,
+	              .ca_file = cfg->ca_file,
+	              .max_redirects = 3},
 	    .ttl_min = cfg->jwks_ttl_min,
 	    .ttl_max = cfg->jwks_ttl_max,
 	    .kid_throttle = cfg->jwks_throttle,
@@ -38,11 +40,12 @@ auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, siz
 	enum jwks_err rc = jwks_cache_new(&opts, out);
 
 	if (rc == JWKS_ERR_DISCOVERY)
-		snprintf(err, errlen, CONFIG_JWKS_URI "/" CONFIG_ISSUER ": no usable key source: %s",
-			 jwks_cache_strerror(rc));
+		snprintf(err, errlen,
+		         CONFIG_JWKS_URI "/" CONFIG_ISSUER ": no usable key source: %s",
+		         jwks_cache_strerror(rc));
 	else if (rc != JWKS_OK)
 		snprintf(err, errlen, CONFIG_STATE_DIR ": %s: %s", cfg->state_dir,
-			 jwks_cache_strerror(rc));
+		         jwks_cache_strerror(rc));
 	return rc == JWKS_OK ? 0 : -1;
 }
 
@@ -127,7 +130,7 @@ verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principa
 
 enum auth_result
 auth_check(struct auth *a, const char *authorization, int64_t now, struct principal **out,
-	   const char **reason)
+           const char **reason)
 {
 	enum token_err terr;
 	enum jwks_err kerr;
@@ -154,7 +157,7 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 		/* Once a minute is enough: the cache logs each failed refresh itself. */
 		if (now - a->unavailable_logged >= 60) {
 			log_msg(LOGL_ERROR, "no usable signing keys (%s): requests fail with 503",
-				jwks_cache_strerror(kerr));
+			        jwks_cache_strerror(kerr));
 			a->unavailable_logged = now;
 		}
 		*reason = "signing keys unavailable";
@@ -185,7 +188,7 @@ append(char *buf, size_t len, size_t *off, const char *fmt, ...)
 
 char *
 auth_challenge(const struct config *cfg, const char *error, const char *description,
-	       const char *scope, char *buf, size_t len)
+               const char *scope, char *buf, size_t len)
 {
 	size_t off = 0;
 

@@ -19,10 +19,10 @@ struct principal;
 struct auth;
 
 enum auth_result {
-	AUTH_OK = 0,       /* *principal set */
-	AUTH_NO_TOKEN,     /* no Bearer credentials: 401 without error (RFC 6750 §3.1) */
-	AUTH_INVALID,      /* a token was sent and refused: 401 error="invalid_token" */
-	AUTH_UNAVAILABLE,  /* no usable keys (issuer unreachable past the stale age): 503 */
+	AUTH_OK = 0,      /* *principal set */
+	AUTH_NO_TOKEN,    /* no Bearer credentials: 401 without error (RFC 6750 §3.1) */
+	AUTH_INVALID,     /* a token was sent and refused: 401 error="invalid_token" */
+	AUTH_UNAVAILABLE, /* no usable keys (issuer unreachable past the stale age): 503 */
 	AUTH_RESULT__MAX
 };
 
@@ -41,7 +41,7 @@ void auth_free(struct auth *a);
  * error_description and a log line (never token data).
  */
 enum auth_result auth_check(struct auth *a, const char *authorization, int64_t now,
-			    struct principal **out, const char **reason);
+                            struct principal **out, const char **reason);
 
 /*
  * Extracts the token of "Bearer <token>" (scheme case-insensitive, RFC 6750
@@ -59,7 +59,7 @@ const char *auth_bearer_token(const char *header, size_t *len);
  * Returns buf.
  */
 char *auth_challenge(const struct config *cfg, const char *error, const char *description,
-		     const char *scope, char *buf, size_t len);
+                     const char *scope, char *buf, size_t len);
 
 /*
  * Opens the shared JWKS cache as cfg configures it (state directory, JWKS

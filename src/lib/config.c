@@ -201,7 +201,8 @@ load_file(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	if (path_inside_docroot(real)) {
-		rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s lies inside the document root", path);
+		rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s lies inside the document root",
+		          path);
 		goto out;
 	}
 	if ((fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) != 0) {
@@ -210,8 +211,9 @@ load_file(const char *path, char *err, size_t errlen)
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX || (st.st_mode & S_IWOTH)) {
 		rc = fail(rc, err, errlen,
-			  CONFIG_FILE_VAR ": %s must be a regular file under %d bytes, not world-writable",
-			  path, CONFIG_FILE_MAX);
+		          CONFIG_FILE_VAR
+		          ": %s must be a regular file under %d bytes, not world-writable",
+		          path, CONFIG_FILE_MAX);
 		goto out;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
@@ -234,13 +236,14 @@ load_file(const char *path, char *err, size_t errlen)
 		line[strcspn(line, "\r")] = '\0';
 		if ((r = parse_env_line(line, &name, &value)) < 0) {
 			rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s:%zu: not NAME=value", path,
-				  lineno);
+			          lineno);
 			goto out;
 		}
 		if (r == 0)
 			continue;
 		if (file_names.n >= CONFIG_FILE_MAX_VARS) {
-			rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: too many variables", path);
+			rc =
+			    fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: too many variables", path);
 			goto out;
 		}
 		if (strlist_add(&file_names, name) != 0 || strlist_add(&file_values, value) != 0) {
@@ -295,23 +298,25 @@ parse_resource(struct config *cfg, char *err, size_t errlen)
 		host = url + 7;
 	} else {
 		return fail(CONFIG_ERR_INVALID, err, errlen,
-			    CONFIG_RESOURCE ": must be an absolute http:// or https:// URL");
+		            CONFIG_RESOURCE ": must be an absolute http:// or https:// URL");
 	}
 	if (strchr(url, '#') != NULL)
 		return fail(CONFIG_ERR_INVALID, err, errlen,
-			    CONFIG_RESOURCE ": must not contain a fragment (RFC 9728 §1.2)");
+		            CONFIG_RESOURCE ": must not contain a fragment (RFC 9728 §1.2)");
 	for (const char *c = url; *c != '\0'; c++)
 		if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
 			return fail(CONFIG_ERR_INVALID, err, errlen,
-				    CONFIG_RESOURCE ": contains a space, quote or control character");
+			            CONFIG_RESOURCE
+			            ": contains a space, quote or control character");
 	p = host + strcspn(host, "/?");
 	if (memchr(host, '@', (size_t)(p - host)) != NULL)
 		return fail(CONFIG_ERR_INVALID, err, errlen,
-			    CONFIG_RESOURCE ": must not contain user information");
+		            CONFIG_RESOURCE ": must not contain user information");
 	if (*host == '[') {
 		hend = memchr(host, ']', (size_t)(p - host));
 		if (hend == NULL)
-			return fail(CONFIG_ERR_INVALID, err, errlen, CONFIG_RESOURCE ": bad IPv6 host");
+			return fail(CONFIG_ERR_INVALID, err, errlen,
+			            CONFIG_RESOURCE ": bad IPv6 host");
 		hend++;
 	} else {
 		hend = memchr(host, ':', (size_t)(p - host));
@@ -375,7 +380,7 @@ derive_allow_lists(struct config *cfg)
 	if (port[0] == '\0') {
 		/* A client may spell the default port out. */
 		rc |= add_joined(&cfg->allowed_hosts, "", cfg->resource_host,
-				 cfg->resource_https ? ":443" : ":80");
+		                 cfg->resource_https ? ":443" : ":80");
 	}
 	for (size_t i = 0; cfg->resource_loopback && i < 3; i++) {
 		rc |= add_joined(&cfg->allowed_hosts, "", loopbacks[i], port);
@@ -397,14 +402,14 @@ load_optional(struct config *cfg, char *err, size_t errlen)
 	if ((v = config_get(CONFIG_MAX_BODY)) != NULL) {
 		if (num_parse_size(v, CONFIG_MAX_BODY_LIMIT, &size) != 0 || size < 1024)
 			return fail(CONFIG_ERR_INVALID, err, errlen,
-				    CONFIG_MAX_BODY ": must be a byte count from 1024 to %d",
-				    CONFIG_MAX_BODY_LIMIT);
+			            CONFIG_MAX_BODY ": must be a byte count from 1024 to %d",
+			            CONFIG_MAX_BODY_LIMIT);
 		cfg->max_body = (size_t)size;
 	}
 	cfg->log_level = LOGL_INFO;
 	if ((v = config_get(CONFIG_LOG_LEVEL)) != NULL && log_level_parse(v, &cfg->log_level) != 0)
 		return fail(CONFIG_ERR_INVALID, err, errlen,
-			    CONFIG_LOG_LEVEL ": must be error, warn, info or debug");
+		            CONFIG_LOG_LEVEL ": must be error, warn, info or debug");
 	if ((v = config_get(CONFIG_LOG_FILE)) != NULL && (cfg->log_file = strdup(v)) == NULL)
 		return CONFIG_ERR_NOMEM;
 	v = config_get(CONFIG_RESOURCE_NAME);
@@ -434,8 +439,8 @@ config_load(struct config *cfg, char *err, size_t errlen)
 		goto out;
 	if ((v = config_resource_url(resource, sizeof(resource))) == NULL) {
 		rc = fail(CONFIG_ERR_MISSING, err, errlen,
-			  CONFIG_RESOURCE ": not set (the endpoint's public URL, e.g. "
-					  "https://mcp.example.com/mcp)");
+		          CONFIG_RESOURCE ": not set (the endpoint's public URL, e.g. "
+		                          "https://mcp.example.com/mcp)");
 		goto out;
 	}
 	if ((cfg->resource = strdup(v)) == NULL) {

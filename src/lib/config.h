@@ -17,34 +17,34 @@
 #include "lib/log.h"
 
 /* Configuration variable names: the contract documented in README.md. */
-#define CONFIG_FILE_VAR       "MCP_CONFIG_FILE"
-#define CONFIG_RESOURCE       "MCP_RESOURCE"
-#define CONFIG_ORIGINS        "MCP_ALLOWED_ORIGINS"
-#define CONFIG_HOSTS          "MCP_ALLOWED_HOSTS"
-#define CONFIG_MAX_BODY       "MCP_MAX_BODY"
-#define CONFIG_LOG_LEVEL      "MCP_LOG_LEVEL"
-#define CONFIG_LOG_FILE       "MCP_LOG_FILE"
-#define CONFIG_RESOURCE_NAME  "MCP_RESOURCE_NAME"
-#define CONFIG_RESOURCE_DOC   "MCP_RESOURCE_DOCUMENTATION"
-#define CONFIG_STATE_DIR      "MCP_STATE_DIR"
-#define CONFIG_SCOPES         "MCP_SCOPES_SUPPORTED"
-#define CONFIG_TOOL_SCOPES    "MCP_TOOL_SCOPES"
+#define CONFIG_FILE_VAR        "MCP_CONFIG_FILE"
+#define CONFIG_RESOURCE        "MCP_RESOURCE"
+#define CONFIG_ORIGINS         "MCP_ALLOWED_ORIGINS"
+#define CONFIG_HOSTS           "MCP_ALLOWED_HOSTS"
+#define CONFIG_MAX_BODY        "MCP_MAX_BODY"
+#define CONFIG_LOG_LEVEL       "MCP_LOG_LEVEL"
+#define CONFIG_LOG_FILE        "MCP_LOG_FILE"
+#define CONFIG_RESOURCE_NAME   "MCP_RESOURCE_NAME"
+#define CONFIG_RESOURCE_DOC    "MCP_RESOURCE_DOCUMENTATION"
+#define CONFIG_STATE_DIR       "MCP_STATE_DIR"
+#define CONFIG_SCOPES          "MCP_SCOPES_SUPPORTED"
+#define CONFIG_TOOL_SCOPES     "MCP_TOOL_SCOPES"
 #define CONFIG_REQUIRED_SCOPES "MCP_REQUIRED_SCOPES"
-#define CONFIG_TODO_DB        "MCP_TODO_DB"
-#define CONFIG_TODO_MAX       "MCP_TODO_MAX_PER_SUBJECT"
-#define CONFIG_ISSUER         "OAUTH_ISSUER"
-#define CONFIG_JWKS_URI       "OAUTH_JWKS_URI"
-#define CONFIG_AUDIENCE       "OAUTH_AUDIENCE"
-#define CONFIG_AS             "OAUTH_AUTHORIZATION_SERVERS"
-#define CONFIG_ALLOW_HTTP     "OAUTH_ALLOW_HTTP"
-#define CONFIG_ALGORITHMS     "OAUTH_ALGORITHMS"
-#define CONFIG_LEEWAY         "OAUTH_LEEWAY"
-#define CONFIG_TTL_MIN        "OAUTH_JWKS_TTL_MIN"
-#define CONFIG_TTL_MAX        "OAUTH_JWKS_TTL_MAX"
-#define CONFIG_THROTTLE       "OAUTH_JWKS_REFRESH_THROTTLE"
-#define CONFIG_MAX_STALE      "OAUTH_JWKS_MAX_STALE"
-#define CONFIG_PROXY          "OAUTH_HTTP_PROXY"
-#define CONFIG_CA_FILE        "OAUTH_CA_FILE"
+#define CONFIG_TODO_DB         "MCP_TODO_DB"
+#define CONFIG_TODO_MAX        "MCP_TODO_MAX_PER_SUBJECT"
+#define CONFIG_ISSUER          "OAUTH_ISSUER"
+#define CONFIG_JWKS_URI        "OAUTH_JWKS_URI"
+#define CONFIG_AUDIENCE        "OAUTH_AUDIENCE"
+#define CONFIG_AS              "OAUTH_AUTHORIZATION_SERVERS"
+#define CONFIG_ALLOW_HTTP      "OAUTH_ALLOW_HTTP"
+#define CONFIG_ALGORITHMS      "OAUTH_ALGORITHMS"
+#define CONFIG_LEEWAY          "OAUTH_LEEWAY"
+#define CONFIG_TTL_MIN         "OAUTH_JWKS_TTL_MIN"
+#define CONFIG_TTL_MAX         "OAUTH_JWKS_TTL_MAX"
+#define CONFIG_THROTTLE        "OAUTH_JWKS_REFRESH_THROTTLE"
+#define CONFIG_MAX_STALE       "OAUTH_JWKS_MAX_STALE"
+#define CONFIG_PROXY           "OAUTH_HTTP_PROXY"
+#define CONFIG_CA_FILE         "OAUTH_CA_FILE"
 /* The variables of Scalekit's quickstarts, accepted unchanged. */
 #define CONFIG_SK_ENV         "SCALEKIT_ENVIRONMENT_URL"
 #define CONFIG_SK_ENV_SHORT   "SK_ENV_URL"
@@ -74,14 +74,14 @@ struct config {
 	char *resource_host;   /* "host[:port]" as a Host header carries it */
 	char *resource_path;   /* path of resource, "/" when it has none */
 	bool resource_https;
-	bool resource_loopback;          /* host is localhost, 127.0.0.0/8 or [::1] */
-	struct strlist allowed_origins;  /* derived defaults + MCP_ALLOWED_ORIGINS */
-	struct strlist allowed_hosts;    /* derived defaults + MCP_ALLOWED_HOSTS */
-	bool any_origin;                 /* MCP_ALLOWED_ORIGINS contains "*" */
-	size_t max_body;                 /* MCP_MAX_BODY */
-	enum log_level log_level;        /* MCP_LOG_LEVEL */
-	char *log_file;                  /* MCP_LOG_FILE, NULL for stderr */
-	char *resource_name;             /* MCP_RESOURCE_NAME, human-readable */
+	bool resource_loopback;         /* host is localhost, 127.0.0.0/8 or [::1] */
+	struct strlist allowed_origins; /* derived defaults + MCP_ALLOWED_ORIGINS */
+	struct strlist allowed_hosts;   /* derived defaults + MCP_ALLOWED_HOSTS */
+	bool any_origin;                /* MCP_ALLOWED_ORIGINS contains "*" */
+	size_t max_body;                /* MCP_MAX_BODY */
+	enum log_level log_level;       /* MCP_LOG_LEVEL */
+	char *log_file;                 /* MCP_LOG_FILE, NULL for stderr */
+	char *resource_name;            /* MCP_RESOURCE_NAME, human-readable */
 
 	/* The OAuth 2.1 resource server (config_oauth.c). */
 	struct strlist issuers;               /* OAUTH_ISSUER: accepted "iss" values */
@@ -98,8 +98,8 @@ struct config {
 	int64_t jwks_ttl_min, jwks_ttl_max;   /* freshness bounds, seconds */
 	int64_t jwks_throttle;                /* unknown-kid refresh interval */
 	int64_t jwks_max_stale;               /* serve stale keys this long */
-	char *prm_url;      /* the path-aware RFC 9728 metadata URL of resource */
-	char *prm_document; /* PROTECTED_RESOURCE_METADATA as given, NULL: built */
+	char *prm_url;                        /* the path-aware RFC 9728 metadata URL of resource */
+	char *prm_document;           /* PROTECTED_RESOURCE_METADATA as given, NULL: built */
 	char *resource_documentation; /* MCP_RESOURCE_DOCUMENTATION, default <origin>/ */
 
 	/* Tools. */

@@ -23,7 +23,8 @@ config_resource_url(char *buf, size_t len)
 	const char *v;
 	cJSON *doc, *res;
 
-	if ((v = config_get(CONFIG_RESOURCE)) != NULL || (v = config_get(CONFIG_SK_MCP_URL)) != NULL)
+	if ((v = config_get(CONFIG_RESOURCE)) != NULL ||
+	    (v = config_get(CONFIG_SK_MCP_URL)) != NULL)
 		return v;
 	if ((v = config_get(CONFIG_SK_PRM)) == NULL)
 		return NULL;
@@ -49,18 +50,18 @@ check_url(const char *var, const char *url, bool allow_http, char *err, size_t e
 
 	if (!http && strncmp(url, "https://", 8) != 0)
 		return config_fail(CONFIG_ERR_INVALID, err, errlen, "%s: %s is not an https:// URL",
-				   var, url);
+		                   var, url);
 	if (http && !allow_http)
-		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   "%s: %s uses plain http; set " CONFIG_ALLOW_HTTP "=1 to allow it",
-				   var, url);
+		return config_fail(
+		    CONFIG_ERR_INVALID, err, errlen,
+		    "%s: %s uses plain http; set " CONFIG_ALLOW_HTTP "=1 to allow it", var, url);
 	if (strlen(url) >= URL_MAX || url[http ? 7 : 8] == '\0' || url[http ? 7 : 8] == '/')
 		return config_fail(CONFIG_ERR_INVALID, err, errlen, "%s: %s has no host", var, url);
 	for (const char *c = url; *c != '\0'; c++)
 		if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '"' || *c == '\\' || *c == '#')
-			return config_fail(CONFIG_ERR_INVALID, err, errlen,
-					   "%s: %s contains a space, quote, '#' or control character",
-					   var, url);
+			return config_fail(
+			    CONFIG_ERR_INVALID, err, errlen,
+			    "%s: %s contains a space, quote, '#' or control character", var, url);
 	return CONFIG_OK;
 }
 
@@ -94,15 +95,15 @@ add_url(struct strlist *l, const char *base, const char *suffix)
  */
 static enum config_err
 get_seconds(const char *var, int64_t def, int64_t min, int64_t max, int64_t *out, char *err,
-	    size_t errlen)
+            size_t errlen)
 {
 	const char *v = config_get(var);
 
 	*out = def;
 	if (v != NULL && num_parse_i64(v, min, max, out) != 0)
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   "%s: must be a number of seconds from %lld to %lld", var,
-				   (long long)min, (long long)max);
+		                   "%s: must be a number of seconds from %lld to %lld", var,
+		                   (long long)min, (long long)max);
 	return CONFIG_OK;
 }
 
@@ -121,9 +122,10 @@ load_algorithms(struct config *cfg, char *err, size_t errlen)
 		/* "none" and HS* are not algorithms jwk_alg_parse knows: never configurable. */
 		if (jwk_alg_parse(names.v[i], &alg) != 0)
 			rc = config_fail(CONFIG_ERR_INVALID, err, errlen,
-					 CONFIG_ALGORITHMS ": %s is not an allowed algorithm (RS256, "
-							   "RS384, RS512, PS256, PS384, PS512, ES256, ES384)",
-					 names.v[i]);
+			                 CONFIG_ALGORITHMS
+			                 ": %s is not an allowed algorithm (RS256, "
+			                 "RS384, RS512, PS256, PS384, PS512, ES256, ES384)",
+			                 names.v[i]);
 		else
 			cfg->alg_mask |= JWK_ALG_BIT(alg);
 	}
@@ -157,8 +159,9 @@ load_issuers(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 	}
 	if (cfg->issuers.n == 0)
 		return config_fail(CONFIG_ERR_MISSING, err, errlen,
-				   CONFIG_ISSUER ": not set (the authorization server's issuer URL, "
-						 "or " CONFIG_SK_ENV " for Scalekit)");
+		                   CONFIG_ISSUER
+		                   ": not set (the authorization server's issuer URL, "
+		                   "or " CONFIG_SK_ENV " for Scalekit)");
 	if ((v = config_get(CONFIG_JWKS_URI)) != NULL) {
 		if ((cfg->jwks_uri = strdup(v)) == NULL)
 			return CONFIG_ERR_NOMEM;
@@ -172,10 +175,12 @@ load_issuers(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 	if ((v = config_get(CONFIG_AS)) != NULL) {
 		if (strlist_split(&cfg->authorization_servers, v) != 0)
 			return CONFIG_ERR_NOMEM;
-	} else if (cJSON_IsArray(as = cJSON_GetObjectItemCaseSensitive(prm, "authorization_servers"))) {
-		cJSON_ArrayForEach(it, as) if (cJSON_IsString(it) &&
-					       strlist_add(&cfg->authorization_servers, it->valuestring) != 0)
-		    return CONFIG_ERR_NOMEM;
+	} else if (cJSON_IsArray(
+	               as = cJSON_GetObjectItemCaseSensitive(prm, "authorization_servers"))) {
+		cJSON_ArrayForEach(
+		    it, as) if (cJSON_IsString(it) &&
+		                strlist_add(&cfg->authorization_servers, it->valuestring) !=
+		                    0) return CONFIG_ERR_NOMEM;
 	} else if (env != NULL && res_id != NULL) {
 		if (add_url(&cfg->authorization_servers, env, suffix) != 0)
 			return CONFIG_ERR_NOMEM;
@@ -186,7 +191,8 @@ load_issuers(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 	if (rc == CONFIG_OK && cfg->jwks_uri != NULL)
 		rc = check_url(CONFIG_JWKS_URI, cfg->jwks_uri, cfg->allow_http, err, errlen);
 	if (rc == CONFIG_OK)
-		rc = check_urls(CONFIG_AS, &cfg->authorization_servers, cfg->allow_http, err, errlen);
+		rc = check_urls(CONFIG_AS, &cfg->authorization_servers, cfg->allow_http, err,
+		                errlen);
 	return rc;
 }
 
@@ -209,18 +215,19 @@ load_audiences(struct config *cfg, char *err, size_t errlen)
 		if (strlist_split(&cfg->audiences, v) != 0)
 			return CONFIG_ERR_NOMEM;
 	} else if ((res_id != NULL && strlist_add(&cfg->audiences, res_id) != 0) ||
-		   strlist_add(&cfg->audiences, cfg->resource) != 0) {
+	           strlist_add(&cfg->audiences, cfg->resource) != 0) {
 		return CONFIG_ERR_NOMEM;
 	}
 	if (cfg->audiences.n == 0)
 		return config_fail(CONFIG_ERR_INVALID, err, errlen, "%s: empty", var);
 	for (size_t i = 0; i < cfg->audiences.n; i++) {
 		const char *a = cfg->audiences.v[i];
-		if (strstr(a, "://") != NULL &&
-		    (strncasecmp(a, cfg->resource_origin, olen) != 0 || (a[olen] != '/' && a[olen] != '\0')))
-			return config_fail(CONFIG_ERR_INVALID, err, errlen,
-					   "%s: %s is not a URL of %s, so it cannot name this resource",
-					   var, a, cfg->resource_origin);
+		if (strstr(a, "://") != NULL && (strncasecmp(a, cfg->resource_origin, olen) != 0 ||
+		                                 (a[olen] != '/' && a[olen] != '\0')))
+			return config_fail(
+			    CONFIG_ERR_INVALID, err, errlen,
+			    "%s: %s is not a URL of %s, so it cannot name this resource", var, a,
+			    cfg->resource_origin);
 	}
 	return CONFIG_OK;
 }
@@ -242,11 +249,11 @@ load_prm_document(struct config *cfg, cJSON **prm, char *err, size_t errlen)
 	res = cJSON_GetObjectItemCaseSensitive(*prm, "resource");
 	if (!cJSON_IsObject(*prm))
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   CONFIG_SK_PRM ": not a JSON object");
+		                   CONFIG_SK_PRM ": not a JSON object");
 	if (!cJSON_IsString(res) || strcmp(res->valuestring, cfg->resource) != 0)
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   CONFIG_SK_PRM ": \"resource\" must be %s (RFC 9728 §3.3)",
-				   cfg->resource);
+		                   CONFIG_SK_PRM ": \"resource\" must be %s (RFC 9728 §3.3)",
+		                   cfg->resource);
 	if ((cfg->prm_document = cJSON_PrintUnformatted(*prm)) == NULL)
 		return CONFIG_ERR_NOMEM;
 	return CONFIG_OK;
@@ -265,26 +272,28 @@ load_strings(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 		return CONFIG_ERR_NOMEM;
 	if (cfg->state_dir[0] != '/')
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   CONFIG_STATE_DIR ": must be an absolute path");
+		                   CONFIG_STATE_DIR ": must be an absolute path");
 	if (((v = config_get(CONFIG_PROXY)) != NULL && (cfg->proxy = strdup(v)) == NULL) ||
 	    ((v = config_get(CONFIG_CA_FILE)) != NULL && (cfg->ca_file = strdup(v)) == NULL))
 		return CONFIG_ERR_NOMEM;
 	if ((v = config_get(CONFIG_SCOPES)) != NULL) {
 		if (strlist_split(&cfg->scopes_supported, v) != 0)
 			return CONFIG_ERR_NOMEM;
-	} else if (cJSON_IsArray(scopes = cJSON_GetObjectItemCaseSensitive(prm, "scopes_supported"))) {
-		cJSON_ArrayForEach(it, scopes) if (cJSON_IsString(it) &&
-						   strlist_add(&cfg->scopes_supported, it->valuestring) != 0)
-		    return CONFIG_ERR_NOMEM;
+	} else if (cJSON_IsArray(scopes =
+	                             cJSON_GetObjectItemCaseSensitive(prm, "scopes_supported"))) {
+		cJSON_ArrayForEach(
+		    it, scopes) if (cJSON_IsString(it) &&
+		                    strlist_add(&cfg->scopes_supported, it->valuestring) !=
+		                        0) return CONFIG_ERR_NOMEM;
 	}
 	for (size_t i = 0; i < cfg->scopes_supported.n; i++)
 		if (strpbrk(cfg->scopes_supported.v[i], "\"\\") != NULL)
 			return config_fail(CONFIG_ERR_INVALID, err, errlen,
-					   CONFIG_SCOPES ": a scope must not contain quotes or "
-							 "backslashes (RFC 6749 §3.3)");
+			                   CONFIG_SCOPES ": a scope must not contain quotes or "
+			                                 "backslashes (RFC 6749 §3.3)");
 	/* RFC 9728 §3.1: the well-known suffix goes between the host and the resource's path. */
 	snprintf(buf, sizeof(buf), "%s" PRM_WELL_KNOWN "%s", cfg->resource_origin,
-		 strcmp(cfg->resource_path, "/") == 0 ? "" : cfg->resource_path);
+	         strcmp(cfg->resource_path, "/") == 0 ? "" : cfg->resource_path);
 	if ((cfg->prm_url = strdup(buf)) == NULL)
 		return CONFIG_ERR_NOMEM;
 	if ((v = config_get(CONFIG_TOOL_SCOPES)) != NULL && (cfg->tool_scopes = strdup(v)) == NULL)
@@ -297,7 +306,7 @@ load_strings(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 		return CONFIG_ERR_NOMEM;
 	if (cfg->todo_db[0] != '/')
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   CONFIG_TODO_DB ": must be an absolute path");
+		                   CONFIG_TODO_DB ": must be an absolute path");
 	v = config_get(CONFIG_RESOURCE_DOC);
 	snprintf(buf, sizeof(buf), "%s/", cfg->resource_origin);
 	if ((cfg->resource_documentation = strdup(v != NULL ? v : buf)) == NULL)
@@ -312,25 +321,25 @@ load_bounds(struct config *cfg, char *err, size_t errlen)
 	enum config_err rc;
 
 	if ((rc = get_seconds(CONFIG_LEEWAY, CONFIG_LEEWAY_DEFAULT, 0, CONFIG_LEEWAY_MAX,
-			      &cfg->leeway, err, errlen)) != CONFIG_OK ||
+	                      &cfg->leeway, err, errlen)) != CONFIG_OK ||
 	    (rc = get_seconds(CONFIG_TTL_MIN, 60, 1, 7 * 86400, &cfg->jwks_ttl_min, err, errlen)) !=
-		CONFIG_OK ||
+	        CONFIG_OK ||
 	    (rc = get_seconds(CONFIG_TTL_MAX, 86400, 1, 30 * 86400, &cfg->jwks_ttl_max, err,
-			      errlen)) != CONFIG_OK ||
+	                      errlen)) != CONFIG_OK ||
 	    (rc = get_seconds(CONFIG_THROTTLE, 60, 1, 86400, &cfg->jwks_throttle, err, errlen)) !=
-		CONFIG_OK ||
+	        CONFIG_OK ||
 	    (rc = get_seconds(CONFIG_MAX_STALE, 86400, 0, 30 * 86400, &cfg->jwks_max_stale, err,
-			      errlen)) != CONFIG_OK)
+	                      errlen)) != CONFIG_OK)
 		return rc;
 	if (config_get(CONFIG_TODO_MAX) != NULL &&
 	    num_parse_i64(config_get(CONFIG_TODO_MAX), 1, 1000000, &cfg->todo_max) != 0)
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   CONFIG_TODO_MAX ": must be a count from 1 to 1000000");
+		                   CONFIG_TODO_MAX ": must be a count from 1 to 1000000");
 	if (config_get(CONFIG_TODO_MAX) == NULL)
 		cfg->todo_max = 1000;
 	if (cfg->jwks_ttl_min > cfg->jwks_ttl_max)
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   CONFIG_TTL_MIN ": must not exceed " CONFIG_TTL_MAX);
+		                   CONFIG_TTL_MIN ": must not exceed " CONFIG_TTL_MAX);
 	return CONFIG_OK;
 }
 
@@ -342,13 +351,14 @@ config_load_oauth(struct config *cfg, char *err, size_t errlen)
 	cJSON *prm = NULL;
 
 	if (v != NULL && num_parse_bool(v, &cfg->allow_http) != 0)
-		return config_fail(CONFIG_ERR_INVALID, err, errlen, CONFIG_ALLOW_HTTP ": must be 0 or 1");
+		return config_fail(CONFIG_ERR_INVALID, err, errlen,
+		                   CONFIG_ALLOW_HTTP ": must be 0 or 1");
 	/* Plain http is for loopback development, or where the operator says so. */
 	if (!cfg->resource_https && !cfg->resource_loopback && !cfg->allow_http)
 		return config_fail(CONFIG_ERR_INVALID, err, errlen,
-				   CONFIG_RESOURCE ": %s uses plain http; use https or set "
-						   CONFIG_ALLOW_HTTP "=1",
-				   cfg->resource);
+		                   CONFIG_RESOURCE
+		                   ": %s uses plain http; use https or set " CONFIG_ALLOW_HTTP "=1",
+		                   cfg->resource);
 	if ((rc = load_prm_document(cfg, &prm, err, errlen)) == CONFIG_OK &&
 	    (rc = load_issuers(cfg, prm, err, errlen)) == CONFIG_OK &&
 	    (rc = load_audiences(cfg, err, errlen)) == CONFIG_OK &&

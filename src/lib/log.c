@@ -175,8 +175,9 @@ log_msg(enum log_level level, const char *fmt, ...)
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	n = snprintf(line, sizeof(line), "{\"time\":\"%s\",\"level\":\"%s\",\"prog\":\"%s\",\"msg\":\"%s\"}",
-		     ts, level_names[level], log_prog, esc);
+	n = snprintf(line, sizeof(line),
+	             "{\"time\":\"%s\",\"level\":\"%s\",\"prog\":\"%s\",\"msg\":\"%s\"}", ts,
+	             level_names[level], log_prog, esc);
 	if (n > 0)
 		log_json_line(line);
 }

@@ -10,13 +10,7 @@
 
 #include <stddef.h>
 
-enum log_level {
-	LOGL_ERROR = 0,
-	LOGL_WARN,
-	LOGL_INFO,
-	LOGL_DEBUG,
-	LOGL__MAX
-};
+enum log_level { LOGL_ERROR = 0, LOGL_WARN, LOGL_INFO, LOGL_DEBUG, LOGL__MAX };
 
 /*
  * Sends log lines to the file at path (opened O_APPEND|O_CLOEXEC, created

@@ -84,7 +84,7 @@ copy_params(struct request *req)
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
 		char **slot = (char **)((char *)req + params[i].off);
 		const char *v = req->io->cgi ? getenv(params[i].name)
-					     : FCGX_GetParam(params[i].name, req->io->fcgx.envp);
+		                             : FCGX_GetParam(params[i].name, req->io->fcgx.envp);
 		if (v != NULL && (*slot = strdup(v)) == NULL)
 			return -1;
 	}
@@ -92,7 +92,8 @@ copy_params(struct request *req)
 		return -1;
 	/* REQUEST_URI is not in RFC 3875; fall back to SCRIPT_NAME + PATH_INFO. */
 	if (req->uri == NULL) {
-		char *script = param_dup(req->io, "SCRIPT_NAME"), *info = param_dup(req->io, "PATH_INFO");
+		char *script = param_dup(req->io, "SCRIPT_NAME"),
+		     *info = param_dup(req->io, "PATH_INFO");
 		size_t len = (script ? strlen(script) : 0) + (info ? strlen(info) : 0) + 2;
 		if ((req->uri = malloc(len)) != NULL)
 			snprintf(req->uri, len, "%s%s", script ? script : "", info ? info : "");
@@ -181,22 +182,38 @@ const char *
 response_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 411: return "Length Required";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	default: return "";
+	case 200:
+		return "OK";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 411:
+		return "Length Required";
+	case 413:
+		return "Content Too Large";
+	case 415:
+		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "";
 	}
 }
 
@@ -272,18 +289,20 @@ write_out(struct request_io *io, const char *buf, size_t len)
 
 int
 request_send(struct request *req, const struct response *res, const char *content_type,
-	     const char *body, size_t len)
+             const char *body, size_t len)
 {
-	static const char fallback[] = "Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
+	static const char fallback[] =
+	    "Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
 	char head[sizeof(res->headers) + 256];
 	int n;
 
 	if (res->overflow)
 		return write_out(req->io, fallback, sizeof(fallback) - 1);
 	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s", res->status,
-		     response_reason(res->status), res->headers);
+	             response_reason(res->status), res->headers);
 	if (content_type != NULL)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: %s\r\n", content_type);
+		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: %s\r\n",
+		              content_type);
 	n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
 	if ((size_t)n >= sizeof(head))
 		return write_out(req->io, fallback, sizeof(fallback) - 1);

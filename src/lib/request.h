@@ -52,8 +52,8 @@ bool request_is_cgi(void);
 
 enum request_body_err {
 	REQUEST_BODY_OK = 0,
-	REQUEST_BODY_TOO_LARGE, /* Content-Length above max: 413, nothing read */
-	REQUEST_BODY_SHORT,     /* fewer bytes than Content-Length: 400 */
+	REQUEST_BODY_TOO_LARGE,  /* Content-Length above max: 413, nothing read */
+	REQUEST_BODY_SHORT,      /* fewer bytes than Content-Length: 400 */
 	REQUEST_BODY_BAD_LENGTH, /* Content-Length not a decimal number: 400 */
 	REQUEST_BODY_NOMEM,
 	REQUEST_BODY_ERR__MAX
@@ -98,7 +98,7 @@ void response_set_head(struct response *res);
  * Returns 0, or -1 when the client has gone.
  */
 int request_send(struct request *req, const struct response *res, const char *content_type,
-		 const char *body, size_t len);
+                 const char *body, size_t len);
 
 /*
  * Ends the request: flushes the response to the web server and releases

@@ -73,7 +73,7 @@ method_initialize(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 	if ((r = cJSON_CreateObject()) == NULL)
 		return;
 	cJSON_AddStringToObject(r, "protocolVersion",
-				dispatch_version_supported(asked) ? asked : MCP_VERSION_LATEST);
+	                        dispatch_version_supported(asked) ? asked : MCP_VERSION_LATEST);
 	caps = cJSON_AddObjectToObject(r, "capabilities");
 	cJSON_AddBoolToObject(cJSON_AddObjectToObject(caps, "tools"), "listChanged", false);
 	cJSON_AddObjectToObject(caps, "logging");
@@ -100,8 +100,8 @@ method_ping(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
 static void
 method_set_level(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
 {
-	static const char *const levels[] = {"debug",    "info",  "notice", "warning",
-					     "error",    "critical", "alert", "emergency"};
+	static const char *const levels[] = {"debug", "info",     "notice", "warning",
+	                                     "error", "critical", "alert",  "emergency"};
 	const char *level = param_string(params, "level");
 
 	(void)ctx;
@@ -149,12 +149,14 @@ render_tool_result(struct tool_result *res)
 /* tools/call: look up, validate the arguments, run the handler. */
 static void
 method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c,
-		  struct dispatch_out *out)
+                  struct dispatch_out *out)
 {
 	const char *name = param_string(params, "name");
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
-	struct tool_ctx tctx = {.principal = ctx->principal, .cfg = ctx->cfg,
-				.request_id = ctx->request_id, .todos = ctx->todos};
+	struct tool_ctx tctx = {.principal = ctx->principal,
+	                        .cfg = ctx->cfg,
+	                        .request_id = ctx->request_id,
+	                        .todos = ctx->todos};
 	struct tool_result res = {0};
 	const struct tool_entry *e;
 	cJSON *empty = NULL;
@@ -172,10 +174,10 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 	snprintf(out->tool, sizeof(out->tool), "%s", e->tool->name);
 	/* Scopes before arguments: a caller without them learns nothing about the tool's input. */
 	if (!scope_tool_allowed(ctx->principal, e->tool->name, (const char *const *)e->scopes,
-				e->n_scopes, out->scope, sizeof(out->scope))) {
+	                        e->n_scopes, out->scope, sizeof(out->scope))) {
 		out->status = 403;
 		call_fail(c, MCP_ERROR_INSUFFICIENT_SCOPE, "insufficient scope: this tool needs %s",
-			  out->scope);
+		          out->scope);
 		return;
 	}
 	if (args == NULL)
@@ -199,7 +201,7 @@ out:
 /* Runs one request and returns its response message (NULL on ENOMEM). */
 static cJSON *
 answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *m,
-	       struct dispatch_out *out)
+               struct dispatch_out *out)
 {
 	struct call c = {0};
 	const char *method = m->method;
@@ -230,7 +232,7 @@ answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *m,
 /* Classifies and answers one message; NULL when it needs no response. */
 static cJSON *
 answer_message(const struct dispatch_ctx *ctx, const cJSON *item, struct dispatch_out *out,
-	       bool *ok)
+               bool *ok)
 {
 	struct jsonrpc_msg m;
 
@@ -318,7 +320,7 @@ parse_body(const char *body, size_t len)
 
 void
 dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
-	      struct dispatch_out *out)
+              struct dispatch_out *out)
 {
 	cJSON *doc = parse_body(body, len), *reply = NULL;
 	bool ok = true;
@@ -326,11 +328,12 @@ dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
 	memset(out, 0, sizeof(*out));
 	out->status = 200;
 	if (doc == NULL) {
-		reply = body_error(out, JSONRPC_PARSE_ERROR, "parse error: the body is not valid JSON");
+		reply =
+		    body_error(out, JSONRPC_PARSE_ERROR, "parse error: the body is not valid JSON");
 	} else if (cJSON_IsArray(doc)) {
 		if (!batch_allowed(ctx->protocol_version))
 			reply = body_error(out, JSONRPC_INVALID_REQUEST,
-					   "batches are not supported in this protocol version");
+			                   "batches are not supported in this protocol version");
 		else if (cJSON_GetArraySize(doc) == 0)
 			reply = body_error(out, JSONRPC_INVALID_REQUEST, "empty batch");
 		else

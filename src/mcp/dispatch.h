@@ -47,14 +47,14 @@ struct dispatch_ctx {
 
 /* The outcome, for the HTTP layer and the audit line. */
 struct dispatch_out {
-	int status;        /* 200, 202 (no body), 400, 403 (insufficient scope) */
-	char *body;        /* compact JSON (caller frees with free()), NULL for 202 */
+	int status; /* 200, 202 (no body), 400, 403 (insufficient scope) */
+	char *body; /* compact JSON (caller frees with free()), NULL for 202 */
 	size_t body_len;
-	char method[64];   /* first message's method, for the audit line ("" when none) */
-	char tool[64];     /* tools/call's tool name when it named a registered tool */
-	int rpc_error;     /* first JSON-RPC error code sent, 0 when none */
-	char scope[512];   /* status 403: every scope the refused call needs, space-separated */
-	bool tool_error;   /* a tool returned isError */
+	char method[64]; /* first message's method, for the audit line ("" when none) */
+	char tool[64];   /* tools/call's tool name when it named a registered tool */
+	int rpc_error;   /* first JSON-RPC error code sent, 0 when none */
+	char scope[512]; /* status 403: every scope the refused call needs, space-separated */
+	bool tool_error; /* a tool returned isError */
 };
 
 /*
@@ -63,7 +63,7 @@ struct dispatch_out {
  * that cannot be rendered, with body NULL).  The caller frees out->body.
  */
 void dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
-		   struct dispatch_out *out);
+                   struct dispatch_out *out);
 
 /*
  * The body of an HTTP-level refusal (415, 406, 405, 413, ...): a JSON-RPC

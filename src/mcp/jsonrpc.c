@@ -48,7 +48,8 @@ jsonrpc_classify(const cJSON *item, struct jsonrpc_msg *out)
 		return invalid(out, NULL, "id must be a string or an integer");
 	if (method == NULL) {
 		/* A client's response to a server request (MCP: result or error, and an id). */
-		bool has_result = cJSON_GetObjectItemCaseSensitive(item, JSONRPC_KEY_RESULT) != NULL;
+		bool has_result =
+		    cJSON_GetObjectItemCaseSensitive(item, JSONRPC_KEY_RESULT) != NULL;
 		bool has_error = cJSON_GetObjectItemCaseSensitive(item, JSONRPC_KEY_ERROR) != NULL;
 		if (id == NULL || has_result == has_error)
 			return invalid(out, id, "method is required");
@@ -87,7 +88,8 @@ envelope_new(const cJSON *id)
 {
 	cJSON *msg = cJSON_CreateObject(), *idc = jsonrpc_id_dup(id);
 
-	if (msg == NULL || idc == NULL || !cJSON_AddStringToObject(msg, JSONRPC_KEY_VERSION, JSONRPC_VERSION)) {
+	if (msg == NULL || idc == NULL ||
+	    !cJSON_AddStringToObject(msg, JSONRPC_KEY_VERSION, JSONRPC_VERSION)) {
 		cJSON_Delete(msg);
 		cJSON_Delete(idc);
 		return NULL;

@@ -16,7 +16,7 @@
 #define JSONRPC_INVALID_PARAMS   (-32602)
 #define JSONRPC_INTERNAL_ERROR   (-32603)
 
-#define JSONRPC_VERSION "2.0"
+#define JSONRPC_VERSION     "2.0"
 #define JSONRPC_KEY_VERSION "jsonrpc"
 #define JSONRPC_KEY_ID      "id"
 #define JSONRPC_KEY_METHOD  "method"

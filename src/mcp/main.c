@@ -38,7 +38,7 @@ struct app {
 /* Sends an HTTP-level refusal with its JSON-RPC error body. */
 static void
 send_refusal(const struct app *app, struct request *req, struct audit_rec *rec, int status,
-	     const char *why)
+             const char *why)
 {
 	struct response res;
 	size_t len = 0;
@@ -83,7 +83,7 @@ read_body(const struct app *app, struct request *req, struct audit_rec *rec)
  */
 static void
 send_challenge(const struct app *app, struct request *req, struct audit_rec *rec,
-	       enum auth_result result, const char *reason)
+               enum auth_result result, const char *reason)
 {
 	char challenge[2048], body[512], *esc = NULL;
 	int status = result == AUTH_UNAVAILABLE ? 503 : 401;
@@ -96,16 +96,18 @@ send_challenge(const struct app *app, struct request *req, struct audit_rec *rec
 		response_header(&res, "Retry-After", "30");
 	} else {
 		auth_challenge(&app->cfg, error, error != NULL ? reason : NULL, NULL, challenge,
-			       sizeof(challenge));
+		               sizeof(challenge));
 		response_header(&res, "WWW-Authenticate", "%s", challenge);
 	}
 	response_header(&res, "Cache-Control", "no-store");
 	transport_add_cors(&app->cfg, req, &res);
-	cJSON_AddStringToObject(o, "error", result == AUTH_INVALID      ? "invalid_token"
-					    : result == AUTH_UNAVAILABLE ? "temporarily_unavailable"
-									 : "unauthorized");
+	cJSON_AddStringToObject(o, "error",
+	                        result == AUTH_INVALID       ? "invalid_token"
+	                        : result == AUTH_UNAVAILABLE ? "temporarily_unavailable"
+	                                                     : "unauthorized");
 	cJSON_AddStringToObject(o, "error_description",
-				result == AUTH_NO_TOKEN ? "a Bearer access token is required" : reason);
+	                        result == AUTH_NO_TOKEN ? "a Bearer access token is required"
+	                                                : reason);
 	if ((esc = cJSON_PrintUnformatted(o)) != NULL)
 		snprintf(body, sizeof(body), "%s", esc);
 	else
@@ -123,7 +125,7 @@ send_challenge(const struct app *app, struct request *req, struct audit_rec *rec
  */
 static void
 add_scope_challenge(const struct app *app, struct response *res, struct audit_rec *rec,
-		    const char *scope)
+                    const char *scope)
 {
 	char challenge[2048];
 
@@ -135,7 +137,7 @@ add_scope_challenge(const struct app *app, struct response *res, struct audit_re
 /* A request every call of which needs scopes the token lacks (MCP_REQUIRED_SCOPES). */
 static void
 send_scope_refusal(const struct app *app, struct request *req, struct audit_rec *rec,
-		   const char *scope)
+                   const char *scope)
 {
 	struct response res;
 	size_t len = 0;
@@ -152,11 +154,11 @@ send_scope_refusal(const struct app *app, struct request *req, struct audit_rec 
 /* Authenticates req; on failure answers and returns false. */
 static bool
 authenticate(const struct app *app, struct request *req, struct audit_rec *rec,
-	     struct principal **principal)
+             struct principal **principal)
 {
 	const char *reason = NULL;
-	enum auth_result r = auth_check(app->auth, req->authorization, (int64_t)time(NULL),
-					principal, &reason);
+	enum auth_result r =
+	    auth_check(app->auth, req->authorization, (int64_t)time(NULL), principal, &reason);
 
 	if (r != AUTH_OK) {
 		send_challenge(app, req, rec, r, reason);
@@ -171,8 +173,8 @@ static void
 handle(const struct app *app, struct request *req, struct audit_rec *rec,
        struct principal **principal_out)
 {
-	struct dispatch_ctx ctx = {.reg = app->reg, .cfg = &app->cfg, .request_id = req->request_id,
-				   .todos = app->todos};
+	struct dispatch_ctx ctx = {
+	    .reg = app->reg, .cfg = &app->cfg, .request_id = req->request_id, .todos = app->todos};
 	struct principal *principal = NULL;
 	struct dispatch_out out;
 	struct response res;
@@ -191,13 +193,14 @@ handle(const struct app *app, struct request *req, struct audit_rec *rec,
 		snprintf(rec->decision, sizeof(rec->decision), "preflight");
 		return;
 	}
-	/* Every method but OPTIONS is authenticated first: clients probe with GET for the challenge. */
+	/* Every method but OPTIONS is authenticated first: clients probe with GET for the
+	 * challenge. */
 	if (!authenticate(app, req, rec, &principal))
 		return;
 	*principal_out = principal;
 	ctx.principal = principal;
 	if (!scope_all_granted(principal, (const char *const *)app->cfg.required_scopes.v,
-			       app->cfg.required_scopes.n, missing, sizeof(missing))) {
+	                       app->cfg.required_scopes.n, missing, sizeof(missing))) {
 		send_scope_refusal(app, req, rec, missing);
 		return;
 	}
@@ -244,15 +247,18 @@ app_init(struct app *app)
 	}
 	/* The state directory exists once the key cache is set up; the database lives there too. */
 	if ((app->auth = auth_new(&app->cfg, err, sizeof(err))) == NULL ||
-	    (app->todos = todo_store_open(app->cfg.todo_db, app->cfg.todo_max, err, sizeof(err))) == NULL)
+	    (app->todos = todo_store_open(app->cfg.todo_db, app->cfg.todo_max, err, sizeof(err))) ==
+	        NULL)
 		goto fail;
 	return;
 fail:
-	/* One line for the web server's error log; the client gets a 500 from it (or from us in CGI). */
+	/* One line for the web server's error log; the client gets a 500 from it (or from us in
+	 * CGI). */
 	fprintf(stderr, "mcp.fcgi: configuration error: %s\n", err);
 	if (request_is_cgi())
 		fputs("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
-		      "server configuration error\n", stdout);
+		      "server configuration error\n",
+		      stdout);
 	exit(1);
 }
 

@@ -10,7 +10,7 @@
 #define SCHEMA_MAX_DEPTH 16
 
 static bool validate(const cJSON *schema, const cJSON *value, const char *where, int depth,
-		     char *err, size_t errlen);
+                     char *err, size_t errlen);
 
 /* True when value is an instance of the named JSON Schema type. */
 static bool
@@ -56,8 +56,8 @@ check_type(const cJSON *schema, const cJSON *value, const char *where, char *err
 		return false;
 	}
 	if (cJSON_IsArray(type)) {
-		cJSON_ArrayForEach(t, type) if (cJSON_IsString(t) && type_matches(t->valuestring, value))
-		    return true;
+		cJSON_ArrayForEach(t, type) if (cJSON_IsString(t) &&
+		                                type_matches(t->valuestring, value)) return true;
 		snprintf(err, errlen, "%s: has the wrong type", where);
 		return false;
 	}
@@ -72,11 +72,13 @@ check_string(const cJSON *schema, const cJSON *value, const char *where, char *e
 	size_t len = utf8_length(value->valuestring);
 
 	if (cJSON_IsNumber(min) && (double)len < min->valuedouble) {
-		snprintf(err, errlen, "%s: must be at least %.0f characters", where, min->valuedouble);
+		snprintf(err, errlen, "%s: must be at least %.0f characters", where,
+		         min->valuedouble);
 		return false;
 	}
 	if (cJSON_IsNumber(max) && (double)len > max->valuedouble) {
-		snprintf(err, errlen, "%s: must be at most %.0f characters", where, max->valuedouble);
+		snprintf(err, errlen, "%s: must be at most %.0f characters", where,
+		         max->valuedouble);
 		return false;
 	}
 	return true;
@@ -123,7 +125,7 @@ member_path(char *buf, size_t len, const char *where, const char *name)
 
 static bool
 check_object(const cJSON *schema, const cJSON *value, const char *where, int depth, char *err,
-	     size_t errlen)
+             size_t errlen)
 {
 	const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
 	const cJSON *required = cJSON_GetObjectItemCaseSensitive(schema, "required");
@@ -147,7 +149,8 @@ check_object(const cJSON *schema, const cJSON *value, const char *where, int dep
 		member_path(path, sizeof(path), where, sub != NULL ? member->string : "(unknown)");
 		if (sub == NULL) {
 			if (cJSON_IsFalse(additional)) {
-				snprintf(err, errlen, "%s: unexpected argument", where[0] ? where : "arguments");
+				snprintf(err, errlen, "%s: unexpected argument",
+				         where[0] ? where : "arguments");
 				return false;
 			}
 			continue;
@@ -160,7 +163,7 @@ check_object(const cJSON *schema, const cJSON *value, const char *where, int dep
 
 static bool
 check_array(const cJSON *schema, const cJSON *value, const char *where, int depth, char *err,
-	    size_t errlen)
+            size_t errlen)
 {
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(schema, "items");
 	const cJSON *max = cJSON_GetObjectItemCaseSensitive(schema, "maxItems"), *it;
@@ -171,13 +174,14 @@ check_array(const cJSON *schema, const cJSON *value, const char *where, int dept
 	}
 	if (!cJSON_IsObject(items))
 		return true;
-	cJSON_ArrayForEach(it, value) if (!validate(items, it, where, depth + 1, err, errlen)) return false;
+	cJSON_ArrayForEach(
+	    it, value) if (!validate(items, it, where, depth + 1, err, errlen)) return false;
 	return true;
 }
 
 static bool
 validate(const cJSON *schema, const cJSON *value, const char *where, int depth, char *err,
-	 size_t errlen)
+         size_t errlen)
 {
 	if (depth > SCHEMA_MAX_DEPTH) {
 		snprintf(err, errlen, "%s: nested too deeply", where);
@@ -212,5 +216,6 @@ schema_is_object_schema(const cJSON *schema)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(schema, "type");
 
-	return cJSON_IsObject(schema) && cJSON_IsString(type) && strcmp(type->valuestring, "object") == 0;
+	return cJSON_IsObject(schema) && cJSON_IsString(type) &&
+	       strcmp(type->valuestring, "object") == 0;
 }

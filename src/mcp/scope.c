@@ -49,7 +49,7 @@ list_needed(const char *const *needed, size_t n, char *missing, size_t len)
 
 bool
 scope_all_granted(const struct principal *p, const char *const *needed, size_t n, char *missing,
-		  size_t len)
+                  size_t len)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!scope_granted(p, needed[i])) {
@@ -62,14 +62,15 @@ scope_all_granted(const struct principal *p, const char *const *needed, size_t n
 
 bool
 scope_tool_allowed(const struct principal *p, const char *tool_name, const char *const *needed,
-		   size_t n, char *missing, size_t len)
+                   size_t n, char *missing, size_t len)
 {
 	char grant[128];
 
 	if (n == 0)
 		return true;
 	/* mcp:tools:<tool> (and mcp:tools:* through scope_matches) grant the tool itself. */
-	if ((size_t)snprintf(grant, sizeof(grant), SCOPE_TOOL_PREFIX "%s", tool_name) < sizeof(grant) &&
+	if ((size_t)snprintf(grant, sizeof(grant), SCOPE_TOOL_PREFIX "%s", tool_name) <
+	        sizeof(grant) &&
 	    scope_granted(p, grant))
 		return true;
 	return scope_all_granted(p, needed, n, missing, len);

@@ -27,14 +27,14 @@ bool scope_granted(const struct principal *p, const char *needed);
  * written into missing (the full set, so that a client replacing its scopes
  * on step-up keeps what it had).
  */
-bool scope_tool_allowed(const struct principal *p, const char *tool_name,
-			const char *const *needed, size_t n, char *missing, size_t len);
+bool scope_tool_allowed(const struct principal *p, const char *tool_name, const char *const *needed,
+                        size_t n, char *missing, size_t len);
 
 /*
  * Like scope_tool_allowed() for scopes every request needs (no tool grant
  * applies).
  */
 bool scope_all_granted(const struct principal *p, const char *const *needed, size_t n,
-		       char *missing, size_t len);
+                       char *missing, size_t len);
 
 #endif /* SCOPE_H */

@@ -33,17 +33,17 @@ enum stmt {
 static const char *const sql[ST__MAX] = {
     [ST_COUNT] = "SELECT count(*) FROM todos WHERE owner_sub = ?1 AND owner_org = ?2",
     [ST_INSERT] = "INSERT INTO todos (id, owner_sub, owner_org, title, description, completed, "
-		  "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
+                  "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
     [ST_GET] = "SELECT id, title, description, completed, created_at, updated_at FROM todos "
-	       "WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
+               "WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
     [ST_UPDATE] = "UPDATE todos SET title = coalesce(?4, title), "
-		  "description = coalesce(?5, description), "
-		  "completed = CASE WHEN ?6 < 0 THEN completed ELSE ?6 END, updated_at = ?7 "
-		  "WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
+                  "description = coalesce(?5, description), "
+                  "completed = CASE WHEN ?6 < 0 THEN completed ELSE ?6 END, updated_at = ?7 "
+                  "WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
     [ST_DELETE] = "DELETE FROM todos WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
     [ST_LIST] = "SELECT id, title, description, completed, created_at, updated_at, seq FROM todos "
-		"WHERE owner_sub = ?1 AND owner_org = ?2 AND seq > ?3 "
-		"AND (?4 < 0 OR completed = ?4) ORDER BY seq LIMIT ?5",
+                "WHERE owner_sub = ?1 AND owner_org = ?2 AND seq > ?3 "
+                "AND (?4 < 0 OR completed = ?4) ORDER BY seq LIMIT ?5",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
@@ -110,7 +110,7 @@ schema_ensure(sqlite3 *db, char *err, size_t errlen)
 		version = TODO_SCHEMA_VERSION;
 	if (version != TODO_SCHEMA_VERSION) {
 		snprintf(err, errlen, "todo database: schema version %d, expected %d (%s)", version,
-			 TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
+		         TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
 		return -1;
 	}
 	return 0;
@@ -132,20 +132,21 @@ todo_store_open(const char *path, int64_t max_per_owner, char *err, size_t errle
 	/* Create the file 0600 ourselves: SQLite would honour the umask only. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
 		close(fd);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s: %s", "MCP_TODO_DB", path,
-			 s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		         s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, TODO_BUSY_TIMEOUT_MS);
 	/* WAL: readers and the one writer do not block each other; NORMAL is durable in WAL. */
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", NULL,
-			 NULL, NULL) != SQLITE_OK ||
+	                 NULL, NULL) != SQLITE_OK ||
 	    schema_ensure(s->db, err, errlen) != 0)
 		goto fail;
 	for (int i = 0; i < ST__MAX; i++) {
-		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
-		    SQLITE_OK) {
+		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+		                       NULL) != SQLITE_OK) {
 			snprintf(err, errlen, "todo database: %s", sqlite3_errmsg(s->db));
 			goto fail;
 		}
@@ -267,7 +268,7 @@ count_owned(struct todo_store *s, const struct todo_owner *o)
 
 enum todo_err
 todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
-	    const char *description, struct todo *out)
+            const char *description, struct todo *out)
 {
 	char id[TODO_ID_LEN + 1];
 	enum todo_err rc = TODO_OK;
@@ -276,7 +277,8 @@ todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
 
 	if (new_id(id) != 0)
 		return TODO_ERR_DB;
-	/* The count and the insert in one write transaction: concurrent creators cannot overshoot. */
+	/* The count and the insert in one write transaction: concurrent creators cannot overshoot.
+	 */
 	if (exec_simple(s, ST_BEGIN) != 0)
 		return db_fail(s, "begin");
 	if ((n = count_owned(s, o)) < 0) {
@@ -309,7 +311,7 @@ out:
 
 enum todo_err
 todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, const char *title,
-	    const char *description, int completed, struct todo *out)
+            const char *description, int completed, struct todo *out)
 {
 	sqlite3_stmt *st = stmt(s, ST_UPDATE);
 	int step;
@@ -362,7 +364,7 @@ cursor_parse(const char *cursor, int64_t *seq)
 
 enum todo_err
 todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_t limit,
-	  const char *cursor, struct todo **items, size_t *n, char next_cursor[32])
+          const char *cursor, struct todo **items, size_t *n, char next_cursor[32])
 {
 	sqlite3_stmt *st;
 	struct todo *v = NULL;

@@ -15,12 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TODO_SCHEMA_VERSION 1
-#define TODO_ID_LEN         32  /* hex characters */
-#define TODO_TITLE_MAX      200 /* characters */
-#define TODO_DESC_MAX       2000
-#define TODO_PAGE_DEFAULT   20
-#define TODO_PAGE_MAX       100
+#define TODO_SCHEMA_VERSION  1
+#define TODO_ID_LEN          32  /* hex characters */
+#define TODO_TITLE_MAX       200 /* characters */
+#define TODO_DESC_MAX        2000
+#define TODO_PAGE_DEFAULT    20
+#define TODO_PAGE_MAX        100
 #define TODO_BUSY_TIMEOUT_MS 5000
 
 struct todo_store;
@@ -57,24 +57,25 @@ const char *todo_strerror(enum todo_err err);
  * max_per_owner bounds the todos one owner keeps.  Returns NULL with one
  * line in err on failure.
  */
-struct todo_store *todo_store_open(const char *path, int64_t max_per_owner, char *err, size_t errlen);
+struct todo_store *todo_store_open(const char *path, int64_t max_per_owner, char *err,
+                                   size_t errlen);
 void todo_store_close(struct todo_store *s);
 
 /* Creates a todo; description may be NULL.  On TODO_OK *out holds it (todo_clear() it). */
 enum todo_err todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
-			  const char *description, struct todo *out);
+                          const char *description, struct todo *out);
 
 /* Reads one todo of o. */
 enum todo_err todo_get(struct todo_store *s, const struct todo_owner *o, const char *id,
-		       struct todo *out);
+                       struct todo *out);
 
 /*
  * Changes the given fields (title/description NULL: unchanged; completed
  * -1: unchanged, 0/1: set) in one statement; *out is the todo afterwards.
  */
 enum todo_err todo_update(struct todo_store *s, const struct todo_owner *o, const char *id,
-			  const char *title, const char *description, int completed,
-			  struct todo *out);
+                          const char *title, const char *description, int completed,
+                          struct todo *out);
 
 enum todo_err todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id);
 
@@ -85,8 +86,8 @@ enum todo_err todo_delete(struct todo_store *s, const struct todo_owner *o, cons
  * (todo_list_free()); next_cursor is "" on the last page.
  */
 enum todo_err todo_list(struct todo_store *s, const struct todo_owner *o, int completed,
-			size_t limit, const char *cursor, struct todo **items, size_t *n,
-			char next_cursor[32]);
+                        size_t limit, const char *cursor, struct todo **items, size_t *n,
+                        char next_cursor[32]);
 
 void todo_clear(struct todo *t);
 void todo_list_free(struct todo *items, size_t n);

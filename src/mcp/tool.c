@@ -77,10 +77,12 @@ entry_init(struct tool_entry *e, const struct tool *t, char *err, size_t errlen)
 	struct strlist scopes = {0};
 
 	e->tool = t;
-	if ((e->input_schema = parse_schema(t, t->input_schema, "inputSchema", err, errlen)) == NULL)
+	if ((e->input_schema = parse_schema(t, t->input_schema, "inputSchema", err, errlen)) ==
+	    NULL)
 		return -1;
 	if (t->output_schema != NULL &&
-	    (e->output_schema = parse_schema(t, t->output_schema, "outputSchema", err, errlen)) == NULL)
+	    (e->output_schema = parse_schema(t, t->output_schema, "outputSchema", err, errlen)) ==
+	        NULL)
 		return -1;
 	if (strlist_split(&scopes, t->scopes) != 0) {
 		snprintf(err, errlen, "tool %s: out of memory", t->name);
@@ -126,17 +128,21 @@ apply_scope_map(struct tool_registry *reg, const char *map, char *err, size_t er
 		while (*name == ' ' || *name == '\t')
 			name++;
 		if (eq == NULL && strspn(p, " \t\r") < len) {
-			snprintf(err, errlen, CONFIG_TOOL_SCOPES ": \"%.*s\" is not tool=scopes", (int)len, p);
+			snprintf(err, errlen, CONFIG_TOOL_SCOPES ": \"%.*s\" is not tool=scopes",
+			         (int)len, p);
 			return -1;
 		}
 		if (eq != NULL) {
-			for (nlen = (size_t)(eq - name); nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'); nlen--)
+			for (nlen = (size_t)(eq - name);
+			     nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'); nlen--)
 				;
 			for (size_t i = 0; i < N_TOOLS; i++)
-				if (strlen(all_tools[i]->name) == nlen && strncmp(all_tools[i]->name, name, nlen) == 0)
+				if (strlen(all_tools[i]->name) == nlen &&
+				    strncmp(all_tools[i]->name, name, nlen) == 0)
 					e = &reg->entries[i];
 			if (e == NULL) {
-				snprintf(err, errlen, CONFIG_TOOL_SCOPES ": no tool named \"%.*s\"", (int)nlen, name);
+				snprintf(err, errlen, CONFIG_TOOL_SCOPES ": no tool named \"%.*s\"",
+				         (int)nlen, name);
 				return -1;
 			}
 			if (entry_set_scopes(e, eq + 1, len - (size_t)(eq + 1 - p)) != 0) {
@@ -171,7 +177,8 @@ tool_registry_new(const char *scope_map, char *err, size_t errlen)
 	}
 	if (apply_scope_map(reg, scope_map, err, errlen) != 0)
 		goto fail;
-	if ((list = cJSON_CreateObject()) == NULL || (tools = cJSON_AddArrayToObject(list, "tools")) == NULL)
+	if ((list = cJSON_CreateObject()) == NULL ||
+	    (tools = cJSON_AddArrayToObject(list, "tools")) == NULL)
 		goto fail;
 	for (size_t i = 0; i < N_TOOLS; i++)
 		cJSON_AddItemToArray(tools, tool_describe(&reg->entries[i]));
@@ -242,7 +249,8 @@ tool_result_text(struct tool_result *res, const char *text)
 	if ((block = cJSON_CreateObject()) == NULL)
 		return -1;
 	cJSON_AddItemToArray(res->content, block);
-	if (!cJSON_AddStringToObject(block, "type", "text") || !cJSON_AddStringToObject(block, "text", text))
+	if (!cJSON_AddStringToObject(block, "type", "text") ||
+	    !cJSON_AddStringToObject(block, "text", text))
 		return -1;
 	return 0;
 }

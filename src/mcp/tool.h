@@ -50,12 +50,11 @@ struct tool_result {
  * result (success or a tool error), -1 on an internal failure (the caller
  * answers -32603 without detail and logs it).
  */
-typedef int (*tool_handler)(const struct tool_ctx *ctx, const cJSON *args,
-			    struct tool_result *res);
+typedef int (*tool_handler)(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res);
 
 struct tool {
-	const char *name;          /* ^[A-Za-z0-9_.-]{1,64}$ */
-	const char *title;         /* human-readable */
+	const char *name;  /* ^[A-Za-z0-9_.-]{1,64}$ */
+	const char *title; /* human-readable */
 	const char *description;
 	const char *input_schema;  /* JSON Schema text, "type":"object" */
 	const char *output_schema; /* JSON Schema text, or NULL */

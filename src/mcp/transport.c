@@ -73,8 +73,8 @@ transport_accepts_json(const char *accept)
 		p = skip_ows(p);
 		len = strcspn(p, ",");
 		tlen = strcspn(p, ";,");
-		if ((media_type_is(p, tlen, "application/json") || media_type_is(p, tlen, "application/*") ||
-		     media_type_is(p, tlen, "*/*")) &&
+		if ((media_type_is(p, tlen, "application/json") ||
+		     media_type_is(p, tlen, "application/*") || media_type_is(p, tlen, "*/*")) &&
 		    !q_is_zero(p, len))
 			return true;
 		p += len;
@@ -87,7 +87,8 @@ transport_accepts_json(const char *accept)
 int
 transport_check_peer(const struct config *cfg, const struct request *req, const char **why)
 {
-	/* DNS rebinding: a browser page on an attacker's name resolving to us sends its own Host. */
+	/* DNS rebinding: a browser page on an attacker's name resolving to us sends its own Host.
+	 */
 	if (req->host == NULL || !strlist_contains_ci(&cfg->allowed_hosts, req->host)) {
 		*why = "Host not allowed";
 		return 403;

@@ -15,9 +15,10 @@ struct config;
 struct request;
 struct response;
 
-#define TRANSPORT_ALLOW          "POST, OPTIONS"
-#define TRANSPORT_ALLOW_HEADERS  "Authorization, Content-Type, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID"
-#define TRANSPORT_EXPOSE_HEADERS "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version"
+#define TRANSPORT_ALLOW "POST, OPTIONS"
+#define TRANSPORT_ALLOW_HEADERS                                                                    \
+	"Authorization, Content-Type, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID"
+#define TRANSPORT_EXPOSE_HEADERS    "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version"
 #define TRANSPORT_PREFLIGHT_MAX_AGE 86400
 
 /*

@@ -25,7 +25,7 @@
 
 struct app {
 	struct config cfg;
-	char *prm;      /* the document, rendered once */
+	char *prm; /* the document, rendered once */
 	size_t prm_len;
 	struct jwks_cache *cache;
 };
@@ -76,7 +76,8 @@ serve_health(const struct app *app, struct request *req)
 
 	/* Readiness warms the cache: a cold cache is fetched here, not by the first client. */
 	(void)jwks_cache_keys(app->cache, now, &keys);
-	if (jwks_cache_status(app->cache, now, &st) != JWKS_OK || (body = prm_health_new(&st, now)) == NULL) {
+	if (jwks_cache_status(app->cache, now, &st) != JWKS_OK ||
+	    (body = prm_health_new(&st, now)) == NULL) {
 		send_error(req, 500, "internal error");
 		return;
 	}
@@ -148,6 +149,7 @@ fail:
 	fprintf(stderr, "wellknown.fcgi: configuration error: %s\n", err);
 	if (request_is_cgi())
 		fputs("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
-		      "server configuration error\n", stdout);
+		      "server configuration error\n",
+		      stdout);
 	return 1;
 }

@@ -36,7 +36,8 @@ prm_document_new(const struct config *cfg)
 	if (cfg->scopes_supported.n > 0)
 		add_list(o, "scopes_supported", &cfg->scopes_supported);
 	/* RFC 6750 §2.1 only: tokens in forms or query strings are refused. */
-	cJSON_AddItemToObject(o, "bearer_methods_supported", cJSON_CreateStringArray((const char *[]){"header"}, 1));
+	cJSON_AddItemToObject(o, "bearer_methods_supported",
+	                      cJSON_CreateStringArray((const char *[]){"header"}, 1));
 	cJSON_AddStringToObject(o, "resource_name", cfg->resource_name);
 	cJSON_AddStringToObject(o, "resource_documentation", cfg->resource_documentation);
 	s = cJSON_PrintUnformatted(o);
@@ -76,7 +77,7 @@ prm_health_new(const struct jwks_cache_status *st, int64_t now)
 	cJSON_AddBoolToObject(keys, "last_refresh_ok", st->last_ok);
 	if (st->last_attempt > 0)
 		cJSON_AddNumberToObject(keys, "last_attempt_age_seconds",
-					(double)(now - st->last_attempt));
+		                        (double)(now - st->last_attempt));
 	if (st->last_error[0] != '\0')
 		cJSON_AddStringToObject(keys, "last_error", st->last_error);
 	/* Reachable as far as we know: the last attempt to reach the issuer worked. */

@@ -11,7 +11,7 @@
 struct config;
 struct jwks_cache_status;
 
-#define PRM_PATH "/.well-known/oauth-protected-resource"
+#define PRM_PATH    "/.well-known/oauth-protected-resource"
 #define PRM_MAX_AGE 3600
 
 /*

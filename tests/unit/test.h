@@ -31,7 +31,7 @@ static int test_failed_checks;
 		long long g_ = (long long)(got), w_ = (long long)(want);                           \
 		if (g_ != w_) {                                                                    \
 			fprintf(stderr, "  %s:%d: %s == %lld, wanted %lld\n", __FILE__, __LINE__,  \
-				#got, g_, w_);                                                     \
+			        #got, g_, w_);                                                     \
 			test_failed_checks++;                                                      \
 		}                                                                                  \
 	} while (0)
@@ -41,7 +41,7 @@ static int test_failed_checks;
 		const char *g_ = (got), *w_ = (want);                                              \
 		if (g_ == NULL || w_ == NULL ? g_ != w_ : strcmp(g_, w_) != 0) {                   \
 			fprintf(stderr, "  %s:%d: %s == \"%s\", wanted \"%s\"\n", __FILE__,        \
-				__LINE__, #got, g_ ? g_ : "(null)", w_ ? w_ : "(null)");           \
+			        __LINE__, #got, g_ ? g_ : "(null)", w_ ? w_ : "(null)");           \
 			test_failed_checks++;                                                      \
 		}                                                                                  \
 	} while (0)
@@ -51,7 +51,7 @@ static int test_failed_checks;
 		const char *h_ = (hay), *n_ = (needle);                                            \
 		if (h_ == NULL || strstr(h_, n_) == NULL) {                                        \
 			fprintf(stderr, "  %s:%d: %s == \"%s\", wanted it to contain \"%s\"\n",    \
-				__FILE__, __LINE__, #hay, h_ ? h_ : "(null)", n_);                 \
+			        __FILE__, __LINE__, #hay, h_ ? h_ : "(null)", n_);                 \
 			test_failed_checks++;                                                      \
 		}                                                                                  \
 	} while (0)
@@ -62,7 +62,10 @@ struct test_case {
 	test_fn fn;
 };
 
-#define TEST_CASE(fn) {#fn, fn}
+#define TEST_CASE(fn)                                                                              \
+	{                                                                                          \
+#fn, fn                                                                            \
+	}
 
 static inline int
 test_run(const char *prog, const struct test_case *cases, size_t n)

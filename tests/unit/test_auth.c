@@ -51,15 +51,17 @@ TEST(challenges)
 	char buf[1024];
 
 	CHECK_STR(auth_challenge(&cfg, NULL, NULL, NULL, buf, sizeof(buf)),
-		  "Bearer realm=\"mcp\", scope=\"todo:read todo:write\", resource_metadata="
-		  "\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"");
-	CHECK_STR(auth_challenge(&cfg, "invalid_token", "token expired", NULL, buf, sizeof(buf)),
-		  "Bearer realm=\"mcp\", error=\"invalid_token\", error_description=\"token expired\", "
-		  "scope=\"todo:read todo:write\", resource_metadata="
-		  "\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"");
+	          "Bearer realm=\"mcp\", scope=\"todo:read todo:write\", resource_metadata="
+	          "\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"");
+	CHECK_STR(
+	    auth_challenge(&cfg, "invalid_token", "token expired", NULL, buf, sizeof(buf)),
+	    "Bearer realm=\"mcp\", error=\"invalid_token\", error_description=\"token expired\", "
+	    "scope=\"todo:read todo:write\", resource_metadata="
+	    "\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"");
 	CHECK_STR(auth_challenge(&cfg, "insufficient_scope", NULL, "todo:write", buf, sizeof(buf)),
-		  "Bearer realm=\"mcp\", error=\"insufficient_scope\", scope=\"todo:write\", "
-		  "resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\"");
+	          "Bearer realm=\"mcp\", error=\"insufficient_scope\", scope=\"todo:write\", "
+	          "resource_metadata=\"https://mcp.example.com/.well-known/"
+	          "oauth-protected-resource/mcp\"");
 	/* A short buffer is truncated, never overrun. */
 	CHECK_INT(strlen(auth_challenge(&cfg, NULL, NULL, NULL, buf, 20)), 19);
 }
@@ -101,4 +103,4 @@ TEST(cleanup)
 }
 
 TEST_MAIN(TEST_CASE(setup), TEST_CASE(bearer_syntax), TEST_CASE(challenges),
-	  TEST_CASE(refusals_before_keys), TEST_CASE(state_dir_unusable), TEST_CASE(cleanup))
+          TEST_CASE(refusals_before_keys), TEST_CASE(state_dir_unusable), TEST_CASE(cleanup))

@@ -17,11 +17,12 @@ static void
 reset(void)
 {
 	static const char *const vars[] = {
-	    CONFIG_FILE_VAR, CONFIG_RESOURCE, CONFIG_ORIGINS,  CONFIG_HOSTS,       CONFIG_MAX_BODY,
-	    CONFIG_LOG_LEVEL, CONFIG_LOG_FILE, "DOCUMENT_ROOT", CONFIG_ISSUER,     CONFIG_JWKS_URI,
-	    CONFIG_AUDIENCE, CONFIG_AS,       CONFIG_ALLOW_HTTP, CONFIG_ALGORITHMS, CONFIG_LEEWAY,
-	    CONFIG_TTL_MIN,  CONFIG_TTL_MAX,  CONFIG_THROTTLE,  CONFIG_MAX_STALE,  CONFIG_SCOPES,
-	    CONFIG_STATE_DIR, CONFIG_SK_ENV,  CONFIG_SK_ENV_SHORT, CONFIG_SK_RESOURCE_ID,
+	    CONFIG_FILE_VAR,   CONFIG_RESOURCE,    CONFIG_ORIGINS,      CONFIG_HOSTS,
+	    CONFIG_MAX_BODY,   CONFIG_LOG_LEVEL,   CONFIG_LOG_FILE,     "DOCUMENT_ROOT",
+	    CONFIG_ISSUER,     CONFIG_JWKS_URI,    CONFIG_AUDIENCE,     CONFIG_AS,
+	    CONFIG_ALLOW_HTTP, CONFIG_ALGORITHMS,  CONFIG_LEEWAY,       CONFIG_TTL_MIN,
+	    CONFIG_TTL_MAX,    CONFIG_THROTTLE,    CONFIG_MAX_STALE,    CONFIG_SCOPES,
+	    CONFIG_STATE_DIR,  CONFIG_SK_ENV,      CONFIG_SK_ENV_SHORT, CONFIG_SK_RESOURCE_ID,
 	    CONFIG_SK_MCP_URL, CONFIG_SK_AUDIENCE, CONFIG_SK_PRM};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
@@ -49,10 +50,11 @@ TEST(missing_resource_names_the_variable)
 
 TEST(bad_resources)
 {
-	static const char *const bad[] = {"ftp://x/mcp", "mcp.example.com/mcp", "https:///mcp",
-					  "https://a.b/mcp#frag", "https://user@a.b/mcp",
-					  "https://a.b:0/mcp", "https://a.b:99999/mcp", "https://a.b:x/mcp",
-					  "https://a b/mcp", "https://[::1/mcp", "https://a.b/m\"cp"};
+	static const char *const bad[] = {
+	    "ftp://x/mcp",           "mcp.example.com/mcp",  "https:///mcp",
+	    "https://a.b/mcp#frag",  "https://user@a.b/mcp", "https://a.b:0/mcp",
+	    "https://a.b:99999/mcp", "https://a.b:x/mcp",    "https://a b/mcp",
+	    "https://[::1/mcp",      "https://a.b/m\"cp"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reset();
 		setenv(CONFIG_RESOURCE, bad[i], 1);
@@ -143,17 +145,17 @@ TEST(env_file)
 	reset();
 	CHECK(mkdtemp(dir) != NULL);
 	path = write_file(dir, "mcp.env",
-			  "# comment\n\nexport MCP_RESOURCE=\"https://a.example/mcp\"\r\n"
-			  "MCP_MAX_BODY = 4096\nMCP_ALLOWED_HOSTS='h1 h2'\nMCP_LOG_LEVEL=\n",
-			  0600);
+	                  "# comment\n\nexport MCP_RESOURCE=\"https://a.example/mcp\"\r\n"
+	                  "MCP_MAX_BODY = 4096\nMCP_ALLOWED_HOSTS='h1 h2'\nMCP_LOG_LEVEL=\n",
+	                  0600);
 	setenv(CONFIG_FILE_VAR, path, 1);
 	/* "MCP_MAX_BODY = 4096": a space before '=' makes the name invalid. */
 	CHECK_INT(load(), CONFIG_ERR_FILE);
 	CHECK_CONTAINS(err, ":4: not NAME=value");
 	path = write_file(dir, "mcp.env",
-			  "# comment\n\nexport MCP_RESOURCE=\"https://a.example/mcp\"\r\n"
-			  "MCP_MAX_BODY=4096\nMCP_ALLOWED_HOSTS='h1 h2'\nMCP_LOG_LEVEL=\n",
-			  0600);
+	                  "# comment\n\nexport MCP_RESOURCE=\"https://a.example/mcp\"\r\n"
+	                  "MCP_MAX_BODY=4096\nMCP_ALLOWED_HOSTS='h1 h2'\nMCP_LOG_LEVEL=\n",
+	                  0600);
 	CHECK_INT(load(), CONFIG_OK);
 	CHECK_STR(cfg.resource, "https://a.example/mcp");
 	CHECK_INT(cfg.max_body, 4096);
@@ -239,7 +241,7 @@ TEST(oauth_defaults)
 	CHECK_INT(cfg.leeway, 60);
 	CHECK_INT(cfg.jwks_throttle, 60);
 	CHECK(cfg.alg_mask == (JWK_ALG_BIT(JWK_ALG_RS256) | JWK_ALG_BIT(JWK_ALG_ES256) |
-			       JWK_ALG_BIT(JWK_ALG_PS256)));
+	                       JWK_ALG_BIT(JWK_ALG_PS256)));
 	CHECK(!cfg.allow_http);
 	setenv(CONFIG_RESOURCE, "https://mcp.example.com", 1);
 	CHECK_INT(load(), CONFIG_OK);
@@ -251,14 +253,18 @@ TEST(oauth_misconfigurations)
 	static const struct {
 		const char *var, *value, *want;
 	} bad[] = {
-	    {CONFIG_ISSUER, "http://auth.example.com", "OAUTH_ISSUER: http://auth.example.com uses plain http"},
-	    {CONFIG_ISSUER, "auth.example.com", "OAUTH_ISSUER: auth.example.com is not an https:// URL"},
+	    {CONFIG_ISSUER, "http://auth.example.com",
+	     "OAUTH_ISSUER: http://auth.example.com uses plain http"},
+	    {CONFIG_ISSUER, "auth.example.com",
+	     "OAUTH_ISSUER: auth.example.com is not an https:// URL"},
 	    {CONFIG_ISSUER, "https://a.example/#x", "OAUTH_ISSUER:"},
 	    {CONFIG_JWKS_URI, "http://auth.example.com/keys", "OAUTH_JWKS_URI:"},
 	    {CONFIG_AS, "ftp://auth.example.com", "OAUTH_AUTHORIZATION_SERVERS:"},
-	    {CONFIG_AUDIENCE, "https://other.example/mcp", "OAUTH_AUDIENCE: https://other.example/mcp is not a URL of https://mcp.example.com"},
+	    {CONFIG_AUDIENCE, "https://other.example/mcp",
+	     "OAUTH_AUDIENCE: https://other.example/mcp is not a URL of https://mcp.example.com"},
 	    {CONFIG_AUDIENCE, "https://mcp.example.com.evil/mcp", "OAUTH_AUDIENCE:"},
-	    {CONFIG_ALGORITHMS, "RS256 HS256", "OAUTH_ALGORITHMS: HS256 is not an allowed algorithm"},
+	    {CONFIG_ALGORITHMS, "RS256 HS256",
+	     "OAUTH_ALGORITHMS: HS256 is not an allowed algorithm"},
 	    {CONFIG_ALGORITHMS, "none", "OAUTH_ALGORITHMS: none"},
 	    {CONFIG_LEEWAY, "301", "OAUTH_LEEWAY:"},
 	    {CONFIG_LEEWAY, "-1", "OAUTH_LEEWAY:"},
@@ -266,7 +272,8 @@ TEST(oauth_misconfigurations)
 	    {CONFIG_STATE_DIR, "relative/dir", "MCP_STATE_DIR: must be an absolute path"},
 	    {CONFIG_ALLOW_HTTP, "maybe", "OAUTH_ALLOW_HTTP:"},
 	    {CONFIG_SCOPES, "a\"b", "MCP_SCOPES_SUPPORTED:"},
-	    {CONFIG_SK_PRM, "{\"resource\":\"https://other.example/mcp\"}", "PROTECTED_RESOURCE_METADATA: \"resource\" must be"},
+	    {CONFIG_SK_PRM, "{\"resource\":\"https://other.example/mcp\"}",
+	     "PROTECTED_RESOURCE_METADATA: \"resource\" must be"},
 	    {CONFIG_SK_PRM, "[1]", "PROTECTED_RESOURCE_METADATA: not a JSON object"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -315,9 +322,11 @@ TEST(scalekit_node_profile)
 	unsetenv(CONFIG_ISSUER);
 	setenv(CONFIG_SK_ENV_SHORT, "https://acme.scalekit.dev", 1);
 	setenv(CONFIG_SK_AUDIENCE, "https://mcp.acme.com/", 1);
-	setenv(CONFIG_SK_PRM, "{\"resource\":\"https://mcp.acme.com/\",\"authorization_servers\":"
-			      "[\"https://acme.scalekit.dev/resources/res_9\"],\"bearer_methods_supported\":"
-			      "[\"header\"],\"scopes_supported\":[\"todo:read\"]}", 1);
+	setenv(CONFIG_SK_PRM,
+	       "{\"resource\":\"https://mcp.acme.com/\",\"authorization_servers\":"
+	       "[\"https://acme.scalekit.dev/resources/res_9\"],\"bearer_methods_supported\":"
+	       "[\"header\"],\"scopes_supported\":[\"todo:read\"]}",
+	       1);
 	CHECK_INT(load(), CONFIG_OK);
 	CHECK_STR(cfg.resource, "https://mcp.acme.com/");
 	CHECK_STR(cfg.audiences.v[0], "https://mcp.acme.com/");
@@ -329,7 +338,7 @@ TEST(scalekit_node_profile)
 }
 
 TEST_MAIN(TEST_CASE(oauth_defaults), TEST_CASE(oauth_misconfigurations),
-	  TEST_CASE(scalekit_fastmcp_profile), TEST_CASE(scalekit_node_profile),
-	  TEST_CASE(missing_resource_names_the_variable), TEST_CASE(bad_resources),
-	  TEST_CASE(derived_lists_public), TEST_CASE(derived_lists_loopback_and_additions),
-	  TEST_CASE(optional_values), TEST_CASE(env_file), TEST_CASE(strlists), TEST_CASE(numbers))
+          TEST_CASE(scalekit_fastmcp_profile), TEST_CASE(scalekit_node_profile),
+          TEST_CASE(missing_resource_names_the_variable), TEST_CASE(bad_resources),
+          TEST_CASE(derived_lists_public), TEST_CASE(derived_lists_loopback_and_additions),
+          TEST_CASE(optional_values), TEST_CASE(env_file), TEST_CASE(strlists), TEST_CASE(numbers))

@@ -15,8 +15,8 @@ static struct dispatch_out out;
 static const char *
 call(const char *version, const char *body)
 {
-	struct dispatch_ctx ctx = {.reg = reg, .cfg = &cfg, .protocol_version = version,
-				   .request_id = "t"};
+	struct dispatch_ctx ctx = {
+	    .reg = reg, .cfg = &cfg, .protocol_version = version, .request_id = "t"};
 
 	free(out.body);
 	dispatch_body(&ctx, body, strlen(body), &out);
@@ -43,80 +43,91 @@ TEST(parse_errors)
 	CHECK_INT(out.status, 400);
 	/* Trailing garbage after a valid document is not valid JSON either. */
 	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"} x"),
-		       "-32700");
+	               "-32700");
 }
 
 TEST(initialize_negotiates)
 {
 	CHECK_CONTAINS(call("2025-03-26", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
-					  "\"params\":{\"protocolVersion\":\"2024-11-05\"}}"),
-		       "\"protocolVersion\":\"2024-11-05\"");
+	                                  "\"params\":{\"protocolVersion\":\"2024-11-05\"}}"),
+	               "\"protocolVersion\":\"2024-11-05\"");
 	CHECK_CONTAINS(call("2025-03-26", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
-					  "\"params\":{\"protocolVersion\":\"1999-01-01\"}}"),
-		       "\"protocolVersion\":\"2025-11-25\"");
+	                                  "\"params\":{\"protocolVersion\":\"1999-01-01\"}}"),
+	               "\"protocolVersion\":\"2025-11-25\"");
 	CHECK_CONTAINS(out.body, "\"serverInfo\":{\"name\":\"mcp-fcgi\"");
 	CHECK_CONTAINS(out.body, "\"tools\":{\"listChanged\":false}");
 	CHECK_CONTAINS(out.body, "\"logging\":{}");
-	CHECK_CONTAINS(call("2025-03-26", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}"),
-		       "-32602");
+	CHECK_CONTAINS(
+	    call("2025-03-26", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\"}"),
+	    "-32602");
 	CHECK_INT(out.status, 200);
 }
 
 TEST(methods)
 {
 	CHECK_STR(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"}"),
-		  "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"result\":{}}");
+	          "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"result\":{}}");
 	CHECK_STR(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"nope\"}"),
-		  "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32601,\"message\":\"method not found\"}}");
+	          "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32601,\"message\":\"method "
+	          "not found\"}}");
 	CHECK_INT(out.status, 200);
 	CHECK_INT(out.rpc_error, -32601);
-	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"logging/setLevel\","
-					  "\"params\":{\"level\":\"warning\"}}"),
-		       "\"result\":{}");
-	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"logging/setLevel\","
-					  "\"params\":{\"level\":\"loud\"}}"),
-		       "-32602");
-	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}"),
-		       "\"name\":\"greet_user\"");
+	CHECK_CONTAINS(call("2025-06-18",
+	                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"logging/setLevel\","
+	                    "\"params\":{\"level\":\"warning\"}}"),
+	               "\"result\":{}");
+	CHECK_CONTAINS(call("2025-06-18",
+	                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"logging/setLevel\","
+	                    "\"params\":{\"level\":\"loud\"}}"),
+	               "-32602");
+	CHECK_CONTAINS(
+	    call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\"}"),
+	    "\"name\":\"greet_user\"");
 	CHECK_CONTAINS(out.body, "\"inputSchema\":{\"type\":\"object\"");
 	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/list\","
-					  "\"params\":{\"cursor\":\"zzz\"}}"),
-		       "-32602");
+	                                  "\"params\":{\"cursor\":\"zzz\"}}"),
+	               "-32602");
 }
 
 TEST(tools_call)
 {
-	CHECK_STR(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
-				     "\"params\":{\"name\":\"greet_user\",\"arguments\":{\"name\":\"Ada\"}}}"),
-		  "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\","
-		  "\"text\":\"Hi Ada, welcome!\"}]}}");
+	CHECK_STR(call("2025-06-18",
+	               "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+	               "\"params\":{\"name\":\"greet_user\",\"arguments\":{\"name\":\"Ada\"}}}"),
+	          "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\","
+	          "\"text\":\"Hi Ada, welcome!\"}]}}");
 	CHECK_STR(out.tool, "greet_user");
 	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
-					  "\"params\":{\"name\":\"nope\"}}"),
-		       "\"code\":-32602,\"message\":\"unknown tool\"");
-	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\"}"),
-		       "-32602");
+	                                  "\"params\":{\"name\":\"nope\"}}"),
+	               "\"code\":-32602,\"message\":\"unknown tool\"");
+	CHECK_CONTAINS(
+	    call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\"}"),
+	    "-32602");
 	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
-					  "\"params\":{\"name\":\"greet_user\"}}"),
-		       "name: is required");
-	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
-					  "\"params\":{\"name\":\"greet_user\",\"arguments\":{\"name\":5}}}"),
-		       "name: must be of type string");
-	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
-					  "\"params\":{\"name\":\"greet_user\",\"arguments\":[\"x\"]}}"),
-		       "-32602");
+	                                  "\"params\":{\"name\":\"greet_user\"}}"),
+	               "name: is required");
+	CHECK_CONTAINS(call("2025-06-18",
+	                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+	                    "\"params\":{\"name\":\"greet_user\",\"arguments\":{\"name\":5}}}"),
+	               "name: must be of type string");
+	CHECK_CONTAINS(call("2025-06-18",
+	                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+	                    "\"params\":{\"name\":\"greet_user\",\"arguments\":[\"x\"]}}"),
+	               "-32602");
 }
 
 TEST(batches)
 {
 	const char *batch = "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"},"
-			    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
-			    "{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"nope\"}, 3]";
+	                    "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"},"
+	                    "{\"jsonrpc\":\"2.0\",\"id\":\"b\",\"method\":\"nope\"}, 3]";
 
-	CHECK_STR(call("2025-03-26", batch),
-		  "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}},{\"jsonrpc\":\"2.0\",\"id\":\"b\","
-		  "\"error\":{\"code\":-32601,\"message\":\"method not found\"}},{\"jsonrpc\":\"2.0\","
-		  "\"id\":null,\"error\":{\"code\":-32600,\"message\":\"a message must be a JSON object\"}}]");
+	CHECK_STR(
+	    call("2025-03-26", batch),
+	    "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}},{\"jsonrpc\":\"2.0\",\"id\":\"b\","
+	    "\"error\":{\"code\":-32601,\"message\":\"method not found\"}},{\"jsonrpc\":\"2.0\","
+	    "\"id\":null,\"error\":{\"code\":-32600,\"message\":\"a message must be a JSON "
+	    "object\"}}]");
 	CHECK_INT(out.status, 200);
 	CHECK_CONTAINS(call("2025-06-18", batch), "\"code\":-32600");
 	CHECK_INT(out.status, 400);
@@ -129,12 +140,14 @@ TEST(batches)
 
 TEST(notifications_and_responses_get_202)
 {
-	CHECK(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}") == NULL);
+	CHECK(call("2025-06-18",
+	           "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}") == NULL);
 	CHECK_INT(out.status, 202);
 	CHECK(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":9,\"result\":{}}") == NULL);
 	CHECK_INT(out.status, 202);
 	/* An invalid single message is a 400 with the id it carried. */
-	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":7}"), "\"id\":9");
+	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":7}"),
+	               "\"id\":9");
 	CHECK_INT(out.status, 400);
 }
 
@@ -144,7 +157,7 @@ TEST(refusal_body)
 	char *b = dispatch_refusal_body("Host not allowed", &len);
 
 	CHECK_STR(b, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
-		     "\"message\":\"Host not allowed\"}}");
+	             "\"message\":\"Host not allowed\"}}");
 	CHECK_INT(len, strlen(b));
 	free(b);
 }
@@ -165,6 +178,6 @@ TEST(cleanup)
 }
 
 TEST_MAIN(TEST_CASE(registry_builds), TEST_CASE(parse_errors), TEST_CASE(initialize_negotiates),
-	  TEST_CASE(methods), TEST_CASE(tools_call), TEST_CASE(batches),
-	  TEST_CASE(notifications_and_responses_get_202), TEST_CASE(refusal_body),
-	  TEST_CASE(versions), TEST_CASE(cleanup))
+          TEST_CASE(methods), TEST_CASE(tools_call), TEST_CASE(batches),
+          TEST_CASE(notifications_and_responses_get_202), TEST_CASE(refusal_body),
+          TEST_CASE(versions), TEST_CASE(cleanup))

@@ -34,26 +34,28 @@ TEST(invalid_envelopes)
 	CHECK_INT(classify("[]", &m), JSONRPC_INVALID);
 	CHECK_INT(classify("5", &m), JSONRPC_INVALID);
 	CHECK_INT(classify("{\"id\":1,\"method\":\"ping\"}", &m), JSONRPC_INVALID);
-	CHECK_INT(classify("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}", &m), JSONRPC_INVALID);
+	CHECK_INT(classify("{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"ping\"}", &m),
+	          JSONRPC_INVALID);
 	CHECK_INT(classify("{\"jsonrpc\":2.0,\"id\":1,\"method\":\"ping\"}", &m), JSONRPC_INVALID);
 	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":1}", &m), JSONRPC_INVALID);
 	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}", &m), JSONRPC_INVALID);
 	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\"}", &m), JSONRPC_INVALID);
 	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"x\",\"params\":[1]}", &m),
-		  JSONRPC_INVALID);
+	          JSONRPC_INVALID);
 	/* An invalid message with a valid id keeps its id for the error response. */
 	CHECK(m.id != NULL && m.id->valuedouble == 1);
 }
 
 TEST(invalid_ids)
 {
-	static const char *const bad[] = {"null", "true", "1.5", "{}", "[]", "1e300",
-					  "9007199254740993", "-9007199254740994"};
+	static const char *const bad[] = {
+	    "null", "true", "1.5", "{}", "[]", "1e300", "9007199254740993", "-9007199254740994"};
 	struct jsonrpc_msg m;
 	char buf[128];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		snprintf(buf, sizeof(buf), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"ping\"}", bad[i]);
+		snprintf(buf, sizeof(buf), "{\"jsonrpc\":\"2.0\",\"id\":%s,\"method\":\"ping\"}",
+		         bad[i]);
 		CHECK_INT(classify(buf, &m), JSONRPC_INVALID);
 		CHECK(m.id == NULL);
 	}
@@ -63,18 +65,20 @@ TEST(kinds)
 {
 	struct jsonrpc_msg m;
 
-	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"ping\"}", &m), JSONRPC_REQUEST);
+	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":0,\"method\":\"ping\"}", &m),
+	          JSONRPC_REQUEST);
 	CHECK_STR(m.method, "ping");
-	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":\"\",\"method\":\"ping\",\"params\":{}}", &m),
-		  JSONRPC_REQUEST);
+	CHECK_INT(
+	    classify("{\"jsonrpc\":\"2.0\",\"id\":\"\",\"method\":\"ping\",\"params\":{}}", &m),
+	    JSONRPC_REQUEST);
 	CHECK(m.params != NULL);
 	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/initialized\"}", &m),
-		  JSONRPC_NOTIFICATION);
+	          JSONRPC_NOTIFICATION);
 	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{}}", &m), JSONRPC_RESPONSE);
 	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":1}}", &m),
-		  JSONRPC_RESPONSE);
+	          JSONRPC_RESPONSE);
 	CHECK_INT(classify("{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{},\"error\":{}}", &m),
-		  JSONRPC_INVALID);
+	          JSONRPC_INVALID);
 }
 
 TEST(ids_echoed_exactly)
@@ -83,7 +87,7 @@ TEST(ids_echoed_exactly)
 
 	id = cJSON_Parse("1000000000000000");
 	CHECK_STR(render(jsonrpc_result_new(id, cJSON_CreateObject())),
-		  "{\"jsonrpc\":\"2.0\",\"id\":1000000000000000,\"result\":{}}");
+	          "{\"jsonrpc\":\"2.0\",\"id\":1000000000000000,\"result\":{}}");
 	cJSON_Delete(id);
 	id = cJSON_Parse("-9007199254740991");
 	CHECK_STR(render(jsonrpc_id_dup(id)), "-9007199254740991");
@@ -99,15 +103,15 @@ TEST(error_objects)
 	cJSON *id = cJSON_CreateString("x");
 
 	CHECK_STR(render(jsonrpc_error_new(id, JSONRPC_METHOD_NOT_FOUND, "method not found", NULL)),
-		  "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":{\"code\":-32601,"
-		  "\"message\":\"method not found\"}}");
+	          "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":{\"code\":-32601,"
+	          "\"message\":\"method not found\"}}");
 	CHECK_STR(render(jsonrpc_error_new(NULL, JSONRPC_PARSE_ERROR, "p", cJSON_CreateTrue())),
-		  "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"p\","
-		  "\"data\":true}}");
+	          "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"p\","
+	          "\"data\":true}}");
 	cJSON_Delete(id);
 	render(NULL);
 	classify("0", &(struct jsonrpc_msg){0});
 }
 
 TEST_MAIN(TEST_CASE(invalid_envelopes), TEST_CASE(invalid_ids), TEST_CASE(kinds),
-	  TEST_CASE(ids_echoed_exactly), TEST_CASE(error_objects))
+          TEST_CASE(ids_echoed_exactly), TEST_CASE(error_objects))

@@ -57,7 +57,7 @@ TEST(accepts_conforming)
 	/* Lengths count characters, not bytes: five two-byte letters fit maxLength 5. */
 	CHECK(valid(todo, "{\"title\":\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}"));
 	CHECK(valid(todo, "{\"title\":\"x\",\"limit\":100,\"done\":false,\"tags\":[\"a\"],"
-			  "\"mode\":\"b\",\"either\":null}"));
+	                  "\"mode\":\"b\",\"either\":null}"));
 	CHECK(valid("{\"type\":\"object\"}", "{\"anything\":[1,2,{}]}"));
 }
 
@@ -91,4 +91,4 @@ TEST(object_schema_check)
 }
 
 TEST_MAIN(TEST_CASE(rejects_wrong_shapes), TEST_CASE(accepts_conforming),
-	  TEST_CASE(depth_is_bounded), TEST_CASE(object_schema_check))
+          TEST_CASE(depth_is_bounded), TEST_CASE(object_schema_check))

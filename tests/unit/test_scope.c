@@ -48,7 +48,8 @@ TEST(tool_rules)
 	CHECK_STR(missing, "todo:write");
 	p = holding(s5, 1);
 	CHECK(!scope_tool_allowed(&p, "create_todo", both, 2, missing, sizeof(missing)));
-	/* The full set, not only what is missing: a client replacing its scopes keeps todo:write. */
+	/* The full set, not only what is missing: a client replacing its scopes keeps todo:write.
+	 */
 	CHECK_STR(missing, "todo:write todo:admin");
 	p = holding(s2, 1);
 	CHECK(scope_tool_allowed(&p, "create_todo", both, 2, missing, sizeof(missing)));
@@ -77,8 +78,9 @@ TEST(registry_defaults_and_override)
 	CHECK_CONTAINS(tool_registry_list_json(reg), "\"_meta\":{\"scopes\":[\"todo:write\"]}");
 	tool_registry_free(reg);
 
-	reg = tool_registry_new(" create_todo = todo:write todo:admin ;\ngreet_user=hello:use;get_todo=",
-				err, sizeof(err));
+	reg = tool_registry_new(
+	    " create_todo = todo:write todo:admin ;\ngreet_user=hello:use;get_todo=", err,
+	    sizeof(err));
 	CHECK(reg != NULL);
 	e = tool_registry_find(reg, "create_todo");
 	CHECK(e != NULL && e->n_scopes == 2 && strcmp(e->scopes[1], "todo:admin") == 0);
@@ -94,4 +96,4 @@ TEST(registry_defaults_and_override)
 }
 
 TEST_MAIN(TEST_CASE(exact_and_wildcard), TEST_CASE(tool_rules),
-	  TEST_CASE(registry_defaults_and_override))
+          TEST_CASE(registry_defaults_and_override))

@@ -13,7 +13,7 @@ static char dir[] = "/tmp/mcp-todo-XXXXXX";
 static char path[256];
 static struct todo_store *s;
 static const struct todo_owner alice = {"alice", ""}, bob = {"bob", ""},
-				alice_acme = {"alice", "org_acme"};
+                               alice_acme = {"alice", "org_acme"};
 
 TEST(open_creates_private_file)
 {
@@ -114,7 +114,7 @@ TEST(paging_and_filters)
 	todo_clear(&u);
 	do {
 		CHECK_INT(todo_list(s, &alice, -1, 1, cursor[0] ? cursor : NULL, &items, &n, next),
-			  TODO_OK);
+		          TODO_OK);
 		total += n;
 		todo_list_free(items, n);
 		snprintf(cursor, sizeof(cursor), "%s", next);
@@ -130,7 +130,7 @@ TEST(paging_and_filters)
 	CHECK_INT(todo_list(s, &alice, -1, 10, "x5", &items, &n, next), TODO_ERR_CURSOR);
 	CHECK_INT(todo_list(s, &alice, -1, 10, "c-1", &items, &n, next), TODO_ERR_CURSOR);
 	CHECK_INT(todo_list(s, &alice, -1, 10, "c99999999999999999999", &items, &n, next),
-		  TODO_ERR_CURSOR);
+	          TODO_ERR_CURSOR);
 }
 
 /* Several processes create at once through their own connections: none lost, none doubled. */
@@ -198,6 +198,7 @@ TEST(cleanup)
 }
 
 TEST_MAIN(TEST_CASE(open_creates_private_file), TEST_CASE(crud),
-	  TEST_CASE(isolation_by_subject_and_org), TEST_CASE(limit_per_owner_stores_nothing_partial),
-	  TEST_CASE(paging_and_filters), TEST_CASE(concurrent_writers),
-	  TEST_CASE(corrupt_database_is_refused_at_open), TEST_CASE(cleanup))
+          TEST_CASE(isolation_by_subject_and_org),
+          TEST_CASE(limit_per_owner_stores_nothing_partial), TEST_CASE(paging_and_filters),
+          TEST_CASE(concurrent_writers), TEST_CASE(corrupt_database_is_refused_at_open),
+          TEST_CASE(cleanup))

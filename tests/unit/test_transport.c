@@ -99,8 +99,8 @@ TEST(post_checks)
 
 TEST(preflight_and_cors)
 {
-	struct request req = {.method = "OPTIONS", .host = "127.0.0.1:3002",
-			      .origin = "http://localhost:6274"};
+	struct request req = {
+	    .method = "OPTIONS", .host = "127.0.0.1:3002", .origin = "http://localhost:6274"};
 	struct response res;
 
 	CHECK(transport_is_preflight(&req));
@@ -109,9 +109,10 @@ TEST(preflight_and_cors)
 	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Origin: http://localhost:6274\r\n");
 	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Methods: POST, OPTIONS\r\n");
 	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Headers: Authorization, Content-Type, "
-				    "MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID\r\n");
-	CHECK_CONTAINS(res.headers, "Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, "
-				    "MCP-Protocol-Version\r\n");
+	                            "MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID\r\n");
+	CHECK_CONTAINS(res.headers,
+	               "Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, "
+	               "MCP-Protocol-Version\r\n");
 	CHECK_CONTAINS(res.headers, "Vary: Origin\r\n");
 	req.origin = NULL;
 	response_init(&res, 200);
@@ -141,5 +142,5 @@ TEST(response_headers_refuse_injection)
 }
 
 TEST_MAIN(TEST_CASE(setup), TEST_CASE(content_type), TEST_CASE(accept), TEST_CASE(peer_checks),
-	  TEST_CASE(post_checks), TEST_CASE(preflight_and_cors),
-	  TEST_CASE(response_headers_refuse_injection))
+          TEST_CASE(post_checks), TEST_CASE(preflight_and_cors),
+          TEST_CASE(response_headers_refuse_injection))

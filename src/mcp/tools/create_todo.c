@@ -28,11 +28,12 @@ const struct tool tool_create_todo = {
     .name = "create_todo",
     .title = "Create a todo",
     .description = "Creates a todo owned by the caller. Title up to 200 characters, description "
-		   "up to 2000. Returns the new todo with its id.",
-    .input_schema = "{\"type\":\"object\",\"properties\":{"
-		    "\"title\":{\"type\":\"string\",\"minLength\":1,\"description\":\"Short title\"},"
-		    "\"description\":{\"type\":\"string\",\"description\":\"Details\"}},"
-		    "\"required\":[\"title\"],\"additionalProperties\":false}",
+                   "up to 2000. Returns the new todo with its id.",
+    .input_schema =
+        "{\"type\":\"object\",\"properties\":{"
+        "\"title\":{\"type\":\"string\",\"minLength\":1,\"description\":\"Short title\"},"
+        "\"description\":{\"type\":\"string\",\"description\":\"Details\"}},"
+        "\"required\":[\"title\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = 0,
     .scopes = "todo:write",

@@ -29,10 +29,10 @@ const struct tool tool_delete_todo = {
     .title = "Delete a todo",
     .description = "Deletes one of the caller's todos for good.",
     .input_schema = "{\"type\":\"object\",\"properties\":{"
-		    "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"}},"
-		    "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
+                    "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"}},"
+                    "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
     .output_schema = "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
-		     "\"deleted\":{\"type\":\"boolean\"}},\"required\":[\"id\",\"deleted\"]}",
+                     "\"deleted\":{\"type\":\"boolean\"}},\"required\":[\"id\",\"deleted\"]}",
     .hints = TOOL_DESTRUCTIVE | TOOL_IDEMPOTENT,
     .scopes = "todo:write",
     .handler = delete_todo,

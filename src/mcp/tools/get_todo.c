@@ -28,8 +28,8 @@ const struct tool tool_get_todo = {
     .title = "Get a todo",
     .description = "Returns one of the caller's todos by id.",
     .input_schema = "{\"type\":\"object\",\"properties\":{"
-		    "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"}},"
-		    "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
+                    "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"}},"
+                    "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
     .scopes = "todo:read",

@@ -24,8 +24,8 @@ const struct tool tool_greet_user = {
     .title = "Greet a user",
     .description = "Greets the named user. Returns the text \"Hi <name>, welcome!\".",
     .input_schema = "{\"type\":\"object\",\"properties\":{\"name\":{\"type\":\"string\","
-		    "\"minLength\":1,\"maxLength\":256,\"description\":\"Whom to greet\"}},"
-		    "\"required\":[\"name\"]}",
+                    "\"minLength\":1,\"maxLength\":256,\"description\":\"Whom to greet\"}},"
+                    "\"required\":[\"name\"]}",
     .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
     .handler = greet_user,
 };

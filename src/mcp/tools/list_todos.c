@@ -23,16 +23,18 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	if (cJSON_IsNumber(limit)) {
 		/* The schema made it an integer >= 1; the page cap is a tool-level limit. */
 		if (limit->valuedouble > TODO_PAGE_MAX) {
-			snprintf(msg, sizeof(msg), "limit is too large: at most %d per page", TODO_PAGE_MAX);
+			snprintf(msg, sizeof(msg), "limit is too large: at most %d per page",
+			         TODO_PAGE_MAX);
 			return tool_result_error(res, msg);
 		}
 		page = (size_t)limit->valuedouble;
 	}
 	rc = todo_list(ctx->todos, &owner, cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, page,
-		       cursor, &items, &n, next);
+	               cursor, &items, &n, next);
 	if (rc != TODO_OK)
 		return todo_fail(rc, res);
-	if ((o = cJSON_CreateObject()) == NULL || (list = cJSON_AddArrayToObject(o, "todos")) == NULL) {
+	if ((o = cJSON_CreateObject()) == NULL ||
+	    (list = cJSON_AddArrayToObject(o, "todos")) == NULL) {
 		cJSON_Delete(o);
 		todo_list_free(items, n);
 		return -1;
@@ -51,16 +53,19 @@ const struct tool tool_list_todos = {
     .name = "list_todos",
     .title = "List todos",
     .description = "Lists the caller's todos, oldest first, optionally only completed or open "
-		   "ones. Pages of up to 100 (default 20); pass next_cursor to get the next page.",
-    .input_schema = "{\"type\":\"object\",\"properties\":{"
-		    "\"completed\":{\"type\":\"boolean\",\"description\":\"Only completed (true) or open (false) todos\"},"
-		    "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page size, at most 100\"},"
-		    "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},"
-		    "\"additionalProperties\":false}",
+                   "ones. Pages of up to 100 (default 20); pass next_cursor to get the next page.",
+    .input_schema =
+        "{\"type\":\"object\",\"properties\":{"
+        "\"completed\":{\"type\":\"boolean\",\"description\":\"Only completed (true) or open "
+        "(false) todos\"},"
+        "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page size, at most 100\"},"
+        "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},"
+        "\"additionalProperties\":false}",
     .output_schema = "{\"type\":\"object\",\"properties\":{\"todos\":{\"type\":\"array\",\"items\":"
-		     "{\"type\":\"object\",\"properties\":{" TODO_SCHEMA_PROPS "},\"required\":"
-		     TODO_SCHEMA_REQUIRED "}},\"next_cursor\":{\"type\":[\"string\",\"null\"]}},"
-		     "\"required\":[\"todos\",\"next_cursor\"]}",
+                     "{\"type\":\"object\",\"properties\":{" TODO_SCHEMA_PROPS
+                     "},\"required\":" TODO_SCHEMA_REQUIRED
+                     "}},\"next_cursor\":{\"type\":[\"string\",\"null\"]}},"
+                     "\"required\":[\"todos\",\"next_cursor\"]}",
     .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
     .scopes = "todo:read",
     .handler = list_todos,

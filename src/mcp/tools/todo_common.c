@@ -17,7 +17,8 @@ todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_resu
 	o->subject = p != NULL ? (p->subject != NULL ? p->subject : p->client_id) : NULL;
 	o->org = p != NULL && p->org_id != NULL ? p->org_id : "";
 	if (o->subject == NULL || o->subject[0] == '\0') {
-		tool_result_error(res, "the access token names no subject or client: todos need an owner");
+		tool_result_error(
+		    res, "the access token names no subject or client: todos need an owner");
 		return false;
 	}
 	return true;
@@ -49,7 +50,8 @@ todo_fail(enum todo_err err, struct tool_result *res)
 	case TODO_ERR_LIMIT:
 		return tool_result_error(res, "todo limit reached: delete some todos first");
 	case TODO_ERR_CURSOR:
-		return tool_result_error(res, "invalid cursor: pass the next_cursor of a previous page");
+		return tool_result_error(res,
+		                         "invalid cursor: pass the next_cursor of a previous page");
 	default:
 		return -1;
 	}

@@ -19,7 +19,8 @@
 #define TODO_SCHEMA_REQUIRED                                                                       \
 	"[\"id\",\"title\",\"description\",\"completed\",\"created_at\",\"updated_at\"]"
 #define TODO_OUTPUT_SCHEMA                                                                         \
-	"{\"type\":\"object\",\"properties\":{" TODO_SCHEMA_PROPS "},\"required\":" TODO_SCHEMA_REQUIRED "}"
+	"{\"type\":\"object\",\"properties\":{" TODO_SCHEMA_PROPS                                  \
+	"},\"required\":" TODO_SCHEMA_REQUIRED "}"
 
 /*
  * The owner of the caller's rows: subject (or, for a client-credentials

@@ -22,7 +22,7 @@ update_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 	if (!todo_id_valid(id))
 		return todo_fail(TODO_ERR_NOT_FOUND, res);
 	rc = todo_update(ctx->todos, &owner, id, title, desc,
-			 cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, &t);
+	                 cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, &t);
 	if (rc != TODO_OK)
 		return todo_fail(rc, res);
 	ret = tool_result_structured(res, todo_to_json(&t));
@@ -34,13 +34,13 @@ const struct tool tool_update_todo = {
     .name = "update_todo",
     .title = "Update a todo",
     .description = "Changes the title, description or completion of one of the caller's todos; "
-		   "fields left out stay as they are. Returns the todo afterwards.",
+                   "fields left out stay as they are. Returns the todo afterwards.",
     .input_schema = "{\"type\":\"object\",\"properties\":{"
-		    "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"},"
-		    "\"title\":{\"type\":\"string\",\"minLength\":1},"
-		    "\"description\":{\"type\":\"string\"},"
-		    "\"completed\":{\"type\":\"boolean\"}},"
-		    "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
+                    "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"},"
+                    "\"title\":{\"type\":\"string\",\"minLength\":1},"
+                    "\"description\":{\"type\":\"string\"},"
+                    "\"completed\":{\"type\":\"boolean\"}},"
+                    "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = TOOL_DESTRUCTIVE | TOOL_IDEMPOTENT,
     .scopes = "todo:write",

@@ -43,15 +43,16 @@ const struct tool tool_whoami = {
     .name = "whoami",
     .title = "Who am I",
     .description = "Returns the identity the access token carries: subject, client, "
-		   "organisation, issuer, scopes and expiry. Never returns the token.",
+                   "organisation, issuer, scopes and expiry. Never returns the token.",
     .input_schema = "{\"type\":\"object\",\"properties\":{},\"additionalProperties\":false}",
     .output_schema =
-	"{\"type\":\"object\",\"properties\":{"
-	"\"subject\":{\"type\":[\"string\",\"null\"]},\"client_id\":{\"type\":[\"string\",\"null\"]},"
-	"\"org_id\":{\"type\":[\"string\",\"null\"]},\"issuer\":{\"type\":[\"string\",\"null\"]},"
-	"\"scopes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
-	"\"expires_at\":{\"type\":\"integer\"}},"
-	"\"required\":[\"subject\",\"client_id\",\"org_id\",\"issuer\",\"scopes\",\"expires_at\"]}",
+        "{\"type\":\"object\",\"properties\":{"
+        "\"subject\":{\"type\":[\"string\",\"null\"]},\"client_id\":{\"type\":[\"string\",\"null\"]"
+        "},"
+        "\"org_id\":{\"type\":[\"string\",\"null\"]},\"issuer\":{\"type\":[\"string\",\"null\"]},"
+        "\"scopes\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+        "\"expires_at\":{\"type\":\"integer\"}},"
+        "\"required\":[\"subject\",\"client_id\",\"org_id\",\"issuer\",\"scopes\",\"expires_at\"]}",
     .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
     .handler = whoami,
 };
