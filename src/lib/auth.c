@@ -37,15 +37,14 @@ auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, siz
 	    .kid_throttle = cfg->jwks_throttle,
 	    .max_stale = cfg->jwks_max_stale,
 	};
-	enum jwks_err rc = jwks_cache_new(&opts, out);
+	char why[512] = "";
+	enum jwks_err rc = jwks_cache_open(&opts, out, why, sizeof(why));
 
+	/* One line naming the variable, with the reason: the cache has not logged it. */
 	if (rc == JWKS_ERR_DISCOVERY)
-		snprintf(err, errlen,
-		         CONFIG_JWKS_URI "/" CONFIG_ISSUER ": no usable key source: %s",
-		         jwks_cache_strerror(rc));
+		snprintf(err, errlen, CONFIG_JWKS_URI "/" CONFIG_ISSUER ": %s", why);
 	else if (rc != JWKS_OK)
-		snprintf(err, errlen, CONFIG_STATE_DIR ": %s: %s", cfg->state_dir,
-		         jwks_cache_strerror(rc));
+		snprintf(err, errlen, CONFIG_STATE_DIR ": %s", why);
 	return rc == JWKS_OK ? 0 : -1;
 }
 

@@ -411,23 +411,35 @@ dur_or(int64_t v, int64_t def)
 enum jwks_err
 jwks_cache_new(const struct jwks_cache_opts *opts, struct jwks_cache **out)
 {
+	char why[512] = "";
+	enum jwks_err err = jwks_cache_open(opts, out, why, sizeof(why));
+
+	if (err != JWKS_OK)
+		log_msg(LOGL_ERROR, "jwks: %s", why);
+	return err;
+}
+
+enum jwks_err
+jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out, char *why, size_t len)
+{
 	struct jwks_cache *c = NULL;
 	enum jwks_err err = JWKS_ERR_NOMEM;
 	size_t dlen;
 
 	*out = NULL;
+	snprintf(why, len, "out of memory");
 	if (opts == NULL || opts->state_dir == NULL ||
 	    (dlen = strnlen(opts->state_dir, JWKS_STATE_DIR_MAX + 1)) == 0 ||
 	    dlen > JWKS_STATE_DIR_MAX) {
-		log_msg(LOGL_ERROR, "jwks: state directory missing or longer than %d bytes",
-		        JWKS_STATE_DIR_MAX);
+		snprintf(why, len, "state directory missing or longer than %d bytes",
+		         JWKS_STATE_DIR_MAX);
 		return JWKS_ERR_STATE_DIR;
 	}
 	if (opts->jwks_uri != NULL
 	        ? !jwks_remote_url_valid(opts->jwks_uri, opts->fetch.allow_http)
 	        : !jwks_remote_issuer_valid(opts->issuer, opts->fetch.allow_http)) {
-		log_msg(LOGL_ERROR, "jwks: need a %s jwks_uri or issuer (no query, fragment)",
-		        opts->fetch.allow_http ? "http(s)" : "https");
+		snprintf(why, len, "need a %s jwks_uri or issuer (no query, fragment)",
+		         opts->fetch.allow_http ? "http(s)" : "https");
 		return JWKS_ERR_DISCOVERY;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -452,7 +464,7 @@ jwks_cache_new(const struct jwks_cache_opts *opts, struct jwks_cache **out)
 	c->ttl_default = dur_or(opts->ttl_default, JWKS_TTL_DEFAULT);
 	c->throttle = dur_or(opts->kid_throttle, JWKS_THROTTLE_DEFAULT);
 	c->max_stale = dur_or(opts->max_stale, JWKS_MAX_STALE_DEFAULT);
-	if (jwks_file_dir_check(&c->files) != 0) {
+	if (jwks_file_dir_check(&c->files, why, len) != 0) {
 		err = JWKS_ERR_STATE_DIR;
 		goto out;
 	}
@@ -460,8 +472,6 @@ jwks_cache_new(const struct jwks_cache_opts *opts, struct jwks_cache **out)
 	c = NULL;
 	err = JWKS_OK;
 out:
-	if (err == JWKS_ERR_NOMEM)
-		log_msg(LOGL_ERROR, "jwks: out of memory");
 	jwks_cache_free(c);
 	return err;
 }

@@ -98,6 +98,14 @@ const char *jwks_cache_strerror(enum jwks_err err);
  */
 enum jwks_err jwks_cache_new(const struct jwks_cache_opts *opts, struct jwks_cache **out);
 
+/*
+ * Like jwks_cache_new() but, instead of logging why it failed, writes the
+ * reason (one line, no secrets) into why (len bytes): for a caller that
+ * reports start-up errors itself, once.
+ */
+enum jwks_err jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out,
+                              char *why, size_t len);
+
 /* Frees c and its key set; NULL is accepted. */
 void jwks_cache_free(struct jwks_cache *c);
 

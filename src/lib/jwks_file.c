@@ -42,26 +42,25 @@ jwks_file_init(struct jwks_file *f, const char *state_dir)
  * whoever creates the name in between.
  */
 int
-jwks_file_dir_check(const struct jwks_file *f)
+jwks_file_dir_check(const struct jwks_file *f, char *why, size_t len)
 {
 	struct stat st;
 
 	if (mkdir(f->dir, 0700) == 0)
 		log_msg(LOGL_INFO, "jwks: created state directory %s", f->dir);
 	else if (errno != EEXIST) {
-		log_msg(LOGL_ERROR, "jwks: state directory %s: %s", f->dir, strerror(errno));
+		snprintf(why, len, "state directory %s: %s", f->dir, strerror(errno));
 		return -1;
 	}
 	/* lstat: a symbolic link could point anywhere, so it is refused. */
 	if (lstat(f->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		log_msg(LOGL_ERROR, "jwks: state directory %s is not a directory", f->dir);
+		snprintf(why, len, "state directory %s is not a directory", f->dir);
 		return -1;
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		log_msg(LOGL_ERROR,
-		        "jwks: state directory %s must be owned by uid %lu and not "
-		        "group/world-writable",
-		        f->dir, (unsigned long)geteuid());
+		snprintf(why, len,
+		         "state directory %s must be owned by uid %lu and not group/world-writable",
+		         f->dir, (unsigned long)geteuid());
 		return -1;
 	}
 	return 0;

@@ -62,9 +62,10 @@ int jwks_file_init(struct jwks_file *f, const char *state_dir);
 /*
  * Makes sure f->dir exists (created 0700 when missing; its parent must
  * exist), is a directory and no symbolic link, is owned by the effective
- * uid and is not writable by group or others.  Returns 0, or -1 (logged).
+ * uid and is not writable by group or others.  Returns 0, or -1 with the
+ * reason in why (len bytes; not logged: the caller reports it once).
  */
-int jwks_file_dir_check(const struct jwks_file *f);
+int jwks_file_dir_check(const struct jwks_file *f, char *why, size_t len);
 
 /*
  * Opens (creating 0600, never through a symbolic link) the lock file at

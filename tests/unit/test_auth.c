@@ -90,7 +90,7 @@ TEST(state_dir_unusable)
 
 	bad.state_dir = "/proc/definitely/not/here";
 	CHECK(auth_new(&bad, err, sizeof(err)) == NULL);
-	CHECK_CONTAINS(err, "MCP_STATE_DIR: /proc/definitely/not/here");
+	CHECK_CONTAINS(err, "MCP_STATE_DIR: state directory /proc/definitely/not/here: No such file");
 }
 
 TEST(cleanup)

@@ -13,6 +13,9 @@
 #include "lighttpd_fixture.h"
 #include "test.h"
 
+/* Where jwks_file_dir_check() explains a refusal. */
+static char why_buf[512];
+
 #define T0  1700000000LL
 #define DOC "{\"keys\":[]}"
 
@@ -50,7 +53,8 @@ tree_init(struct tree *t)
 	if (mkdtemp(t->root) == NULL)
 		return -1;
 	snprintf(t->state, sizeof(t->state), "%s/state", t->root);
-	if (jwks_file_init(&t->f, t->state) != 0 || jwks_file_dir_check(&t->f) != 0)
+	if (jwks_file_init(&t->f, t->state) != 0 ||
+	    jwks_file_dir_check(&t->f, why_buf, sizeof(why_buf)) != 0)
 		return -1;
 	return 0;
 }
@@ -174,28 +178,31 @@ TEST(test_dir_check)
 	CHECK_INT(tree_init(&t), 0);
 	CHECK_INT(lstat(t.state, &sb), 0);
 	CHECK_INT(sb.st_mode & 07777, 0700);
-	CHECK_INT(jwks_file_dir_check(&t.f), 0); /* exists already: fine */
+	CHECK_INT(jwks_file_dir_check(&t.f, why_buf, sizeof(why_buf)),
+	          0); /* exists already: fine */
 	snprintf(path, sizeof(path), "%s/no/such", t.root);
 	CHECK_INT(jwks_file_init(&f, path), 0);
-	CHECK_INT(jwks_file_dir_check(&f), -1);
+	CHECK_INT(jwks_file_dir_check(&f, why_buf, sizeof(why_buf)), -1);
+	CHECK_CONTAINS(why_buf, "No such file or directory");
 	CHECK_INT(chmod(t.state, 0770), 0);
-	CHECK_INT(jwks_file_dir_check(&t.f), -1);
+	CHECK_INT(jwks_file_dir_check(&t.f, why_buf, sizeof(why_buf)), -1);
 	CHECK_INT(chmod(t.state, 0702), 0);
-	CHECK_INT(jwks_file_dir_check(&t.f), -1);
+	CHECK_INT(jwks_file_dir_check(&t.f, why_buf, sizeof(why_buf)), -1);
 	CHECK_INT(chmod(t.state, 0700), 0);
 	if (geteuid() == 0) {
 		CHECK_INT(chown(t.state, 1, 1), 0);
-		CHECK_INT(jwks_file_dir_check(&t.f), -1);
+		CHECK_INT(jwks_file_dir_check(&t.f, why_buf, sizeof(why_buf)), -1);
 		CHECK_INT(chown(t.state, 0, 0), 0);
 	}
 	snprintf(path, sizeof(path), "%s/link", t.root);
 	CHECK_INT(symlink(t.state, path), 0);
 	CHECK_INT(jwks_file_init(&f, path), 0);
-	CHECK_INT(jwks_file_dir_check(&f), -1);
+	CHECK_INT(jwks_file_dir_check(&f, why_buf, sizeof(why_buf)), -1);
 	snprintf(path, sizeof(path), "%s/file", t.root);
 	CHECK_INT(put(path, "x", 1), 0);
 	CHECK_INT(jwks_file_init(&f, path), 0);
-	CHECK_INT(jwks_file_dir_check(&f), -1);
+	CHECK_INT(jwks_file_dir_check(&f, why_buf, sizeof(why_buf)), -1);
+	CHECK_CONTAINS(why_buf, "is not a directory");
 	tree_cleanup(&t);
 }
 
