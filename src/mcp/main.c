@@ -193,8 +193,7 @@ handle(const struct app *app, struct request *req, struct audit_rec *rec,
 		snprintf(rec->decision, sizeof(rec->decision), "preflight");
 		return;
 	}
-	/* Every method but OPTIONS is authenticated first: clients probe with GET for the
-	 * challenge. */
+	/* Every method but OPTIONS is authenticated first: clients probe with GET. */
 	if (!authenticate(app, req, rec, &principal))
 		return;
 	*principal_out = principal;
@@ -252,8 +251,7 @@ app_init(struct app *app)
 		goto fail;
 	return;
 fail:
-	/* One line for the web server's error log; the client gets a 500 from it (or from us in
-	 * CGI). */
+	/* One line for the web server's error log; clients get a 500 (from us in CGI mode). */
 	fprintf(stderr, "mcp.fcgi: configuration error: %s\n", err);
 	if (request_is_cgi())
 		fputs("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
