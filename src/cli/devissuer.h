@@ -4,9 +4,10 @@
  * 7638 thumbprint as kid, and RFC 9068 access tokens signed with it.
  *
  * For development and tests only: the operator CLI uses it to run a local
- * issuer, and the unit tests use it to build good and hostile tokens.  It
- * signs with OpenSSL's EVP interface; ES256 signatures come out as the raw
- * R || S that JWS wants (RFC 7518 §3.4).
+ * issuer, and the unit tests use it to build good and hostile tokens.  This
+ * header covers the keys (devissuer.c); minting and signing tokens with
+ * them is devmint.h's (devmint.c), which this header includes at its end,
+ * so that including devissuer.h alone still declares everything.
  */
 #ifndef DEVISSUER_H
 #define DEVISSUER_H
@@ -14,7 +15,6 @@
 #include "lib/jwk.h"
 
 #include <stddef.h>
-#include <stdint.h>
 
 /* Opaque: a private signing key with its kid and default algorithm. */
 struct devissuer_key;
@@ -40,8 +40,6 @@ enum devissuer_err {
 
 /* Largest key file devissuer_key_load reads. */
 #define DEVISSUER_KEY_FILE_MAX (64 * 1024)
-/* Token lifetime used when the options give none (seconds). */
-#define DEVISSUER_LIFETIME_DEFAULT 300
 
 /* A short fixed description of err; never NULL. */
 const char *devissuer_strerror(enum devissuer_err err);
@@ -117,46 +115,7 @@ enum devissuer_err devissuer_key_public_der(const struct devissuer_key *key, uns
 enum devissuer_err devissuer_jwks_export(const struct devissuer_key *const *keys, size_t n,
                                          char **out);
 
-/*
- * What a minted token says.  Every string is borrowed for the call; NULL
- * leaves a claim out unless a default is named.
- */
-struct devissuer_token_opts {
-	const char *iss;
-	const char *sub;
-	const char *aud;   /* space-separated; more than one becomes an array */
-	const char *scope; /* space-separated, RFC 9068 §2.2.3 */
-	const char *client_id;
-	const char *org_id;
-	const char *jti;        /* NULL: 128 random bits; "": left out */
-	const char *typ;        /* NULL: "at+jwt" (RFC 9068 §2.1); "": left out */
-	const char *kid;        /* NULL: the key's kid; "": left out */
-	const char *alg;        /* NULL: the key's algorithm; must fit the key */
-	int64_t iat;            /* 0: now */
-	int64_t lifetime;       /* exp = iat + lifetime; 0: DEVISSUER_LIFETIME_DEFAULT */
-	const char *extra_json; /* NULL, or a JSON object merged into the claims,
-	                           its members replacing ours */
-};
-
-/*
- * Mints a signed access token with key.  Returns DEVISSUER_OK with *out the
- * compact JWS in a new string (free()), or an error with *out NULL:
- * DEVISSUER_ERR_ARG when alg does not fit the key, DEVISSUER_ERR_JSON when
- * extra_json is not a JSON object.
- */
-enum devissuer_err devissuer_token_mint(const struct devissuer_key *key,
-                                        const struct devissuer_token_opts *opts, char **out);
-
-/*
- * Signs arbitrary header and payload text (NUL-terminated, taken verbatim,
- * not checked to be JSON) with key and alg, so tests can build hostile
- * tokens: base64url(header) "." base64url(payload) "." base64url(sig).
- * alg chooses how the signature is made, whatever the header says; it must
- * fit the key type (DEVISSUER_ERR_ARG).  Returns DEVISSUER_OK with *out a
- * new string (free()), or an error with *out NULL.
- */
-enum devissuer_err devissuer_sign_raw(const struct devissuer_key *key, enum jwk_alg alg,
-                                      const char *header_json, const char *payload_json,
-                                      char **out);
+/* The signing half: devissuer_token_mint, devissuer_sign_raw. */
+#include "cli/devmint.h"
 
 #endif /* DEVISSUER_H */
