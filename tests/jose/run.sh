@@ -51,6 +51,7 @@ pkgs="libcjson libcrypto"
 # shellcheck disable=SC2086,SC2046 # word splitting of the flag lists is intended
 ${CC:-cc} $cflags -I"$root/src" $(pkg-config --cflags $pkgs) -o "$bin" \
 	"$here/verify.c" "$root/src/lib/token.c" "$root/src/lib/jwk.c" \
+	"$root/src/lib/token_claims.c" "$root/src/lib/jwk_import.c" \
 	"$root/src/lib/b64url.c" "$root/src/lib/log.c" "$root/src/lib/num.c" \
 	$(pkg-config --libs $pkgs) >&2 || fail "cannot build $bin"
 
