@@ -134,13 +134,15 @@ port_open() {
 
 # server_start [mkconf options...]: writes a configuration into a fresh
 # directory and starts lighttpd -D with it.  Text in SRV_APPEND is added to
-# the end of the configuration, with @PORT@, @BIN@ and @DIR@ replaced.
+# the end of the configuration, with @PORT@, @BIN@ and @DIR@ replaced; in
+# the mkconf options @PORT@ and @DIR@ are replaced too (for URLs of this
+# server, e.g. --env OAUTH_JWKS_URI=http://127.0.0.1:@PORT@/...).
 # lighttpd's own stderr, which the FastCGI programs inherit, goes to the
 # error log too, so ERRLOG holds the programs' JSON lines.  Returns non-zero
 # (after printing why) when lighttpd does not come up; SRV_EXIT then holds
 # its exit status, if it exited.
 server_start() {
-	local try i append issuer_args
+	local try i append issuer_args opts
 	server_stop
 	SRV_N=$((SRV_N + 1))
 	SRV_DIR=$TMP/srv$SRV_N
@@ -166,8 +168,10 @@ server_start() {
 			fi
 			issuer_args=(--dev-issuer "$ISSUER_DIR")
 		fi
+		opts=("${@//@PORT@/$PORT}")
+		opts=("${opts[@]//@DIR@/$SRV_DIR}")
 		"$MKCONF" --home "$ROOT" --bin "$BIN" --state "$SRV_DIR/state" \
-			--log "$SRV_DIR/log" --port "$PORT" "${issuer_args[@]}" "$@" -o "$CONF" ||
+			--log "$SRV_DIR/log" --port "$PORT" "${issuer_args[@]}" "${opts[@]}" -o "$CONF" ||
 			return 1
 		RESOURCE=$(sed -n 's/^var\.mcp_resource = "\(.*\)"$/\1/p' "$CONF")
 		if [ -n "${SRV_APPEND:-}" ]; then
