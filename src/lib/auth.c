@@ -35,7 +35,8 @@ auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, siz
 	    .ttl_min = cfg->jwks_ttl_min,
 	    .ttl_max = cfg->jwks_ttl_max,
 	    .kid_throttle = cfg->jwks_throttle,
-	    .max_stale = cfg->jwks_max_stale,
+	    /* OAUTH_JWKS_MAX_STALE=0 means no stale keys at all; the cache reads 0 as "default". */
+	    .max_stale = cfg->jwks_max_stale > 0 ? cfg->jwks_max_stale : -1,
 	};
 	char why[512] = "";
 	enum jwks_err rc = jwks_cache_open(&opts, out, why, sizeof(why));

@@ -463,7 +463,7 @@ jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out, cha
 	c->remote.discovery_ttl = c->ttl_max; /* a discovered jwks_uri is kept as long */
 	c->ttl_default = dur_or(opts->ttl_default, JWKS_TTL_DEFAULT);
 	c->throttle = dur_or(opts->kid_throttle, JWKS_THROTTLE_DEFAULT);
-	c->max_stale = dur_or(opts->max_stale, JWKS_MAX_STALE_DEFAULT);
+	c->max_stale = opts->max_stale < 0 ? 0 : dur_or(opts->max_stale, JWKS_MAX_STALE_DEFAULT);
 	if (jwks_file_dir_check(&c->files, why, len) != 0) {
 		err = JWKS_ERR_STATE_DIR;
 		goto out;

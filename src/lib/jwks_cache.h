@@ -66,7 +66,8 @@ struct jwks_cache_opts {
 	   all processes; also the pause after a failed refresh before the next. */
 	int64_t kid_throttle;
 	/* Keys keep serving this long past expiry while refreshing fails; after
-	   that no keys (fail closed). */
+	   that no keys (fail closed).  0 means the default; a negative value
+	   means none: expired keys never serve. */
 	int64_t max_stale;
 };
 

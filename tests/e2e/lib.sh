@@ -71,7 +71,7 @@ trap 'exit 130' INT TERM HUP
 children_of() {
 	local stat pid rest ppid
 	for stat in /proc/[0-9]*/stat; do
-		read -r pid rest <"$stat" 2>/dev/null || continue
+		read -r pid rest 2>/dev/null <"$stat" || continue
 		# The command name may hold spaces: the fields after it start at ") ".
 		rest=${rest##*) }
 		ppid=${rest#* }

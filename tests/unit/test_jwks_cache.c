@@ -827,6 +827,25 @@ TEST(test_custom_max_stale)
 	env_stop(&e);
 }
 
+/* A negative max_stale means none: keys stop serving the moment they expire. */
+TEST(test_no_stale_keys)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL;
+
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	o.max_stale = -1;
+	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(nkeys(c, T0), 1);
+	lighttpd_fixture_stop(&e.srv);
+	CHECK_INT(nkeys(c, T0 + 299), 1);
+	CHECK_INT(nkeys(c, T0 + 300), -1);
+	jwks_cache_free(c);
+	env_stop(&e);
+}
+
 /* Serves RFC 8414 / OpenID metadata at path naming issuer and jwks_uri. */
 static int
 serve_metadata(struct env *e, const char *path, const char *issuer, const char *jwks_uri)
@@ -1173,8 +1192,8 @@ TEST_MAIN(TEST_CASE(test_setup), TEST_CASE(test_new_refuses_bad_options),
           TEST_CASE(test_forged_kid_flood_is_throttled),
           TEST_CASE(test_throttle_shared_across_processes),
           TEST_CASE(test_issuer_down_stale_then_no_keys), TEST_CASE(test_custom_max_stale),
-          TEST_CASE(test_discovery_rfc8414), TEST_CASE(test_discovery_path_insertion),
-          TEST_CASE(test_discovery_openid_fallback), TEST_CASE(test_discovery_refusals),
-          TEST_CASE(test_concurrent_cold_start_fetches_once),
+          TEST_CASE(test_no_stale_keys), TEST_CASE(test_discovery_rfc8414),
+          TEST_CASE(test_discovery_path_insertion), TEST_CASE(test_discovery_openid_fallback),
+          TEST_CASE(test_discovery_refusals), TEST_CASE(test_concurrent_cold_start_fetches_once),
           TEST_CASE(test_status_reads_file_without_network),
           TEST_CASE(test_crashed_writer_temp_files_removed))
