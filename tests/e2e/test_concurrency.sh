@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# test_concurrency.sh - many clients write todos at once through lighttpd
+# with several FastCGI workers (max-procs 4) sharing one SQLite database.
+#
+#   1. one owner: CONC_CLIENTS clients (16) create CONC_PER_CLIENT todos
+#      (200) each, all with the same token subject;
+#   2. many owners: the same with one subject per client;
+#   3. crash: like 1 with another subject, while one worker after another
+#      is killed with SIGKILL mid-run.
+#
+# Every title names its run, client and sequence number, so a lost or
+# doubled todo shows.  Runs 1 and 2: every response 200 without isError,
+# every todo stored exactly once (counted by paging list_todos), nothing
+# else stored.  Run 3: every create that was answered with success is
+# stored with its title, none twice, nothing that was never sent; lighttpd
+# respawned the killed workers; afterwards every todo is listable and
+# readable and a fresh create works (the database checked through the API:
+# the tests do not need the sqlite3 program).
+#
+# The clients are node processes (http with keep-alive, one request at a
+# time each); every one is bounded by timeout(1) and stopped by its pid.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CLIENTS=${CONC_CLIENTS:-16}
+PER=${CONC_PER_CLIENT:-200}
+RUN_LIMIT=${CONC_RUN_LIMIT:-240} # seconds for one run's clients
+[ "${MCP_SANITIZE:-0}" = 1 ] && RUN_LIMIT=${CONC_RUN_LIMIT:-600}
+TOTAL=$((CLIENTS * PER))
+CLIENT_PIDS=()
+
+# Stops the clients that still run, then the server (lib_cleanup).
+conc_cleanup() {
+	local pid
+	for pid in "${CLIENT_PIDS[@]}"; do stop_pid "$pid" 2; done
+	lib_cleanup
+}
+trap conc_cleanup EXIT
+
+need_programs mcp.fcgi wellknown.fcgi
+if ! command -v node >/dev/null 2>&1; then
+	t "node is installed"
+	note "install nodejs (src/cli/install-deps.sh)"
+	finish
+fi
+# A subject may hold all of one run's todos.
+if ! server_start --max-procs 4 --env "MCP_TODO_MAX_PER_SUBJECT=$((TOTAL * 2))"; then
+	t "lighttpd starts with four workers"
+	note "see the error log above"
+	finish
+fi
+
+# ---- the client ------------------------------------------------------------
+
+# creator.js URL TOKEN PREFIX COUNT OUT TIMEOUT_MS: COUNT create_todo calls
+# in a row, titled PREFIX-s<seq>; appends to OUT one line per call,
+# "ok<TAB>seq<TAB>id<TAB>title" or "fail<TAB>seq<TAB>status<TAB>detail", and
+# "done" at the end.  A failed call is not retried.
+cat >"$TMP/creator.js" <<'EOF'
+const http = require("http");
+const fs = require("fs");
+const [url, token, prefix, count, out, timeoutMs] = process.argv.slice(2);
+const u = new URL(url);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+
+function post(body) {
+  return new Promise((resolve) => {
+    const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+        "Content-Length": Buffer.byteLength(body), "Authorization": "Bearer " + token } }, (res) => {
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (data += d));
+      res.on("end", () => resolve({ status: res.statusCode, data }));
+      res.on("error", (e) => resolve({ status: 0, data: String(e.code || e.message) }));
+    });
+    req.setTimeout(Number(timeoutMs), () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => resolve({ status: 0, data: String(e.code || e.message) }));
+    req.end(body);
+  });
+}
+
+(async () => {
+  for (let seq = 1; seq <= Number(count); seq++) {
+    const title = `${prefix}-s${seq}`;
+    const body = JSON.stringify({ jsonrpc: "2.0", id: seq, method: "tools/call",
+      params: { name: "create_todo", arguments: { title } } });
+    const { status, data } = await post(body);
+    let line;
+    try {
+      const r = JSON.parse(data);
+      const s = r.result && !r.result.isError && r.result.structuredContent;
+      if (status === 200 && r.id === seq && s && /^[0-9a-f]{32}$/.test(s.id) && s.title === title)
+        line = `ok\t${seq}\t${s.id}\t${title}`;
+    } catch (e) { /* reported below */ }
+    if (!line) line = `fail\t${seq}\t${status}\t${data.slice(0, 200).replace(/\s+/g, " ")}`;
+    fs.appendFileSync(out, line + "\n");
+  }
+  fs.appendFileSync(out, "done\n");
+})();
+EOF
+
+# verify.js LISTED MODE OUT...: compares what list_todos showed (LISTED,
+# "id<TAB>title<TAB>completed" lines) with the clients' OUT files.  MODE
+# "exact": every call succeeded and the list is exactly their todos;
+# "crash": every successful call is listed with its title, nothing twice,
+# nothing never sent.  Prints one line of numbers, then problems; fails on
+# any problem.
+cat >"$TMP/verify.js" <<'EOF'
+const fs = require("fs");
+const [listed, mode, ...outs] = process.argv.slice(2);
+const bad = [];
+const okById = new Map(), sent = new Set();
+let ok = 0, failed = 0, done = 0, shown = 0;
+for (const f of outs) {
+  const lines = fs.readFileSync(f, "utf8").split("\n").filter(Boolean);
+  if (lines[lines.length - 1] === "done") done++;
+  else bad.push(`${f}: the client did not finish`);
+  for (const l of lines) {
+    const [kind, seq, a, b] = l.split("\t");
+    if (kind === "done") continue;
+    const prefix = f.replace(/^.*\//, "").replace(/\.out$/, "");
+    sent.add(`${prefix}-s${seq}`);
+    if (kind === "ok") {
+      ok++;
+      if (okById.has(a)) bad.push(`id ${a} returned twice (${okById.get(a)}, ${b})`);
+      okById.set(a, b);
+    } else {
+      failed++;
+      if (mode === "exact" && shown++ < 5) bad.push(`${f}: ${l}`);
+    }
+  }
+}
+const rows = fs.readFileSync(listed, "utf8").split("\n").filter(Boolean).map((l) => l.split("\t"));
+const ids = new Map(), titles = new Map();
+let dupIds = 0, dupTitles = 0, phantom = 0, wrong = 0, committedUnanswered = 0;
+for (const [id, title] of rows) {
+  if (ids.has(id)) dupIds++;
+  ids.set(id, title);
+  titles.set(title, (titles.get(title) || 0) + 1);
+  if (titles.get(title) === 2) { dupTitles++; if (dupTitles <= 5) bad.push(`title listed twice: ${title}`); }
+  if (!sent.has(title)) { phantom++; if (phantom <= 5) bad.push(`listed but never sent: ${id} ${title}`); }
+  if (okById.has(id) && okById.get(id) !== title) { wrong++; bad.push(`id ${id}: listed "${title}", created "${okById.get(id)}"`); }
+  if (!okById.has(id) && sent.has(title)) committedUnanswered++;
+}
+let lost = 0;
+for (const [id, title] of okById)
+  if (!ids.has(id)) { lost++; if (lost <= 5) bad.push(`created but not listed: ${id} ${title}`); }
+if (dupIds) bad.push(`${dupIds} ids listed twice`);
+if (mode === "exact") {
+  if (failed) bad.push(`${failed} calls failed`);
+  if (rows.length !== ok) bad.push(`${rows.length} todos listed, ${ok} created`);
+  if (committedUnanswered) bad.push(`${committedUnanswered} todos listed that no call reported`);
+}
+console.log(`calls ok ${ok}, failed ${failed}, clients done ${done}/${outs.length}, listed ${rows.length}, ` +
+  `lost ${lost}, listed twice ${dupIds}/${dupTitles}, never sent ${phantom}, ` +
+  `stored without an answer ${committedUnanswered}`);
+if (bad.length) console.log(bad.join("\n"));
+process.exit(bad.length ? 1 : 0);
+EOF
+
+# ---- helpers ----------------------------------------------------------------
+
+# call TOKEN TOOL ARGS [ID]: tools/call as the holder of TOKEN.
+call() {
+	AUTH="Bearer $1" mcp "$(call_json "$2" "$3" "${4:-1}")"
+}
+
+# list_all TOKEN FILE: pages through TOKEN's todos (100 a page) into FILE
+# ("id<TAB>title<TAB>completed" lines).  Fails when a page is not a result.
+list_all() {
+	local tok=$1 out=$2 cursor="" args i
+	: >"$out"
+	for ((i = 0; i < TOTAL / 100 + 100; i++)); do
+		args='{"limit":100}'
+		[ -z "$cursor" ] || args="{\"limit\":100,\"cursor\":\"$cursor\"}"
+		call "$tok" list_todos "$args" 900
+		[ "$STATUS" = 200 ] || return 1
+		cursor=$(node -e '
+			const fs = require("fs");
+			const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+			const s = r.result && !r.result.isError && r.result.structuredContent;
+			if (!s || !Array.isArray(s.todos)) process.exit(1);
+			fs.appendFileSync(process.argv[2],
+				s.todos.map((t) => `${t.id}\t${t.title}\t${t.completed}\n`).join(""));
+			process.stdout.write(s.next_cursor === null ? "" : s.next_cursor);
+		' "$RESP_BODY" "$out") || return 1
+		[ -n "$cursor" ] || return 0
+	done
+	return 1
+}
+
+# start_clients RUN TOKEN...: starts CLIENTS creators in the background; the
+# i-th uses the i-th TOKEN (the last one for the rest) and writes
+# $TMP/RUN-c<i>.out.  Sets CLIENT_PIDS.
+start_clients() {
+	local run=$1 i tok
+	shift
+	local toks=("$@")
+	CLIENT_PIDS=()
+	for ((i = 1; i <= CLIENTS; i++)); do
+		tok=${toks[$((i - 1))]:-${toks[$((${#toks[@]} - 1))]}}
+		: >"$TMP/$run-c$i.out"
+		timeout -k 5 "$RUN_LIMIT" node "$TMP/creator.js" "$RESOURCE" "$tok" "$run-c$i" "$PER" \
+			"$TMP/$run-c$i.out" "$((CURL_MAX_TIME * 1000))" &
+		CLIENT_PIDS+=($!)
+	done
+}
+
+# wait_clients: waits for every client by its pid (each is bounded by timeout).
+wait_clients() {
+	local pid
+	for pid in "${CLIENT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	CLIENT_PIDS=()
+}
+
+# progress RUN: how many calls of RUN's clients have been answered so far.
+progress() {
+	cat "$TMP/$1"-c*.out 2>/dev/null | grep -c '^ok\|^fail'
+}
+
+# wait_progress RUN N: waits (bounded by RUN_LIMIT) until N calls are answered.
+wait_progress() {
+	local i
+	for ((i = 0; i < RUN_LIMIT * 20; i++)); do
+		[ "$(progress "$1")" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# audit_check FROM: prints how many audit lines after line FROM of the error
+# log record a successful create_todo, or how many lines are not one whole
+# JSON object (lines written by concurrent workers must not interleave).
+audit_check() {
+	tail -n +"$(($1 + 1))" "$ERRLOG" | grep '"type":"audit"' >"$TMP/audit.lines"
+	node -e '
+		const fs = require("fs");
+		let n = 0, broken = 0;
+		for (const l of fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean)) {
+			try {
+				const r = JSON.parse(l);
+				if (r.tool === "create_todo" && r.decision === "allowed" && r.status === 200) n++;
+			} catch (e) { broken++; }
+		}
+		console.log(broken ? `${broken} broken audit lines` : String(n));
+	' "$TMP/audit.lines"
+}
+
+# wait_audit FROM N: waits until N create audit lines after FROM (the
+# workers write them after answering), at most 10 s; prints the count.
+wait_audit() {
+	local i n
+	for ((i = 0; i < 100; i++)); do
+		n=$(audit_check "$1")
+		[ "$n" = "$2" ] && break
+		sleep 0.1
+	done
+	printf '%s' "$n"
+}
+
+# workers: the sorted pids of lighttpd's mcp.fcgi workers, space-separated.
+# Unlike worker_pids this also finds a worker whose program file was
+# replaced while it ran (a rebuild: /proc/PID/exe then ends in " (deleted)").
+workers() {
+	local pid exe
+	for pid in $(children_of "$LPID" 2>/dev/null); do
+		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+		exe=${exe% (deleted)}
+		[ "${exe##*/}" = mcp.fcgi ] && printf '%s\n' "$pid"
+	done | sort -n | tr '\n' ' '
+}
+
+# wait_respawn KILLED: waits (20 s at most) until lighttpd runs four workers
+# again, none of them KILLED.
+wait_respawn() {
+	local i w
+	for ((i = 0; i < 200; i++)); do
+		w=$(workers)
+		if [ "$(wc -w <<<"$w")" = 4 ] && ! [[ " $w " == *" $1 "* ]]; then return 0; fi
+		# lighttpd restarts a dead worker when a request wants it.
+		if ((i % 10 == 9)); then call "$TOK1" greet_user '{"name":"respawn"}'; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---- 1. one owner, CLIENTS writers -----------------------------------------------
+
+TOK1=$(mint_token --scope "todo:read todo:write" --sub conc-one)
+WORKERS0=$(workers)
+
+t "four FastCGI workers run"
+want_eq "workers" 4 "$(wc -w <<<"$WORKERS0")"
+
+mark=$(wc -l <"$ERRLOG")
+t0=$(date +%s.%N)
+start_clients one "$TOK1"
+wait_clients
+t1=$(date +%s.%N)
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+t "one owner: $CLIENTS clients x $PER creates answered 200 without isError (${secs} s)"
+list_all "$TOK1" "$TMP/one.list" || note "list_todos paging failed: $STATUS $(short "$BODY")"
+out=$(node "$TMP/verify.js" "$TMP/one.list" exact "$TMP"/one-c*.out) || note "$out"
+echo "     $(head -n 1 <<<"$out")"
+
+t "one owner: all $TOTAL todos listed exactly once, with their titles"
+want_eq "todos listed" "$TOTAL" "$(wc -l <"$TMP/one.list" | tr -d ' ')"
+want_eq "distinct ids" "$TOTAL" "$(cut -f1 "$TMP/one.list" | sort -u | wc -l | tr -d ' ')"
+want_eq "distinct titles" "$TOTAL" "$(cut -f2 "$TMP/one.list" | sort -u | wc -l | tr -d ' ')"
+bad_ids=$(cut -f1 "$TMP/one.list" | grep -cvE '^[0-9a-f]{32}$')
+want_eq "ids not 32 hex characters" 0 "$bad_ids"
+
+t "one owner: one whole audit line per create"
+want_eq "create audit lines" "$TOTAL" "$(wait_audit "$mark" "$TOTAL")"
+
+t "one owner: the same workers served throughout"
+want_eq "worker pids" "$WORKERS0" "$(workers)"
+
+# ---- 2. one owner per client ----------------------------------------------------
+
+toks=()
+for ((i = 1; i <= CLIENTS; i++)); do
+	toks+=("$(mint_token --scope "todo:read todo:write" --sub "conc-$i")")
+done
+t0=$(date +%s.%N)
+start_clients many "${toks[@]}"
+wait_clients
+t1=$(date +%s.%N)
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+t "many owners: $CLIENTS subjects x $PER creates answered 200 without isError (${secs} s)"
+: >"$TMP/many-all.list"
+ok_all=1
+for ((i = 1; i <= CLIENTS; i++)); do
+	if ! list_all "${toks[$((i - 1))]}" "$TMP/many-$i.list"; then
+		note "list_todos of conc-$i failed: $STATUS $(short "$BODY")"
+		ok_all=0
+		continue
+	fi
+	out=$(node "$TMP/verify.js" "$TMP/many-$i.list" exact "$TMP/many-c$i.out") ||
+		note "subject conc-$i: $out"
+	cat "$TMP/many-$i.list" >>"$TMP/many-all.list"
+done
+[ $ok_all = 1 ] && echo "     $(node "$TMP/verify.js" "$TMP/many-all.list" exact "$TMP"/many-c*.out | head -n 1)"
+
+t "many owners: each subject lists exactly its own $PER todos"
+for ((i = 1; i <= CLIENTS; i++)); do
+	n=$(wc -l <"$TMP/many-$i.list" | tr -d ' ')
+	other=$(cut -f2 "$TMP/many-$i.list" | grep -cv "^many-c$i-s")
+	if [ "$n" != "$PER" ] || [ "$other" != 0 ]; then
+		note "conc-$i lists $n todos, $other of them another client's"
+	fi
+done
+want_eq "distinct ids over all subjects" "$TOTAL" "$(cut -f1 "$TMP/many-all.list" | sort -u | wc -l | tr -d ' ')"
+
+t "many owners: the one-owner run's todos are untouched"
+list_all "$TOK1" "$TMP/one.after" || note "list_todos failed"
+cmp -s "$TMP/one.list" "$TMP/one.after" || note "conc-one's list changed"
+
+# ---- 3. a worker killed mid-run ----------------------------------------------------
+
+TOK3=$(mint_token --scope "todo:read todo:write" --sub conc-crash)
+mark=$(wc -l <"$ERRLOG")
+KILLED=()
+LATE=()
+start_clients crash "$TOK3"
+for frac in 25 60; do
+	wait_progress crash $((TOTAL * frac / 100)) || break
+	victim=$(workers | tr ' ' '\n' | grep . | shuf -n 1)
+	[ -n "$victim" ] || break
+	kill -KILL "$victim"
+	KILLED+=("$victim")
+	# The kill must fall inside the run, not after it.
+	p=$(progress crash)
+	[ "$p" -lt "$TOTAL" ] || LATE+=("$victim after $p calls")
+	wait_respawn "$victim" || LATE+=("no respawn after killing $victim")
+done
+wait_clients
+
+t "crash: two workers killed with SIGKILL while the clients wrote"
+want_eq "workers killed" 2 "${#KILLED[@]}"
+[ ${#LATE[@]} -eq 0 ] || note "${LATE[@]}"
+n=$(tail -n +"$((mark + 1))" "$ERRLOG" | grep -c 'child signalled: 9')
+want_eq "lighttpd's 'child signalled: 9' lines" "${#KILLED[@]}" "$n"
+
+t "crash: lighttpd respawned the workers (four run, none of the killed)"
+w=$(workers)
+want_eq "workers" 4 "$(wc -w <<<"$w")"
+for k in "${KILLED[@]}"; do
+	[[ " $w " == *" $k "* ]] && note "killed worker $k still listed"
+	kill -0 "$k" 2>/dev/null && note "killed worker $k still alive"
+done
+
+t "crash: every create answered with success is stored, none twice, none never sent"
+if list_all "$TOK3" "$TMP/crash.list"; then
+	out=$(node "$TMP/verify.js" "$TMP/crash.list" crash "$TMP"/crash-c*.out) || note "$out"
+	echo "     $(head -n 1 <<<"$out")"
+else
+	note "list_todos paging failed: $STATUS $(short "$BODY")"
+fi
+
+t "crash: the clients kept being served (few failed calls, each client's last call succeeded)"
+nfail=$(cat "$TMP"/crash-c*.out | grep -c '^fail')
+# A killed worker fails the request it was serving and those waiting in
+# its socket's queue: at most one call per client for each kill.
+[ "$nfail" -le $((CLIENTS * ${#KILLED[@]})) ] ||
+	note "$nfail failed calls:" "$(grep -h '^fail' "$TMP"/crash-c*.out | head -n 5)"
+for ((i = 1; i <= CLIENTS; i++)); do
+	last=$(grep -v '^done' "$TMP/crash-c$i.out" | tail -n 1)
+	[ "${last%%	*}" = ok ] || note "client $i's last call: $last"
+done
+echo "     failed calls: $nfail$(grep -h '^fail' "$TMP"/crash-c*.out | cut -f3 | sort | uniq -c |
+	awk '{ printf "%s %s x%s", NR == 1 ? " (HTTP" : ",", $2, $1 } END { if (NR) printf ")" }')"
+
+t "crash: the database reads whole: every listed todo readable by get_todo (sampled)"
+n=0
+while IFS=$'\t' read -r id title _; do
+	n=$((n + 1))
+	((n % 97 == 1)) || continue
+	call "$TOK3" get_todo "{\"todo_id\":\"$id\"}" 7
+	want_json 'r.result.structuredContent.title' "\"$title\""
+done <"$TMP/crash.list"
+
+t "crash: a fresh create and update work, and the list grows by one"
+before=$(wc -l <"$TMP/crash.list" | tr -d ' ')
+call "$TOK3" create_todo '{"title":"after the crash"}' 8
+want_json 'r.result.isError === true' false 'r.result.structuredContent.title' '"after the crash"'
+fid=$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+	process.stdout.write(r.result.structuredContent.id)' "$RESP_BODY" 2>/dev/null)
+call "$TOK3" update_todo "{\"todo_id\":\"$fid\",\"completed\":true}" 9
+want_json 'r.result.structuredContent.completed' true
+list_all "$TOK3" "$TMP/crash.after" || note "list_todos failed"
+want_eq "todos listed" "$((before + 1))" "$(wc -l <"$TMP/crash.after" | tr -d ' ')"
+
+t "crash: the earlier runs' todos are untouched"
+list_all "$TOK1" "$TMP/one.after2" || note "list_todos failed"
+cmp -s "$TMP/one.list" "$TMP/one.after2" || note "conc-one's list changed"
+
+t "no worker crashed on its own, no sanitizer report"
+grep -nE 'AddressSanitizer|runtime error:|LeakSanitizer|child signalled|child exited' "$ERRLOG" |
+	grep -v 'child signalled: 9$' | head -n 5 >"$TMP/crash.lines"
+[ -s "$TMP/crash.lines" ] && note "error log:" "$(cat "$TMP/crash.lines")"
+
+finish
