@@ -18,7 +18,7 @@ struct audit_rec {
 	const struct principal *principal; /* NULL before authentication */
 	char rpc_method[64];               /* first JSON-RPC method, "" when none */
 	char tool[64];                     /* tools/call's tool, "" when none */
-	char decision[160]; /* "allowed", "preflight", "refused", "401 <reason>", "403 missing
+	char decision[640]; /* "allowed", "preflight", "refused", "401 <reason>", "403 missing
 	                       <scopes>" */
 	int status;         /* HTTP status sent */
 	int rpc_error;      /* JSON-RPC error code, 0 when none */

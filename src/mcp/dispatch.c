@@ -146,6 +146,28 @@ render_tool_result(struct tool_result *res)
 	return r;
 }
 
+/*
+ * The scope check of one request (MCP authorization, RFC 6750 §3.1): the
+ * operator's required scopes and, for a tool, the tool's.  On refusal sets
+ * the 403 and the error that carries the request's id, and returns false.
+ */
+static bool
+call_permitted(const struct dispatch_ctx *ctx, const struct tool_entry *e, struct call *c,
+               struct dispatch_out *out)
+{
+	const struct strlist *req = &ctx->cfg->required_scopes;
+
+	if (scope_call_allowed(ctx->principal, (const char *const *)req->v, req->n,
+	                       e != NULL ? e->tool->name : NULL,
+	                       e != NULL ? (const char *const *)e->scopes : NULL,
+	                       e != NULL ? e->n_scopes : 0, out->scope, sizeof(out->scope)))
+		return true;
+	out->status = 403;
+	call_fail(c, MCP_ERROR_INSUFFICIENT_SCOPE, "insufficient scope: this call needs %s",
+	          out->scope);
+	return false;
+}
+
 /* tools/call: look up, validate the arguments, run the handler. */
 static void
 method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c,
@@ -167,19 +189,16 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		return;
 	}
 	if ((e = tool_registry_find(ctx->reg, name)) == NULL) {
+		if (!call_permitted(ctx, NULL, c, out))
+			return;
 		/* The name comes from the client: not echoed into the message. */
 		call_fail(c, JSONRPC_INVALID_PARAMS, "unknown tool");
 		return;
 	}
 	snprintf(out->tool, sizeof(out->tool), "%s", e->tool->name);
 	/* Scopes before arguments: a caller without them learns nothing about the tool's input. */
-	if (!scope_tool_allowed(ctx->principal, e->tool->name, (const char *const *)e->scopes,
-	                        e->n_scopes, out->scope, sizeof(out->scope))) {
-		out->status = 403;
-		call_fail(c, MCP_ERROR_INSUFFICIENT_SCOPE, "insufficient scope: this tool needs %s",
-		          out->scope);
+	if (!call_permitted(ctx, e, c, out))
 		return;
-	}
 	if (args == NULL)
 		args = empty = cJSON_CreateObject();
 	if (!schema_validate(e->input_schema, args, why, sizeof(why))) {
@@ -198,26 +217,36 @@ out:
 	cJSON_Delete(empty);
 }
 
+/* Runs method with params into c. */
+static void
+run_method(const struct dispatch_ctx *ctx, const char *method, const cJSON *params, struct call *c,
+           struct dispatch_out *out)
+{
+	/* tools/call checks scopes itself, adding the tool's own to the required ones. */
+	if (strcmp(method, "tools/call") == 0)
+		method_tools_call(ctx, params, c, out);
+	else if (!call_permitted(ctx, NULL, c, out))
+		return;
+	else if (strcmp(method, "initialize") == 0)
+		method_initialize(ctx, params, c);
+	else if (strcmp(method, "ping") == 0)
+		method_ping(ctx, params, c);
+	else if (strcmp(method, "tools/list") == 0)
+		method_tools_list(ctx, params, c);
+	else if (strcmp(method, "logging/setLevel") == 0)
+		method_set_level(ctx, params, c);
+	else
+		call_fail(c, JSONRPC_METHOD_NOT_FOUND, "method not found");
+}
+
 /* Runs one request and returns its response message (NULL on ENOMEM). */
 static cJSON *
 answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *m,
                struct dispatch_out *out)
 {
 	struct call c = {0};
-	const char *method = m->method;
 
-	if (strcmp(method, "initialize") == 0)
-		method_initialize(ctx, m->params, &c);
-	else if (strcmp(method, "ping") == 0)
-		method_ping(ctx, m->params, &c);
-	else if (strcmp(method, "tools/list") == 0)
-		method_tools_list(ctx, m->params, &c);
-	else if (strcmp(method, "tools/call") == 0)
-		method_tools_call(ctx, m->params, &c, out);
-	else if (strcmp(method, "logging/setLevel") == 0)
-		method_set_level(ctx, m->params, &c);
-	else
-		call_fail(&c, JSONRPC_METHOD_NOT_FOUND, "method not found");
+	run_method(ctx, m->method, m->params, &c, out);
 	if (c.code == 0 && c.result == NULL)
 		call_fail(&c, JSONRPC_INTERNAL_ERROR, "internal error");
 	if (c.code != 0) {

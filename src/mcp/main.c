@@ -20,7 +20,6 @@
 #include "lib/token.h"
 #include "mcp/audit.h"
 #include "mcp/dispatch.h"
-#include "mcp/scope.h"
 #include "mcp/todo_store.h"
 #include "mcp/tool.h"
 #include "mcp/transport.h"
@@ -134,23 +133,6 @@ add_scope_challenge(const struct app *app, struct response *res, struct audit_re
 	snprintf(rec->decision, sizeof(rec->decision), "403 missing %s", scope);
 }
 
-/* A request every call of which needs scopes the token lacks (MCP_REQUIRED_SCOPES). */
-static void
-send_scope_refusal(const struct app *app, struct request *req, struct audit_rec *rec,
-                   const char *scope)
-{
-	struct response res;
-	size_t len = 0;
-	char *body = dispatch_refusal_body("insufficient scope", &len);
-
-	response_init(&res, 403);
-	add_scope_challenge(app, &res, rec, scope);
-	transport_add_cors(&app->cfg, req, &res);
-	request_send(req, &res, JSON_TYPE, body, len);
-	free(body);
-	rec->status = 403;
-}
-
 /* Authenticates req; on failure answers and returns false. */
 static bool
 authenticate(const struct app *app, struct request *req, struct audit_rec *rec,
@@ -178,7 +160,6 @@ handle(const struct app *app, struct request *req, struct audit_rec *rec,
 	struct principal *principal = NULL;
 	struct dispatch_out out;
 	struct response res;
-	char missing[512];
 	const char *why = NULL;
 	int status;
 
@@ -198,11 +179,6 @@ handle(const struct app *app, struct request *req, struct audit_rec *rec,
 		return;
 	*principal_out = principal;
 	ctx.principal = principal;
-	if (!scope_all_granted(principal, (const char *const *)app->cfg.required_scopes.v,
-	                       app->cfg.required_scopes.n, missing, sizeof(missing))) {
-		send_scope_refusal(app, req, rec, missing);
-		return;
-	}
 	if ((status = transport_check_post(req, &ctx.protocol_version, &why)) != 0) {
 		send_refusal(app, req, rec, status, why);
 		return;

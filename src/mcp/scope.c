@@ -75,3 +75,36 @@ scope_tool_allowed(const struct principal *p, const char *tool_name, const char 
 		return true;
 	return scope_all_granted(p, needed, n, missing, len);
 }
+
+/* Appends scope to the space-separated list in buf unless it is there already. */
+static void
+list_add(char *buf, size_t len, const char *scope)
+{
+	size_t off = strlen(buf), n = strlen(scope);
+
+	for (const char *p = buf; (p = strstr(p, scope)) != NULL; p += n)
+		if ((p == buf || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+			return;
+	snprintf(buf + off, len > off ? len - off : 0, "%s%s", off ? " " : "", scope);
+}
+
+bool
+scope_call_allowed(const struct principal *p, const char *const *required, size_t n_required,
+                   const char *tool_name, const char *const *tool_scopes, size_t n_tool,
+                   char *missing, size_t len)
+{
+	char unused[8];
+
+	if (scope_all_granted(p, required, n_required, unused, sizeof(unused)) &&
+	    (tool_name == NULL ||
+	     scope_tool_allowed(p, tool_name, tool_scopes, n_tool, unused, sizeof(unused))))
+		return true;
+	if (len == 0)
+		return false;
+	missing[0] = '\0';
+	for (size_t i = 0; i < n_required; i++)
+		list_add(missing, len, required[i]);
+	for (size_t i = 0; tool_name != NULL && i < n_tool; i++)
+		list_add(missing, len, tool_scopes[i]);
+	return false;
+}

@@ -31,6 +31,17 @@ bool scope_tool_allowed(const struct principal *p, const char *tool_name, const 
                         size_t n, char *missing, size_t len);
 
 /*
+ * The whole check of one call: every scope in required (the operator's
+ * MCP_REQUIRED_SCOPES, no tool grant applies to them) and, when tool_name is
+ * not NULL, what scope_tool_allowed() asks of the tool.  When refused,
+ * missing lists required followed by the tool's scopes, without repeats:
+ * everything the call needs, so one step-up gets all of it.
+ */
+bool scope_call_allowed(const struct principal *p, const char *const *required, size_t n_required,
+                        const char *tool_name, const char *const *tool_scopes, size_t n_tool,
+                        char *missing, size_t len);
+
+/*
  * Like scope_tool_allowed() for scopes every request needs (no tool grant
  * applies).
  */

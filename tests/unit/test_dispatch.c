@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "lib/config.h"
+#include "lib/token.h"
 #include "mcp/dispatch.h"
 #include "mcp/tool.h"
 
@@ -170,6 +171,39 @@ TEST(versions)
 	CHECK(!dispatch_version_supported(NULL));
 }
 
+TEST(scopes_refused_with_the_request_id)
+{
+	char *scopes[] = {"todo:read"};
+	struct principal p = {.subject = "alice", .scopes = scopes, .n_scopes = 1};
+	struct dispatch_ctx ctx = {.reg = reg,
+	                           .cfg = &cfg,
+	                           .principal = &p,
+	                           .protocol_version = "2025-06-18",
+	                           .request_id = "t"};
+	const char *create = "{\"jsonrpc\":\"2.0\",\"id\":305,\"method\":\"tools/call\","
+	                     "\"params\":{\"name\":\"create_todo\",\"arguments\":{}}}";
+	const char *ping = "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"}";
+
+	free(out.body);
+	dispatch_body(&ctx, create, strlen(create), &out);
+	CHECK_INT(out.status, 403);
+	CHECK_STR(out.scope, "todo:write");
+	CHECK_STR(out.body, "{\"jsonrpc\":\"2.0\",\"id\":305,\"error\":{\"code\":-32003,"
+	                    "\"message\":\"insufficient scope: this call needs todo:write\"}}");
+	/* MCP_REQUIRED_SCOPES joins every call's needs, tool calls and the rest alike. */
+	strlist_add(&cfg.required_scopes, "mcp:access");
+	free(out.body);
+	dispatch_body(&ctx, create, strlen(create), &out);
+	CHECK_INT(out.status, 403);
+	CHECK_STR(out.scope, "mcp:access todo:write");
+	free(out.body);
+	dispatch_body(&ctx, ping, strlen(ping), &out);
+	CHECK_INT(out.status, 403);
+	CHECK_CONTAINS(out.body, "\"id\":\"p\",\"error\":{\"code\":-32003");
+	CHECK_STR(out.scope, "mcp:access");
+	strlist_free(&cfg.required_scopes);
+}
+
 TEST(cleanup)
 {
 	free(out.body);
@@ -180,4 +214,4 @@ TEST(cleanup)
 TEST_MAIN(TEST_CASE(registry_builds), TEST_CASE(parse_errors), TEST_CASE(initialize_negotiates),
           TEST_CASE(methods), TEST_CASE(tools_call), TEST_CASE(batches),
           TEST_CASE(notifications_and_responses_get_202), TEST_CASE(refusal_body),
-          TEST_CASE(versions), TEST_CASE(cleanup))
+          TEST_CASE(versions), TEST_CASE(scopes_refused_with_the_request_id), TEST_CASE(cleanup))

@@ -63,6 +63,40 @@ TEST(tool_rules)
 	CHECK(!scope_all_granted(&p, write, 1, missing, sizeof(missing)));
 }
 
+TEST(required_and_tool_scopes_together)
+{
+	const char *const required[] = {"mcp:access"};
+	const char *const tool[] = {"todo:write", "mcp:access"};
+	char *s1[] = {"todo:read", "todo:write"}, *s2[] = {"mcp:access"},
+	     *s3[] = {"mcp:access", "todo:*"}, *s4[] = {"mcp:tools:*"};
+	struct principal p;
+	char missing[128];
+
+	/* Each half alone is refused with the whole set, the required scope first, no repeat. */
+	p = holding(s1, 2);
+	CHECK(
+	    !scope_call_allowed(&p, required, 1, "create_todo", tool, 2, missing, sizeof(missing)));
+	CHECK_STR(missing, "mcp:access todo:write");
+	p = holding(s2, 1);
+	CHECK(
+	    !scope_call_allowed(&p, required, 1, "create_todo", tool, 1, missing, sizeof(missing)));
+	CHECK_STR(missing, "mcp:access todo:write");
+	p = holding(s3, 2);
+	CHECK(
+	    scope_call_allowed(&p, required, 1, "create_todo", tool, 1, missing, sizeof(missing)));
+	/* A tool grant does not stand in for the operator's required scopes. */
+	p = holding(s4, 1);
+	CHECK(
+	    !scope_call_allowed(&p, required, 1, "create_todo", tool, 1, missing, sizeof(missing)));
+	CHECK(scope_call_allowed(&p, NULL, 0, "create_todo", tool, 1, missing, sizeof(missing)));
+	/* Not a tool call: only the required scopes count. */
+	p = holding(s2, 1);
+	CHECK(scope_call_allowed(&p, required, 1, NULL, NULL, 0, missing, sizeof(missing)));
+	p = holding(s1, 2);
+	CHECK(!scope_call_allowed(&p, required, 1, NULL, NULL, 0, missing, sizeof(missing)));
+	CHECK_STR(missing, "mcp:access");
+}
+
 TEST(registry_defaults_and_override)
 {
 	char err[256];
@@ -96,4 +130,4 @@ TEST(registry_defaults_and_override)
 }
 
 TEST_MAIN(TEST_CASE(exact_and_wildcard), TEST_CASE(tool_rules),
-          TEST_CASE(registry_defaults_and_override))
+          TEST_CASE(required_and_tool_scopes_together), TEST_CASE(registry_defaults_and_override))
