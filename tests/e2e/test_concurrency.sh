@@ -55,7 +55,9 @@ fi
 # creator.js URL TOKEN PREFIX COUNT OUT TIMEOUT_MS: COUNT create_todo calls
 # in a row, titled PREFIX-s<seq>; appends to OUT one line per call,
 # "ok<TAB>seq<TAB>id<TAB>title" or "fail<TAB>seq<TAB>status<TAB>detail", and
-# "done" at the end.  A failed call is not retried.
+# "done" at the end.  A failed call is not retried.  With GATE_FILE and
+# GATE_AT set, a client waits before call GATE_AT until GATE_FILE exists, so
+# the test can act while every client still has calls to make.
 cat >"$TMP/creator.js" <<'EOF'
 const http = require("http");
 const fs = require("fs");
@@ -80,8 +82,13 @@ function post(body) {
   });
 }
 
+const gateFile = process.env.GATE_FILE, gateAt = Number(process.env.GATE_AT || 0);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
 (async () => {
   for (let seq = 1; seq <= Number(count); seq++) {
+    if (gateFile && seq === gateAt)
+      for (let i = 0; i < 3000 && !fs.existsSync(gateFile); i++) await sleep(20);
     const title = `${prefix}-s${seq}`;
     const body = JSON.stringify({ jsonrpc: "2.0", id: seq, method: "tools/call",
       params: { name: "create_todo", arguments: { title } } });
@@ -365,9 +372,20 @@ TOK3=$(mint_token --scope "todo:read todo:write" --sub conc-crash)
 mark=$(wc -l <"$ERRLOG")
 KILLED=()
 LATE=()
+# The second kill must fall inside the run however fast the first part went:
+# every client waits at 60 % of its calls until the gate opens, and the kill
+# follows the opening at once, with 40 % of the calls still to come.
+gate_at=$((PER * 60 / 100))
+export GATE_FILE=$TMP/crash.gate GATE_AT=$gate_at
 start_clients crash "$TOK3"
-for frac in 25 60; do
-	wait_progress crash $((TOTAL * frac / 100)) || break
+unset GATE_FILE GATE_AT
+for frac in 25 gate; do
+	if [ "$frac" = gate ]; then
+		wait_progress crash $((CLIENTS * (gate_at - 1))) || break
+		: >"$TMP/crash.gate"
+	else
+		wait_progress crash $((TOTAL * frac / 100)) || break
+	fi
 	victim=$(workers | tr ' ' '\n' | grep . | shuf -n 1)
 	[ -n "$victim" ] || break
 	kill -KILL "$victim"
@@ -377,6 +395,7 @@ for frac in 25 60; do
 	[ "$p" -lt "$TOTAL" ] || LATE+=("$victim after $p calls")
 	wait_respawn "$victim" || LATE+=("no respawn after killing $victim")
 done
+: >"$TMP/crash.gate"
 wait_clients
 
 t "crash: two workers killed with SIGKILL while the clients wrote"
