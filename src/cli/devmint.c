@@ -36,23 +36,6 @@
 #define CLM_EXP     "exp"
 #define TYP_DEFAULT "at+jwt"
 
-/* The digest of a JWS algorithm (RFC 7518 §3.1). */
-static const EVP_MD *
-alg_md(enum jwk_alg alg)
-{
-	switch (alg) {
-	case JWK_ALG_RS384:
-	case JWK_ALG_PS384:
-	case JWK_ALG_ES384:
-		return EVP_sha384();
-	case JWK_ALG_RS512:
-	case JWK_ALG_PS512:
-		return EVP_sha512();
-	default:
-		return EVP_sha256();
-	}
-}
-
 /*
  * Turns OpenSSL's DER ECDSA-Sig-Value into the raw R || S of 2 * clen bytes
  * that JWS uses (RFC 7518 §3.4).  Returns 0 or -1.
@@ -90,7 +73,9 @@ sign_bytes(const struct devissuer_key *key, enum jwk_alg alg, const char *msg, s
 	enum devissuer_err err = DEVISSUER_ERR_CRYPTO;
 
 	*sig = NULL;
-	if (mdctx == NULL || EVP_DigestSignInit(mdctx, &pctx, alg_md(alg), NULL, key->pkey) != 1)
+	if (mdctx == NULL ||
+	    EVP_DigestSignInit(mdctx, &pctx, EVP_get_digestbyname(jwk_alg_digest(alg)), NULL,
+	                       key->pkey) != 1)
 		goto out;
 	if (alg == JWK_ALG_PS256 || alg == JWK_ALG_PS384 || alg == JWK_ALG_PS512) {
 		/* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash. */

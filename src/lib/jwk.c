@@ -79,21 +79,27 @@ alg_kty(enum jwk_alg alg)
 	}
 }
 
-/* The digest of an algorithm. */
-static const EVP_MD *
-alg_md(enum jwk_alg alg)
+const char *
+jwk_alg_digest(enum jwk_alg alg)
 {
 	switch (alg) {
 	case JWK_ALG_RS384:
 	case JWK_ALG_PS384:
 	case JWK_ALG_ES384:
-		return EVP_sha384();
+		return "SHA384";
 	case JWK_ALG_RS512:
 	case JWK_ALG_PS512:
-		return EVP_sha512();
+		return "SHA512";
 	default:
-		return EVP_sha256();
+		return "SHA256";
 	}
+}
+
+/* The digest of an algorithm. */
+static const EVP_MD *
+alg_md(enum jwk_alg alg)
+{
+	return EVP_get_digestbyname(jwk_alg_digest(alg));
 }
 
 /* Logs each kid that more than one usable key carries (RFC 7517 §4.5). */

@@ -70,6 +70,12 @@ int jwk_alg_parse(const char *name, enum jwk_alg *out);
 const char *jwk_alg_name(enum jwk_alg alg);
 
 /*
+ * The name of alg's hash function as OpenSSL knows it ("SHA256", "SHA384",
+ * "SHA512"; RFC 7518 §3.1), for EVP_get_digestbyname().  Never NULL.
+ */
+const char *jwk_alg_digest(enum jwk_alg alg);
+
+/*
  * Parses a JWKS document ({"keys":[...]}, len bytes of json, which need not
  * be NUL-terminated).  RSA (n, e; modulus >= 2048 bits) and EC (crv P-256 /
  * P-384, x, y; point validated on the curve) become EVP_PKEYs.  Keys with

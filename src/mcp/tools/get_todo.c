@@ -10,7 +10,6 @@ get_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
 	struct todo_owner owner;
 	struct todo t;
 	enum todo_err rc;
-	int ret;
 
 	if (!todo_owner_of(ctx, &owner, res))
 		return 0;
@@ -18,9 +17,7 @@ get_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
 		return todo_fail(TODO_ERR_NOT_FOUND, res);
 	if ((rc = todo_get(ctx->todos, &owner, id, &t)) != TODO_OK)
 		return todo_fail(rc, res);
-	ret = tool_result_structured(res, todo_to_json(&t));
-	todo_clear(&t);
-	return ret;
+	return todo_reply(res, &t);
 }
 
 const struct tool tool_get_todo = {

@@ -41,6 +41,15 @@ todo_to_json(const struct todo *t)
 }
 
 int
+todo_reply(struct tool_result *res, struct todo *t)
+{
+	int rc = tool_result_structured(res, todo_to_json(t));
+
+	todo_clear(t);
+	return rc;
+}
+
+int
 todo_fail(enum todo_err err, struct tool_result *res)
 {
 	switch (err) {

@@ -33,6 +33,12 @@ bool todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool
 cJSON *todo_to_json(const struct todo *t);
 
 /*
+ * The result of a tool that returns one todo: t as structuredContent (and
+ * text).  Clears t.  Returns 0, or -1 on ENOMEM.
+ */
+int todo_reply(struct tool_result *res, struct todo *t);
+
+/*
  * Turns a store error into the tool's result: a tool error (isError) for
  * not-found, limits and cursors, or -1 (internal error) for the rest.
  */

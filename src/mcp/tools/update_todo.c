@@ -13,7 +13,6 @@ update_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 	struct todo_owner owner;
 	struct todo t;
 	enum todo_err rc;
-	int ret;
 
 	if (!todo_owner_of(ctx, &owner, res) ||
 	    !todo_check_length("title", title, TODO_TITLE_MAX, res) ||
@@ -25,9 +24,7 @@ update_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 	                 cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, &t);
 	if (rc != TODO_OK)
 		return todo_fail(rc, res);
-	ret = tool_result_structured(res, todo_to_json(&t));
-	todo_clear(&t);
-	return ret;
+	return todo_reply(res, &t);
 }
 
 const struct tool tool_update_todo = {
