@@ -95,11 +95,21 @@ jwk_alg_digest(enum jwk_alg alg)
 	}
 }
 
-/* The digest of an algorithm. */
+/*
+ * The digest of an algorithm, fetched from the provider once per process and
+ * kept: OpenSSL 3 otherwise looks the implementation up on every
+ * verification (the hot path).  NULL only when the provider lacks it.
+ */
 static const EVP_MD *
 alg_md(enum jwk_alg alg)
 {
-	return EVP_get_digestbyname(jwk_alg_digest(alg));
+	static EVP_MD *fetched[JWK_ALG__MAX];
+
+	if (alg >= JWK_ALG__MAX)
+		return NULL;
+	if (fetched[alg] == NULL)
+		fetched[alg] = EVP_MD_fetch(NULL, jwk_alg_digest(alg), NULL);
+	return fetched[alg];
 }
 
 /* Logs each kid that more than one usable key carries (RFC 7517 §4.5). */
