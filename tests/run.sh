@@ -5,7 +5,7 @@
 #   unit   every $BUILD/tests/test_* program (the C unit tests)
 #   cgi    tests/cgi/test_cgi.sh    (the program as plain CGI, and via mod_cgi)
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
-#   jose   tests/jose/run.sh        (when present)
+#   jose   tests/jose/run.sh        (tokens minted by npm jose)
 #   sdk    tests/sdk/run.sh         (the official MCP TypeScript SDK client)
 #   soak   tests/e2e/soak.sh        (one worker, 20,000 requests)
 #
@@ -95,11 +95,7 @@ group_e2e() {
 }
 
 group_jose() {
-	if [ -f tests/jose/run.sh ]; then
-		run jose/run.sh 300 bash tests/jose/run.sh
-	else
-		printf '\n=== jose: tests/jose/run.sh not present, skipped\n'
-	fi
+	run jose/run.sh 300 bash tests/jose/run.sh
 }
 
 group_sdk() {
