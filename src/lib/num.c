@@ -21,7 +21,7 @@ parse_digits(const char *s, uint64_t limit, uint64_t *out)
 		if (*s < '0' || *s > '9')
 			return -1;
 		unsigned d = (unsigned)(*s - '0');
-		if (v > (limit - d) / 10)
+		if (d > limit || v > (limit - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}

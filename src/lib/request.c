@@ -298,13 +298,13 @@ request_send(struct request *req, const struct response *res, const char *conten
 
 	if (res->overflow)
 		return write_out(req->io, fallback, sizeof(fallback) - 1);
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s", res->status,
-	             response_reason(res->status), res->headers);
-	if (content_type != NULL)
-		n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Type: %s\r\n",
-		              content_type);
-	n += snprintf(head + n, sizeof(head) - (size_t)n, "Content-Length: %zu\r\n\r\n", len);
-	if ((size_t)n >= sizeof(head))
+	/* One snprintf: a truncated piece can never push an offset past the buffer. */
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s%sContent-Length: %zu\r\n\r\n",
+	             res->status, response_reason(res->status), res->headers,
+	             content_type != NULL ? "Content-Type: " : "",
+	             content_type != NULL ? content_type : "", content_type != NULL ? "\r\n" : "",
+	             len);
+	if (n < 0 || (size_t)n >= sizeof(head))
 		return write_out(req->io, fallback, sizeof(fallback) - 1);
 	if (write_out(req->io, head, (size_t)n) != 0)
 		return -1;

@@ -308,6 +308,9 @@ answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct dispatch
 		if (r != NULL)
 			cJSON_AddItemToArray(responses, r);
 	}
+	/* A refused call is that element's -32003 error; the batch as a whole is not a 403. */
+	out->status = 200;
+	out->scope[0] = '\0';
 	if (cJSON_GetArraySize(responses) == 0) {
 		cJSON_Delete(responses);
 		out->status = 202;
@@ -334,9 +337,11 @@ static cJSON *
 parse_body(const char *body, size_t len)
 {
 	const char *end = NULL;
-	cJSON *doc = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	cJSON *doc;
 
-	if (doc == NULL)
+	if (!jsonrpc_text_acceptable(body, len))
+		return NULL;
+	if ((doc = cJSON_ParseWithLengthOpts(body, len, &end, false)) == NULL)
 		return NULL;
 	for (; end < body + len; end++) {
 		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
@@ -365,6 +370,8 @@ dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
 			                   "batches are not supported in this protocol version");
 		else if (cJSON_GetArraySize(doc) == 0)
 			reply = body_error(out, JSONRPC_INVALID_REQUEST, "empty batch");
+		else if (cJSON_GetArraySize(doc) > JSONRPC_BATCH_MAX)
+			reply = body_error(out, JSONRPC_INVALID_REQUEST, "batch too large");
 		else
 			reply = answer_batch(ctx, doc, out);
 	} else {

@@ -8,6 +8,7 @@
 
 #include <cJSON.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* JSON-RPC 2.0 §5.1 error codes. */
 #define JSONRPC_PARSE_ERROR      (-32700)
@@ -23,6 +24,9 @@
 #define JSONRPC_KEY_PARAMS  "params"
 #define JSONRPC_KEY_RESULT  "result"
 #define JSONRPC_KEY_ERROR   "error"
+
+/* Most messages a batch may carry (JSON-RPC 2.0 §6 sets no bound; we do). */
+#define JSONRPC_BATCH_MAX 32
 
 /* Ids beyond ±(2^53 - 1) (JavaScript's Number.MAX_SAFE_INTEGER) cannot be kept exactly. */
 #define JSONRPC_ID_MAX 9007199254740991.0
@@ -42,6 +46,16 @@ struct jsonrpc_msg {
 	const cJSON *params; /* an object, or NULL when absent */
 	const char *invalid; /* for JSONRPC_INVALID: why, safe to send */
 };
+
+/*
+ * True when the len bytes of text are acceptable JSON text for cJSON to
+ * parse: strict UTF-8 (RFC 8259 §8.1: no overlong forms, no surrogates, nothing
+ * above U+10FFFF), no NUL byte, no raw control character inside a string
+ * (§7), and no \u0000 escape.  cJSON itself accepts the last three and cuts
+ * strings at the NUL, so a value acknowledged as stored would differ from
+ * what the client sent.
+ */
+bool jsonrpc_text_acceptable(const char *text, size_t len);
 
 /*
  * Classifies one message of a request body (JSON-RPC 2.0 §4, §5).  An id of

@@ -219,6 +219,11 @@ TEST(numbers)
 	CHECK_INT(num_parse_size("18446744073709551615", UINT64_MAX, &u), 0);
 	CHECK_INT(num_parse_size("18446744073709551616", UINT64_MAX, &u), -1);
 	CHECK_INT(num_parse_size("-1", UINT64_MAX, &u), -1);
+	/* Limits below 9 must not wrap around. */
+	CHECK_INT(num_parse_size("5", 0, &u), -1);
+	CHECK_INT(num_parse_size("5", 4, &u), -1);
+	CHECK_INT(num_parse_size("4", 4, &u), 0);
+	CHECK_INT(num_parse_size("0", 0, &u), 0);
 	CHECK_INT(num_parse_bool("Yes", &b), 0);
 	CHECK(b);
 	CHECK_INT(num_parse_bool("off", &b), 0);

@@ -6,6 +6,7 @@
 #include "lib/config.h"
 #include "lib/token.h"
 #include "mcp/dispatch.h"
+#include "mcp/jsonrpc.h"
 #include "mcp/tool.h"
 
 static struct tool_registry *reg;
@@ -204,6 +205,53 @@ TEST(scopes_refused_with_the_request_id)
 	strlist_free(&cfg.required_scopes);
 }
 
+TEST(hostile_bodies)
+{
+	char batch[8192] = "[";
+	char *scopes[] = {"todo:read"};
+	struct principal p = {.client_id = "u1", .scopes = scopes, .n_scopes = 1};
+	struct dispatch_ctx ctx = {.reg = reg,
+	                           .cfg = &cfg,
+	                           .principal = &p,
+	                           .protocol_version = "2025-03-26",
+	                           .request_id = "t"};
+	const char *mixed =
+	    "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"create_todo\",\"arguments\":{\"title\":\"x\"}}},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}]";
+	const char *nosub = "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+	                    "\"params\":{\"name\":\"list_todos\"}}";
+
+	/* A NUL smuggled into a string, or bytes that are not UTF-8: not JSON we accept. */
+	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":\"a\\u0000b\","
+	                                  "\"method\":\"ping\"}"),
+	               "-32700");
+	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	                                  "\"params\":{\"name\":\"greet_user\",\"arguments\":"
+	                                  "{\"name\":\"a\x80\x80\x80\"}}}"),
+	               "-32700");
+	CHECK_INT(out.status, 400);
+	/* Batches are bounded. */
+	for (int i = 0; i < JSONRPC_BATCH_MAX + 1; i++)
+		strcat(batch, i ? ",{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}"
+		                : "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}");
+	strcat(batch, "]");
+	CHECK_CONTAINS(call("2025-03-26", batch), "batch too large");
+	CHECK_INT(out.status, 400);
+	/* One refused call in a batch is that element's error; the batch is answered 200. */
+	free(out.body);
+	dispatch_body(&ctx, mixed, strlen(mixed), &out);
+	CHECK_INT(out.status, 200);
+	CHECK_STR(out.scope, "");
+	CHECK_CONTAINS(out.body, "\"id\":1,\"error\":{\"code\":-32003");
+	CHECK_CONTAINS(out.body, "\"id\":2,\"result\":{}");
+	/* A token without sub owns no todos, whatever its client id. */
+	free(out.body);
+	dispatch_body(&ctx, nosub, strlen(nosub), &out);
+	CHECK_CONTAINS(out.body, "\"isError\":true");
+	CHECK_CONTAINS(out.body, "no subject");
+}
+
 TEST(cleanup)
 {
 	free(out.body);
@@ -214,4 +262,5 @@ TEST(cleanup)
 TEST_MAIN(TEST_CASE(registry_builds), TEST_CASE(parse_errors), TEST_CASE(initialize_negotiates),
           TEST_CASE(methods), TEST_CASE(tools_call), TEST_CASE(batches),
           TEST_CASE(notifications_and_responses_get_202), TEST_CASE(refusal_body),
-          TEST_CASE(versions), TEST_CASE(scopes_refused_with_the_request_id), TEST_CASE(cleanup))
+          TEST_CASE(versions), TEST_CASE(scopes_refused_with_the_request_id),
+          TEST_CASE(hostile_bodies), TEST_CASE(cleanup))

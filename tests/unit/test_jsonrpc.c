@@ -113,5 +113,39 @@ TEST(error_objects)
 	classify("0", &(struct jsonrpc_msg){0});
 }
 
-TEST_MAIN(TEST_CASE(invalid_envelopes), TEST_CASE(invalid_ids), TEST_CASE(kinds),
-          TEST_CASE(ids_echoed_exactly), TEST_CASE(error_objects))
+/* Checks text (a C literal; its length excludes the final NUL unless n says otherwise). */
+static bool
+ok_text(const char *text, size_t n)
+{
+	return jsonrpc_text_acceptable(text, n);
+}
+
+TEST(text_acceptable)
+{
+#define OK(t)  CHECK(ok_text(t, sizeof(t) - 1))
+#define BAD(t) CHECK(!ok_text(t, sizeof(t) - 1))
+	OK("{\"a\":\"plain\"}");
+	OK("{\n\t\"a\" : [1, 2]\r\n}");
+	OK("{\"a\":\"\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"}"); /* é € 😀 */
+	OK("{\"a\":\"\\u0041 \\n \\\" q\"}");
+	OK("{\"a\":\"\\\\u0000\"}"); /* an escaped backslash, then the text u0000 */
+	BAD("{\"a\":\"\\u0000\"}");
+	BAD("{\"a\":\"x\\u0000y\"}");
+	BAD("{\"a\":\"tab\tinside\"}");
+	BAD("{\"a\":\"line\nbreak\"}");
+	BAD("{\"a\":\"ctl\x01\"}");
+	BAD("{\"a\":\"\xc0\x80\"}");         /* overlong NUL */
+	BAD("{\"a\":\"\xe0\x80\xaf\"}");     /* overlong '/' */
+	BAD("{\"a\":\"\xed\xa0\x80\"}");     /* a surrogate */
+	BAD("{\"a\":\"\xf4\x90\x80\x80\"}"); /* above U+10FFFF */
+	BAD("{\"a\":\"\x80\x80\x80\"}");     /* lone continuation bytes */
+	BAD("{\"a\":\"\xe2\x82\"}");         /* truncated sequence */
+	BAD("{\"a\":\"\xff\"}");
+	CHECK(!ok_text("{\"a\":\"x\0y\"}", 10)); /* a raw NUL */
+	CHECK(!ok_text("{}\0", 3));
+#undef OK
+#undef BAD
+}
+
+TEST_MAIN(TEST_CASE(text_acceptable), TEST_CASE(invalid_envelopes), TEST_CASE(invalid_ids),
+          TEST_CASE(kinds), TEST_CASE(ids_echoed_exactly), TEST_CASE(error_objects))

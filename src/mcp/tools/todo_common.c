@@ -14,11 +14,15 @@ todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_resu
 {
 	const struct principal *p = ctx->principal;
 
-	o->subject = p != NULL ? (p->subject != NULL ? p->subject : p->client_id) : NULL;
+	/*
+	 * The owner is the subject (RFC 9068 §2.2 requires sub).  A client id is
+	 * never used instead: it could equal some user's sub and read their todos.
+	 */
+	o->subject = p != NULL ? p->subject : NULL;
 	o->org = p != NULL && p->org_id != NULL ? p->org_id : "";
 	if (o->subject == NULL || o->subject[0] == '\0') {
-		tool_result_error(
-		    res, "the access token names no subject or client: todos need an owner");
+		tool_result_error(res,
+		                  "the access token names no subject (sub): todos need an owner");
 		return false;
 	}
 	return true;

@@ -23,9 +23,8 @@
 	"},\"required\":" TODO_SCHEMA_REQUIRED "}"
 
 /*
- * The owner of the caller's rows: subject (or, for a client-credentials
- * token without one, the client id) and organisation.  Returns false, with
- * a tool error in res, when the token names neither.
+ * The owner of the caller's rows: the token's subject and organisation.
+ * Returns false, with a tool error in res, when the token has no subject.
  */
 bool todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_result *res);
 
