@@ -139,7 +139,11 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 
 	*out = NULL;
 	*reason = NULL;
-	if (authorization == NULL || strncasecmp(authorization, "Bearer", 6) != 0) {
+	/* RFC 6750 §3.1: no Bearer credentials at all (another scheme, or "Bearer" alone) gets no
+	 * error code. */
+	if (authorization == NULL || strncasecmp(authorization, "Bearer", 6) != 0 ||
+	    (authorization[6] != ' ' && authorization[6] != '\t') ||
+	    authorization[6 + strspn(authorization + 6, " \t")] == '\0') {
 		*reason = "no bearer token";
 		return AUTH_NO_TOKEN;
 	}

@@ -172,18 +172,31 @@ cache_sync(struct jwks_cache *c, bool force)
 
 /* ---- refresh ---------------------------------------------------------- */
 
-/* The keys are within their freshness lifetime. */
+/*
+ * End of the keys' freshness: the recorded expiry, but never more than
+ * ttl_max after the fetch, so a clock that jumped ahead while a refresh
+ * wrote the file cannot keep revoked keys fresh for long.
+ */
+static int64_t
+fresh_until(const struct jwks_cache *c)
+{
+	int64_t cap = add_sat(c->meta.fetched_at, c->ttl_max);
+
+	return c->meta.expires_at < cap ? c->meta.expires_at : cap;
+}
+
+/* The keys are within their freshness lifetime (and not fetched "in the future"). */
 static bool
 keys_fresh(const struct jwks_cache *c, int64_t now)
 {
-	return c->set != NULL && now < c->meta.expires_at;
+	return c->set != NULL && c->meta.fetched_at <= now && now < fresh_until(c);
 }
 
 /* The keys may serve: fresh, or stale by less than max_stale. */
 static bool
 keys_usable(const struct jwks_cache *c, int64_t now)
 {
-	return c->set != NULL && now < add_sat(c->meta.expires_at, c->max_stale);
+	return c->set != NULL && now < add_sat(fresh_until(c), c->max_stale);
 }
 
 /* The last attempt failed recently: do not hammer a down issuer. */
@@ -359,9 +372,16 @@ jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now)
 		return JWKS_OK;
 	if (within(now, c->meta.forced_at, c->throttle))
 		return JWKS_ERR_THROTTLED;
-	if ((lock = refresh_lock(c, now, LOCK_EX)) < 0)
+	/*
+	 * Never wait here: a refresh in progress elsewhere will show its keys on
+	 * the next request, and forged kids must not hold workers behind a slow
+	 * issuer.
+	 */
+	if ((lock = refresh_lock(c, now, LOCK_EX | LOCK_NB)) == JWKS_FILE_LOCK_BUSY)
+		return JWKS_ERR_THROTTLED;
+	if (lock < 0)
 		return JWKS_ERR_STATE_DIR;
-	/* Another process may have forced a refresh while we waited. */
+	/* Another process may have forced a refresh just before we took the lock. */
 	err = cache_sync(c, true);
 	if (err == JWKS_OK && !set_changed(c, had, seen)) {
 		if (within(now, c->meta.forced_at, c->throttle))

@@ -194,7 +194,9 @@ jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
 	/* Validate before anything is replaced: a bad document never evicts good keys. */
 	if ((jerr = jwk_set_parse(r->body, r->len, set)) != JWK_OK) {
 		snprintf(why, why_len, "document: %s", jwk_strerror(jerr));
-		log_msg(LOGL_WARN, "jwks: %s: %s; previous keys kept", m->jwks_uri, why);
+		/* Without its query: a JWKS URL may carry a credential there. */
+		log_msg(LOGL_WARN, "jwks: %.*s: %s; previous keys kept",
+		        (int)strcspn(m->jwks_uri, "?#"), m->jwks_uri, why);
 		fetch_result_free(r);
 		return jerr == JWK_ERR_NOMEM ? JWKS_ERR_NOMEM : JWKS_ERR_DOCUMENT;
 	}

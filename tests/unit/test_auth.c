@@ -79,6 +79,10 @@ TEST(refusals_before_keys)
 	CHECK_INT(auth_check(a, NULL, 0, &p, &reason), AUTH_NO_TOKEN);
 	CHECK(p == NULL);
 	CHECK_INT(auth_check(a, "Basic dXNlcjpwYXNz", 0, &p, &reason), AUTH_NO_TOKEN);
+	/* RFC 6750 §3.1: no Bearer credentials is not an invalid token. */
+	CHECK_INT(auth_check(a, "Bearer", 0, &p, &reason), AUTH_NO_TOKEN);
+	CHECK_INT(auth_check(a, "Bearer   ", 0, &p, &reason), AUTH_NO_TOKEN);
+	CHECK_INT(auth_check(a, "Bearerxyz", 0, &p, &reason), AUTH_NO_TOKEN);
 	CHECK_INT(auth_check(a, "Bearer a b c", 0, &p, &reason), AUTH_INVALID);
 	CHECK_STR(reason, "malformed Authorization header");
 	auth_free(a);

@@ -7,6 +7,9 @@
  * children with their own handles; they report through their exit status
  * and leave with _exit.
  */
+#include <fcntl.h>
+#include <sys/file.h>
+
 #include "lib/jwk.h"
 #include "lib/jwks_cache.h"
 #include "lib/log.h"
@@ -827,6 +830,53 @@ TEST(test_custom_max_stale)
 	env_stop(&e);
 }
 
+/*
+ * An unknown kid never waits behind a refresh that another process holds
+ * (forged kids must not stall workers): busy means throttled, at once.
+ */
+TEST(test_unknown_kid_does_not_wait_for_a_busy_refresh)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL;
+	char lockpath[FIXTURE_PATH_MAX + 32];
+	int fd, gets;
+
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(nkeys(c, T0), 1);
+	gets = jwks_gets(&e);
+	snprintf(lockpath, sizeof(lockpath), "%s/%s", e.state, JWKS_CACHE_REFRESH);
+	fd = open(lockpath, O_RDWR | O_CLOEXEC);
+	CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100), JWKS_ERR_THROTTLED);
+	close(fd);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100), JWKS_OK);
+	CHECK_INT(jwks_gets(&e), gets + 1);
+	jwks_cache_free(c);
+	env_stop(&e);
+}
+
+/* A clock that went back before the fetch makes the keys stale, not fresh. */
+TEST(test_fetch_in_the_future_is_not_fresh)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL;
+	int gets;
+
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(nkeys(c, T0), 1);
+	gets = jwks_gets(&e);
+	CHECK_INT(nkeys(c, T0 - 1000), 1);
+	CHECK_INT(jwks_gets(&e), gets + 1);
+	jwks_cache_free(c);
+	env_stop(&e);
+}
+
 /* A negative max_stale means none: keys stop serving the moment they expire. */
 TEST(test_no_stale_keys)
 {
@@ -1192,7 +1242,9 @@ TEST_MAIN(TEST_CASE(test_setup), TEST_CASE(test_new_refuses_bad_options),
           TEST_CASE(test_forged_kid_flood_is_throttled),
           TEST_CASE(test_throttle_shared_across_processes),
           TEST_CASE(test_issuer_down_stale_then_no_keys), TEST_CASE(test_custom_max_stale),
-          TEST_CASE(test_no_stale_keys), TEST_CASE(test_discovery_rfc8414),
+          TEST_CASE(test_no_stale_keys),
+          TEST_CASE(test_unknown_kid_does_not_wait_for_a_busy_refresh),
+          TEST_CASE(test_fetch_in_the_future_is_not_fresh), TEST_CASE(test_discovery_rfc8414),
           TEST_CASE(test_discovery_path_insertion), TEST_CASE(test_discovery_openid_fallback),
           TEST_CASE(test_discovery_refusals), TEST_CASE(test_concurrent_cold_start_fetches_once),
           TEST_CASE(test_status_reads_file_without_network),
