@@ -3,6 +3,8 @@
  */
 #include "lib/auth.h"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,29 @@
 #include "lib/log.h"
 #include "lib/token.h"
 
+/*
+ * Tokens this process verified recently, by SHA-256 of the whole token: a
+ * client sends the same token for many requests, and the signature check is
+ * the largest cost of a request.  An entry answers only for the exact same
+ * bytes, only while the key set it was verified with is the current one
+ * (rotation or removal of a key voids it), and exp is checked again on every
+ * use.  nbf and iat passed at verification stay passed as time moves on.
+ */
+#define AUTH_MEMO_SLOTS 64
+
+struct memo {
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	uint64_t generation; /* jwks_cache_generation() at verification */
+	struct principal *p; /* owned; NULL for an empty slot */
+};
+
 struct auth {
 	const struct config *cfg;
 	struct token_policy policy;
 	struct jwks_cache *cache;
 	int64_t unavailable_logged; /* when "no usable keys" was last logged */
+	struct memo memo[AUTH_MEMO_SLOTS];
+	struct auth_stats stats;
 };
 
 int
@@ -79,6 +99,8 @@ auth_free(struct auth *a)
 {
 	if (a == NULL)
 		return;
+	for (size_t i = 0; i < AUTH_MEMO_SLOTS; i++)
+		principal_free(a->memo[i].p);
 	jwks_cache_free(a->cache);
 	free(a);
 }
@@ -116,16 +138,68 @@ auth_bearer_token(const char *header, size_t *len)
 	return tok;
 }
 
-/* Verifies once against the current keys. */
+/* Empties a memo slot. */
+static void
+memo_drop(struct memo *m)
+{
+	principal_free(m->p);
+	m->p = NULL;
+}
+
+/*
+ * Answers from the memo when it holds this exact token for the current
+ * keys; returns TOKEN_OK (with a copy in *out), TOKEN_ERR_EXPIRED, or
+ * TOKEN_ERR__MAX for "not remembered".
+ */
+static enum token_err
+memo_lookup(struct auth *a, struct memo *m, const unsigned char *digest, uint64_t gen, int64_t now,
+            struct principal **out)
+{
+	if (m->p == NULL || m->generation != gen ||
+	    CRYPTO_memcmp(m->digest, digest, SHA256_DIGEST_LENGTH) != 0)
+		return TOKEN_ERR__MAX;
+	/* The same rule as the first check (RFC 7519 §4.1.4 with leeway). */
+	if (m->p->exp <= now - a->policy.leeway) {
+		memo_drop(m);
+		return TOKEN_ERR_EXPIRED;
+	}
+	if ((*out = principal_dup(m->p)) == NULL)
+		return TOKEN_ERR_NOMEM;
+	a->stats.memo_hits++;
+	return TOKEN_OK;
+}
+
+/*
+ * Verifies once against the current keys: TOKEN_ERR__MAX with *kerr set
+ * when there are no usable keys (remembered tokens included: fail closed).
+ */
 static enum token_err
 verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principal **out,
        enum jwks_err *kerr)
 {
 	const struct jwk_set *keys = NULL;
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	enum token_err terr;
+	struct memo *m;
+	uint64_t gen;
 
 	if ((*kerr = jwks_cache_keys(a->cache, now, &keys)) != JWKS_OK)
 		return TOKEN_ERR__MAX;
-	return token_verify(tok, len, keys, &a->policy, now, out);
+	gen = jwks_cache_generation(a->cache);
+	SHA256((const unsigned char *)tok, len, digest);
+	m = &a->memo[(digest[0] | digest[1] << 8) % AUTH_MEMO_SLOTS];
+	if ((terr = memo_lookup(a, m, digest, gen, now, out)) != TOKEN_ERR__MAX)
+		return terr;
+	terr = token_verify(tok, len, keys, &a->policy, now, out);
+	a->stats.verifications++;
+	if (terr == TOKEN_OK) {
+		memo_drop(m);
+		if ((m->p = principal_dup(*out)) != NULL) {
+			memcpy(m->digest, digest, sizeof(digest));
+			m->generation = gen;
+		}
+	}
+	return terr;
 }
 
 enum auth_result
@@ -139,8 +213,7 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 
 	*out = NULL;
 	*reason = NULL;
-	/* RFC 6750 §3.1: no Bearer credentials at all (another scheme, or "Bearer" alone) gets no
-	 * error code. */
+	/* RFC 6750 §3.1: no Bearer credentials (another scheme, "Bearer" alone): no error code. */
 	if (authorization == NULL || strncasecmp(authorization, "Bearer", 6) != 0 ||
 	    (authorization[6] != ' ' && authorization[6] != '\t') ||
 	    authorization[6 + strspn(authorization + 6, " \t")] == '\0') {
@@ -215,4 +288,10 @@ auth_challenge(const struct config *cfg, const char *error, const char *descript
 	if (off >= len && len > 0)
 		buf[len - 1] = '\0';
 	return buf;
+}
+
+void
+auth_stats_get(const struct auth *a, struct auth_stats *out)
+{
+	*out = a->stats;
 }

@@ -35,13 +35,25 @@ struct auth *auth_new(const struct config *cfg, char *err, size_t errlen);
 void auth_free(struct auth *a);
 
 /*
- * Checks the Authorization header value (NULL when absent) at time now.  On
+ * Checks the Authorization header value (NULL when absent) at time now.
+ * A token verified earlier by this process is answered from memory while
+ * the key set is unchanged and it has not expired (exp is checked again);
+ * no usable keys fail every token, remembered ones too.  On
  * AUTH_OK *out is a new principal the caller frees with principal_free();
  * otherwise *out is NULL and *reason a short fixed text safe for an
  * error_description and a log line (never token data).
  */
 enum auth_result auth_check(struct auth *a, const char *authorization, int64_t now,
                             struct principal **out, const char **reason);
+
+/* Counters of one gate, for tests and diagnostics. */
+struct auth_stats {
+	uint64_t verifications; /* full signature verifications run */
+	uint64_t memo_hits;     /* requests answered from the verified-token memo */
+};
+
+/* Copies a's counters into *out. */
+void auth_stats_get(const struct auth *a, struct auth_stats *out);
 
 /*
  * Extracts the token of "Bearer <token>" (scheme case-insensitive, RFC 6750

@@ -38,6 +38,7 @@ struct jwks_cache {
 	char *doc;
 	size_t doc_len;
 	struct jwk_set *set;
+	uint64_t generation; /* bumped whenever set is replaced or dropped */
 };
 
 static const char *const err_names[JWKS_ERR__MAX] = {
@@ -92,6 +93,7 @@ view_clear(struct jwks_cache *c)
 	jwk_set_free(c->set);
 	free(c->doc);
 	c->set = NULL;
+	c->generation++;
 	c->doc = NULL;
 	c->doc_len = 0;
 	c->meta = (struct jwks_meta){0};
@@ -143,6 +145,7 @@ out:
 			c->doc = doc;
 			c->doc_len = doc_len;
 			c->set = set;
+			c->generation++;
 			doc = NULL;
 			set = NULL;
 		}
@@ -262,6 +265,7 @@ refresh_locked(struct jwks_cache *c, int64_t now, bool forced)
 		jwk_set_free(c->set);
 		free(c->doc);
 		c->set = set;
+		c->generation++;
 		c->doc = r.body;
 		c->doc_len = r.len;
 		set = NULL;
@@ -507,4 +511,10 @@ jwks_cache_free(struct jwks_cache *c)
 	free(c->proxy);
 	free(c->ca_file);
 	free(c);
+}
+
+uint64_t
+jwks_cache_generation(const struct jwks_cache *c)
+{
+	return c->generation;
 }

@@ -160,4 +160,11 @@ struct jwks_cache_status {
  */
 enum jwks_err jwks_cache_status(struct jwks_cache *c, int64_t now, struct jwks_cache_status *out);
 
+/*
+ * A number that changes whenever the key set jwks_cache_keys() hands out is
+ * replaced or dropped (a refresh, a reload of a changed file).  Whatever was
+ * decided with the old keys is void once it moves.
+ */
+uint64_t jwks_cache_generation(const struct jwks_cache *c);
+
 #endif /* JWKS_CACHE_H */

@@ -303,6 +303,38 @@ principal_free(struct principal *p)
 	free(p);
 }
 
+/* Copies s into *out; NULL stays NULL.  Returns false on ENOMEM. */
+static bool
+dup_str(char **out, const char *s)
+{
+	*out = s != NULL ? strdup(s) : NULL;
+	return s == NULL || *out != NULL;
+}
+
+struct principal *
+principal_dup(const struct principal *p)
+{
+	struct principal *d = calloc(1, sizeof(*d));
+	bool ok;
+
+	if (d == NULL)
+		return NULL;
+	d->exp = p->exp;
+	d->iat = p->iat;
+	ok = dup_str(&d->subject, p->subject) && dup_str(&d->client_id, p->client_id) &&
+	     dup_str(&d->org_id, p->org_id) && dup_str(&d->issuer, p->issuer) &&
+	     dup_str(&d->jti, p->jti);
+	if (ok && p->n_scopes > 0 && (d->scopes = calloc(p->n_scopes, sizeof(char *))) == NULL)
+		ok = false;
+	for (size_t i = 0; ok && i < p->n_scopes; i++, d->n_scopes++)
+		ok = dup_str(&d->scopes[i], p->scopes[i]);
+	if (!ok) {
+		principal_free(d);
+		return NULL;
+	}
+	return d;
+}
+
 /* RFC 6749 §3.3: scope tokens are compared exactly, case included. */
 bool
 principal_has_scope(const struct principal *p, const char *scope)

@@ -111,6 +111,9 @@ enum token_err token_verify(const char *token, size_t len, const struct jwk_set 
 /* Frees p and its strings; NULL is accepted. */
 void principal_free(struct principal *p);
 
+/* A deep copy of p (caller frees with principal_free), or NULL on ENOMEM. */
+struct principal *principal_dup(const struct principal *p);
+
 /* True when p holds scope (exact, case-sensitive match, RFC 6749 §3.3). */
 bool principal_has_scope(const struct principal *p, const char *scope);
 

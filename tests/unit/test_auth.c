@@ -2,11 +2,15 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "cli/devissuer.h"
 #include "lib/auth.h"
 #include "lib/config.h"
 #include "lib/token.h"
+
+#include "lighttpd_fixture.h"
 
 static struct config cfg;
 static char state[] = "/tmp/mcp-auth-XXXXXX";
@@ -100,6 +104,106 @@ TEST(state_dir_unusable)
 	               "MCP_STATE_DIR: state directory /proc/definitely/not/here: No such file");
 }
 
+/* Mints a token for the test resource with key, issued at iat, living ttl seconds. */
+static char *
+mint(const struct devissuer_key *key, const char *sub, int64_t iat, int64_t ttl)
+{
+	struct devissuer_token_opts o = {.iss = "https://auth.example.com",
+	                                 .aud = "https://mcp.example.com/mcp",
+	                                 .sub = sub,
+	                                 .scope = "todo:read",
+	                                 .iat = iat,
+	                                 .lifetime = ttl};
+	char *tok = NULL;
+
+	return devissuer_token_mint(key, &o, &tok) == DEVISSUER_OK ? tok : NULL;
+}
+
+/* Checks "Bearer tok" at now and frees the principal. */
+static enum auth_result
+check(struct auth *a, const char *tok, int64_t now)
+{
+	char header[8192];
+	struct principal *p = NULL;
+	const char *reason = NULL;
+	enum auth_result r;
+
+	snprintf(header, sizeof(header), "Bearer %s", tok != NULL ? tok : "");
+	r = auth_check(a, header, now, &p, &reason);
+	CHECK(r == AUTH_OK ? p != NULL && p->subject != NULL : p == NULL);
+	principal_free(p);
+	return r;
+}
+
+/*
+ * The verified-token memo: a repeated token skips the signature check; a
+ * different, altered or expired token does not; a new key set voids it.
+ */
+TEST(verified_token_memo)
+{
+	struct devissuer_key *k1 = NULL, *k2 = NULL;
+	struct lighttpd_fixture srv;
+	struct auth_stats st;
+	struct config c = cfg;
+	struct auth *a = NULL;
+	char err[256] = "", uri[256], *jwks = NULL, *t1 = NULL, *t2 = NULL, *tx = NULL;
+	int64_t now = (int64_t)time(NULL);
+
+	CHECK_INT(devissuer_key_generate(DEVISSUER_KEY_EC, &k1), DEVISSUER_OK);
+	CHECK_INT(devissuer_key_generate(DEVISSUER_KEY_EC, &k2), DEVISSUER_OK);
+	CHECK_INT(devissuer_jwks_export((const struct devissuer_key *const *)&k1, 1, &jwks),
+	          DEVISSUER_OK);
+	CHECK_INT(lighttpd_fixture_init(&srv), 0);
+	CHECK_INT(lighttpd_fixture_put(&srv, "keys", jwks, strlen(jwks)), 0);
+	CHECK_INT(lighttpd_fixture_start(&srv, ""), 0);
+	snprintf(uri, sizeof(uri), "%s/keys", srv.base);
+	c.jwks_uri = uri;
+	c.allow_http = true;
+	c.jwks_ttl_min = c.jwks_ttl_max = 3600;
+	if ((a = auth_new(&c, err, sizeof(err))) == NULL ||
+	    (t1 = mint(k1, "alice", now, 600)) == NULL ||
+	    (t2 = mint(k1, "bob", now, 20000)) == NULL)
+		goto out;
+	CHECK_INT(check(a, t1, now), AUTH_OK);
+	CHECK_INT(check(a, t1, now + 1), AUTH_OK);
+	CHECK_INT(check(a, t1, now + 2), AUTH_OK);
+	auth_stats_get(a, &st);
+	CHECK_INT(st.verifications, 1);
+	CHECK_INT(st.memo_hits, 2);
+	CHECK_INT(check(a, t2, now), AUTH_OK);
+	auth_stats_get(a, &st);
+	CHECK_INT(st.verifications, 2);
+	/* One changed byte of the signature is another token: verified, and refused. */
+	tx = strdup(t1);
+	tx[strlen(tx) - 2] = tx[strlen(tx) - 2] == 'A' ? 'B' : 'A';
+	CHECK_INT(check(a, tx, now), AUTH_INVALID);
+	/* exp is checked on every use, leeway (60 s) included. */
+	CHECK_INT(check(a, t1, now + 600 + 59), AUTH_OK);
+	CHECK_INT(check(a, t1, now + 600 + 60), AUTH_INVALID);
+	/* A new key set (another key, published and fetched) voids what was remembered. */
+	free(jwks);
+	jwks = NULL;
+	CHECK_INT(devissuer_jwks_export((const struct devissuer_key *const *)&k2, 1, &jwks),
+	          DEVISSUER_OK);
+	CHECK_INT(lighttpd_fixture_put(&srv, "keys", jwks, strlen(jwks)), 0);
+	CHECK_INT(check(a, t2, now + 3000), AUTH_OK); /* remembered, keys still fresh */
+	auth_stats_get(a, &st);
+	CHECK_INT(st.verifications, 3);
+	/* Past the keys' freshness the new set is fetched: t2 is alive but its key is gone. */
+	CHECK_INT(check(a, t2, now + 4000), AUTH_INVALID);
+	CHECK_INT(check(a, t2, now + 4001), AUTH_INVALID);
+out:
+	CHECK(a != NULL && t1 != NULL && t2 != NULL);
+	free(t1);
+	free(t2);
+	free(tx);
+	free(jwks);
+	auth_free(a);
+	devissuer_key_free(k1);
+	devissuer_key_free(k2);
+	lighttpd_fixture_cleanup(&srv);
+}
+
 TEST(cleanup)
 {
 	char cmd[128];
@@ -110,4 +214,5 @@ TEST(cleanup)
 }
 
 TEST_MAIN(TEST_CASE(setup), TEST_CASE(bearer_syntax), TEST_CASE(challenges),
-          TEST_CASE(refusals_before_keys), TEST_CASE(state_dir_unusable), TEST_CASE(cleanup))
+          TEST_CASE(refusals_before_keys), TEST_CASE(state_dir_unusable),
+          TEST_CASE(verified_token_memo), TEST_CASE(cleanup))
