@@ -87,7 +87,7 @@ jwks_check(const struct jwk_set *set)
 		same = jwk_kid(k) != NULL && strcmp(jwk_kid(k), jwk_thumbprint(k)) == 0;
 	}
 	result("jwks_three_keys_kid_is_rfc7638_thumbprint", same,
-	       "jose's kid differs from our thumbprint, or a key was skipped");
+	       "jose's kid differs from our thumbprint, or a key was left out");
 }
 
 /* Verifies one "NAME EXPECT TOKEN" line. */

@@ -136,7 +136,7 @@ check(struct auth *a, const char *tok, int64_t now)
 }
 
 /*
- * The verified-token memo: a repeated token skips the signature check; a
+ * The verified-token memo: a repeated token needs no signature check; a
  * different, altered or expired token does not; a new key set voids it.
  */
 TEST(verified_token_memo)

@@ -119,7 +119,7 @@ TEST(oversize_document_rejected)
 	free(doc);
 }
 
-TEST(rsa_1024_skipped)
+TEST(rsa_1024_left_out)
 {
 	char *n1024 = fake_modulus(128), *n2048 = fake_modulus(256), doc[2048];
 
@@ -136,7 +136,7 @@ TEST(rsa_1024_skipped)
 	free(n2048);
 }
 
-TEST(rsa_bad_exponent_skipped)
+TEST(rsa_bad_exponent_left_out)
 {
 	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQ\"}]}"),
 	          JWK_ERR_NO_KEYS);
@@ -147,7 +147,7 @@ TEST(rsa_bad_exponent_skipped)
 	          JWK_ERR_NO_KEYS);
 }
 
-TEST(oct_key_skipped)
+TEST(oct_key_left_out)
 {
 	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2VjcmV0\"}]}"),
 	          JWK_ERR_NO_KEYS);
@@ -155,7 +155,7 @@ TEST(oct_key_skipped)
 	          JWK_ERR_NO_KEYS);
 }
 
-TEST(use_enc_skipped)
+TEST(use_enc_left_out)
 {
 	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"use\":\"enc\"") "]}"), JWK_ERR_NO_KEYS);
 	CHECK_INT(err_of("{\"keys\":[" RFC_EC(",\"use\":\"enc\"") "]}"), JWK_ERR_NO_KEYS);
@@ -163,7 +163,7 @@ TEST(use_enc_skipped)
 	CHECK_INT(count_of("{\"keys\":[" RFC_RSA(",\"use\":\"sig\"") "]}"), 1);
 }
 
-TEST(key_ops_without_verify_skipped)
+TEST(key_ops_without_verify_left_out)
 {
 	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"key_ops\":[\"encrypt\"]") "]}"),
 	          JWK_ERR_NO_KEYS);
@@ -171,7 +171,7 @@ TEST(key_ops_without_verify_skipped)
 	CHECK_INT(count_of("{\"keys\":[" RFC_RSA(",\"key_ops\":[\"sign\",\"verify\"]") "]}"), 1);
 }
 
-TEST(unknown_kty_or_crv_skipped)
+TEST(unknown_kty_or_crv_left_out)
 {
 	CHECK_INT(
 	    err_of("{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" RFC_EC_X "\"}]}"),
@@ -190,7 +190,7 @@ TEST(unknown_kty_or_crv_skipped)
 	          JWK_ERR_NO_KEYS);
 }
 
-TEST(ec_point_not_on_curve_skipped)
+TEST(ec_point_not_on_curve_left_out)
 {
 	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X
 	                 "\",\"y\":\"" BAD_EC_Y "\"}]}"),
@@ -206,7 +206,7 @@ TEST(ec_point_not_on_curve_skipped)
 	          JWK_ERR_NO_KEYS);
 }
 
-TEST(ec_short_coordinate_skipped)
+TEST(ec_short_coordinate_left_out)
 {
 	/* RFC 7518 §6.2.1.2: x is the full 32 bytes, leading zeros kept. */
 	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X
@@ -216,7 +216,7 @@ TEST(ec_short_coordinate_skipped)
 	          JWK_ERR_NO_KEYS);
 }
 
-TEST(bad_base64url_skipped)
+TEST(bad_base64url_left_out)
 {
 	/* Padding, the standard alphabet and bad trailing bits are all refused. */
 	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAB=\"}]}"),
@@ -235,7 +235,7 @@ TEST(bad_base64url_skipped)
 	          JWK_ERR_NO_KEYS);
 }
 
-TEST(alg_inconsistent_skipped)
+TEST(alg_inconsistent_left_out)
 {
 	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"ES256\"") "]}"), JWK_ERR_NO_KEYS);
 	CHECK_INT(err_of("{\"keys\":[" RFC_EC(",\"alg\":\"RS256\"") "]}"), JWK_ERR_NO_KEYS);
@@ -246,7 +246,7 @@ TEST(alg_inconsistent_skipped)
 	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":256") "]}"), JWK_ERR_NO_KEYS);
 }
 
-TEST(bad_kid_skipped)
+TEST(bad_kid_left_out)
 {
 	char doc[4096], kid[JWK_KID_MAX + 2];
 
@@ -288,7 +288,7 @@ TEST(mixed_keeps_valid_and_warns_by_kid)
 	n = read(fd, buf, sizeof(buf) - 1);
 	CHECK(n > 0);
 	buf[n > 0 ? n : 0] = '\0';
-	/* One warning per skipped key, naming it; the newline arrives escaped. */
+	/* One warning per key left out, naming it; the newline arrives escaped. */
 	CHECK_CONTAINS(buf, "sym\\u000akey");
 	CHECK_CONTAINS(buf, "enc-ec");
 	CHECK_CONTAINS(buf, "off-curve");
@@ -440,17 +440,17 @@ main(void)
 	    TEST_CASE(keys_not_array_rejected),
 	    TEST_CASE(empty_keys_rejected),
 	    TEST_CASE(oversize_document_rejected),
-	    TEST_CASE(rsa_1024_skipped),
-	    TEST_CASE(rsa_bad_exponent_skipped),
-	    TEST_CASE(oct_key_skipped),
-	    TEST_CASE(use_enc_skipped),
-	    TEST_CASE(key_ops_without_verify_skipped),
-	    TEST_CASE(unknown_kty_or_crv_skipped),
-	    TEST_CASE(ec_point_not_on_curve_skipped),
-	    TEST_CASE(ec_short_coordinate_skipped),
-	    TEST_CASE(bad_base64url_skipped),
-	    TEST_CASE(alg_inconsistent_skipped),
-	    TEST_CASE(bad_kid_skipped),
+	    TEST_CASE(rsa_1024_left_out),
+	    TEST_CASE(rsa_bad_exponent_left_out),
+	    TEST_CASE(oct_key_left_out),
+	    TEST_CASE(use_enc_left_out),
+	    TEST_CASE(key_ops_without_verify_left_out),
+	    TEST_CASE(unknown_kty_or_crv_left_out),
+	    TEST_CASE(ec_point_not_on_curve_left_out),
+	    TEST_CASE(ec_short_coordinate_left_out),
+	    TEST_CASE(bad_base64url_left_out),
+	    TEST_CASE(alg_inconsistent_left_out),
+	    TEST_CASE(bad_kid_left_out),
 	    TEST_CASE(mixed_keeps_valid_and_warns_by_kid),
 	    TEST_CASE(duplicate_kids_kept),
 	    TEST_CASE(too_many_keys_capped),
@@ -462,7 +462,7 @@ main(void)
 	    TEST_CASE(free_and_count_accept_null),
 	};
 
-	/* The skipped keys' warnings are the point of some tests; keep them quiet. */
+	/* The warnings about keys left out are the point of some tests; keep them quiet. */
 	log_open("/dev/null");
 	return test_run(__FILE__, cases, sizeof(cases) / sizeof(cases[0]));
 }
