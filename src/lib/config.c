@@ -130,8 +130,6 @@ config_fail(enum config_err code, char *err, size_t errlen, const char *fmt, ...
 	return code;
 }
 
-#define fail config_fail
-
 /*
  * Parses one "NAME=value" line of an env file ("export " prefix, '#'
  * comments, single or double quotes around the value allowed).  Returns 1
@@ -197,23 +195,25 @@ load_file(const char *path, char *err, size_t errlen)
 	int fd = -1;
 
 	if (realpath(path, real) == NULL) {
-		rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: %s", path, strerror(errno));
+		rc =
+		    config_fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (path_inside_docroot(real)) {
-		rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s lies inside the document root",
-		          path);
+		rc = config_fail(rc, err, errlen,
+		                 CONFIG_FILE_VAR ": %s lies inside the document root", path);
 		goto out;
 	}
 	if ((fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, &st) != 0) {
-		rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: %s", path, strerror(errno));
+		rc =
+		    config_fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size > CONFIG_FILE_MAX || (st.st_mode & S_IWOTH)) {
-		rc = fail(rc, err, errlen,
-		          CONFIG_FILE_VAR
-		          ": %s must be a regular file under %d bytes, not world-writable",
-		          path, CONFIG_FILE_MAX);
+		rc = config_fail(rc, err, errlen,
+		                 CONFIG_FILE_VAR
+		                 ": %s must be a regular file under %d bytes, not world-writable",
+		                 path, CONFIG_FILE_MAX);
 		goto out;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
@@ -222,7 +222,7 @@ load_file(const char *path, char *err, size_t errlen)
 	}
 	got = read(fd, buf, (size_t)st.st_size);
 	if (got != st.st_size) {
-		rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: short read", path);
+		rc = config_fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: short read", path);
 		goto out;
 	}
 	buf[got] = '\0';
@@ -235,15 +235,15 @@ load_file(const char *path, char *err, size_t errlen)
 		lineno++;
 		line[strcspn(line, "\r")] = '\0';
 		if ((r = parse_env_line(line, &name, &value)) < 0) {
-			rc = fail(rc, err, errlen, CONFIG_FILE_VAR ": %s:%zu: not NAME=value", path,
-			          lineno);
+			rc = config_fail(rc, err, errlen,
+			                 CONFIG_FILE_VAR ": %s:%zu: not NAME=value", path, lineno);
 			goto out;
 		}
 		if (r == 0)
 			continue;
 		if (file_names.n >= CONFIG_FILE_MAX_VARS) {
-			rc =
-			    fail(rc, err, errlen, CONFIG_FILE_VAR ": %s: too many variables", path);
+			rc = config_fail(rc, err, errlen,
+			                 CONFIG_FILE_VAR ": %s: too many variables", path);
 			goto out;
 		}
 		if (strlist_add(&file_names, name) != 0 || strlist_add(&file_values, value) != 0) {
@@ -297,26 +297,26 @@ parse_resource(struct config *cfg, char *err, size_t errlen)
 	} else if (strncmp(url, "http://", 7) == 0) {
 		host = url + 7;
 	} else {
-		return fail(CONFIG_ERR_INVALID, err, errlen,
-		            CONFIG_RESOURCE ": must be an absolute http:// or https:// URL");
+		return config_fail(CONFIG_ERR_INVALID, err, errlen,
+		                   CONFIG_RESOURCE ": must be an absolute http:// or https:// URL");
 	}
 	if (strchr(url, '#') != NULL)
-		return fail(CONFIG_ERR_INVALID, err, errlen,
-		            CONFIG_RESOURCE ": must not contain a fragment (RFC 9728 §1.2)");
+		return config_fail(CONFIG_ERR_INVALID, err, errlen,
+		                   CONFIG_RESOURCE ": must not contain a fragment (RFC 9728 §1.2)");
 	for (const char *c = url; *c != '\0'; c++)
 		if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
-			return fail(CONFIG_ERR_INVALID, err, errlen,
-			            CONFIG_RESOURCE
-			            ": contains a space, quote or control character");
+			return config_fail(CONFIG_ERR_INVALID, err, errlen,
+			                   CONFIG_RESOURCE
+			                   ": contains a space, quote or control character");
 	p = host + strcspn(host, "/?");
 	if (memchr(host, '@', (size_t)(p - host)) != NULL)
-		return fail(CONFIG_ERR_INVALID, err, errlen,
-		            CONFIG_RESOURCE ": must not contain user information");
+		return config_fail(CONFIG_ERR_INVALID, err, errlen,
+		                   CONFIG_RESOURCE ": must not contain user information");
 	if (*host == '[') {
 		hend = memchr(host, ']', (size_t)(p - host));
 		if (hend == NULL)
-			return fail(CONFIG_ERR_INVALID, err, errlen,
-			            CONFIG_RESOURCE ": bad IPv6 host");
+			return config_fail(CONFIG_ERR_INVALID, err, errlen,
+			                   CONFIG_RESOURCE ": bad IPv6 host");
 		hend++;
 	} else {
 		hend = memchr(host, ':', (size_t)(p - host));
@@ -325,18 +325,21 @@ parse_resource(struct config *cfg, char *err, size_t errlen)
 	}
 	hostlen = (size_t)(hend - host);
 	if (hostlen == 0)
-		return fail(CONFIG_ERR_INVALID, err, errlen, CONFIG_RESOURCE ": no host");
+		return config_fail(CONFIG_ERR_INVALID, err, errlen, CONFIG_RESOURCE ": no host");
 	if (hend < p) {
 		if (*hend != ':')
-			return fail(CONFIG_ERR_INVALID, err, errlen, CONFIG_RESOURCE ": bad host");
+			return config_fail(CONFIG_ERR_INVALID, err, errlen,
+			                   CONFIG_RESOURCE ": bad host");
 		port = hend + 1;
 		portlen = (size_t)(p - port);
 		if (portlen == 0 || portlen >= sizeof(portbuf))
-			return fail(CONFIG_ERR_INVALID, err, errlen, CONFIG_RESOURCE ": bad port");
+			return config_fail(CONFIG_ERR_INVALID, err, errlen,
+			                   CONFIG_RESOURCE ": bad port");
 		memcpy(portbuf, port, portlen);
 		portbuf[portlen] = '\0';
 		if (num_parse_i64(portbuf, 1, 65535, &portnum) != 0)
-			return fail(CONFIG_ERR_INVALID, err, errlen, CONFIG_RESOURCE ": bad port");
+			return config_fail(CONFIG_ERR_INVALID, err, errlen,
+			                   CONFIG_RESOURCE ": bad port");
 	}
 	cfg->resource_loopback = host_is_loopback(host, hostlen);
 	cfg->resource_origin = strndup(url, (size_t)(p - url));
@@ -401,15 +404,15 @@ load_optional(struct config *cfg, char *err, size_t errlen)
 	cfg->max_body = CONFIG_MAX_BODY_DEFAULT;
 	if ((v = config_get(CONFIG_MAX_BODY)) != NULL) {
 		if (num_parse_size(v, CONFIG_MAX_BODY_LIMIT, &size) != 0 || size < 1024)
-			return fail(CONFIG_ERR_INVALID, err, errlen,
-			            CONFIG_MAX_BODY ": must be a byte count from 1024 to %d",
-			            CONFIG_MAX_BODY_LIMIT);
+			return config_fail(CONFIG_ERR_INVALID, err, errlen,
+			                   CONFIG_MAX_BODY ": must be a byte count from 1024 to %d",
+			                   CONFIG_MAX_BODY_LIMIT);
 		cfg->max_body = (size_t)size;
 	}
 	cfg->log_level = LOGL_INFO;
 	if ((v = config_get(CONFIG_LOG_LEVEL)) != NULL && log_level_parse(v, &cfg->log_level) != 0)
-		return fail(CONFIG_ERR_INVALID, err, errlen,
-		            CONFIG_LOG_LEVEL ": must be error, warn, info or debug");
+		return config_fail(CONFIG_ERR_INVALID, err, errlen,
+		                   CONFIG_LOG_LEVEL ": must be error, warn, info or debug");
 	if ((v = config_get(CONFIG_LOG_FILE)) != NULL && (cfg->log_file = strdup(v)) == NULL)
 		return CONFIG_ERR_NOMEM;
 	v = config_get(CONFIG_RESOURCE_NAME);
@@ -438,9 +441,9 @@ config_load(struct config *cfg, char *err, size_t errlen)
 	    (rc = load_file(v, err, errlen)) != CONFIG_OK)
 		goto out;
 	if ((v = config_resource_url(resource, sizeof(resource))) == NULL) {
-		rc = fail(CONFIG_ERR_MISSING, err, errlen,
-		          CONFIG_RESOURCE ": not set (the endpoint's public URL, e.g. "
-		                          "https://mcp.example.com/mcp)");
+		rc = config_fail(CONFIG_ERR_MISSING, err, errlen,
+		                 CONFIG_RESOURCE ": not set (the endpoint's public URL, e.g. "
+		                                 "https://mcp.example.com/mcp)");
 		goto out;
 	}
 	if ((cfg->resource = strdup(v)) == NULL) {

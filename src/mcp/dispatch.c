@@ -286,7 +286,7 @@ answer_message(const struct dispatch_ctx *ctx, const cJSON *item, struct dispatc
 	return jsonrpc_error_new(m.id, JSONRPC_INVALID_REQUEST, m.invalid, NULL);
 }
 
-/* Batches exist from 2025-03-26 until 2025-06-18 removed them (MCP changelog). */
+/* Batches are answered up to 2025-03-26; 2025-06-18 removed them (MCP changelog). */
 static bool
 batch_allowed(const char *version)
 {

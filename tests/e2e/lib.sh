@@ -454,6 +454,40 @@ finish() {
 	exit
 }
 
+# server_start_or_finish [mkconf options...]: server_start, or one counted
+# failure and the end of the run when lighttpd does not come up.
+server_start_or_finish() {
+	server_start "$@" && return 0
+	t "lighttpd starts"
+	note "see the error log above"
+	finish
+}
+
+# todo_list_all TOKEN FILE: pages through TOKEN's todos with list_todos (100
+# a page) into FILE, one "id<TAB>title<TAB>completed" line each.  Fails when
+# a page is not a successful result, or after 1000 pages.
+todo_list_all() {
+	local tok=$1 out=$2 cursor="" args i
+	: >"$out"
+	for ((i = 0; i < 1000; i++)); do
+		args='{"limit":100}'
+		[ -z "$cursor" ] || args="{\"limit\":100,\"cursor\":\"$cursor\"}"
+		AUTH="Bearer $tok" mcp "$(call_json list_todos "$args" 900)"
+		[ "$STATUS" = 200 ] || return 1
+		cursor=$(node -e '
+			const fs = require("fs");
+			const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+			const s = r.result && !r.result.isError && r.result.structuredContent;
+			if (!s || !Array.isArray(s.todos)) process.exit(1);
+			fs.appendFileSync(process.argv[2],
+				s.todos.map((t) => `${t.id}\t${t.title}\t${t.completed}\n`).join(""));
+			process.stdout.write(s.next_cursor === null ? "" : s.next_cursor);
+		' "$RESP_BODY" "$out") || return 1
+		[ -n "$cursor" ] || return 0
+	done
+	return 1
+}
+
 # need_programs NAME...: fails the run (one counted failure) when a program
 # has not been built.
 need_programs() {

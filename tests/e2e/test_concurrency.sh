@@ -173,30 +173,6 @@ call() {
 	AUTH="Bearer $1" mcp "$(call_json "$2" "$3" "${4:-1}")"
 }
 
-# list_all TOKEN FILE: pages through TOKEN's todos (100 a page) into FILE
-# ("id<TAB>title<TAB>completed" lines).  Fails when a page is not a result.
-list_all() {
-	local tok=$1 out=$2 cursor="" args i
-	: >"$out"
-	for ((i = 0; i < TOTAL / 100 + 100; i++)); do
-		args='{"limit":100}'
-		[ -z "$cursor" ] || args="{\"limit\":100,\"cursor\":\"$cursor\"}"
-		call "$tok" list_todos "$args" 900
-		[ "$STATUS" = 200 ] || return 1
-		cursor=$(node -e '
-			const fs = require("fs");
-			const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-			const s = r.result && !r.result.isError && r.result.structuredContent;
-			if (!s || !Array.isArray(s.todos)) process.exit(1);
-			fs.appendFileSync(process.argv[2],
-				s.todos.map((t) => `${t.id}\t${t.title}\t${t.completed}\n`).join(""));
-			process.stdout.write(s.next_cursor === null ? "" : s.next_cursor);
-		' "$RESP_BODY" "$out") || return 1
-		[ -n "$cursor" ] || return 0
-	done
-	return 1
-}
-
 # start_clients RUN TOKEN...: starts CLIENTS creators in the background; the
 # i-th uses the i-th TOKEN (the last one for the rest) and writes
 # $TMP/RUN-c<i>.out.  Sets CLIENT_PIDS.
@@ -308,7 +284,7 @@ t1=$(date +%s.%N)
 secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 
 t "one owner: $CLIENTS clients x $PER creates answered 200 without isError (${secs} s)"
-list_all "$TOK1" "$TMP/one.list" || note "list_todos paging failed: $STATUS $(short "$BODY")"
+todo_list_all "$TOK1" "$TMP/one.list" || note "list_todos paging failed: $STATUS $(short "$BODY")"
 out=$(node "$TMP/verify.js" "$TMP/one.list" exact "$TMP"/one-c*.out) || note "$out"
 echo "     $(head -n 1 <<<"$out")"
 
@@ -341,7 +317,7 @@ t "many owners: $CLIENTS subjects x $PER creates answered 200 without isError ($
 : >"$TMP/many-all.list"
 ok_all=1
 for ((i = 1; i <= CLIENTS; i++)); do
-	if ! list_all "${toks[$((i - 1))]}" "$TMP/many-$i.list"; then
+	if ! todo_list_all "${toks[$((i - 1))]}" "$TMP/many-$i.list"; then
 		note "list_todos of conc-$i failed: $STATUS $(short "$BODY")"
 		ok_all=0
 		continue
@@ -363,7 +339,7 @@ done
 want_eq "distinct ids over all subjects" "$TOTAL" "$(cut -f1 "$TMP/many-all.list" | sort -u | wc -l | tr -d ' ')"
 
 t "many owners: the one-owner run's todos are untouched"
-list_all "$TOK1" "$TMP/one.after" || note "list_todos failed"
+todo_list_all "$TOK1" "$TMP/one.after" || note "list_todos failed"
 cmp -s "$TMP/one.list" "$TMP/one.after" || note "conc-one's list changed"
 
 # ---- 3. a worker killed mid-run ----------------------------------------------------
@@ -413,7 +389,7 @@ for k in "${KILLED[@]}"; do
 done
 
 t "crash: every create answered with success is stored, none twice, none never sent"
-if list_all "$TOK3" "$TMP/crash.list"; then
+if todo_list_all "$TOK3" "$TMP/crash.list"; then
 	out=$(node "$TMP/verify.js" "$TMP/crash.list" crash "$TMP"/crash-c*.out) || note "$out"
 	echo "     $(head -n 1 <<<"$out")"
 else
@@ -450,11 +426,11 @@ fid=$(node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], 
 	process.stdout.write(r.result.structuredContent.id)' "$RESP_BODY" 2>/dev/null)
 call "$TOK3" update_todo "{\"todo_id\":\"$fid\",\"completed\":true}" 9
 want_json 'r.result.structuredContent.completed' true
-list_all "$TOK3" "$TMP/crash.after" || note "list_todos failed"
+todo_list_all "$TOK3" "$TMP/crash.after" || note "list_todos failed"
 want_eq "todos listed" "$((before + 1))" "$(wc -l <"$TMP/crash.after" | tr -d ' ')"
 
 t "crash: the earlier runs' todos are untouched"
-list_all "$TOK1" "$TMP/one.after2" || note "list_todos failed"
+todo_list_all "$TOK1" "$TMP/one.after2" || note "list_todos failed"
 cmp -s "$TMP/one.list" "$TMP/one.after2" || note "conc-one's list changed"
 
 t "no worker crashed on its own, no sanitizer report"

@@ -369,11 +369,7 @@ if grep -qF -- "$TOK_QUERY" "$ERRLOG"; then note "the query-string token is in t
 
 # ==== server 2: forged-kid flood, then a crowd of cold CGI processes =========
 
-if ! server_start; then
-	t "lighttpd starts (server 2)"
-	note "see the error log above"
-	finish
-fi
+server_start_or_finish
 
 # ---- 7. forged kids --------------------------------------------------------
 

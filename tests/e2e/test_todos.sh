@@ -15,11 +15,7 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need_programs mcp.fcgi wellknown.fcgi
-if ! server_start; then
-	t "lighttpd starts with the default configuration"
-	note "see the error log above"
-	finish
-fi
+server_start_or_finish
 
 NOW=$(date +%s)
 
@@ -131,32 +127,10 @@ db_sum() {
 	cat "$db" "$db-wal" 2>/dev/null | cksum
 }
 
-# list_all TOKEN FILE: pages through TOKEN's todos (100 a page) and writes
-# "id<TAB>title<TAB>completed" lines into FILE; prints the count.  Fails
-# when a page is not a proper result.
+# list_all TOKEN FILE: todo_list_all, then prints the count.
 list_all() {
-	local tok=$1 out=$2 cursor="" args i
-	: >"$out"
-	for ((i = 0; i < 200; i++)); do
-		args='{"limit":100}'
-		[ -z "$cursor" ] || args="{\"limit\":100,\"cursor\":\"$cursor\"}"
-		call "$tok" list_todos "$args" 900
-		[ "$STATUS" = 200 ] || return 1
-		cursor=$(node -e '
-			const fs = require("fs");
-			const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-			const s = r.result && !r.result.isError && r.result.structuredContent;
-			if (!s || !Array.isArray(s.todos)) process.exit(1);
-			fs.appendFileSync(process.argv[2],
-				s.todos.map((t) => `${t.id}\t${t.title}\t${t.completed}\n`).join(""));
-			process.stdout.write(s.next_cursor === null ? "" : s.next_cursor);
-		' "$RESP_BODY" "$out") || return 1
-		[ -n "$cursor" ] || {
-			wc -l <"$out" | tr -d ' '
-			return 0
-		}
-	done
-	return 1
+	todo_list_all "$1" "$2" || return 1
+	wc -l <"$2" | tr -d ' '
 }
 
 # count TOKEN: how many todos TOKEN's owner has ("error" when listing failed).

@@ -9,11 +9,7 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 need_programs mcp.fcgi wellknown.fcgi
-if ! server_start; then
-	t "lighttpd starts with the default configuration"
-	note "see the error log above"
-	finish
-fi
+server_start_or_finish
 WORKERS=$(worker_pids mcp.fcgi | sort | tr '\n' ' ')
 GREET=$(call_json greet_user '{"name":"Ada"}' 7)
 PING='{"jsonrpc":"2.0","id":1,"method":"ping"}'

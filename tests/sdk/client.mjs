@@ -7,6 +7,7 @@
 // Prints "ok   name" / "FAIL name" lines; the last line is exactly
 // "N passed, N failed"; the exit status is non-zero when a check failed.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { check, finish, wantEq as want } from "./steps.mjs";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { SUPPORTED_PROTOCOL_VERSIONS } from "@modelcontextprotocol/sdk/types.js";
 
@@ -17,34 +18,6 @@ if (!url) {
 }
 const token = process.env.MCP_TEST_TOKEN || "";
 const TIMEOUT_MS = Number(process.env.MCP_TEST_TIMEOUT_MS || 10000);
-
-let passed = 0;
-let failed = 0;
-
-// check runs one named step; a thrown error or a false result fails it.
-async function check(name, fn) {
-  try {
-    const why = await fn();
-    if (why === true || why === undefined) {
-      passed++;
-      console.log(`ok   ${name}`);
-    } else {
-      failed++;
-      console.log(`FAIL ${name}`);
-      console.log(`     ${why}`);
-    }
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}`);
-    console.log(`     ${e && e.stack ? e.stack.split("\n").slice(0, 3).join("\n     ") : e}`);
-  }
-}
-
-function want(what, wanted, got) {
-  const w = JSON.stringify(wanted);
-  const g = JSON.stringify(got);
-  return w === g ? true : `${what}: wanted ${w}, got ${g}`;
-}
 
 // expectRpcError: the call must reject with JSON-RPC error code.
 async function expectRpcError(code, call) {
@@ -131,5 +104,4 @@ if (connected) {
   });
 }
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -16,6 +16,7 @@
 // Prints "ok   name" / "FAIL name" lines; the last line is exactly
 // "N passed, N failed"; the exit status is non-zero when a check failed.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { check, finish, want } from "./steps.mjs";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { extractWWWAuthenticateParams } from "@modelcontextprotocol/sdk/client/auth.js";
 
@@ -32,40 +33,6 @@ const opts = { timeout: TIMEOUT_MS };
 const u = new URL(url);
 const PRM = `${u.origin}/.well-known/oauth-protected-resource${u.pathname === "/" ? "" : u.pathname}`;
 const CHALLENGE_403 = `Bearer realm="mcp", error="insufficient_scope", scope="todo:write", resource_metadata="${PRM}"`;
-
-let passed = 0;
-let failed = 0;
-
-// check runs one named step; a thrown error or a returned string fails it.
-async function check(name, fn) {
-  try {
-    const why = await fn();
-    if (why === true || why === undefined) {
-      passed++;
-      console.log(`ok   ${name}`);
-      return true;
-    }
-    failed++;
-    console.log(`FAIL ${name}`);
-    console.log(`     ${why}`);
-  } catch (e) {
-    failed++;
-    console.log(`FAIL ${name}`);
-    console.log(`     ${e && e.stack ? e.stack.split("\n").slice(0, 3).join("\n     ") : e}`);
-  }
-  return false;
-}
-
-// want returns true when every [what, wanted, got] agrees (as JSON), else
-// the first disagreement.
-function want(...triples) {
-  for (const [what, wanted, got] of triples) {
-    const w = JSON.stringify(wanted);
-    const g = JSON.stringify(got);
-    if (w !== g) return `${what}: wanted ${w}, got ${g}`;
-  }
-  return true;
-}
 
 // toolOk: a successful tool result whose text content is its structuredContent.
 function toolOk(r) {
@@ -302,5 +269,4 @@ await check("no token: connect fails with 401", async () => {
   }
 });
 
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
