@@ -19,7 +19,7 @@ ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS)
 BUILD    ?= build
 BIN      ?= cgi-bin
 
-LIB_SRC   = $(wildcard src/lib/*.c)
+LIB_SRC   = $(wildcard src/lib/*/*.c)
 MCP_SRC   = $(filter-out src/mcp/main.c,$(wildcard src/mcp/*.c)) $(wildcard src/mcp/tools/*.c)
 WK_SRC    = $(filter-out src/wellknown/main.c,$(wildcard src/wellknown/*.c))
 CLI_SRC   = $(filter-out src/cli/main.c,$(wildcard src/cli/*.c))

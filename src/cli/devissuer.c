@@ -7,7 +7,7 @@
 #include "cli/devissuer.h"
 
 #include "cli/devissuer_key.h"
-#include "lib/b64url.h"
+#include "lib/jose/b64url.h"
 
 #include <cJSON.h>
 #include <errno.h>

@@ -12,7 +12,7 @@
 #ifndef DEVISSUER_H
 #define DEVISSUER_H
 
-#include "lib/jwk.h"
+#include "lib/jose/jwk.h"
 
 #include <stddef.h>
 

@@ -11,7 +11,7 @@
 #define DEVISSUER_KEY_H
 
 #include "cli/devissuer.h"
-#include "lib/jwk.h"
+#include "lib/jose/jwk.h"
 
 #include <openssl/evp.h>
 #include <stdbool.h>

@@ -6,7 +6,7 @@
 #include "cli/devmint.h"
 
 #include "cli/devissuer_key.h"
-#include "lib/b64url.h"
+#include "lib/jose/b64url.h"
 
 #include <cJSON.h>
 #include <openssl/bn.h>

@@ -14,7 +14,7 @@
 #define DEVMINT_H
 
 #include "cli/devissuer.h"
-#include "lib/jwk.h"
+#include "lib/jose/jwk.h"
 
 #include <stdint.h>
 

@@ -23,14 +23,14 @@
 #include <unistd.h>
 
 #include "cli/devissuer.h"
-#include "lib/auth.h"
-#include "lib/b64url.h"
-#include "lib/config.h"
-#include "lib/fetch.h"
-#include "lib/jwk.h"
-#include "lib/log.h"
-#include "lib/num.h"
-#include "lib/token.h"
+#include "lib/auth/auth.h"
+#include "lib/jose/b64url.h"
+#include "lib/config/config.h"
+#include "lib/keycache/fetch.h"
+#include "lib/jose/jwk.h"
+#include "lib/core/log.h"
+#include "lib/core/num.h"
+#include "lib/jose/token.h"
 
 #define KEY_FILE      "signing-key.pem"
 #define JWKS_FILE     "jwks.json"

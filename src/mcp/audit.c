@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "lib/log.h"
-#include "lib/request.h"
-#include "lib/token.h"
+#include "lib/core/log.h"
+#include "lib/http/request.h"
+#include "lib/jose/token.h"
 
 int64_t
 audit_now_us(void)

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/config.h"
-#include "lib/log.h"
+#include "lib/config/config.h"
+#include "lib/core/log.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/schema.h"
 #include "mcp/scope.h"

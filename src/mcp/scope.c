@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/token.h"
+#include "lib/jose/token.h"
 
 /* True when the granted scope g satisfies needed: exact, or "prefix:*" above it. */
 static bool

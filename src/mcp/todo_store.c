@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "lib/num.h"
+#include "lib/core/log.h"
+#include "lib/core/num.h"
 
 enum stmt {
 	ST_COUNT,

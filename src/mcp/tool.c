@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/config.h"
+#include "lib/config/config.h"
 #include "mcp/schema.h"
 
 #define TOOL(name) extern const struct tool tool_##name;

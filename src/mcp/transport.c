@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/config.h"
-#include "lib/request.h"
+#include "lib/config/config.h"
+#include "lib/http/request.h"
 #include "mcp/dispatch.h"
 
 /* Skips optional white space (RFC 9110 §5.6.3). */

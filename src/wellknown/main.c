@@ -12,12 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "lib/auth.h"
-#include "lib/config.h"
-#include "lib/fetch.h"
-#include "lib/jwks_cache.h"
-#include "lib/log.h"
-#include "lib/request.h"
+#include "lib/auth/auth.h"
+#include "lib/config/config.h"
+#include "lib/keycache/fetch.h"
+#include "lib/keycache/jwks_cache.h"
+#include "lib/core/log.h"
+#include "lib/http/request.h"
 #include "wellknown/prm.h"
 
 #define JSON_TYPE "application/json"

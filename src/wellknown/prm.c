@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/config.h"
-#include "lib/jwks_cache.h"
+#include "lib/config/config.h"
+#include "lib/keycache/jwks_cache.h"
 
 /* Adds a JSON array of the strings of l to o under name. */
 static void

@@ -8,9 +8,9 @@
  * the refusal (see expect_names).  Prints one line per check and, last,
  * exactly "N passed, N failed"; exits non-zero when any check failed.
  */
-#include "lib/jwk.h"
-#include "lib/log.h"
-#include "lib/token.h"
+#include "lib/jose/jwk.h"
+#include "lib/core/log.h"
+#include "lib/jose/token.h"
 
 #include <stdio.h>
 #include <stdlib.h>

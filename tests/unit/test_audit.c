@@ -4,9 +4,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "lib/log.h"
-#include "lib/request.h"
-#include "lib/token.h"
+#include "lib/core/log.h"
+#include "lib/http/request.h"
+#include "lib/jose/token.h"
 #include "mcp/audit.h"
 
 /* Writes rec through audit_log() into a file and returns its text (static). */

@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "cli/devissuer.h"
-#include "lib/auth.h"
-#include "lib/config.h"
-#include "lib/token.h"
+#include "lib/auth/auth.h"
+#include "lib/config/config.h"
+#include "lib/jose/token.h"
 
 #include "lighttpd_fixture.h"
 

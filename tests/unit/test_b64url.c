@@ -1,7 +1,7 @@
 /*
  * test_b64url.c - strict base64url (RFC 4648 §5): refusals first.
  */
-#include "lib/b64url.h"
+#include "lib/jose/b64url.h"
 #include "test.h"
 
 #include <stdint.h>

@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/config.h"
-#include "lib/jwk.h"
-#include "lib/num.h"
+#include "lib/config/config.h"
+#include "lib/jose/jwk.h"
+#include "lib/core/num.h"
 
 static struct config cfg;
 static char err[512];

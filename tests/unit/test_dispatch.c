@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 
-#include "lib/config.h"
-#include "lib/token.h"
+#include "lib/config/config.h"
+#include "lib/jose/token.h"
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/tool.h"

@@ -6,7 +6,7 @@
  * what a static file cannot do (a body without Content-Length, a slow
  * answer, echoing request headers).
  */
-#include "lib/fetch.h"
+#include "lib/keycache/fetch.h"
 
 #include "lighttpd_fixture.h"
 #include "test.h"

@@ -2,9 +2,9 @@
  * test_jwk.c - JWK Set parsing (RFC 7517, RFC 7518 §6) and thumbprints
  * (RFC 7638): hostile and unusable documents first.
  */
-#include "lib/b64url.h"
-#include "lib/jwk.h"
-#include "lib/log.h"
+#include "lib/jose/b64url.h"
+#include "lib/jose/jwk.h"
+#include "lib/core/log.h"
 #include "test.h"
 
 #include <stdint.h>

@@ -10,9 +10,9 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
-#include "lib/jwk.h"
-#include "lib/jwks_cache.h"
-#include "lib/log.h"
+#include "lib/jose/jwk.h"
+#include "lib/keycache/jwks_cache.h"
+#include "lib/core/log.h"
 
 #include "lighttpd_fixture.h"
 #include "test.h"

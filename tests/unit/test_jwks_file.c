@@ -7,8 +7,8 @@
  *
  * No network: each test works in its own temporary directory.
  */
-#include "lib/jwks_file.h"
-#include "lib/log.h"
+#include "lib/keycache/internal/jwks_file.h"
+#include "lib/core/log.h"
 
 #include "lighttpd_fixture.h"
 #include "test.h"

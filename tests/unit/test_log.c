@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 TEST(escape)
 {

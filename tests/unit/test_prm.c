@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 
-#include "lib/config.h"
-#include "lib/jwks_cache.h"
+#include "lib/config/config.h"
+#include "lib/keycache/jwks_cache.h"
 #include "wellknown/prm.h"
 
 static struct config cfg;

@@ -9,7 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/request.h"
+#include "lib/http/request.h"
 
 static char out[8192];
 

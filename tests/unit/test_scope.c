@@ -1,7 +1,7 @@
 /* Unit tests for src/mcp/scope.h and the registry's scope override map. */
 #include "test.h"
 
-#include "lib/token.h"
+#include "lib/jose/token.h"
 #include "mcp/scope.h"
 #include "mcp/tool.h"
 

@@ -4,10 +4,10 @@
  * issuer and from libjwt 1.10 as an independent signer.
  */
 #include "cli/devissuer.h"
-#include "lib/b64url.h"
-#include "lib/jwk.h"
-#include "lib/log.h"
-#include "lib/token.h"
+#include "lib/jose/b64url.h"
+#include "lib/jose/jwk.h"
+#include "lib/core/log.h"
+#include "lib/jose/token.h"
 #include "test.h"
 
 #include <errno.h>

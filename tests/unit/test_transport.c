@@ -3,8 +3,8 @@
 
 #include <stdlib.h>
 
-#include "lib/config.h"
-#include "lib/request.h"
+#include "lib/config/config.h"
+#include "lib/http/request.h"
 #include "mcp/transport.h"
 
 static struct config cfg;

@@ -6,8 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/log.h"
-#include "lib/token.h"
+#include "lib/core/log.h"
+#include "lib/jose/token.h"
 
 bool
 todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_result *res)

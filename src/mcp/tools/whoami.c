@@ -4,7 +4,7 @@
  * Returns the principal's claims (never the token itself), so an operator or
  * a client developer can see what the server saw.
  */
-#include "lib/token.h"
+#include "lib/jose/token.h"
 #include "mcp/tool.h"
 
 /* Adds name: value, or null when the claim was absent. */

@@ -8,9 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/config.h"
-#include "lib/jwk.h"
-#include "lib/num.h"
+#include "lib/config/config.h"
+#include "lib/jose/jwk.h"
+#include "lib/core/num.h"
 
 #define URL_MAX 1024
 

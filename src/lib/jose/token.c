@@ -4,10 +4,10 @@
  * the JOSE header (alg allow-list, crit, typ, kid), the key choice and the
  * signature.  The claims of a verified token are token_claims.c's.
  */
-#include "lib/token.h"
+#include "lib/jose/token.h"
 
-#include "lib/b64url.h"
-#include "lib/token_claims.h"
+#include "lib/jose/b64url.h"
+#include "lib/jose/internal/token_claims.h"
 
 #include <cJSON.h>
 #include <stdlib.h>

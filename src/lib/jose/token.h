@@ -10,7 +10,7 @@
 #ifndef TOKEN_H
 #define TOKEN_H
 
-#include "lib/jwk.h"
+#include "lib/jose/jwk.h"
 
 #include <stdbool.h>
 #include <stddef.h>

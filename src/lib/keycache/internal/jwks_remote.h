@@ -17,10 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/fetch.h"
-#include "lib/jwk.h"
-#include "lib/jwks_cache.h"
-#include "lib/jwks_meta.h"
+#include "lib/keycache/fetch.h"
+#include "lib/jose/jwk.h"
+#include "lib/keycache/jwks_cache.h"
+#include "lib/keycache/internal/jwks_meta.h"
 
 /* Where the keys come from.  Every pointer is borrowed for each call. */
 struct jwks_remote {

@@ -1,7 +1,7 @@
 /*
  * num.c - bounded number parsing.
  */
-#include "lib/num.h"
+#include "lib/core/num.h"
 
 #include <stddef.h>
 #include <strings.h>

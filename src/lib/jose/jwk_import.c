@@ -5,10 +5,10 @@
  * All the parsing work happens here, once per document, so that jwk.c's
  * verification path does no JSON or key-building work.
  */
-#include "lib/jwk_import.h"
+#include "lib/jose/internal/jwk_import.h"
 
-#include "lib/b64url.h"
-#include "lib/log.h"
+#include "lib/jose/b64url.h"
+#include "lib/core/log.h"
 
 #include <cJSON.h>
 #include <openssl/bn.h>

@@ -29,7 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/fetch.h"
+#include "lib/keycache/fetch.h"
 
 #define JWKS_META_MAGIC      "mcp-fcgi-jwks-cache 1"
 #define JWKS_META_HEADER_MAX 8192 /* longest header formatted (with its blank line) */

@@ -11,7 +11,7 @@
 #ifndef TOKEN_CLAIMS_H
 #define TOKEN_CLAIMS_H
 
-#include "lib/token.h"
+#include "lib/jose/token.h"
 
 #include <stdint.h>
 

@@ -4,10 +4,10 @@
  * set's caps, lookup and lifetime, and the hot path, jwk_verify.  Turning
  * the document's JSON into keys is jwk_import.c's work.
  */
-#include "lib/jwk.h"
+#include "lib/jose/jwk.h"
 
-#include "lib/jwk_import.h"
-#include "lib/log.h"
+#include "lib/jose/internal/jwk_import.h"
+#include "lib/core/log.h"
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 /* Configuration variable names: the contract documented in README.md. */
 #define CONFIG_FILE_VAR        "MCP_CONFIG_FILE"

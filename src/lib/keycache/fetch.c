@@ -6,10 +6,10 @@
  * libcurl's defaults nor the environment (http_proxy, no_proxy, ~/.netrc)
  * can widen it.
  */
-#include "lib/fetch.h"
+#include "lib/keycache/fetch.h"
 
-#include "lib/log.h"
-#include "lib/num.h"
+#include "lib/core/log.h"
+#include "lib/core/num.h"
 
 #include <ctype.h>
 #include <stdlib.h>

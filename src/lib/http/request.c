@@ -1,7 +1,7 @@
 /*
  * request.c - CGI and FastCGI requests through libfcgi.
  */
-#include "lib/request.h"
+#include "lib/http/request.h"
 
 #include <errno.h>
 #include <fcgiapp.h>
@@ -12,7 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "lib/num.h"
+#include "lib/core/num.h"
 
 struct request_io {
 	FCGX_Request fcgx; /* FastCGI mode only */

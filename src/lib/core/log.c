@@ -1,7 +1,7 @@
 /*
  * log.c - JSON log lines with escaped text.
  */
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*
  * config.c - configuration from the environment and an optional env file.
  */
-#include "lib/config.h"
+#include "lib/config/config.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/num.h"
+#include "lib/core/num.h"
 
 #define CONFIG_FILE_MAX_VARS 256
 

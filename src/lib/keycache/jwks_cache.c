@@ -10,13 +10,13 @@
  * file that is corrupt, refused or written for another issuer or JWKS URL than ours is treated as
  * missing, and the next refresh replaces it.
  */
-#include "lib/jwks_cache.h"
+#include "lib/keycache/jwks_cache.h"
 
-#include "lib/jwk.h"
-#include "lib/jwks_file.h"
-#include "lib/jwks_meta.h"
-#include "lib/jwks_remote.h"
-#include "lib/log.h"
+#include "lib/jose/jwk.h"
+#include "lib/keycache/internal/jwks_file.h"
+#include "lib/keycache/internal/jwks_meta.h"
+#include "lib/keycache/internal/jwks_remote.h"
+#include "lib/core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>

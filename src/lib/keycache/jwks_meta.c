@@ -6,10 +6,10 @@
  * directory, so anything unexpected in it is damage or tampering, and the
  * safe reading of either is "no cache file".
  */
-#include "lib/jwks_meta.h"
+#include "lib/keycache/internal/jwks_meta.h"
 
-#include "lib/jwk.h"
-#include "lib/num.h"
+#include "lib/jose/jwk.h"
+#include "lib/core/num.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -8,9 +8,9 @@
  * A downloaded document is parsed in full before it is returned, so a bad
  * one never reaches the cache file.
  */
-#include "lib/jwks_remote.h"
+#include "lib/keycache/internal/jwks_remote.h"
 
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 #include <cJSON.h>
 #include <stdio.h>

@@ -12,7 +12,7 @@
 #ifndef JWK_IMPORT_H
 #define JWK_IMPORT_H
 
-#include "lib/jwk.h"
+#include "lib/jose/jwk.h"
 
 #include <openssl/evp.h>
 #include <stdbool.h>

@@ -6,9 +6,9 @@
  * ours; the cache file is read under a shared flock and replaced, never
  * rewritten, by a temporary file renamed into place under an exclusive one.
  */
-#include "lib/jwks_file.h"
+#include "lib/keycache/internal/jwks_file.h"
 
-#include "lib/log.h"
+#include "lib/core/log.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -22,9 +22,9 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "lib/jwk.h"
-#include "lib/jwks_cache.h"
-#include "lib/jwks_meta.h"
+#include "lib/jose/jwk.h"
+#include "lib/keycache/jwks_cache.h"
+#include "lib/keycache/internal/jwks_meta.h"
 
 #define JWKS_FILE_MAX        (JWK_SET_MAX_BYTES + JWKS_META_HEADER_MAX) /* larger: refused */
 #define JWKS_FILE_TMP_SUFFIX ".XXXXXX" /* mkstemp() pattern after JWKS_CACHE_FILE */

@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/fetch.h"
+#include "lib/keycache/fetch.h"
 
 struct jwk_set;
 

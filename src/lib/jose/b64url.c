@@ -1,7 +1,7 @@
 /*
  * b64url.c - strict base64url (RFC 4648 §5) without padding.
  */
-#include "lib/b64url.h"
+#include "lib/jose/b64url.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * auth.c - bearer token extraction, verification and challenges.
  */
-#include "lib/auth.h"
+#include "lib/auth/auth.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -11,10 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/config.h"
-#include "lib/jwks_cache.h"
-#include "lib/log.h"
-#include "lib/token.h"
+#include "lib/config/config.h"
+#include "lib/keycache/jwks_cache.h"
+#include "lib/core/log.h"
+#include "lib/jose/token.h"
 
 /*
  * Tokens this process verified recently, by SHA-256 of the whole token: a

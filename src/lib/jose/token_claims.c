@@ -4,7 +4,7 @@
  * principal's strings and scopes (RFC 9068 §2.2, RFC 6749 §3.3).  Only
  * reached after the signature has been verified (token.c).
  */
-#include "lib/token_claims.h"
+#include "lib/jose/internal/token_claims.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
