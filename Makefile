@@ -2,9 +2,12 @@
 # Every library comes from Debian's packages through pkg-config.
 
 CC       ?= cc
-PKGS      = fcgi libcjson libjwt libcurl libcrypto sqlite3
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+PKGS      = fcgi libcjson libcurl libcrypto sqlite3
+# libjwt is an independent second signer for the tests only (DESIGN.md): never in a program.
+TEST_PKGS = libjwt
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 OPT      ?= -O2
 CFLAGS   ?= $(OPT) -g
@@ -69,7 +72,7 @@ $(BUILD)/mcp-fcgi-cli: $(call obj,src/cli/main.c) $(CLI_A) $(LIB_A)
 $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(MCP_A) $(WK_A) $(CLI_A) $(LIB_A)
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
-	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(TEST_LIBS)
 
 deps:
 	@src/cli/install-deps.sh

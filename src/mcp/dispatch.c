@@ -302,8 +302,7 @@ answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct dispatch
 
 	if (responses == NULL)
 		return NULL;
-	cJSON_ArrayForEach(item, batch)
-	{
+	cJSON_ArrayForEach (item, batch) {
 		cJSON *r = answer_message(ctx, item, out, &ok);
 		if (r != NULL)
 			cJSON_AddItemToArray(responses, r);

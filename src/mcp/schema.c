@@ -56,8 +56,9 @@ check_type(const cJSON *schema, const cJSON *value, const char *where, char *err
 		return false;
 	}
 	if (cJSON_IsArray(type)) {
-		cJSON_ArrayForEach(t, type) if (cJSON_IsString(t) &&
-		                                type_matches(t->valuestring, value)) return true;
+		cJSON_ArrayForEach (t, type)
+			if (cJSON_IsString(t) && type_matches(t->valuestring, value))
+				return true;
 		snprintf(err, errlen, "%s: has the wrong type", where);
 		return false;
 	}
@@ -108,7 +109,9 @@ check_enum(const cJSON *schema, const cJSON *value, const char *where, char *err
 
 	if (!cJSON_IsArray(choices))
 		return true;
-	cJSON_ArrayForEach(c, choices) if (cJSON_Compare(c, value, true)) return true;
+	cJSON_ArrayForEach (c, choices)
+		if (cJSON_Compare(c, value, true))
+			return true;
 	snprintf(err, errlen, "%s: is not one of the allowed values", where);
 	return false;
 }
@@ -133,8 +136,7 @@ check_object(const cJSON *schema, const cJSON *value, const char *where, int dep
 	const cJSON *r, *member;
 	char path[160];
 
-	cJSON_ArrayForEach(r, required)
-	{
+	cJSON_ArrayForEach (r, required) {
 		if (cJSON_IsString(r) &&
 		    cJSON_GetObjectItemCaseSensitive(value, r->valuestring) == NULL) {
 			member_path(path, sizeof(path), where, r->valuestring);
@@ -142,8 +144,7 @@ check_object(const cJSON *schema, const cJSON *value, const char *where, int dep
 			return false;
 		}
 	}
-	cJSON_ArrayForEach(member, value)
-	{
+	cJSON_ArrayForEach (member, value) {
 		const cJSON *sub = cJSON_GetObjectItemCaseSensitive(props, member->string);
 		/* The name comes from the client: keep it out of the message if it is odd. */
 		member_path(path, sizeof(path), where, sub != NULL ? member->string : "(unknown)");
@@ -174,8 +175,9 @@ check_array(const cJSON *schema, const cJSON *value, const char *where, int dept
 	}
 	if (!cJSON_IsObject(items))
 		return true;
-	cJSON_ArrayForEach(
-	    it, value) if (!validate(items, it, where, depth + 1, err, errlen)) return false;
+	cJSON_ArrayForEach (it, value)
+		if (!validate(items, it, where, depth + 1, err, errlen))
+			return false;
 	return true;
 }
 

@@ -84,10 +84,7 @@ entry_init(struct tool_entry *e, const struct tool *t, char *err, size_t errlen)
 	    (e->output_schema = parse_schema(t, t->output_schema, "outputSchema", err, errlen)) ==
 	        NULL)
 		return -1;
-	if (strlist_split(&scopes, t->scopes) != 0) {
-		snprintf(err, errlen, "tool %s: out of memory", t->name);
-		return -1;
-	}
+	strlist_split(&scopes, t->scopes);
 	e->scopes = scopes.v;
 	e->n_scopes = scopes.n;
 	return 0;
@@ -100,11 +97,9 @@ entry_set_scopes(struct tool_entry *e, const char *text, size_t len)
 	struct strlist scopes = {0};
 	char *copy = strndup(text, len);
 
-	if (copy == NULL || strlist_split(&scopes, copy) != 0) {
-		free(copy);
-		strlist_free(&scopes);
+	if (copy == NULL)
 		return -1;
-	}
+	strlist_split(&scopes, copy);
 	free(copy);
 	for (size_t j = 0; j < e->n_scopes; j++)
 		free(e->scopes[j]);

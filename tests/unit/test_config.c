@@ -185,13 +185,13 @@ TEST(strlists)
 {
 	struct strlist l = {0};
 
-	CHECK_INT(strlist_split(&l, "  a\tb\n c  "), 0);
+	strlist_split(&l, "  a\tb\n c  ");
 	CHECK_INT(l.n, 3);
 	CHECK(strlist_contains(&l, "c"));
 	CHECK(!strlist_contains(&l, "A"));
 	CHECK(strlist_contains_ci(&l, "A"));
-	CHECK_INT(strlist_split(&l, NULL), 0);
-	CHECK_INT(strlist_split(&l, ""), 0);
+	strlist_split(&l, NULL);
+	strlist_split(&l, "");
 	CHECK_INT(l.n, 3);
 	strlist_free(&l);
 	strlist_free(NULL);

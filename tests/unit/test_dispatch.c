@@ -252,15 +252,16 @@ TEST(hostile_bodies)
 	CHECK_CONTAINS(out.body, "no subject");
 }
 
-TEST(cleanup)
+static void
+cleanup(void)
 {
 	free(out.body);
 	out.body = NULL;
 	tool_registry_free(reg);
 }
 
-TEST_MAIN(TEST_CASE(registry_builds), TEST_CASE(parse_errors), TEST_CASE(initialize_negotiates),
-          TEST_CASE(methods), TEST_CASE(tools_call), TEST_CASE(batches),
-          TEST_CASE(notifications_and_responses_get_202), TEST_CASE(refusal_body),
-          TEST_CASE(versions), TEST_CASE(scopes_refused_with_the_request_id),
-          TEST_CASE(hostile_bodies), TEST_CASE(cleanup))
+TEST_MAIN_FIXTURE(NULL, cleanup, TEST_CASE(registry_builds), TEST_CASE(parse_errors),
+                  TEST_CASE(initialize_negotiates), TEST_CASE(methods), TEST_CASE(tools_call),
+                  TEST_CASE(batches), TEST_CASE(notifications_and_responses_get_202),
+                  TEST_CASE(refusal_body), TEST_CASE(versions),
+                  TEST_CASE(scopes_refused_with_the_request_id), TEST_CASE(hostile_bodies))

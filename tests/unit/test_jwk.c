@@ -432,7 +432,7 @@ TEST(free_and_count_accept_null)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 	    TEST_CASE(garbage_rejected),
@@ -464,5 +464,5 @@ main(void)
 
 	/* The warnings about keys left out are the point of some tests; keep them quiet. */
 	log_open("/dev/null");
-	return test_run(__FILE__, cases, sizeof(cases) / sizeof(cases[0]));
+	return test_run(argc, argv, __FILE__, NULL, NULL, cases, sizeof(cases) / sizeof(cases[0]));
 }

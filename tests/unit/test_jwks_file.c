@@ -136,13 +136,15 @@ count_prefix(const char *dir, const char *prefix)
 
 /* ---- tests ------------------------------------------------------------ */
 
-TEST(test_setup)
+static int
+setup(void)
 {
 	const char *lvl = getenv("MCP_TEST_LOG");
 	enum log_level l;
 
 	/* Refusals are expected here; keep the output to what matters. */
 	log_set_level(lvl != NULL && log_level_parse(lvl, &l) == 0 ? l : LOGL_ERROR);
+	return 0;
 }
 
 /* Paths: trailing slashes go ("/" stays), bad directories are refused. */
@@ -597,8 +599,8 @@ TEST(test_tmp_sweep)
 	tree_cleanup(&t);
 }
 
-TEST_MAIN(TEST_CASE(test_setup), TEST_CASE(test_init_paths), TEST_CASE(test_dir_check),
-          TEST_CASE(test_read_corrupt_files), TEST_CASE(test_read_oversize),
-          TEST_CASE(test_read_symlink), TEST_CASE(test_read_not_regular_or_foreign),
-          TEST_CASE(test_write_read_round_trip), TEST_CASE(test_lock),
-          TEST_CASE(test_reader_races_writer), TEST_CASE(test_tmp_sweep))
+TEST_MAIN_FIXTURE(setup, NULL, TEST_CASE(test_init_paths), TEST_CASE(test_dir_check),
+                  TEST_CASE(test_read_corrupt_files), TEST_CASE(test_read_oversize),
+                  TEST_CASE(test_read_symlink), TEST_CASE(test_read_not_regular_or_foreign),
+                  TEST_CASE(test_write_read_round_trip), TEST_CASE(test_lock),
+                  TEST_CASE(test_reader_races_writer), TEST_CASE(test_tmp_sweep))

@@ -1489,7 +1489,7 @@ TEST(strerror_is_fixed_text)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	static const struct test_case cases[] = {
 	    TEST_CASE(alg_none_rejected),
@@ -1554,5 +1554,5 @@ main(void)
 	};
 
 	log_open("/dev/null");
-	return test_run(__FILE__, cases, sizeof(cases) / sizeof(cases[0]));
+	return test_run(argc, argv, __FILE__, NULL, NULL, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -36,74 +36,6 @@ config_strerror(enum config_err err)
 	return err < CONFIG_ERR__MAX ? config_errors[err] : "unknown error";
 }
 
-int
-strlist_add(struct strlist *out, const char *s)
-{
-	char **v = realloc(out->v, (out->n + 1) * sizeof(*v));
-	if (v == NULL)
-		return -1;
-	out->v = v;
-	if ((v[out->n] = strdup(s)) == NULL)
-		return -1;
-	out->n++;
-	return 0;
-}
-
-int
-strlist_split(struct strlist *out, const char *s)
-{
-	while (s != NULL && *s != '\0') {
-		size_t len;
-		char *word;
-		int rc;
-
-		while (isspace((unsigned char)*s))
-			s++;
-		for (len = 0; s[len] != '\0' && !isspace((unsigned char)s[len]); len++)
-			;
-		if (len == 0)
-			break;
-		if ((word = strndup(s, len)) == NULL)
-			return -1;
-		rc = strlist_add(out, word);
-		free(word);
-		if (rc != 0)
-			return -1;
-		s += len;
-	}
-	return 0;
-}
-
-bool
-strlist_contains(const struct strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-bool
-strlist_contains_ci(const struct strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcasecmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-void
-strlist_free(struct strlist *l)
-{
-	if (l == NULL)
-		return;
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-}
-
 const char *
 config_get(const char *name)
 {
@@ -246,10 +178,8 @@ load_file(const char *path, char *err, size_t errlen)
 			                 CONFIG_FILE_VAR ": %s: too many variables", path);
 			goto out;
 		}
-		if (strlist_add(&file_names, name) != 0 || strlist_add(&file_values, value) != 0) {
-			rc = CONFIG_ERR_NOMEM;
-			goto out;
-		}
+		strlist_add(&file_names, name);
+		strlist_add(&file_values, value);
 	}
 	rc = CONFIG_OK;
 out:
@@ -359,7 +289,8 @@ add_joined(struct strlist *l, const char *prefix, const char *name, const char *
 
 	if ((size_t)snprintf(buf, sizeof(buf), "%s%s%s", prefix, name, suffix) >= sizeof(buf))
 		return -1;
-	return strlist_add(l, buf);
+	strlist_add(l, buf);
+	return 0;
 }
 
 /*
@@ -378,8 +309,8 @@ derive_allow_lists(struct config *cfg)
 
 	if (colon != NULL && strchr(colon, ']') == NULL)
 		snprintf(port, sizeof(port), "%s", colon);
-	rc |= strlist_add(&cfg->allowed_hosts, cfg->resource_host);
-	rc |= strlist_add(&cfg->allowed_origins, cfg->resource_origin);
+	strlist_add(&cfg->allowed_hosts, cfg->resource_host);
+	strlist_add(&cfg->allowed_origins, cfg->resource_origin);
 	if (port[0] == '\0') {
 		/* A client may spell the default port out. */
 		rc |= add_joined(&cfg->allowed_hosts, "", cfg->resource_host,
@@ -418,9 +349,8 @@ load_optional(struct config *cfg, char *err, size_t errlen)
 	v = config_get(CONFIG_RESOURCE_NAME);
 	if ((cfg->resource_name = strdup(v != NULL ? v : "mcp-fcgi MCP server")) == NULL)
 		return CONFIG_ERR_NOMEM;
-	if (strlist_split(&cfg->allowed_origins, config_get(CONFIG_ORIGINS)) != 0 ||
-	    strlist_split(&cfg->allowed_hosts, config_get(CONFIG_HOSTS)) != 0)
-		return CONFIG_ERR_NOMEM;
+	strlist_split(&cfg->allowed_origins, config_get(CONFIG_ORIGINS));
+	strlist_split(&cfg->allowed_hosts, config_get(CONFIG_HOSTS));
 	cfg->any_origin = strlist_contains(&cfg->allowed_origins, "*");
 	return CONFIG_OK;
 }

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 
 /* Configuration variable names: the contract documented in README.md. */
 #define CONFIG_FILE_VAR        "MCP_CONFIG_FILE"
@@ -61,12 +62,6 @@
 #define CONFIG_MAX_BODY_DEFAULT (1024 * 1024)
 #define CONFIG_MAX_BODY_LIMIT   (64 * 1024 * 1024)
 #define CONFIG_FILE_MAX         (64 * 1024)
-
-/* A list of strings split from a space-separated value; owns its strings. */
-struct strlist {
-	char **v;
-	size_t n;
-};
 
 struct config {
 	char *resource;        /* MCP_RESOURCE: canonical URL of the endpoint */
@@ -158,13 +153,5 @@ void config_free(struct config *cfg);
  * own variables.
  */
 const char *config_get(const char *name);
-
-/* Splits s on ASCII white space into *out (replacing nothing; appends). 0 or -1 on ENOMEM. */
-int strlist_split(struct strlist *out, const char *s);
-int strlist_add(struct strlist *out, const char *s);
-bool strlist_contains(const struct strlist *l, const char *s);
-/* Case-insensitive variant, for host names and origins. */
-bool strlist_contains_ci(const struct strlist *l, const char *s);
-void strlist_free(struct strlist *l);
 
 #endif /* CONFIG_H */

@@ -12,7 +12,7 @@
 #include "lib/jose/jwk.h"
 #include "lib/core/num.h"
 
-#define URL_MAX 1024
+#define CONFIG_URL_MAX 1024
 
 /* The PRM document path (RFC 9728 §3). */
 #define PRM_WELL_KNOWN "/.well-known/oauth-protected-resource"
@@ -55,7 +55,7 @@ check_url(const char *var, const char *url, bool allow_http, char *err, size_t e
 		return config_fail(
 		    CONFIG_ERR_INVALID, err, errlen,
 		    "%s: %s uses plain http; set " CONFIG_ALLOW_HTTP "=1 to allow it", var, url);
-	if (strlen(url) >= URL_MAX || url[http ? 7 : 8] == '\0' || url[http ? 7 : 8] == '/')
+	if (strlen(url) >= CONFIG_URL_MAX || url[http ? 7 : 8] == '\0' || url[http ? 7 : 8] == '/')
 		return config_fail(CONFIG_ERR_INVALID, err, errlen, "%s: %s has no host", var, url);
 	for (const char *c = url; *c != '\0'; c++)
 		if ((unsigned char)*c <= 0x20 || *c == 0x7f || *c == '"' || *c == '\\' || *c == '#')
@@ -80,14 +80,15 @@ check_urls(const char *var, const struct strlist *l, bool allow_http, char *err,
 static int
 add_url(struct strlist *l, const char *base, const char *suffix)
 {
-	char buf[URL_MAX];
+	char buf[CONFIG_URL_MAX];
 	size_t n = strlen(base);
 
 	while (n > 0 && base[n - 1] == '/')
 		n--;
 	if ((size_t)snprintf(buf, sizeof(buf), "%.*s%s", (int)n, base, suffix) >= sizeof(buf))
 		return -1;
-	return strlist_add(l, buf);
+	strlist_add(l, buf);
+	return 0;
 }
 
 /*
@@ -115,7 +116,7 @@ load_algorithms(struct config *cfg, char *err, size_t errlen)
 	struct strlist names = {0};
 	enum config_err rc = CONFIG_OK;
 
-	if (strlist_split(&names, v != NULL ? v : CONFIG_ALGORITHMS_DEFAULT) != 0)
+	if ((strlist_split(&names, v != NULL ? v : CONFIG_ALGORITHMS_DEFAULT), 0))
 		return CONFIG_ERR_NOMEM;
 	for (size_t i = 0; i < names.n && rc == CONFIG_OK; i++) {
 		enum jwk_alg alg;
@@ -149,7 +150,7 @@ load_issuers(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 	if (res_id != NULL)
 		snprintf(suffix, sizeof(suffix), "/resources/%s", res_id);
 	if ((v = config_get(CONFIG_ISSUER)) != NULL) {
-		if (strlist_split(&cfg->issuers, v) != 0)
+		if ((strlist_split(&cfg->issuers, v), 0))
 			return CONFIG_ERR_NOMEM;
 	} else if (env != NULL) {
 		/* Scalekit issues with the environment URL, or per resource (both seen). */
@@ -173,18 +174,18 @@ load_issuers(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 		free(one.v);
 	}
 	if ((v = config_get(CONFIG_AS)) != NULL) {
-		if (strlist_split(&cfg->authorization_servers, v) != 0)
+		if ((strlist_split(&cfg->authorization_servers, v), 0))
 			return CONFIG_ERR_NOMEM;
 	} else if (cJSON_IsArray(
 	               as = cJSON_GetObjectItemCaseSensitive(prm, "authorization_servers"))) {
-		cJSON_ArrayForEach(
-		    it, as) if (cJSON_IsString(it) &&
-		                strlist_add(&cfg->authorization_servers, it->valuestring) !=
-		                    0) return CONFIG_ERR_NOMEM;
+		cJSON_ArrayForEach (it, as)
+			if (cJSON_IsString(it) &&
+			    (strlist_add(&cfg->authorization_servers, it->valuestring), 0))
+				return CONFIG_ERR_NOMEM;
 	} else if (env != NULL && res_id != NULL) {
 		if (add_url(&cfg->authorization_servers, env, suffix) != 0)
 			return CONFIG_ERR_NOMEM;
-	} else if (strlist_add(&cfg->authorization_servers, cfg->issuers.v[0]) != 0) {
+	} else if ((strlist_add(&cfg->authorization_servers, cfg->issuers.v[0]), 0)) {
 		return CONFIG_ERR_NOMEM;
 	}
 	enum config_err rc = check_urls(CONFIG_ISSUER, &cfg->issuers, cfg->allow_http, err, errlen);
@@ -212,10 +213,10 @@ load_audiences(struct config *cfg, char *err, size_t errlen)
 	if (v == NULL && (v = config_get(CONFIG_SK_AUDIENCE)) != NULL)
 		var = CONFIG_SK_AUDIENCE;
 	if (v != NULL) {
-		if (strlist_split(&cfg->audiences, v) != 0)
+		if ((strlist_split(&cfg->audiences, v), 0))
 			return CONFIG_ERR_NOMEM;
-	} else if ((res_id != NULL && strlist_add(&cfg->audiences, res_id) != 0) ||
-	           strlist_add(&cfg->audiences, cfg->resource) != 0) {
+	} else if ((res_id != NULL && (strlist_add(&cfg->audiences, res_id), 0)) ||
+	           (strlist_add(&cfg->audiences, cfg->resource), 0)) {
 		return CONFIG_ERR_NOMEM;
 	}
 	if (cfg->audiences.n == 0)
@@ -264,7 +265,7 @@ static enum config_err
 load_strings(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 {
 	const char *v;
-	char buf[URL_MAX * 2];
+	char buf[CONFIG_URL_MAX * 2];
 	const cJSON *scopes, *it;
 
 	v = config_get(CONFIG_STATE_DIR);
@@ -277,14 +278,14 @@ load_strings(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 	    ((v = config_get(CONFIG_CA_FILE)) != NULL && (cfg->ca_file = strdup(v)) == NULL))
 		return CONFIG_ERR_NOMEM;
 	if ((v = config_get(CONFIG_SCOPES)) != NULL) {
-		if (strlist_split(&cfg->scopes_supported, v) != 0)
+		if ((strlist_split(&cfg->scopes_supported, v), 0))
 			return CONFIG_ERR_NOMEM;
 	} else if (cJSON_IsArray(scopes =
 	                             cJSON_GetObjectItemCaseSensitive(prm, "scopes_supported"))) {
-		cJSON_ArrayForEach(
-		    it, scopes) if (cJSON_IsString(it) &&
-		                    strlist_add(&cfg->scopes_supported, it->valuestring) !=
-		                        0) return CONFIG_ERR_NOMEM;
+		cJSON_ArrayForEach (it, scopes)
+			if (cJSON_IsString(it) &&
+			    (strlist_add(&cfg->scopes_supported, it->valuestring), 0))
+				return CONFIG_ERR_NOMEM;
 	}
 	for (size_t i = 0; i < cfg->scopes_supported.n; i++)
 		if (strpbrk(cfg->scopes_supported.v[i], "\"\\") != NULL)
@@ -298,7 +299,7 @@ load_strings(struct config *cfg, const cJSON *prm, char *err, size_t errlen)
 		return CONFIG_ERR_NOMEM;
 	if ((v = config_get(CONFIG_TOOL_SCOPES)) != NULL && (cfg->tool_scopes = strdup(v)) == NULL)
 		return CONFIG_ERR_NOMEM;
-	if (strlist_split(&cfg->required_scopes, config_get(CONFIG_REQUIRED_SCOPES)) != 0)
+	if ((strlist_split(&cfg->required_scopes, config_get(CONFIG_REQUIRED_SCOPES)), 0))
 		return CONFIG_ERR_NOMEM;
 	v = config_get(CONFIG_TODO_DB);
 	snprintf(buf, sizeof(buf), "%s/todos.sqlite", cfg->state_dir);

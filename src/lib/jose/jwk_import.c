@@ -282,8 +282,7 @@ purpose_check(const cJSON *jk)
 		return NULL;
 	if (!cJSON_IsArray(ops))
 		return "key_ops is not an array";
-	cJSON_ArrayForEach(op, ops)
-	{
+	cJSON_ArrayForEach (op, ops) {
 		if (cJSON_IsString(op) && strcmp(op->valuestring, "verify") == 0)
 			return NULL;
 	}
@@ -394,8 +393,7 @@ jwk_import_set(const char *json, size_t len, struct jwk_set **out)
 	if ((set = calloc(1, sizeof(*set))) == NULL ||
 	    (cap > 0 && (set->keys = calloc(cap, sizeof(*set->keys))) == NULL))
 		goto out;
-	cJSON_ArrayForEach(jk, keys)
-	{
+	cJSON_ArrayForEach (jk, keys) {
 		enum key_result r;
 
 		if (idx == JWK_SET_MAX_KEYS) {

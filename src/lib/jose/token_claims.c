@@ -134,8 +134,7 @@ audience_check(const cJSON *claims, const struct token_policy *pol)
 	}
 	if (!cJSON_IsArray(aud))
 		return TOKEN_ERR_AUDIENCE;
-	cJSON_ArrayForEach(a, aud)
-	{
+	cJSON_ArrayForEach (a, aud) {
 		if (!cJSON_IsString(a) || ++n > TOKEN_AUD_MAX)
 			return TOKEN_ERR_AUDIENCE;
 		if (str_listed(a->valuestring, pol->audiences, pol->n_audiences))
@@ -234,8 +233,7 @@ scope_array_add(struct principal *p, const cJSON *a, size_t *seen)
 	const cJSON *e;
 	enum token_err err;
 
-	cJSON_ArrayForEach(e, a)
-	{
+	cJSON_ArrayForEach (e, a) {
 		if (!cJSON_IsString(e))
 			return TOKEN_ERR_CLAIMS;
 		err = scope_add(p, e->valuestring, strlen(e->valuestring), seen);

@@ -1,0 +1,240 @@
+/*
+ * util.c - helpers written once for the whole tree.
+ */
+#include "lib/core/util.h"
+
+#include <cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "lib/core/err.h"
+
+/* The out-of-memory policy (err.h): one line, then abort. */
+static void
+oom(void)
+{
+	static const char msg[] = "mcp-fcgi: out of memory\n";
+
+
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	abort();
+}
+
+void *
+xmalloc(size_t size)
+{
+	void *p = malloc(size != 0 ? size : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n != 0 ? n : 1, size != 0 ? size : 1);
+
+	if (p == NULL)
+		oom();
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+	void *q = realloc(p, size != 0 ? size : 1);
+
+	if (q == NULL)
+		oom();
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *d = strdup(s);
+
+	if (d == NULL)
+		oom();
+	return d;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *d = strndup(s, n);
+
+	if (d == NULL)
+		oom();
+	return d;
+}
+
+char *
+xstrdup_opt(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+void
+util_init(void)
+{
+	static cJSON_Hooks hooks = {.malloc_fn = xmalloc, .free_fn = free};
+
+	cJSON_InitHooks(&hooks);
+}
+
+void
+strlist_add(struct strlist *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
+}
+
+void
+strlist_split(struct strlist *l, const char *s)
+{
+	while (s != NULL && *s != '\0') {
+		size_t len = 0;
+
+		while (isspace((unsigned char)*s))
+			s++;
+		while (s[len] != '\0' && !isspace((unsigned char)s[len]))
+			len++;
+		if (len == 0)
+			break;
+		l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+		l->v[l->n++] = xstrndup(s, len);
+		s += len;
+	}
+}
+
+bool
+strlist_contains(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+bool
+strlist_contains_ci(const struct strlist *l, const char *s)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcasecmp(l->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void
+strlist_free(struct strlist *l)
+{
+	if (l == NULL)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+util_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int
+util_random_hex(char *out, size_t nbytes)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[64];
+
+	out[0] = '\0';
+	if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+		return -1;
+	for (size_t i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[2 * nbytes] = '\0';
+	return 0;
+}
+
+size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	/* Every byte but a continuation byte (10xxxxxx) starts a character. */
+	for (; s != NULL && *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+size_t
+utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return len;
+	while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+		max--;
+	return max;
+}
+
+int
+url_check(const char *url, unsigned flags, struct err *e)
+{
+	size_t len = url != NULL ? strnlen(url, URL_MAX + 1) : 0, skip;
+	bool http = len > 0 && strncasecmp(url, "http://", 7) == 0;
+
+	if (len == 0)
+		return err_set(e, ERR_INVALID, "empty URL");
+	if (len > URL_MAX)
+		return err_set(e, ERR_INVALID, "longer than %d bytes", URL_MAX);
+	if (!http && strncasecmp(url, "https://", 8) != 0)
+		return err_set(e, ERR_INVALID, "not an absolute https:// URL");
+	if (http && (flags & URL_HTTP_OK) == 0)
+		return err_set(e, ERR_INVALID, "plain http is not allowed");
+	skip = http ? 7 : 8;
+	if (url[skip] == '\0' || url[skip] == '/' || url[skip] == '?')
+		return err_set(e, ERR_INVALID, "no host");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)url[i];
+		if (c <= 0x20 || c == 0x7f || c == '"' || c == '\\' || c == '#')
+			return err_set(e, ERR_INVALID,
+			               "contains a space, quote, '#' or control character");
+	}
+	if ((flags & URL_NO_QUERY) != 0 && strchr(url, '?') != NULL)
+		return err_set(e, ERR_INVALID, "has a query");
+	return 0;
+}
+
+bool
+time_within(int64_t now, int64_t t, int64_t span)
+{
+	return t > 0 && now >= t && now - t < span;
+}
