@@ -29,6 +29,7 @@
 #include "lib/keycache/fetch.h"
 #include "lib/jose/jwk.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "lib/core/num.h"
 #include "lib/jose/token.h"
 
@@ -359,11 +360,12 @@ print_part(const char *label, const char *part, size_t len)
 static int
 cmd_inspect(int argc, char **argv)
 {
-	char buf[TOKEN_MAX_LEN * 2], err[512], header[TOKEN_MAX_LEN * 2 + 16];
-	const char *tok = argc > 2 ? argv[2] : NULL, *dot1, *dot2, *reason = NULL;
+	char buf[TOKEN_MAX_LEN * 2], header[TOKEN_MAX_LEN * 2 + 16];
+	const char *tok = argc > 2 ? argv[2] : NULL, *dot1, *dot2;
 	struct principal *p = NULL;
+	struct err e = {0};
 	struct config cfg;
-	struct auth *a;
+	struct auth *a = NULL;
 	int ret = 1;
 
 	if (tok == NULL) {
@@ -380,24 +382,26 @@ cmd_inspect(int argc, char **argv)
 	}
 	print_part("header", tok, (size_t)(dot1 - tok));
 	print_part("claims", dot1 + 1, (size_t)(dot2 - dot1 - 1));
-	if (config_load(&cfg, err, sizeof(err)) != CONFIG_OK) {
-		printf("verdict: not checked (configuration: %s)\n", err);
+	if (config_load(&cfg, &e) != 0) {
+		printf("verdict: not checked (configuration: %s)\n", e.msg);
 		return 1;
 	}
-	if (fetch_global_init() == 0 && (a = auth_new(&cfg, err, sizeof(err))) != NULL) {
+	if (fetch_global_init() != 0)
+		err_set(&e, ERR_SYSTEM, "libcurl initialisation failed");
+	else if ((a = auth_new(&cfg, &e)) != NULL) {
 		snprintf(header, sizeof(header), "Bearer %s", tok);
-		if (auth_check(a, header, (int64_t)time(NULL), &p, &reason) == AUTH_OK) {
+		if (auth_check(a, header, (int64_t)time(NULL), &p, &e) == 0) {
 			printf("verdict: accepted (subject %s)\n", p->subject ? p->subject : "-");
 			ret = 0;
 		} else {
-			printf("verdict: rejected: %s\n", reason);
+			printf("verdict: rejected: %s\n", e.msg);
 		}
 		explicit_bzero(header, sizeof(header));
 		principal_free(p);
 		auth_free(a);
-	} else {
-		printf("verdict: not checked (%s)\n", err);
 	}
+	if (a == NULL)
+		printf("verdict: not checked (%s)\n", e.msg);
 	config_free(&cfg);
 	return ret;
 }
@@ -409,6 +413,7 @@ main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 
 	log_set_prog("cli");
+	util_init();
 	if (strcmp(cmd, "inspect") == 0)
 		return cmd_inspect(argc, argv);
 	if (argc < 2 || parse_opts(argc - 1, argv + 1, &o) != 0)

@@ -11,6 +11,7 @@
 #include "lib/core/log.h"
 #include "lib/http/request.h"
 #include "lib/jose/token.h"
+#include "mcp/outcome.h"
 
 int64_t
 audit_now_us(void)
@@ -29,42 +30,71 @@ add_str(cJSON *o, const char *name, const char *value)
 		cJSON_AddStringToObject(o, name, value);
 }
 
+/* The decision text of o. */
+static void
+decision(const struct outcome *o, char *buf, size_t len)
+{
+	switch (o->kind) {
+	case OUTCOME_PREFLIGHT:
+		snprintf(buf, len, "preflight");
+		break;
+	case OUTCOME_REFUSED:
+		snprintf(buf, len, "refused");
+		break;
+	case OUTCOME_UNAUTHORIZED:
+		snprintf(buf, len, "%d %s", o->status, o->reason);
+		break;
+	case OUTCOME_ANSWERED:
+		if (o->auth == OUTCOME_AUTH_SCOPE)
+			snprintf(buf, len, "403 missing %s", o->scope);
+		else
+			snprintf(buf, len, "allowed");
+		break;
+	}
+}
+
+/* Adds who the verified token speaks for. */
+static void
+add_principal(cJSON *o, const struct principal *p)
+{
+	cJSON *scopes = cJSON_CreateArray();
+
+	add_str(o, "subject", p->subject);
+	add_str(o, "client_id", p->client_id);
+	add_str(o, "org_id", p->org_id);
+	for (size_t i = 0; i < p->n_scopes; i++)
+		cJSON_AddItemToArray(scopes, cJSON_CreateString(p->scopes[i]));
+	cJSON_AddItemToObject(o, "scopes", scopes);
+}
+
 void
-audit_log(const struct audit_rec *rec)
+audit_log(const struct request *req, const struct principal *principal, const struct outcome *out,
+          int64_t duration_us)
 {
 	cJSON *o = cJSON_CreateObject();
+	char ts[40], text[768], *line;
 	struct timespec now;
 	struct tm tm;
-	char ts[40], *line;
 
-	if (o == NULL)
-		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts + 19, sizeof(ts) - 19, ".%03ldZ", now.tv_nsec / 1000000);
 	add_str(o, "time", ts);
 	add_str(o, "type", "audit");
-	add_str(o, "request_id", rec->req->request_id);
-	add_str(o, "remote", rec->req->remote_addr);
-	add_str(o, "http_method", rec->req->method);
-	if (rec->principal != NULL) {
-		const struct principal *p = rec->principal;
-		cJSON *scopes = cJSON_CreateArray();
-		add_str(o, "subject", p->subject);
-		add_str(o, "client_id", p->client_id);
-		add_str(o, "org_id", p->org_id);
-		for (size_t i = 0; i < p->n_scopes; i++)
-			cJSON_AddItemToArray(scopes, cJSON_CreateString(p->scopes[i]));
-		cJSON_AddItemToObject(o, "scopes", scopes);
-	}
-	add_str(o, "method", rec->rpc_method);
-	add_str(o, "tool", rec->tool);
-	add_str(o, "decision", rec->decision);
-	cJSON_AddNumberToObject(o, "status", rec->status);
-	if (rec->rpc_error != 0)
-		cJSON_AddNumberToObject(o, "rpc_error", rec->rpc_error);
-	cJSON_AddNumberToObject(o, "duration_us", (double)rec->duration_us);
+	add_str(o, "request_id", req->request_id);
+	add_str(o, "remote", req->remote_addr);
+	add_str(o, "http_method", req->method);
+	if (principal != NULL)
+		add_principal(o, principal);
+	add_str(o, "method", outcome_method(out));
+	add_str(o, "tool", outcome_tool(out));
+	decision(out, text, sizeof(text));
+	add_str(o, "decision", text);
+	cJSON_AddNumberToObject(o, "status", out->status);
+	if (outcome_rpc_error(out) != 0)
+		cJSON_AddNumberToObject(o, "rpc_error", outcome_rpc_error(out));
+	cJSON_AddNumberToObject(o, "duration_us", (double)duration_us);
 	if ((line = cJSON_PrintUnformatted(o)) != NULL)
 		log_json_line(line);
 	free(line);

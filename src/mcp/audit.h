@@ -1,5 +1,6 @@
 /*
- * audit.h - one JSON line per request for the operator's audit trail.
+ * audit.h - one JSON line per request for the operator's audit trail,
+ * written from the request's outcome.
  *
  * Written through log_json_line() (stderr → the web server's error log, or
  * MCP_LOG_FILE).  Never holds a token or the argument values of a call.
@@ -9,24 +10,18 @@
 
 #include <stdint.h>
 
+struct outcome;
 struct principal;
 struct request;
 
-/* What happened to one request; strings are borrowed, NULL when unknown. */
-struct audit_rec {
-	const struct request *req;
-	const struct principal *principal; /* NULL before authentication */
-	char rpc_method[64];               /* first JSON-RPC method, "" when none */
-	char tool[64];                     /* tools/call's tool, "" when none */
-	char decision[640]; /* "allowed", "preflight", "refused", "401 <reason>", "403 missing
-	                       <scopes>" */
-	int status;         /* HTTP status sent */
-	int rpc_error;      /* JSON-RPC error code, 0 when none */
-	int64_t duration_us;
-};
-
-/* Writes the record as one escaped JSON line. */
-void audit_log(const struct audit_rec *rec);
+/*
+ * Writes the audit line of req: who (principal, NULL before
+ * authentication), the JSON-RPC method and tool, the decision ("allowed",
+ * "preflight", "refused", "401 <reason>", "503 <reason>", "403 missing
+ * <scopes>"), the status and the duration.  All borrowed.
+ */
+void audit_log(const struct request *req, const struct principal *principal,
+               const struct outcome *o, int64_t duration_us);
 
 /* Microseconds on the monotonic clock, for durations. */
 int64_t audit_now_us(void);

@@ -12,14 +12,11 @@
 #include "lib/config/config.h"
 #include "lib/core/log.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/outcome.h"
+#include "mcp/protocol.h"
 #include "mcp/schema.h"
 #include "mcp/scope.h"
 #include "mcp/tool.h"
-
-/* Newest first: initialize answers the client's version when listed, else the first. */
-static const char *const versions[] = {"2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"};
-
-#define N_VERSIONS (sizeof(versions) / sizeof(versions[0]))
 
 /* The result or the error of one method call. */
 struct call {
@@ -27,15 +24,6 @@ struct call {
 	int code; /* 0 when result is set */
 	char message[256];
 };
-
-bool
-dispatch_version_supported(const char *version)
-{
-	for (size_t i = 0; version != NULL && i < N_VERSIONS; i++)
-		if (strcmp(version, versions[i]) == 0)
-			return true;
-	return false;
-}
 
 /* Sets an error on c; message is fixed text or built from safe parts. */
 __attribute__((format(printf, 3, 4))) static void
@@ -72,8 +60,7 @@ method_initialize(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 	}
 	if ((r = cJSON_CreateObject()) == NULL)
 		return;
-	cJSON_AddStringToObject(r, "protocolVersion",
-	                        dispatch_version_supported(asked) ? asked : MCP_VERSION_LATEST);
+	cJSON_AddStringToObject(r, "protocolVersion", protocol_negotiate(asked));
 	caps = cJSON_AddObjectToObject(r, "capabilities");
 	cJSON_AddBoolToObject(cJSON_AddObjectToObject(caps, "tools"), "listChanged", false);
 	cJSON_AddObjectToObject(caps, "logging");
@@ -149,20 +136,24 @@ render_tool_result(struct tool_result *res)
 /*
  * The scope check of one request (MCP authorization, RFC 6750 §3.1): the
  * operator's required scopes and, for a tool, the tool's.  On refusal sets
- * the 403 and the error that carries the request's id, and returns false.
+ * the 403, the scopes the challenge names, and the error that carries the
+ * request's id, and returns false.
  */
 static bool
 call_permitted(const struct dispatch_ctx *ctx, const struct tool_entry *e, struct call *c,
-               struct dispatch_out *out)
+               struct outcome *out)
 {
 	const struct strlist *req = &ctx->cfg->required_scopes;
+	const char *const *required = (const char *const *)req->v;
+	const char *const *tool = e != NULL ? (const char *const *)e->scopes : NULL;
+	size_t n_tool = e != NULL ? e->n_scopes : 0;
 
-	if (scope_call_allowed(ctx->principal, (const char *const *)req->v, req->n,
-	                       e != NULL ? e->tool->name : NULL,
-	                       e != NULL ? (const char *const *)e->scopes : NULL,
-	                       e != NULL ? e->n_scopes : 0, out->scope, sizeof(out->scope)))
+	if (scope_call_allowed(ctx->principal, required, req->n, e != NULL ? e->tool->name : NULL,
+	                       tool, n_tool))
 		return true;
 	out->status = 403;
+	out->auth = OUTCOME_AUTH_SCOPE;
+	scope_call_needs(required, req->n, tool, n_tool, out->scope, sizeof(out->scope));
 	call_fail(c, MCP_ERROR_INSUFFICIENT_SCOPE, "insufficient scope: this call needs %s",
 	          out->scope);
 	return false;
@@ -171,7 +162,7 @@ call_permitted(const struct dispatch_ctx *ctx, const struct tool_entry *e, struc
 /* tools/call: look up, validate the arguments, run the handler. */
 static void
 method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c,
-                  struct dispatch_out *out)
+                  struct outcome *out, struct outcome_msg *m)
 {
 	const char *name = param_string(params, "name");
 	const cJSON *args = cJSON_GetObjectItemCaseSensitive(params, "arguments");
@@ -195,7 +186,7 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		call_fail(c, JSONRPC_INVALID_PARAMS, "unknown tool");
 		return;
 	}
-	snprintf(out->tool, sizeof(out->tool), "%s", e->tool->name);
+	snprintf(m->tool, sizeof(m->tool), "%s", e->tool->name);
 	/* Scopes before arguments: a caller without them learns nothing about the tool's input. */
 	if (!call_permitted(ctx, e, c, out))
 		return;
@@ -210,7 +201,6 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		call_fail(c, JSONRPC_INTERNAL_ERROR, "internal error");
 		goto out;
 	}
-	out->tool_error = res.is_error;
 	c->result = render_tool_result(&res);
 out:
 	tool_result_clear(&res);
@@ -220,11 +210,11 @@ out:
 /* Runs method with params into c. */
 static void
 run_method(const struct dispatch_ctx *ctx, const char *method, const cJSON *params, struct call *c,
-           struct dispatch_out *out)
+           struct outcome *out, struct outcome_msg *m)
 {
 	/* tools/call checks scopes itself, adding the tool's own to the required ones. */
 	if (strcmp(method, "tools/call") == 0)
-		method_tools_call(ctx, params, c, out);
+		method_tools_call(ctx, params, c, out, m);
 	else if (!call_permitted(ctx, NULL, c, out))
 		return;
 	else if (strcmp(method, "initialize") == 0)
@@ -239,63 +229,58 @@ run_method(const struct dispatch_ctx *ctx, const char *method, const cJSON *para
 		call_fail(c, JSONRPC_METHOD_NOT_FOUND, "method not found");
 }
 
-/* Runs one request and returns its response message (NULL on ENOMEM). */
+/* Runs one request and returns its response message. */
 static cJSON *
-answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *m,
-               struct dispatch_out *out)
+answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, struct outcome *out,
+               struct outcome_msg *m)
 {
 	struct call c = {0};
 
-	run_method(ctx, m->method, m->params, &c, out);
+	run_method(ctx, jm->method, jm->params, &c, out, m);
 	if (c.code == 0 && c.result == NULL)
 		call_fail(&c, JSONRPC_INTERNAL_ERROR, "internal error");
 	if (c.code != 0) {
 		cJSON_Delete(c.result);
-		if (out->rpc_error == 0)
-			out->rpc_error = c.code;
-		return jsonrpc_error_new(m->id, c.code, c.message, NULL);
+		m->rpc_error = c.code;
+		return jsonrpc_error_new(jm->id, c.code, c.message, NULL);
 	}
-	return jsonrpc_result_new(m->id, c.result);
+	return jsonrpc_result_new(jm->id, c.result);
+}
+
+/* The audit record of the next message of the body (a spare one past the cap). */
+static struct outcome_msg *
+next_msg(struct outcome *out)
+{
+	static struct outcome_msg spare;
+
+	if (out->n_msgs < JSONRPC_BATCH_MAX)
+		return &out->msgs[out->n_msgs++];
+	memset(&spare, 0, sizeof(spare));
+	return &spare;
 }
 
 /* Classifies and answers one message; NULL when it needs no response. */
 static cJSON *
-answer_message(const struct dispatch_ctx *ctx, const cJSON *item, struct dispatch_out *out,
-               bool *ok)
+answer_message(const struct dispatch_ctx *ctx, const cJSON *item, struct outcome *out, bool *ok)
 {
-	struct jsonrpc_msg m;
+	struct outcome_msg *m = next_msg(out);
+	struct jsonrpc_msg jm;
+	enum jsonrpc_kind kind = jsonrpc_classify(item, &jm);
 
-	*ok = true;
-	switch (jsonrpc_classify(item, &m)) {
-	case JSONRPC_REQUEST:
-		if (out->method[0] == '\0')
-			snprintf(out->method, sizeof(out->method), "%s", m.method);
-		return answer_request(ctx, &m, out);
-	case JSONRPC_NOTIFICATION:
-		if (out->method[0] == '\0')
-			snprintf(out->method, sizeof(out->method), "%s", m.method);
+	*ok = kind != JSONRPC_INVALID;
+	if (kind == JSONRPC_REQUEST || kind == JSONRPC_NOTIFICATION)
+		snprintf(m->method, sizeof(m->method), "%s", jm.method);
+	if (kind == JSONRPC_REQUEST)
+		return answer_request(ctx, &jm, out, m);
+	if (kind != JSONRPC_INVALID)
 		return NULL;
-	case JSONRPC_RESPONSE:
-		return NULL;
-	case JSONRPC_INVALID:
-		break;
-	}
-	*ok = false;
-	if (out->rpc_error == 0)
-		out->rpc_error = JSONRPC_INVALID_REQUEST;
-	return jsonrpc_error_new(m.id, JSONRPC_INVALID_REQUEST, m.invalid, NULL);
-}
-
-/* Batches are answered up to 2025-03-26; 2025-06-18 removed them (MCP changelog). */
-static bool
-batch_allowed(const char *version)
-{
-	return strcmp(version, "2025-03-26") == 0 || strcmp(version, "2024-11-05") == 0;
+	m->rpc_error = JSONRPC_INVALID_REQUEST;
+	return jsonrpc_error_new(jm.id, JSONRPC_INVALID_REQUEST, jm.invalid, NULL);
 }
 
 /* Answers a whole batch (JSON-RPC 2.0 §6). */
 static cJSON *
-answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct dispatch_out *out)
+answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct outcome *out)
 {
 	cJSON *responses = cJSON_CreateArray(), *item;
 	bool ok;
@@ -309,6 +294,7 @@ answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct dispatch
 	}
 	/* A refused call is that element's -32003 error; the batch as a whole is not a 403. */
 	out->status = 200;
+	out->auth = OUTCOME_AUTH_NONE;
 	out->scope[0] = '\0';
 	if (cJSON_GetArraySize(responses) == 0) {
 		cJSON_Delete(responses);
@@ -320,11 +306,10 @@ answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct dispatch
 
 /* A single error response for the whole body with HTTP status 400. */
 static cJSON *
-body_error(struct dispatch_out *out, int code, const char *message)
+body_error(struct outcome *out, int code, const char *message)
 {
 	out->status = 400;
-	if (out->rpc_error == 0)
-		out->rpc_error = code;
+	next_msg(out)->rpc_error = code;
 	return jsonrpc_error_new(NULL, code, message, NULL);
 }
 
@@ -353,18 +338,19 @@ parse_body(const char *body, size_t len)
 
 void
 dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
-              struct dispatch_out *out)
+              struct outcome *out)
 {
 	cJSON *doc = parse_body(body, len), *reply = NULL;
 	bool ok = true;
 
-	memset(out, 0, sizeof(*out));
+	outcome_clear(out);
+	out->kind = OUTCOME_ANSWERED;
 	out->status = 200;
 	if (doc == NULL) {
 		reply =
 		    body_error(out, JSONRPC_PARSE_ERROR, "parse error: the body is not valid JSON");
 	} else if (cJSON_IsArray(doc)) {
-		if (!batch_allowed(ctx->protocol_version))
+		if (!protocol_batches(ctx->protocol_version))
 			reply = body_error(out, JSONRPC_INVALID_REQUEST,
 			                   "batches are not supported in this protocol version");
 		else if (cJSON_GetArraySize(doc) == 0)
@@ -388,15 +374,4 @@ dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
 	}
 	cJSON_Delete(reply);
 	cJSON_Delete(doc);
-}
-
-char *
-dispatch_refusal_body(const char *message, size_t *len)
-{
-	cJSON *err = jsonrpc_error_new(NULL, JSONRPC_INVALID_REQUEST, message, NULL);
-	char *body = err != NULL ? cJSON_PrintUnformatted(err) : NULL;
-
-	cJSON_Delete(err);
-	*len = body != NULL ? strlen(body) : 0;
-	return body;
 }

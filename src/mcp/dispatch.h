@@ -3,8 +3,9 @@
  *
  * Parses a request body, classifies each message (single or batch),
  * dispatches requests to the MCP methods (initialize, ping, tools/list,
- * tools/call, logging/setLevel) and renders the HTTP status and JSON body.
- * Every JSON-RPC error object is made here and nowhere else.
+ * tools/call, logging/setLevel) and records the HTTP status, the JSON body
+ * and what each message came to in the request's outcome.  Every JSON-RPC
+ * error response to a message is made here.
  */
 #ifndef DISPATCH_H
 #define DISPATCH_H
@@ -13,6 +14,7 @@
 #include <stddef.h>
 
 struct config;
+struct outcome;
 struct principal;
 struct tool_registry;
 struct todo_store;
@@ -24,17 +26,6 @@ struct todo_store;
  */
 #define MCP_ERROR_INSUFFICIENT_SCOPE (-32003)
 
-/* MCP protocol revisions this server speaks, newest first. */
-#define MCP_VERSION_LATEST  "2025-11-25"
-#define MCP_VERSION_DEFAULT "2025-03-26" /* assumed without MCP-Protocol-Version */
-#define MCP_SERVER_NAME     "mcp-fcgi"
-#ifndef MCP_SERVER_VERSION
-#define MCP_SERVER_VERSION "0.1.0"
-#endif
-
-/* True when version is one this server speaks. */
-bool dispatch_version_supported(const char *version);
-
 /* What the dispatcher needs for one HTTP request; all borrowed. */
 struct dispatch_ctx {
 	const struct tool_registry *reg;
@@ -45,31 +36,15 @@ struct dispatch_ctx {
 	struct todo_store *todos;
 };
 
-/* The outcome, for the HTTP layer and the audit line. */
-struct dispatch_out {
-	int status; /* 200, 202 (no body), 400, 403 (insufficient scope) */
-	char *body; /* compact JSON (caller frees with free()), NULL for 202 */
-	size_t body_len;
-	char method[64]; /* first message's method, for the audit line ("" when none) */
-	char tool[64];   /* tools/call's tool name when it named a registered tool */
-	int rpc_error;   /* first JSON-RPC error code sent, 0 when none */
-	char scope[512]; /* status 403: every scope the refused call needs, space-separated */
-	bool tool_error; /* a tool returned isError */
-};
-
 /*
- * Handles one request body of len bytes (need not be NUL-terminated).  Never
- * fails: an internal failure becomes a -32603 response (HTTP 500 if even
- * that cannot be rendered, with body NULL).  The caller frees out->body.
+ * Answers one request body of len bytes (need not be NUL-terminated) into
+ * *out (which it first clears): status 200 with the JSON-RPC response(s),
+ * 202 without a body for notifications and responses, 400 for a body that
+ * is no acceptable message, 403 with OUTCOME_AUTH_SCOPE and the scopes
+ * needed for a single call refused for scope.  Every message is recorded in
+ * out->msgs.  Never fails: an internal failure becomes a -32603 response.
  */
 void dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
-                   struct dispatch_out *out);
-
-/*
- * The body of an HTTP-level refusal (415, 406, 405, 413, ...): a JSON-RPC
- * error -32600 with id null and message (fixed text).  Returns a string the
- * caller frees with free() and sets *len, or NULL on ENOMEM.
- */
-char *dispatch_refusal_body(const char *message, size_t *len);
+                   struct outcome *out);
 
 #endif /* DISPATCH_H */

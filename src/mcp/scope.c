@@ -30,39 +30,18 @@ scope_granted(const struct principal *p, const char *needed)
 	return false;
 }
 
-/* Writes the needed scopes, space-separated, into missing. */
-static void
-list_needed(const char *const *needed, size_t n, char *missing, size_t len)
-{
-	size_t off = 0;
-
-	if (len == 0)
-		return;
-	missing[0] = '\0';
-	for (size_t i = 0; i < n && off < len; i++) {
-		int w = snprintf(missing + off, len - off, "%s%s", i ? " " : "", needed[i]);
-		if (w < 0)
-			break;
-		off += (size_t)w;
-	}
-}
-
 bool
-scope_all_granted(const struct principal *p, const char *const *needed, size_t n, char *missing,
-                  size_t len)
+scope_all_granted(const struct principal *p, const char *const *needed, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (!scope_granted(p, needed[i])) {
-			list_needed(needed, n, missing, len);
+	for (size_t i = 0; i < n; i++)
+		if (!scope_granted(p, needed[i]))
 			return false;
-		}
-	}
 	return true;
 }
 
 bool
 scope_tool_allowed(const struct principal *p, const char *tool_name, const char *const *needed,
-                   size_t n, char *missing, size_t len)
+                   size_t n)
 {
 	char grant[128];
 
@@ -73,10 +52,21 @@ scope_tool_allowed(const struct principal *p, const char *tool_name, const char 
 	        sizeof(grant) &&
 	    scope_granted(p, grant))
 		return true;
-	return scope_all_granted(p, needed, n, missing, len);
+	return scope_all_granted(p, needed, n);
 }
 
-/* Appends scope to the space-separated list in buf unless it is there already. */
+bool
+scope_call_allowed(const struct principal *p, const char *const *required, size_t n_required,
+                   const char *tool_name, const char *const *tool_scopes, size_t n_tool)
+{
+	return scope_all_granted(p, required, n_required) &&
+	       (tool_name == NULL || scope_tool_allowed(p, tool_name, tool_scopes, n_tool));
+}
+
+/*
+ * Appends scope to the space-separated list in buf (len bytes) unless it is
+ * there already or would not fit whole: a cut scope would name another one.
+ */
 static void
 list_add(char *buf, size_t len, const char *scope)
 {
@@ -85,26 +75,19 @@ list_add(char *buf, size_t len, const char *scope)
 	for (const char *p = buf; (p = strstr(p, scope)) != NULL; p += n)
 		if ((p == buf || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
 			return;
-	snprintf(buf + off, len > off ? len - off : 0, "%s%s", off ? " " : "", scope);
+	if (off + (off ? 1 : 0) + n < len)
+		snprintf(buf + off, len - off, "%s%s", off ? " " : "", scope);
 }
 
-bool
-scope_call_allowed(const struct principal *p, const char *const *required, size_t n_required,
-                   const char *tool_name, const char *const *tool_scopes, size_t n_tool,
-                   char *missing, size_t len)
+void
+scope_call_needs(const char *const *required, size_t n_required, const char *const *tool_scopes,
+                 size_t n_tool, char *buf, size_t len)
 {
-	char unused[8];
-
-	if (scope_all_granted(p, required, n_required, unused, sizeof(unused)) &&
-	    (tool_name == NULL ||
-	     scope_tool_allowed(p, tool_name, tool_scopes, n_tool, unused, sizeof(unused))))
-		return true;
 	if (len == 0)
-		return false;
-	missing[0] = '\0';
+		return;
+	buf[0] = '\0';
 	for (size_t i = 0; i < n_required; i++)
-		list_add(missing, len, required[i]);
-	for (size_t i = 0; tool_name != NULL && i < n_tool; i++)
-		list_add(missing, len, tool_scopes[i]);
-	return false;
+		list_add(buf, len, required[i]);
+	for (size_t i = 0; i < n_tool; i++)
+		list_add(buf, len, tool_scopes[i]);
 }

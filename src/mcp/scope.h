@@ -21,31 +21,31 @@ struct principal;
 /* True when one of the principal's scopes satisfies needed. */
 bool scope_granted(const struct principal *p, const char *needed);
 
+/* True when p holds (or is granted through wildcards) each of the n scopes of needed. */
+bool scope_all_granted(const struct principal *p, const char *const *needed, size_t n);
+
 /*
- * True when p may call tool (named tool_name) needing the n scopes in
- * needed.  Otherwise false, with every needed scope, space-separated,
- * written into missing (the full set, so that a client replacing its scopes
- * on step-up keeps what it had).
+ * True when p may call the tool named tool_name, which needs the n scopes
+ * of needed: each is granted, or p holds mcp:tools:<tool> or mcp:tools:*.
  */
 bool scope_tool_allowed(const struct principal *p, const char *tool_name, const char *const *needed,
-                        size_t n, char *missing, size_t len);
+                        size_t n);
 
 /*
  * The whole check of one call: every scope in required (the operator's
  * MCP_REQUIRED_SCOPES, no tool grant applies to them) and, when tool_name is
- * not NULL, what scope_tool_allowed() asks of the tool.  When refused,
- * missing lists required followed by the tool's scopes, without repeats:
- * everything the call needs, so one step-up gets all of it.
+ * not NULL, what scope_tool_allowed() asks of the tool.
  */
 bool scope_call_allowed(const struct principal *p, const char *const *required, size_t n_required,
-                        const char *tool_name, const char *const *tool_scopes, size_t n_tool,
-                        char *missing, size_t len);
+                        const char *tool_name, const char *const *tool_scopes, size_t n_tool);
 
 /*
- * Like scope_tool_allowed() for scopes every request needs (no tool grant
- * applies).
+ * For the challenge of a refused call: required followed by the tool's
+ * scopes, space-separated, without repeats, into buf (len bytes; always
+ * NUL-terminated when len > 0) - everything the call needs, so that one
+ * step-up gets all of it and a client replacing its scopes keeps what it had.
  */
-bool scope_all_granted(const struct principal *p, const char *const *needed, size_t n,
-                       char *missing, size_t len);
+void scope_call_needs(const char *const *required, size_t n_required,
+                      const char *const *tool_scopes, size_t n_tool, char *buf, size_t len);
 
 #endif /* SCOPE_H */

@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/core/log.h"
 #include "lib/core/num.h"
+#include "lib/core/util.h"
 
 enum stmt {
 	ST_COUNT,
@@ -70,32 +70,25 @@ struct todo_store {
 	int64_t max_per_owner;
 };
 
-static const char *const todo_errors[TODO_ERR__MAX] = {
-    [TODO_OK] = "ok",
-    [TODO_ERR_NOT_FOUND] = "todo not found",
-    [TODO_ERR_LIMIT] = "todo limit reached",
-    [TODO_ERR_CURSOR] = "invalid cursor",
-    [TODO_ERR_DB] = "database error",
-    [TODO_ERR_NOMEM] = "out of memory",
-};
-
-const char *
-todo_strerror(enum todo_err err)
-{
-	return err < TODO_ERR__MAX ? todo_errors[err] : "unknown error";
-}
-
-/* Logs SQLite's message for a failed step and returns TODO_ERR_DB. */
-static enum todo_err
-db_fail(struct todo_store *s, const char *what)
+/* Logs SQLite's message for a failed step (once, here) and fails with ERR_SYSTEM. */
+static int
+db_fail(struct todo_store *s, const char *what, struct err *e)
 {
 	log_msg(LOGL_ERROR, "todo store: %s: %s", what, sqlite3_errmsg(s->db));
-	return TODO_ERR_DB;
+	return err_set(e, ERR_SYSTEM, "todo store: %s failed", what);
+}
+
+/* True when id has the shape of a todo id (32 lower-case hex characters). */
+static bool
+id_valid(const char *id)
+{
+	return id != NULL && strlen(id) == TODO_ID_LEN &&
+	       strspn(id, "0123456789abcdef") == TODO_ID_LEN;
 }
 
 /* Creates the schema when the database is new (user_version 0). */
 static int
-schema_ensure(sqlite3 *db, char *err, size_t errlen)
+schema_ensure(sqlite3 *db, struct err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int version = -1;
@@ -108,53 +101,46 @@ schema_ensure(sqlite3 *db, char *err, size_t errlen)
 		version = -1;
 	else if (version == 0)
 		version = TODO_SCHEMA_VERSION;
-	if (version != TODO_SCHEMA_VERSION) {
-		snprintf(err, errlen, "todo database: schema version %d, expected %d (%s)", version,
-		         TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
-		return -1;
-	}
+	if (version != TODO_SCHEMA_VERSION)
+		return err_set(e, ERR_CONFIG, "todo database: schema version %d, expected %d (%s)",
+		               version, TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
 	return 0;
 }
 
 struct todo_store *
-todo_store_open(const char *path, int64_t max_per_owner, char *err, size_t errlen)
+todo_store_open(const char *path, int64_t max_per_owner, struct err *e)
 {
-	struct todo_store *s = calloc(1, sizeof(*s));
+	struct todo_store *s = xcalloc(1, sizeof(*s));
 	int fd;
 
-	if (errlen > 0)
-		err[0] = '\0';
-	if (s == NULL) {
-		snprintf(err, errlen, "todo database: out of memory");
-		return NULL;
-	}
 	s->max_per_owner = max_per_owner;
 	/* Create the file 0600 ourselves: SQLite would honour the umask only. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
 		close(fd);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
 	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s: %s", "MCP_TODO_DB", path,
-		         s->db ? sqlite3_errmsg(s->db) : "cannot open");
+		err_set(e, ERR_CONFIG, "MCP_TODO_DB: %s: %s", path,
+		        s->db ? sqlite3_errmsg(s->db) : "cannot open");
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, TODO_BUSY_TIMEOUT_MS);
 	/* WAL: readers and the one writer do not block each other; NORMAL is durable in WAL. */
 	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", NULL,
-	                 NULL, NULL) != SQLITE_OK ||
-	    schema_ensure(s->db, err, errlen) != 0)
+	                 NULL, NULL) != SQLITE_OK) {
+		err_set(e, ERR_CONFIG, "todo database %s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (schema_ensure(s->db, e) != 0)
 		goto fail;
 	for (int i = 0; i < ST__MAX; i++) {
 		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
 		                       NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "todo database: %s", sqlite3_errmsg(s->db));
+			err_set(e, ERR_CONFIG, "todo database: %s", sqlite3_errmsg(s->db));
 			goto fail;
 		}
 	}
 	return s;
 fail:
-	if (err[0] == '\0')
-		snprintf(err, errlen, "todo database %s: %s", path, sqlite3_errmsg(s->db));
 	todo_store_close(s);
 	return NULL;
 }
@@ -191,25 +177,8 @@ exec_simple(struct todo_store *s, enum stmt which)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* 128 random bits in hex: ids nobody can guess or enumerate. */
-static int
-new_id(char out[TODO_ID_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[TODO_ID_LEN / 2];
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		return -1;
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 0xf];
-	}
-	out[TODO_ID_LEN] = '\0';
-	return 0;
-}
-
 /* Copies the current row (id, title, description, completed, created, updated) into t. */
-static enum todo_err
+static void
 row_read(sqlite3_stmt *st, struct todo *t)
 {
 	const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -218,35 +187,33 @@ row_read(sqlite3_stmt *st, struct todo *t)
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->id, sizeof(t->id), "%s", id != NULL ? id : "");
-	t->title = strdup(title != NULL ? title : "");
-	t->description = strdup(desc != NULL ? desc : "");
+	t->title = xstrdup(title != NULL ? title : "");
+	t->description = xstrdup(desc != NULL ? desc : "");
 	t->completed = sqlite3_column_int(st, 3) != 0;
 	t->created_at = sqlite3_column_int64(st, 4);
 	t->updated_at = sqlite3_column_int64(st, 5);
-	if (t->title == NULL || t->description == NULL) {
-		todo_clear(t);
-		return TODO_ERR_NOMEM;
-	}
-	return TODO_OK;
 }
 
-enum todo_err
-todo_get(struct todo_store *s, const struct todo_owner *o, const char *id, struct todo *out)
+int
+todo_get(struct todo_store *s, const struct todo_owner *o, const char *id, struct todo *out,
+         struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_GET);
-	enum todo_err rc;
-	int step;
+	int step, rc = 0;
 
+	/* The same answer for a malformed, an absent and someone else's id: ids reveal nothing. */
+	if (!id_valid(id))
+		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
-		rc = row_read(st, out);
+		row_read(st, out);
 	else if (step == SQLITE_DONE)
-		rc = TODO_ERR_NOT_FOUND;
+		rc = err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	else
-		rc = db_fail(s, "get");
+		rc = db_fail(s, "get", e);
 	sqlite3_reset(st);
 	return rc;
 }
@@ -266,29 +233,17 @@ count_owned(struct todo_store *s, const struct todo_owner *o)
 	return n;
 }
 
-enum todo_err
-todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
-            const char *description, struct todo *out)
+/* Inserts a todo with a new random id into id (the caller holds a write transaction). */
+static int
+insert(struct todo_store *s, const struct todo_owner *o, const char *title, const char *description,
+       char id[TODO_ID_LEN + 1], struct err *e)
 {
-	char id[TODO_ID_LEN + 1];
-	enum todo_err rc = TODO_OK;
 	sqlite3_stmt *st;
-	int64_t n;
+	int step;
 
-	if (new_id(id) != 0)
-		return TODO_ERR_DB;
-	/* The count and the insert in one write transaction: concurrent creators cannot overshoot.
-	 */
-	if (exec_simple(s, ST_BEGIN) != 0)
-		return db_fail(s, "begin");
-	if ((n = count_owned(s, o)) < 0) {
-		rc = db_fail(s, "count");
-		goto out;
-	}
-	if (n >= s->max_per_owner) {
-		rc = TODO_ERR_LIMIT;
-		goto out;
-	}
+	/* 128 random bits: ids nobody can guess or enumerate. */
+	if (util_random_hex(id, TODO_ID_LEN / 2) != 0)
+		return err_set(e, ERR_SYSTEM, "todo store: no randomness for an id");
 	st = stmt(s, ST_INSERT);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
@@ -296,26 +251,45 @@ todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
 	sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, description != NULL ? description : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
-	if (sqlite3_step(st) != SQLITE_DONE)
-		rc = db_fail(s, "insert");
+	step = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc == TODO_OK && exec_simple(s, ST_COMMIT) != 0)
-		rc = db_fail(s, "commit");
-out:
-	if (rc != TODO_OK) {
+	return step == SQLITE_DONE ? 0 : db_fail(s, "insert", e);
+}
+
+int
+todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
+            const char *description, struct todo *out, struct err *e)
+{
+	char id[TODO_ID_LEN + 1];
+	int64_t n;
+	int rc;
+
+	/* The count and the insert in one write transaction: concurrent creators cannot overshoot. */
+	if (exec_simple(s, ST_BEGIN) != 0)
+		return db_fail(s, "begin", e);
+	if ((n = count_owned(s, o)) < 0)
+		rc = db_fail(s, "count", e);
+	else if (n >= s->max_per_owner)
+		rc = err_set(e, ERR_LIMIT, TODO_MSG_LIMIT);
+	else if ((rc = insert(s, o, title, description, id, e)) == 0 &&
+	         exec_simple(s, ST_COMMIT) != 0)
+		rc = db_fail(s, "commit", e);
+	if (rc != 0) {
 		exec_simple(s, ST_ROLLBACK);
 		return rc;
 	}
-	return todo_get(s, o, id, out);
+	return todo_get(s, o, id, out, e);
 }
 
-enum todo_err
+int
 todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, const char *title,
-            const char *description, int completed, struct todo *out)
+            const char *description, int completed, struct todo *out, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_UPDATE);
 	int step;
 
+	if (!id_valid(id))
+		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
@@ -328,26 +302,28 @@ todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, co
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (step != SQLITE_DONE)
-		return db_fail(s, "update");
+		return db_fail(s, "update", e);
 	if (sqlite3_changes(s->db) == 0)
-		return TODO_ERR_NOT_FOUND;
-	return todo_get(s, o, id, out);
+		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
+	return todo_get(s, o, id, out, e);
 }
 
-enum todo_err
-todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id)
+int
+todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id, struct err *e)
 {
 	sqlite3_stmt *st = stmt(s, ST_DELETE);
 	int step;
 
+	if (!id_valid(id))
+		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (step != SQLITE_DONE)
-		return db_fail(s, "delete");
-	return sqlite3_changes(s->db) > 0 ? TODO_OK : TODO_ERR_NOT_FOUND;
+		return db_fail(s, "delete", e);
+	return sqlite3_changes(s->db) > 0 ? 0 : err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 }
 
 /* Cursors are "c<seq>" of the last row of a page; anything else is refused. */
@@ -362,25 +338,23 @@ cursor_parse(const char *cursor, int64_t *seq)
 	return num_parse_i64(cursor + 1, 1, INT64_MAX, seq);
 }
 
-enum todo_err
+int
 todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_t limit,
-          const char *cursor, struct todo **items, size_t *n, char next_cursor[32])
+          const char *cursor, struct todo **items, size_t *n, char next_cursor[32], struct err *e)
 {
 	sqlite3_stmt *st;
-	struct todo *v = NULL;
+	struct todo *v;
 	int64_t seq, last = 0;
-	enum todo_err rc = TODO_OK;
 	int step;
 
 	*items = NULL;
 	*n = 0;
 	next_cursor[0] = '\0';
 	if (cursor_parse(cursor, &seq) != 0)
-		return TODO_ERR_CURSOR;
+		return err_set(e, ERR_INVALID, TODO_MSG_CURSOR);
 	if (limit == 0 || limit > TODO_PAGE_MAX)
 		limit = TODO_PAGE_DEFAULT;
-	if ((v = calloc(limit, sizeof(*v))) == NULL)
-		return TODO_ERR_NOMEM;
+	v = xcalloc(limit, sizeof(*v));
 	st = stmt(s, ST_LIST);
 	sqlite3_bind_text(st, 1, o->subject, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, o->org, -1, SQLITE_STATIC);
@@ -393,22 +367,21 @@ todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_
 			snprintf(next_cursor, 32, "c%" PRId64, last);
 			break;
 		}
-		if ((rc = row_read(st, &v[*n])) != TODO_OK)
-			break;
+		row_read(st, &v[*n]);
 		last = sqlite3_column_int64(st, 6);
 		(*n)++;
 	}
-	if (rc == TODO_OK && step != SQLITE_ROW && step != SQLITE_DONE)
-		rc = db_fail(s, "list");
-	sqlite3_reset(st);
-	if (rc != TODO_OK) {
+	if (step != SQLITE_ROW && step != SQLITE_DONE) {
+		db_fail(s, "list", e);
+		sqlite3_reset(st);
 		todo_list_free(v, *n);
 		*n = 0;
 		next_cursor[0] = '\0';
-		return rc;
+		return -1;
 	}
+	sqlite3_reset(st);
 	*items = v;
-	return TODO_OK;
+	return 0;
 }
 
 void

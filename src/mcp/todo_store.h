@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/core/err.h"
+
 #define TODO_SCHEMA_VERSION  1
 #define TODO_ID_LEN          32  /* hex characters */
 #define TODO_TITLE_MAX       200 /* characters */
@@ -40,44 +42,44 @@ struct todo {
 	int64_t updated_at;
 };
 
-enum todo_err {
-	TODO_OK = 0,
-	TODO_ERR_NOT_FOUND, /* no such id for this owner */
-	TODO_ERR_LIMIT,     /* the owner holds max todos already */
-	TODO_ERR_CURSOR,    /* a list cursor this store did not issue */
-	TODO_ERR_DB,        /* SQLite failed (logged with its message) */
-	TODO_ERR_NOMEM,
-	TODO_ERR__MAX
-};
-
-const char *todo_strerror(enum todo_err err);
+/* The texts of the refusals a tool passes on to the model (tool errors, not faults). */
+#define TODO_MSG_NOT_FOUND "todo not found"
+#define TODO_MSG_LIMIT     "todo limit reached: delete some todos first"
+#define TODO_MSG_CURSOR    "invalid cursor: pass the next_cursor of a previous page"
 
 /*
  * Opens (creating 0600, and the schema, when new) the database at path.
- * max_per_owner bounds the todos one owner keeps.  Returns NULL with one
- * line in err on failure.
+ * max_per_owner bounds the todos one owner keeps.  Returns NULL with
+ * ERR_CONFIG and one line naming MCP_TODO_DB in e on failure.
  */
-struct todo_store *todo_store_open(const char *path, int64_t max_per_owner, char *err,
-                                   size_t errlen);
+struct todo_store *todo_store_open(const char *path, int64_t max_per_owner, struct err *e);
 void todo_store_close(struct todo_store *s);
 
-/* Creates a todo; description may be NULL.  On TODO_OK *out holds it (todo_clear() it). */
-enum todo_err todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
-                          const char *description, struct todo *out);
+/*
+ * The operations below return 0, or -1 with e set: ERR_NOT_FOUND (no todo
+ * with that id for this owner, or no id of the store's shape:
+ * TODO_MSG_NOT_FOUND), ERR_LIMIT (the owner holds max todos already:
+ * TODO_MSG_LIMIT), ERR_INVALID (a cursor this store did not issue:
+ * TODO_MSG_CURSOR), or ERR_SYSTEM (SQLite failed; logged with its message).
+ */
+
+/* Creates a todo; description may be NULL.  On success *out holds it (todo_clear() it). */
+int todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
+                const char *description, struct todo *out, struct err *e);
 
 /* Reads one todo of o. */
-enum todo_err todo_get(struct todo_store *s, const struct todo_owner *o, const char *id,
-                       struct todo *out);
+int todo_get(struct todo_store *s, const struct todo_owner *o, const char *id, struct todo *out,
+             struct err *e);
 
 /*
  * Changes the given fields (title/description NULL: unchanged; completed
  * -1: unchanged, 0/1: set) in one statement; *out is the todo afterwards.
  */
-enum todo_err todo_update(struct todo_store *s, const struct todo_owner *o, const char *id,
-                          const char *title, const char *description, int completed,
-                          struct todo *out);
+int todo_update(struct todo_store *s, const struct todo_owner *o, const char *id,
+                const char *title, const char *description, int completed, struct todo *out,
+                struct err *e);
 
-enum todo_err todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id);
+int todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id, struct err *e);
 
 /*
  * One page of o's todos, oldest first: completed -1 for all, 0/1 to filter;
@@ -85,9 +87,9 @@ enum todo_err todo_delete(struct todo_store *s, const struct todo_owner *o, cons
  * function returned in next_cursor.  *items is a new array of *n todos
  * (todo_list_free()); next_cursor is "" on the last page.
  */
-enum todo_err todo_list(struct todo_store *s, const struct todo_owner *o, int completed,
-                        size_t limit, const char *cursor, struct todo **items, size_t *n,
-                        char next_cursor[32]);
+int todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_t limit,
+              const char *cursor, struct todo **items, size_t *n, char next_cursor[32],
+              struct err *e);
 
 void todo_clear(struct todo *t);
 void todo_list_free(struct todo *items, size_t n);

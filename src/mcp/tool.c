@@ -58,12 +58,12 @@ tool_describe(const struct tool_entry *e)
 
 /* Parses a schema text of tool t; NULL with a message in err when it is unusable. */
 static cJSON *
-parse_schema(const struct tool *t, const char *text, const char *which, char *err, size_t errlen)
+parse_schema(const struct tool *t, const char *text, const char *which, struct err *e)
 {
 	cJSON *s = cJSON_Parse(text);
 
 	if (!schema_is_object_schema(s)) {
-		snprintf(err, errlen, "tool %s: %s is not a JSON object schema", t->name, which);
+		err_set(e, ERR_CONFIG, "tool %s: %s is not a JSON object schema", t->name, which);
 		cJSON_Delete(s);
 		return NULL;
 	}
@@ -72,17 +72,15 @@ parse_schema(const struct tool *t, const char *text, const char *which, char *er
 
 /* Fills e from t; returns 0 or -1 with err set. */
 static int
-entry_init(struct tool_entry *e, const struct tool *t, char *err, size_t errlen)
+entry_init(struct tool_entry *e, const struct tool *t, struct err *err)
 {
 	struct strlist scopes = {0};
 
 	e->tool = t;
-	if ((e->input_schema = parse_schema(t, t->input_schema, "inputSchema", err, errlen)) ==
-	    NULL)
+	if ((e->input_schema = parse_schema(t, t->input_schema, "inputSchema", err)) == NULL)
 		return -1;
 	if (t->output_schema != NULL &&
-	    (e->output_schema = parse_schema(t, t->output_schema, "outputSchema", err, errlen)) ==
-	        NULL)
+	    (e->output_schema = parse_schema(t, t->output_schema, "outputSchema", err)) == NULL)
 		return -1;
 	strlist_split(&scopes, t->scopes);
 	e->scopes = scopes.v;
@@ -91,14 +89,12 @@ entry_init(struct tool_entry *e, const struct tool *t, char *err, size_t errlen)
 }
 
 /* Replaces e's scopes with the space-separated list in text (len bytes). */
-static int
+static void
 entry_set_scopes(struct tool_entry *e, const char *text, size_t len)
 {
 	struct strlist scopes = {0};
-	char *copy = strndup(text, len);
+	char *copy = xstrndup(text, len);
 
-	if (copy == NULL)
-		return -1;
 	strlist_split(&scopes, copy);
 	free(copy);
 	for (size_t j = 0; j < e->n_scopes; j++)
@@ -106,45 +102,52 @@ entry_set_scopes(struct tool_entry *e, const char *text, size_t len)
 	free(e->scopes);
 	e->scopes = scopes.v;
 	e->n_scopes = scopes.n;
+}
+
+/* The entry of the tool whose name is the len bytes at name, or NULL. */
+static struct tool_entry *
+entry_named(struct tool_registry *reg, const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_TOOLS; i++)
+		if (strlen(all_tools[i]->name) == len && strncmp(all_tools[i]->name, name, len) == 0)
+			return &reg->entries[i];
+	return NULL;
+}
+
+/* Applies one "tool=scope scope" entry of MCP_TOOL_SCOPES (len bytes at p). */
+static int
+apply_scope_entry(struct tool_registry *reg, const char *p, size_t len, struct err *err)
+{
+	const char *eq = memchr(p, '=', len), *name = p;
+	struct tool_entry *e;
+	size_t nlen;
+
+	if (eq == NULL)
+		return strspn(p, " \t\r") < len
+		           ? err_set(err, ERR_CONFIG, CONFIG_TOOL_SCOPES ": \"%.*s\" is not tool=scopes",
+		                     (int)len, p)
+		           : 0;
+	while (*name == ' ' || *name == '\t')
+		name++;
+	for (nlen = (size_t)(eq - name); nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t');
+	     nlen--)
+		;
+	if ((e = entry_named(reg, name, nlen)) == NULL)
+		return err_set(err, ERR_CONFIG, CONFIG_TOOL_SCOPES ": no tool named \"%.*s\"",
+		               (int)nlen, name);
+	entry_set_scopes(e, eq + 1, len - (size_t)(eq + 1 - p));
 	return 0;
 }
 
-/* Applies the operator's MCP_TOOL_SCOPES override; 0 or -1 with err set. */
+/* Applies the operator's MCP_TOOL_SCOPES override (entries split by ';' or newlines). */
 static int
-apply_scope_map(struct tool_registry *reg, const char *map, char *err, size_t errlen)
+apply_scope_map(struct tool_registry *reg, const char *map, struct err *err)
 {
-	const char *p = map;
+	for (const char *p = map; p != NULL && *p != '\0';) {
+		size_t len = strcspn(p, ";\n");
 
-	while (p != NULL && *p != '\0') {
-		size_t len = strcspn(p, ";\n"), nlen;
-		const char *eq = memchr(p, '=', len), *name = p;
-		struct tool_entry *e = NULL;
-
-		while (*name == ' ' || *name == '\t')
-			name++;
-		if (eq == NULL && strspn(p, " \t\r") < len) {
-			snprintf(err, errlen, CONFIG_TOOL_SCOPES ": \"%.*s\" is not tool=scopes",
-			         (int)len, p);
+		if (apply_scope_entry(reg, p, len, err) != 0)
 			return -1;
-		}
-		if (eq != NULL) {
-			for (nlen = (size_t)(eq - name);
-			     nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'); nlen--)
-				;
-			for (size_t i = 0; i < N_TOOLS; i++)
-				if (strlen(all_tools[i]->name) == nlen &&
-				    strncmp(all_tools[i]->name, name, nlen) == 0)
-					e = &reg->entries[i];
-			if (e == NULL) {
-				snprintf(err, errlen, CONFIG_TOOL_SCOPES ": no tool named \"%.*s\"",
-				         (int)nlen, name);
-				return -1;
-			}
-			if (entry_set_scopes(e, eq + 1, len - (size_t)(eq + 1 - p)) != 0) {
-				snprintf(err, errlen, "out of memory");
-				return -1;
-			}
-		}
 		p += len;
 		if (*p != '\0')
 			p++;
@@ -153,38 +156,29 @@ apply_scope_map(struct tool_registry *reg, const char *map, char *err, size_t er
 }
 
 struct tool_registry *
-tool_registry_new(const char *scope_map, char *err, size_t errlen)
+tool_registry_new(const char *scope_map, struct err *e)
 {
-	struct tool_registry *reg = calloc(1, sizeof(*reg));
-	cJSON *list = NULL, *tools;
+	struct tool_registry *reg = xcalloc(1, sizeof(*reg));
+	cJSON *list, *tools;
 
-	if (errlen > 0)
-		err[0] = '\0';
-	if (reg == NULL)
-		goto fail;
 	for (size_t i = 0; i < N_TOOLS; i++) {
 		if (tool_registry_find(reg, all_tools[i]->name) != NULL) {
-			snprintf(err, errlen, "tool %s: registered twice", all_tools[i]->name);
+			err_set(e, ERR_CONFIG, "tool %s: registered twice", all_tools[i]->name);
 			goto fail;
 		}
-		if (entry_init(&reg->entries[i], all_tools[i], err, errlen) != 0)
+		if (entry_init(&reg->entries[i], all_tools[i], e) != 0)
 			goto fail;
 	}
-	if (apply_scope_map(reg, scope_map, err, errlen) != 0)
+	if (apply_scope_map(reg, scope_map, e) != 0)
 		goto fail;
-	if ((list = cJSON_CreateObject()) == NULL ||
-	    (tools = cJSON_AddArrayToObject(list, "tools")) == NULL)
-		goto fail;
+	list = cJSON_CreateObject();
+	tools = cJSON_AddArrayToObject(list, "tools");
 	for (size_t i = 0; i < N_TOOLS; i++)
 		cJSON_AddItemToArray(tools, tool_describe(&reg->entries[i]));
-	if ((reg->list_json = cJSON_PrintUnformatted(list)) == NULL)
-		goto fail;
+	reg->list_json = cJSON_PrintUnformatted(list);
 	cJSON_Delete(list);
 	return reg;
 fail:
-	if (errlen > 0 && err[0] == '\0')
-		snprintf(err, errlen, "tool registry: out of memory");
-	cJSON_Delete(list);
 	tool_registry_free(reg);
 	return NULL;
 }
@@ -213,19 +207,6 @@ tool_registry_find(const struct tool_registry *reg, const char *name)
 		if (reg->entries[i].tool != NULL && strcmp(reg->entries[i].tool->name, name) == 0)
 			return &reg->entries[i];
 	return NULL;
-}
-
-size_t
-tool_registry_count(const struct tool_registry *reg)
-{
-	(void)reg;
-	return N_TOOLS;
-}
-
-const struct tool_entry *
-tool_registry_at(const struct tool_registry *reg, size_t i)
-{
-	return i < N_TOOLS ? &reg->entries[i] : NULL;
 }
 
 const char *

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/core/err.h"
+
 struct config;
 struct principal;
 struct todo_store;
@@ -78,19 +80,15 @@ struct tool_registry;
  * Builds the registry from every tool in tools.def.  scope_map (may be NULL)
  * is the operator's MCP_TOOL_SCOPES override, "tool=scope scope; tool2=...",
  * entries separated by ';' or newlines; an entry replaces that tool's
- * default scopes ("tool=" needs none).  Fails (NULL, with one line in err)
- * when a schema does not parse or is not an object schema, two tools share
- * a name, or the map is malformed or names an unknown tool.
+ * default scopes ("tool=" needs none).  Fails (NULL, with ERR_CONFIG and
+ * one line in e) when a schema does not parse or is not an object schema,
+ * two tools share a name, or the map is malformed or names an unknown tool.
  */
-struct tool_registry *tool_registry_new(const char *scope_map, char *err, size_t errlen);
+struct tool_registry *tool_registry_new(const char *scope_map, struct err *e);
 void tool_registry_free(struct tool_registry *reg);
 
 /* The entry named name, or NULL.  Borrowed from reg. */
 const struct tool_entry *tool_registry_find(const struct tool_registry *reg, const char *name);
-
-/* Number of tools, and the i-th entry (registration order). */
-size_t tool_registry_count(const struct tool_registry *reg);
-const struct tool_entry *tool_registry_at(const struct tool_registry *reg, size_t i);
 
 /*
  * The tools/list result {"tools":[...]} rendered once as compact JSON.

@@ -10,7 +10,8 @@
 
 #include "lib/config/config.h"
 #include "lib/http/request.h"
-#include "mcp/dispatch.h"
+#include "mcp/outcome.h"
+#include "mcp/protocol.h"
 
 /* Skips optional white space (RFC 9110 §5.6.3). */
 static const char *
@@ -84,22 +85,27 @@ transport_accepts_json(const char *accept)
 	return false;
 }
 
-int
-transport_check_peer(const struct config *cfg, const struct request *req, const char **why)
+bool
+transport_origin_allowed(const struct config *cfg, const char *origin)
 {
-	/* DNS rebinding: a browser page on an attacker's name resolving to us sends its own Host.
-	 */
+	return origin != NULL &&
+	       (cfg->any_origin || strlist_contains_ci(&cfg->allowed_origins, origin));
+}
+
+bool
+transport_peer_ok(const struct config *cfg, const struct request *req, struct outcome *out)
+{
+	/* DNS rebinding: a browser page on an attacker's name resolving to us sends its own Host. */
 	if (req->host == NULL || !strlist_contains_ci(&cfg->allowed_hosts, req->host)) {
-		*why = "Host not allowed";
-		return 403;
+		outcome_refuse(out, 403, "Host not allowed");
+		return false;
 	}
 	/* MCP transports: servers MUST validate the Origin header on all incoming connections. */
-	if (req->origin != NULL && !cfg->any_origin &&
-	    !strlist_contains_ci(&cfg->allowed_origins, req->origin)) {
-		*why = "Origin not allowed";
-		return 403;
+	if (req->origin != NULL && !transport_origin_allowed(cfg, req->origin)) {
+		outcome_refuse(out, 403, "Origin not allowed");
+		return false;
 	}
-	return 0;
+	return true;
 }
 
 bool
@@ -108,53 +114,36 @@ transport_is_preflight(const struct request *req)
 	return strcmp(req->method, "OPTIONS") == 0;
 }
 
-void
-transport_add_cors(const struct config *cfg, const struct request *req, struct response *res)
+/* The rule a POST breaks, with *status; NULL when it breaks none. */
+static const char *
+post_refusal(const struct request *req, const char **version, int *status)
 {
-	/* Refusals of a foreign Origin come through here too: grant CORS to allowed ones only. */
-	if (req->origin == NULL ||
-	    (!cfg->any_origin && !strlist_contains_ci(&cfg->allowed_origins, req->origin)))
-		return;
-	response_header(res, "Access-Control-Allow-Origin", "%s", req->origin);
-	response_header(res, "Access-Control-Expose-Headers", "%s", TRANSPORT_EXPOSE_HEADERS);
-	response_header(res, "Vary", "Origin");
-}
-
-void
-transport_preflight(const struct config *cfg, const struct request *req, struct response *res)
-{
-	response_init(res, 204);
-	transport_add_cors(cfg, req, res);
-	response_header(res, "Access-Control-Allow-Methods", "%s", TRANSPORT_ALLOW);
-	response_header(res, "Access-Control-Allow-Headers", "%s", TRANSPORT_ALLOW_HEADERS);
-	response_header(res, "Access-Control-Max-Age", "%d", TRANSPORT_PREFLIGHT_MAX_AGE);
-	response_header(res, "Allow", "%s", TRANSPORT_ALLOW);
-}
-
-int
-transport_check_post(const struct request *req, const char **version, const char **why)
-{
+	*status = 400;
 	if (strcmp(req->method, "POST") != 0) {
 		/* No SSE stream is offered, so GET (and DELETE: no sessions) are 405. */
-		*why = "Method not allowed: send JSON-RPC messages with POST";
-		return 405;
+		*status = 405;
+		return "Method not allowed: send JSON-RPC messages with POST";
 	}
 	if (!transport_content_type_json(req->content_type)) {
-		*why = "Content-Type must be application/json";
-		return 415;
+		*status = 415;
+		return "Content-Type must be application/json";
 	}
 	if (!transport_accepts_json(req->accept)) {
-		*why = "Accept must admit application/json";
-		return 406;
+		*status = 406;
+		return "Accept must admit application/json";
 	}
-	if (req->protocol_version == NULL) {
-		/* MCP 2025-06-18 transports: assume 2025-03-26 without the header. */
-		*version = MCP_VERSION_DEFAULT;
-	} else if (dispatch_version_supported(req->protocol_version)) {
-		*version = req->protocol_version;
-	} else {
-		*why = "Unsupported MCP-Protocol-Version";
-		return 400;
-	}
-	return 0;
+	/* MCP 2025-06-18 transports: assume 2025-03-26 without the header. */
+	*version = req->protocol_version != NULL ? req->protocol_version : MCP_VERSION_DEFAULT;
+	return protocol_supported(*version) ? NULL : "Unsupported MCP-Protocol-Version";
+}
+
+bool
+transport_post_ok(const struct request *req, const char **version, struct outcome *out)
+{
+	int status;
+	const char *why = post_refusal(req, version, &status);
+
+	if (why != NULL)
+		outcome_refuse(out, status, why);
+	return why == NULL;
 }

@@ -17,6 +17,7 @@
 #include "lib/keycache/fetch.h"
 #include "lib/keycache/jwks_cache.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "lib/http/request.h"
 #include "wellknown/prm.h"
 
@@ -123,20 +124,20 @@ main(void)
 {
 	struct app app = {0};
 	struct request req;
-	char err[512] = "";
+	struct err e = {0};
 
 	log_set_prog("wellknown");
 	signal(SIGPIPE, SIG_IGN);
-	if (config_load(&app.cfg, err, sizeof(err)) != CONFIG_OK)
-		goto fail;
+	util_init();
+	if (config_load(&app.cfg, &e) != 0)
+		request_startup_fail("wellknown.fcgi", e.msg);
 	log_set_level(app.cfg.log_level);
-	if ((app.prm = prm_document_new(&app.cfg)) == NULL) {
-		snprintf(err, sizeof(err), "out of memory");
-		goto fail;
-	}
+	app.prm = prm_document_new(&app.cfg);
 	app.prm_len = strlen(app.prm);
-	if (fetch_global_init() != 0 || auth_cache_new(&app.cfg, &app.cache, err, sizeof(err)) != 0)
-		goto fail;
+	if (fetch_global_init() != 0)
+		request_startup_fail("wellknown.fcgi", "libcurl initialisation failed");
+	if (auth_cache_open(&app.cfg, &app.cache, &e) != 0)
+		request_startup_fail("wellknown.fcgi", e.msg);
 	while (request_accept(&req) == 1) {
 		handle(&app, &req);
 		request_finish(&req);
@@ -145,11 +146,4 @@ main(void)
 	free(app.prm);
 	config_free(&app.cfg);
 	return 0;
-fail:
-	fprintf(stderr, "wellknown.fcgi: configuration error: %s\n", err);
-	if (request_is_cgi())
-		fputs("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
-		      "server configuration error\n",
-		      stdout);
-	return 1;
 }

@@ -8,10 +8,12 @@
 #include "lib/http/request.h"
 #include "lib/jose/token.h"
 #include "mcp/audit.h"
+#include "mcp/outcome.h"
 
-/* Writes rec through audit_log() into a file and returns its text (static). */
+/* Writes the audit line through audit_log() into a file and returns its text (static). */
 static const char *
-audit_text(const struct audit_rec *rec)
+audit_text(const struct request *req, const struct principal *p, const struct outcome *o,
+           int64_t duration_us)
 {
 	static char buf[4096];
 	char path[] = "/tmp/mcp-audit-XXXXXX";
@@ -20,7 +22,7 @@ audit_text(const struct audit_rec *rec)
 
 	close(fd);
 	log_open(path);
-	audit_log(rec);
+	audit_log(req, p, o, duration_us);
 	log_open(NULL);
 	fd = open(path, O_RDONLY);
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -42,14 +44,11 @@ TEST(fields)
 	                      .remote_addr = "127.0.0.1",
 	                      .authorization = "Bearer secret.token.value",
 	                      .request_id = "0123456789abcdef0123456789abcdef"};
-	struct audit_rec rec = {.req = &req,
-	                        .principal = &p,
-	                        .rpc_method = "tools/call",
-	                        .tool = "create_todo",
-	                        .decision = "allowed",
-	                        .status = 200,
-	                        .duration_us = 1234};
-	const char *line = audit_text(&rec);
+	struct outcome o = {.kind = OUTCOME_ANSWERED,
+	                    .status = 200,
+	                    .n_msgs = 1,
+	                    .msgs = {{.method = "tools/call", .tool = "create_todo"}}};
+	const char *line = audit_text(&req, &p, &o, 1234);
 
 	CHECK_CONTAINS(line, "\"type\":\"audit\"");
 	CHECK_CONTAINS(line, "\"request_id\":\"0123456789abcdef0123456789abcdef\"");
@@ -67,14 +66,45 @@ TEST(hostile_values_are_escaped_on_one_line)
 {
 	struct principal p = {.subject = "eve\n{\"forged\":true}\x01"};
 	struct request req = {.method = "POST", .request_id = "x"};
-	struct audit_rec rec = {
-	    .req = &req, .principal = &p, .decision = "401 token expired", .status = 401};
-	const char *line = audit_text(&rec);
+	struct outcome o = {.kind = OUTCOME_UNAUTHORIZED,
+	                    .auth = OUTCOME_AUTH_INVALID,
+	                    .status = 401,
+	                    .reason = "token expired"};
+	const char *line = audit_text(&req, &p, &o, 0);
 
 	CHECK_CONTAINS(line, "\"subject\":\"eve\\n{\\\"forged\\\":true}\\u0001\"");
 	CHECK(strchr(line, '\n') == line + strlen(line) - 1);
 	CHECK(strstr(line, "\"scopes\"") != NULL);
+	CHECK_CONTAINS(line, "\"decision\":\"401 token expired\",\"status\":401");
 	CHECK(audit_now_us() > 0);
 }
 
-TEST_MAIN(TEST_CASE(fields), TEST_CASE(hostile_values_are_escaped_on_one_line))
+/* Each kind of outcome has its decision text, and the first JSON-RPC error is named. */
+TEST(decisions)
+{
+	struct request req = {.method = "POST", .request_id = "x"};
+	struct outcome o = {.kind = OUTCOME_PREFLIGHT, .status = 204};
+
+	CHECK_CONTAINS(audit_text(&req, NULL, &o, 0), "\"decision\":\"preflight\",\"status\":204");
+	o = (struct outcome){.kind = OUTCOME_REFUSED, .status = 415};
+	CHECK_CONTAINS(audit_text(&req, NULL, &o, 0), "\"decision\":\"refused\",\"status\":415");
+	o = (struct outcome){.kind = OUTCOME_UNAUTHORIZED,
+	                     .auth = OUTCOME_AUTH_UNAVAILABLE,
+	                     .status = 503,
+	                     .reason = "signing keys unavailable"};
+	CHECK_CONTAINS(audit_text(&req, NULL, &o, 0),
+	               "\"decision\":\"503 signing keys unavailable\",\"status\":503");
+	o = (struct outcome){
+	    .kind = OUTCOME_ANSWERED,
+	    .auth = OUTCOME_AUTH_SCOPE,
+	    .status = 403,
+	    .scope = "todo:write",
+	    .n_msgs = 2,
+	    .msgs = {{.method = ""}, {.method = "tools/call", .rpc_error = -32003}}};
+	CHECK_CONTAINS(audit_text(&req, NULL, &o, 0),
+	               "\"method\":\"tools/call\",\"decision\":\"403 missing todo:write\","
+	               "\"status\":403,\"rpc_error\":-32003");
+}
+
+TEST_MAIN(TEST_CASE(fields), TEST_CASE(hostile_values_are_escaped_on_one_line),
+          TEST_CASE(decisions))

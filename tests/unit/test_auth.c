@@ -15,17 +15,34 @@
 static struct config cfg;
 static char state[] = "/tmp/mcp-auth-XXXXXX";
 
-TEST(setup)
+static int
+setup(void)
 {
-	char err[256];
+	struct err e;
 
-	CHECK(mkdtemp(state) != NULL);
+	if (mkdtemp(state) == NULL)
+		return -1;
 	setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
 	setenv(CONFIG_ISSUER, "https://auth.example.com", 1);
 	setenv(CONFIG_JWKS_URI, "https://auth.example.com/keys", 1);
 	setenv(CONFIG_SCOPES, "todo:read todo:write", 1);
 	setenv(CONFIG_STATE_DIR, state, 1);
-	CHECK_INT(config_load(&cfg, err, sizeof(err)), CONFIG_OK);
+	if (config_load(&cfg, &e) != 0) {
+		fprintf(stderr, "config_load: %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cleanup(void)
+{
+	char cmd[128];
+
+	config_free(&cfg);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", state);
 }
 
 TEST(bearer_syntax)
@@ -72,36 +89,40 @@ TEST(challenges)
 
 TEST(refusals_before_keys)
 {
-	char err[256] = "";
-	struct auth *a = auth_new(&cfg, err, sizeof(err));
+	struct err e;
+	struct auth *a = auth_new(&cfg, &e);
 	struct principal *p = (struct principal *)&p;
-	const char *reason = NULL;
 
 	CHECK(a != NULL);
 	if (a == NULL)
 		return;
-	CHECK_INT(auth_check(a, NULL, 0, &p, &reason), AUTH_NO_TOKEN);
+	CHECK_INT(auth_check(a, NULL, 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_NOT_FOUND, "no bearer token");
 	CHECK(p == NULL);
-	CHECK_INT(auth_check(a, "Basic dXNlcjpwYXNz", 0, &p, &reason), AUTH_NO_TOKEN);
+	CHECK_INT(auth_check(a, "Basic dXNlcjpwYXNz", 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_NOT_FOUND, NULL);
 	/* RFC 6750 §3.1: no Bearer credentials is not an invalid token. */
-	CHECK_INT(auth_check(a, "Bearer", 0, &p, &reason), AUTH_NO_TOKEN);
-	CHECK_INT(auth_check(a, "Bearer   ", 0, &p, &reason), AUTH_NO_TOKEN);
-	CHECK_INT(auth_check(a, "Bearerxyz", 0, &p, &reason), AUTH_NO_TOKEN);
-	CHECK_INT(auth_check(a, "Bearer a b c", 0, &p, &reason), AUTH_INVALID);
-	CHECK_STR(reason, "malformed Authorization header");
+	CHECK_INT(auth_check(a, "Bearer", 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_NOT_FOUND, NULL);
+	CHECK_INT(auth_check(a, "Bearer   ", 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_NOT_FOUND, NULL);
+	CHECK_INT(auth_check(a, "Bearerxyz", 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_NOT_FOUND, NULL);
+	CHECK_INT(auth_check(a, "Bearer a b c", 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "malformed Authorization header");
 	auth_free(a);
 	auth_free(NULL);
 }
 
 TEST(state_dir_unusable)
 {
-	char err[256] = "";
+	struct err e;
 	struct config bad = cfg;
 
 	bad.state_dir = "/proc/definitely/not/here";
-	CHECK(auth_new(&bad, err, sizeof(err)) == NULL);
-	CHECK_CONTAINS(err,
-	               "MCP_STATE_DIR: state directory /proc/definitely/not/here: No such file");
+	CHECK(auth_new(&bad, &e) == NULL);
+	CHECK_ERR(e, ERR_CONFIG,
+	          "MCP_STATE_DIR: state directory /proc/definitely/not/here: No such file");
 }
 
 /* Mints a token for the test resource with key, issued at iat, living ttl seconds. */
@@ -119,20 +140,20 @@ mint(const struct devissuer_key *key, const char *sub, int64_t iat, int64_t ttl)
 	return devissuer_token_mint(key, &o, &tok) == DEVISSUER_OK ? tok : NULL;
 }
 
-/* Checks "Bearer tok" at now and frees the principal. */
-static enum auth_result
+/* Checks "Bearer tok" at now and frees the principal; the error code (ERR_OK when accepted). */
+static enum err_code
 check(struct auth *a, const char *tok, int64_t now)
 {
 	char header[8192];
 	struct principal *p = NULL;
-	const char *reason = NULL;
-	enum auth_result r;
+	struct err e = {0};
+	int r;
 
 	snprintf(header, sizeof(header), "Bearer %s", tok != NULL ? tok : "");
-	r = auth_check(a, header, now, &p, &reason);
-	CHECK(r == AUTH_OK ? p != NULL && p->subject != NULL : p == NULL);
+	r = auth_check(a, header, now, &p, &e);
+	CHECK(r == 0 ? p != NULL && p->subject != NULL : p == NULL);
 	principal_free(p);
-	return r;
+	return r == 0 ? ERR_OK : e.code;
 }
 
 /*
@@ -146,7 +167,8 @@ TEST(verified_token_memo)
 	struct auth_stats st;
 	struct config c = cfg;
 	struct auth *a = NULL;
-	char err[256] = "", uri[256], *jwks = NULL, *t1 = NULL, *t2 = NULL, *tx = NULL;
+	char uri[256], *jwks = NULL, *t1 = NULL, *t2 = NULL, *tx = NULL;
+	struct err e;
 	int64_t now = (int64_t)time(NULL);
 
 	CHECK_INT(devissuer_key_generate(DEVISSUER_KEY_EC, &k1), DEVISSUER_OK);
@@ -160,38 +182,37 @@ TEST(verified_token_memo)
 	c.jwks_uri = uri;
 	c.allow_http = true;
 	c.jwks_ttl_min = c.jwks_ttl_max = 3600;
-	if ((a = auth_new(&c, err, sizeof(err))) == NULL ||
-	    (t1 = mint(k1, "alice", now, 600)) == NULL ||
+	if ((a = auth_new(&c, &e)) == NULL || (t1 = mint(k1, "alice", now, 600)) == NULL ||
 	    (t2 = mint(k1, "bob", now, 20000)) == NULL)
 		goto out;
-	CHECK_INT(check(a, t1, now), AUTH_OK);
-	CHECK_INT(check(a, t1, now + 1), AUTH_OK);
-	CHECK_INT(check(a, t1, now + 2), AUTH_OK);
+	CHECK_INT(check(a, t1, now), ERR_OK);
+	CHECK_INT(check(a, t1, now + 1), ERR_OK);
+	CHECK_INT(check(a, t1, now + 2), ERR_OK);
 	auth_stats_get(a, &st);
 	CHECK_INT(st.verifications, 1);
 	CHECK_INT(st.memo_hits, 2);
-	CHECK_INT(check(a, t2, now), AUTH_OK);
+	CHECK_INT(check(a, t2, now), ERR_OK);
 	auth_stats_get(a, &st);
 	CHECK_INT(st.verifications, 2);
 	/* One changed byte of the signature is another token: verified, and refused. */
 	tx = strdup(t1);
 	tx[strlen(tx) - 2] = tx[strlen(tx) - 2] == 'A' ? 'B' : 'A';
-	CHECK_INT(check(a, tx, now), AUTH_INVALID);
+	CHECK_INT(check(a, tx, now), ERR_INVALID);
 	/* exp is checked on every use, leeway (60 s) included. */
-	CHECK_INT(check(a, t1, now + 600 + 59), AUTH_OK);
-	CHECK_INT(check(a, t1, now + 600 + 60), AUTH_INVALID);
+	CHECK_INT(check(a, t1, now + 600 + 59), ERR_OK);
+	CHECK_INT(check(a, t1, now + 600 + 60), ERR_INVALID);
 	/* A new key set (another key, published and fetched) voids what was remembered. */
 	free(jwks);
 	jwks = NULL;
 	CHECK_INT(devissuer_jwks_export((const struct devissuer_key *const *)&k2, 1, &jwks),
 	          DEVISSUER_OK);
 	CHECK_INT(lighttpd_fixture_put(&srv, "keys", jwks, strlen(jwks)), 0);
-	CHECK_INT(check(a, t2, now + 3000), AUTH_OK); /* remembered, keys still fresh */
+	CHECK_INT(check(a, t2, now + 3000), ERR_OK); /* remembered, keys still fresh */
 	auth_stats_get(a, &st);
 	CHECK_INT(st.verifications, 3);
 	/* Past the keys' freshness the new set is fetched: t2 is alive but its key is gone. */
-	CHECK_INT(check(a, t2, now + 4000), AUTH_INVALID);
-	CHECK_INT(check(a, t2, now + 4001), AUTH_INVALID);
+	CHECK_INT(check(a, t2, now + 4000), ERR_INVALID);
+	CHECK_INT(check(a, t2, now + 4001), ERR_INVALID);
 out:
 	CHECK(a != NULL && t1 != NULL && t2 != NULL);
 	free(t1);
@@ -204,15 +225,6 @@ out:
 	lighttpd_fixture_cleanup(&srv);
 }
 
-TEST(cleanup)
-{
-	char cmd[128];
-
-	config_free(&cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
-	CHECK_INT(system(cmd), 0);
-}
-
-TEST_MAIN(TEST_CASE(setup), TEST_CASE(bearer_syntax), TEST_CASE(challenges),
-          TEST_CASE(refusals_before_keys), TEST_CASE(state_dir_unusable),
-          TEST_CASE(verified_token_memo), TEST_CASE(cleanup))
+TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(bearer_syntax), TEST_CASE(challenges),
+                  TEST_CASE(refusals_before_keys), TEST_CASE(state_dir_unusable),
+                  TEST_CASE(verified_token_memo))

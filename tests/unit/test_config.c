@@ -1,4 +1,4 @@
-/* Unit tests for src/lib/config.h and src/lib/num.h: parsing, defaults, refusals. */
+/* Unit tests for src/lib/config/config.h: parsing, defaults, refusals. */
 #include "test.h"
 
 #include <stdlib.h>
@@ -7,10 +7,9 @@
 
 #include "lib/config/config.h"
 #include "lib/jose/jwk.h"
-#include "lib/core/num.h"
 
 static struct config cfg;
-static char err[512];
+static struct err e;
 
 /* Clears every variable the tests touch. */
 static void
@@ -23,7 +22,8 @@ reset(void)
 	    CONFIG_ALLOW_HTTP, CONFIG_ALGORITHMS,  CONFIG_LEEWAY,       CONFIG_TTL_MIN,
 	    CONFIG_TTL_MAX,    CONFIG_THROTTLE,    CONFIG_MAX_STALE,    CONFIG_SCOPES,
 	    CONFIG_STATE_DIR,  CONFIG_SK_ENV,      CONFIG_SK_ENV_SHORT, CONFIG_SK_RESOURCE_ID,
-	    CONFIG_SK_MCP_URL, CONFIG_SK_AUDIENCE, CONFIG_SK_PRM};
+	    CONFIG_SK_MCP_URL, CONFIG_SK_AUDIENCE, CONFIG_SK_PRM,       CONFIG_TODO_DB,
+	    CONFIG_TODO_MAX,   CONFIG_TODO_MAX_OLD};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	config_free(&cfg);
@@ -31,21 +31,25 @@ reset(void)
 	setenv(CONFIG_ISSUER, "https://auth.example.com", 1);
 }
 
-/* Frees the previous configuration, loads anew. */
-static enum config_err
+/* Frees the previous configuration, loads anew: 0, or -1 with e (always ERR_CONFIG). */
+static int
 load(void)
 {
+	int rc;
+
 	config_free(&cfg);
-	return config_load(&cfg, err, sizeof(err));
+	rc = config_load(&cfg, &e);
+	CHECK(rc == 0 ? e.code == ERR_OK && e.msg[0] == '\0' : e.code == ERR_CONFIG);
+	return rc;
 }
 
 TEST(missing_resource_names_the_variable)
 {
 	reset();
-	CHECK_INT(load(), CONFIG_ERR_MISSING);
-	CHECK_CONTAINS(err, "MCP_RESOURCE: not set");
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, "MCP_RESOURCE: not set");
 	setenv(CONFIG_RESOURCE, "", 1);
-	CHECK_INT(load(), CONFIG_ERR_MISSING);
+	CHECK_INT(load(), -1);
 }
 
 TEST(bad_resources)
@@ -58,8 +62,8 @@ TEST(bad_resources)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		reset();
 		setenv(CONFIG_RESOURCE, bad[i], 1);
-		CHECK_INT(load(), CONFIG_ERR_INVALID);
-		CHECK_CONTAINS(err, "MCP_RESOURCE:");
+		CHECK_INT(load(), -1);
+		CHECK_CONTAINS(e.msg, "MCP_RESOURCE:");
 	}
 }
 
@@ -67,7 +71,7 @@ TEST(derived_lists_public)
 {
 	reset();
 	setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK_STR(cfg.resource_origin, "https://mcp.example.com");
 	CHECK_STR(cfg.resource_host, "mcp.example.com");
 	CHECK_STR(cfg.resource_path, "/mcp");
@@ -88,7 +92,7 @@ TEST(derived_lists_loopback_and_additions)
 	setenv(CONFIG_RESOURCE, "http://127.0.0.1:3002/mcp", 1);
 	setenv(CONFIG_ORIGINS, " http://localhost:6274  https://app.example ", 1);
 	setenv(CONFIG_HOSTS, "proxy.internal:8080", 1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK(cfg.resource_loopback);
 	CHECK(strlist_contains(&cfg.allowed_hosts, "127.0.0.1:3002"));
 	CHECK(strlist_contains(&cfg.allowed_hosts, "localhost:3002"));
@@ -107,19 +111,19 @@ TEST(optional_values)
 	setenv(CONFIG_RESOURCE, "http://localhost:8080", 1);
 	setenv(CONFIG_MAX_BODY, "2048", 1);
 	setenv(CONFIG_LOG_LEVEL, "debug", 1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK_STR(cfg.resource_path, "/");
 	CHECK_INT(cfg.max_body, 2048);
 	CHECK_INT(cfg.log_level, LOGL_DEBUG);
 	setenv(CONFIG_MAX_BODY, "12abc", 1);
-	CHECK_INT(load(), CONFIG_ERR_INVALID);
-	CHECK_CONTAINS(err, "MCP_MAX_BODY:");
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, "MCP_MAX_BODY:");
 	setenv(CONFIG_MAX_BODY, "99999999999999999999999", 1);
-	CHECK_INT(load(), CONFIG_ERR_INVALID);
+	CHECK_INT(load(), -1);
 	setenv(CONFIG_MAX_BODY, "2048", 1);
 	setenv(CONFIG_LOG_LEVEL, "chatty", 1);
-	CHECK_INT(load(), CONFIG_ERR_INVALID);
-	CHECK_CONTAINS(err, "MCP_LOG_LEVEL:");
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, "MCP_LOG_LEVEL:");
 }
 
 /* Writes text to a new file in a temporary directory; returns its path (static). */
@@ -150,13 +154,13 @@ TEST(env_file)
 	                  0600);
 	setenv(CONFIG_FILE_VAR, path, 1);
 	/* "MCP_MAX_BODY = 4096": a space before '=' makes the name invalid. */
-	CHECK_INT(load(), CONFIG_ERR_FILE);
-	CHECK_CONTAINS(err, ":4: not NAME=value");
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, ":4: not NAME=value");
 	path = write_file(dir, "mcp.env",
 	                  "# comment\n\nexport MCP_RESOURCE=\"https://a.example/mcp\"\r\n"
 	                  "MCP_MAX_BODY=4096\nMCP_ALLOWED_HOSTS='h1 h2'\nMCP_LOG_LEVEL=\n",
 	                  0600);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK_STR(cfg.resource, "https://a.example/mcp");
 	CHECK_INT(cfg.max_body, 4096);
 	CHECK(strlist_contains(&cfg.allowed_hosts, "h2"));
@@ -164,78 +168,28 @@ TEST(env_file)
 	CHECK(config_get("MCP_LOG_LEVEL") == NULL);
 	/* The environment wins over the file. */
 	setenv(CONFIG_MAX_BODY, "8192", 1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK_INT(cfg.max_body, 8192);
 	unsetenv(CONFIG_MAX_BODY);
 	/* Refused inside the document root, world-writable, or missing. */
 	setenv("DOCUMENT_ROOT", dir, 1);
-	CHECK_INT(load(), CONFIG_ERR_FILE);
-	CHECK_CONTAINS(err, "inside the document root");
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, "inside the document root");
 	unsetenv("DOCUMENT_ROOT");
 	chmod(path, 0666);
-	CHECK_INT(load(), CONFIG_ERR_FILE);
+	CHECK_INT(load(), -1);
 	unlink(path);
-	CHECK_INT(load(), CONFIG_ERR_FILE);
-	CHECK_CONTAINS(err, "MCP_CONFIG_FILE:");
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, "MCP_CONFIG_FILE:");
 	rmdir(dir);
 	reset();
-}
-
-TEST(strlists)
-{
-	struct strlist l = {0};
-
-	strlist_split(&l, "  a\tb\n c  ");
-	CHECK_INT(l.n, 3);
-	CHECK(strlist_contains(&l, "c"));
-	CHECK(!strlist_contains(&l, "A"));
-	CHECK(strlist_contains_ci(&l, "A"));
-	strlist_split(&l, NULL);
-	strlist_split(&l, "");
-	CHECK_INT(l.n, 3);
-	strlist_free(&l);
-	strlist_free(NULL);
-}
-
-TEST(numbers)
-{
-	int64_t v;
-	uint64_t u;
-	bool b;
-
-	CHECK_INT(num_parse_i64("42", 0, 100, &v), 0);
-	CHECK_INT(v, 42);
-	CHECK_INT(num_parse_i64("-9223372036854775808", INT64_MIN, INT64_MAX, &v), 0);
-	CHECK(v == INT64_MIN);
-	CHECK_INT(num_parse_i64("9223372036854775808", INT64_MIN, INT64_MAX, &v), -1);
-	CHECK_INT(num_parse_i64("101", 0, 100, &v), -1);
-	CHECK_INT(num_parse_i64(" 1", 0, 100, &v), -1);
-	CHECK_INT(num_parse_i64("1 ", 0, 100, &v), -1);
-	CHECK_INT(num_parse_i64("", 0, 100, &v), -1);
-	CHECK_INT(num_parse_i64("-", 0, 100, &v), -1);
-	CHECK_INT(num_parse_i64("+1", 0, 100, &v), -1);
-	CHECK_INT(num_parse_i64("0x10", 0, 100, &v), -1);
-	CHECK_INT(num_parse_i64(NULL, 0, 100, &v), -1);
-	CHECK_INT(num_parse_size("18446744073709551615", UINT64_MAX, &u), 0);
-	CHECK_INT(num_parse_size("18446744073709551616", UINT64_MAX, &u), -1);
-	CHECK_INT(num_parse_size("-1", UINT64_MAX, &u), -1);
-	/* Limits below 9 must not wrap around. */
-	CHECK_INT(num_parse_size("5", 0, &u), -1);
-	CHECK_INT(num_parse_size("5", 4, &u), -1);
-	CHECK_INT(num_parse_size("4", 4, &u), 0);
-	CHECK_INT(num_parse_size("0", 0, &u), 0);
-	CHECK_INT(num_parse_bool("Yes", &b), 0);
-	CHECK(b);
-	CHECK_INT(num_parse_bool("off", &b), 0);
-	CHECK(!b);
-	CHECK_INT(num_parse_bool("2", &b), -1);
 }
 
 TEST(oauth_defaults)
 {
 	reset();
 	setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK_INT(cfg.issuers.n, 1);
 	CHECK_STR(cfg.audiences.v[0], "https://mcp.example.com/mcp");
 	CHECK_STR(cfg.authorization_servers.v[0], "https://auth.example.com");
@@ -248,8 +202,11 @@ TEST(oauth_defaults)
 	CHECK(cfg.alg_mask == (JWK_ALG_BIT(JWK_ALG_RS256) | JWK_ALG_BIT(JWK_ALG_ES256) |
 	                       JWK_ALG_BIT(JWK_ALG_PS256)));
 	CHECK(!cfg.allow_http);
+	CHECK_INT(cfg.todo_max_per_owner, 1000);
+	CHECK_INT(cfg.jwks_max_stale, 86400);
+	CHECK_STR(cfg.todo_db, CONFIG_STATE_DIR_DEFAULT "/todos.sqlite");
 	setenv(CONFIG_RESOURCE, "https://mcp.example.com", 1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK_STR(cfg.prm_url, "https://mcp.example.com/.well-known/oauth-protected-resource");
 }
 
@@ -261,8 +218,10 @@ TEST(oauth_misconfigurations)
 	    {CONFIG_ISSUER, "http://auth.example.com",
 	     "OAUTH_ISSUER: http://auth.example.com uses plain http"},
 	    {CONFIG_ISSUER, "auth.example.com",
-	     "OAUTH_ISSUER: auth.example.com is not an https:// URL"},
-	    {CONFIG_ISSUER, "https://a.example/#x", "OAUTH_ISSUER:"},
+	     "OAUTH_ISSUER: auth.example.com: not an absolute https:// URL"},
+	    {CONFIG_ISSUER, "https://a.example/#x",
+	     "OAUTH_ISSUER: https://a.example/#x: contains a space, quote, '#'"},
+	    {CONFIG_ISSUER, "https:///x", "OAUTH_ISSUER: https:///x: no host"},
 	    {CONFIG_JWKS_URI, "http://auth.example.com/keys", "OAUTH_JWKS_URI:"},
 	    {CONFIG_AS, "ftp://auth.example.com", "OAUTH_AUTHORIZATION_SERVERS:"},
 	    {CONFIG_AUDIENCE, "https://other.example/mcp",
@@ -275,6 +234,10 @@ TEST(oauth_misconfigurations)
 	    {CONFIG_LEEWAY, "-1", "OAUTH_LEEWAY:"},
 	    {CONFIG_TTL_MIN, "100000", "OAUTH_JWKS_TTL_MIN: must not exceed"},
 	    {CONFIG_STATE_DIR, "relative/dir", "MCP_STATE_DIR: must be an absolute path"},
+	    {CONFIG_TODO_DB, "todos.sqlite", "MCP_TODO_DB: must be an absolute path"},
+	    {CONFIG_TODO_MAX, "0", "MCP_TODO_MAX_PER_OWNER: must be a count from 1 to 1000000"},
+	    {CONFIG_TODO_MAX_OLD, "x", "MCP_TODO_MAX_PER_SUBJECT: must be a count from 1"},
+	    {CONFIG_THROTTLE, "0", "OAUTH_JWKS_REFRESH_THROTTLE: must be a number of seconds"},
 	    {CONFIG_ALLOW_HTTP, "maybe", "OAUTH_ALLOW_HTTP:"},
 	    {CONFIG_SCOPES, "a\"b", "MCP_SCOPES_SUPPORTED:"},
 	    {CONFIG_SK_PRM, "{\"resource\":\"https://other.example/mcp\"}",
@@ -285,21 +248,42 @@ TEST(oauth_misconfigurations)
 		reset();
 		setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
 		setenv(bad[i].var, bad[i].value, 1);
-		CHECK(load() != CONFIG_OK);
-		CHECK_CONTAINS(err, bad[i].want);
+		CHECK_INT(load(), -1);
+		CHECK_CONTAINS(e.msg, bad[i].want);
 	}
 	reset();
 	unsetenv(CONFIG_ISSUER);
 	setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
-	CHECK_INT(load(), CONFIG_ERR_MISSING);
-	CHECK_CONTAINS(err, "OAUTH_ISSUER: not set");
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, "OAUTH_ISSUER: not set");
 	/* Plain http for a public resource needs the operator's word. */
 	reset();
 	setenv(CONFIG_RESOURCE, "http://mcp.example.com/mcp", 1);
-	CHECK_INT(load(), CONFIG_ERR_INVALID);
-	CHECK_CONTAINS(err, "MCP_RESOURCE: http://mcp.example.com/mcp uses plain http");
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, "MCP_RESOURCE: http://mcp.example.com/mcp uses plain http");
 	setenv(CONFIG_ALLOW_HTTP, "1", 1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
+}
+
+/* The todo limit per owner (subject and organisation), under its old name too. */
+TEST(todo_limit_names)
+{
+	reset();
+	setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
+	setenv(CONFIG_TODO_MAX_OLD, "7", 1);
+	CHECK_INT(load(), 0);
+	CHECK_INT(cfg.todo_max_per_owner, 7);
+	/* The new name wins when both are set. */
+	setenv(CONFIG_TODO_MAX, "9", 1);
+	CHECK_INT(load(), 0);
+	CHECK_INT(cfg.todo_max_per_owner, 9);
+	unsetenv(CONFIG_TODO_MAX);
+	unsetenv(CONFIG_TODO_MAX_OLD);
+	/* OAUTH_JWKS_MAX_STALE=0 is kept as 0: no stale keys at all. */
+	setenv(CONFIG_MAX_STALE, "0", 1);
+	CHECK_INT(load(), 0);
+	CHECK_INT(cfg.jwks_max_stale, 0);
+	unsetenv(CONFIG_MAX_STALE);
 }
 
 TEST(scalekit_fastmcp_profile)
@@ -309,7 +293,7 @@ TEST(scalekit_fastmcp_profile)
 	setenv(CONFIG_SK_ENV, "https://acme.scalekit.dev/", 1);
 	setenv(CONFIG_SK_RESOURCE_ID, "res_123", 1);
 	setenv(CONFIG_SK_MCP_URL, "https://mcp.acme.com/mcp", 1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK_STR(cfg.resource, "https://mcp.acme.com/mcp");
 	CHECK_INT(cfg.issuers.n, 2);
 	CHECK_STR(cfg.issuers.v[0], "https://acme.scalekit.dev");
@@ -332,7 +316,7 @@ TEST(scalekit_node_profile)
 	       "[\"https://acme.scalekit.dev/resources/res_9\"],\"bearer_methods_supported\":"
 	       "[\"header\"],\"scopes_supported\":[\"todo:read\"]}",
 	       1);
-	CHECK_INT(load(), CONFIG_OK);
+	CHECK_INT(load(), 0);
 	CHECK_STR(cfg.resource, "https://mcp.acme.com/");
 	CHECK_STR(cfg.audiences.v[0], "https://mcp.acme.com/");
 	CHECK_STR(cfg.authorization_servers.v[0], "https://acme.scalekit.dev/resources/res_9");
@@ -342,8 +326,9 @@ TEST(scalekit_node_profile)
 	reset();
 }
 
-TEST_MAIN(TEST_CASE(oauth_defaults), TEST_CASE(oauth_misconfigurations),
-          TEST_CASE(scalekit_fastmcp_profile), TEST_CASE(scalekit_node_profile),
-          TEST_CASE(missing_resource_names_the_variable), TEST_CASE(bad_resources),
-          TEST_CASE(derived_lists_public), TEST_CASE(derived_lists_loopback_and_additions),
-          TEST_CASE(optional_values), TEST_CASE(env_file), TEST_CASE(strlists), TEST_CASE(numbers))
+TEST_MAIN_FIXTURE(NULL, reset, TEST_CASE(oauth_defaults), TEST_CASE(oauth_misconfigurations),
+                  TEST_CASE(todo_limit_names), TEST_CASE(scalekit_fastmcp_profile),
+                  TEST_CASE(scalekit_node_profile), TEST_CASE(missing_resource_names_the_variable),
+                  TEST_CASE(bad_resources), TEST_CASE(derived_lists_public),
+                  TEST_CASE(derived_lists_loopback_and_additions), TEST_CASE(optional_values),
+                  TEST_CASE(env_file))

@@ -30,7 +30,7 @@ cgi_run(const char *const *env, const char *body, size_t max)
 	if ((pid = fork()) == 0) {
 		struct request req;
 		struct response r;
-		char text[256];
+		char text[1024];
 		int more;
 
 		clearenv();
@@ -41,11 +41,12 @@ cgi_run(const char *const *env, const char *body, size_t max)
 		close(in[1]);
 		if (request_accept(&req) != 1)
 			_exit(2);
-		int rc = request_read_body(&req, max);
+		struct err e = {0};
+		int rc = request_read_body(&req, max, &e);
 		snprintf(text, sizeof(text),
-		         "rc=%d method=%s path=%s host=%s body=%s id=%zu cgi=%d", rc, req.method,
-		         req.path, req.host ? req.host : "-", req.body ? req.body : "-",
-		         strlen(req.request_id), request_is_cgi());
+		         "rc=%d code=%d (%s) method=%s path=%s host=%s body=%s id=%zu cgi=%d", rc,
+		         (int)e.code, e.msg, req.method, req.path, req.host ? req.host : "-",
+		         req.body ? req.body : "-", strlen(req.request_id), request_is_cgi());
 		response_init(&r, 200);
 		response_header(&r, "X-Test", "%s", "yes");
 		request_send(&req, &r, "text/plain", text, strlen(text));
@@ -74,7 +75,7 @@ TEST(one_request_then_none)
 	const char *o = cgi_run(env, "hello", 100);
 
 	CHECK_CONTAINS(o, "Status: 200 OK\r\nX-Test: yes\r\nContent-Type: text/plain\r\n");
-	CHECK_CONTAINS(o, "rc=0 method=POST path=/mcp host=h:1 body=hello id=32 cgi=1");
+	CHECK_CONTAINS(o, "rc=0 code=0 () method=POST path=/mcp host=h:1 body=hello id=32 cgi=1");
 }
 
 TEST(hostile_lengths)
@@ -87,13 +88,23 @@ TEST(hostile_lengths)
 	const char *shrt[] = {"REQUEST_METHOD=POST", "CONTENT_LENGTH=10", NULL};
 	const char *none[] = {"SCRIPT_NAME=/cgi-bin/mcp", "PATH_INFO=/x", NULL};
 
-	CHECK_CONTAINS(cgi_run(big, "x", 100), "rc=1 ");  /* too large: nothing read */
-	CHECK_CONTAINS(cgi_run(huge, "x", 100), "rc=3 "); /* not a number we accept */
-	CHECK_CONTAINS(cgi_run(neg, "x", 100), "rc=3 ");
-	CHECK_CONTAINS(cgi_run(junk, "x", 100), "rc=3 ");
-	CHECK_CONTAINS(cgi_run(shrt, "abc", 100), "rc=2 method=POST path= host=- body=abc");
+	char too_large[64], invalid[64], shorter[128];
+
+	snprintf(too_large, sizeof(too_large), "rc=-1 code=%d (Request body too large) ",
+	         ERR_TOO_LARGE);
+	snprintf(invalid, sizeof(invalid), "rc=-1 code=%d (Invalid Content-Length) ", ERR_INVALID);
+	snprintf(shorter, sizeof(shorter),
+	         "rc=-1 code=%d (Request body shorter than its Content-Length) method=POST path= "
+	         "host=- body=abc",
+	         ERR_INVALID);
+	CHECK_CONTAINS(cgi_run(big, "x", 100), too_large); /* nothing read */
+	CHECK_CONTAINS(cgi_run(big, "x", 100), "body=-");
+	CHECK_CONTAINS(cgi_run(huge, "x", 100), invalid); /* not a number we accept */
+	CHECK_CONTAINS(cgi_run(neg, "x", 100), invalid);
+	CHECK_CONTAINS(cgi_run(junk, "x", 100), invalid);
+	CHECK_CONTAINS(cgi_run(shrt, "abc", 100), shorter);
 	/* No method: GET (RFC 3875 needs one; be safe); no REQUEST_URI: SCRIPT_NAME + PATH_INFO. */
-	CHECK_CONTAINS(cgi_run(none, NULL, 100), "rc=0 method=GET path=/cgi-bin/mcp/x");
+	CHECK_CONTAINS(cgi_run(none, NULL, 100), "rc=0 code=0 () method=GET path=/cgi-bin/mcp/x");
 }
 
 TEST(head_sends_no_body)

@@ -41,26 +41,29 @@ TEST(tool_rules)
 	char *s1[] = {"todo:read"}, *s2[] = {"todo:*"}, *s3[] = {"mcp:tools:create_todo"},
 	     *s4[] = {"mcp:tools:*"}, *s5[] = {"todo:write"};
 	struct principal p;
-	char missing[128];
+	char needs[128];
 
 	p = holding(s1, 1);
-	CHECK(!scope_tool_allowed(&p, "create_todo", write, 1, missing, sizeof(missing)));
-	CHECK_STR(missing, "todo:write");
+	CHECK(!scope_tool_allowed(&p, "create_todo", write, 1));
+	scope_call_needs(NULL, 0, write, 1, needs, sizeof(needs));
+	CHECK_STR(needs, "todo:write");
 	p = holding(s5, 1);
-	CHECK(!scope_tool_allowed(&p, "create_todo", both, 2, missing, sizeof(missing)));
+	CHECK(!scope_tool_allowed(&p, "create_todo", both, 2));
 	/* The full set, not only what is missing: a client replacing its scopes keeps todo:write.
 	 */
-	CHECK_STR(missing, "todo:write todo:admin");
+	scope_call_needs(NULL, 0, both, 2, needs, sizeof(needs));
+	CHECK_STR(needs, "todo:write todo:admin");
 	p = holding(s2, 1);
-	CHECK(scope_tool_allowed(&p, "create_todo", both, 2, missing, sizeof(missing)));
+	CHECK(scope_tool_allowed(&p, "create_todo", both, 2));
 	p = holding(s3, 1);
-	CHECK(scope_tool_allowed(&p, "create_todo", write, 1, missing, sizeof(missing)));
-	CHECK(!scope_tool_allowed(&p, "delete_todo", write, 1, missing, sizeof(missing)));
+	CHECK(scope_tool_allowed(&p, "create_todo", write, 1));
+	CHECK(!scope_tool_allowed(&p, "delete_todo", write, 1));
 	p = holding(s4, 1);
-	CHECK(scope_tool_allowed(&p, "delete_todo", write, 1, missing, sizeof(missing)));
+	CHECK(scope_tool_allowed(&p, "delete_todo", write, 1));
 	p = holding(NULL, 0);
-	CHECK(scope_tool_allowed(&p, "greet_user", NULL, 0, missing, sizeof(missing)));
-	CHECK(!scope_all_granted(&p, write, 1, missing, sizeof(missing)));
+	CHECK(scope_tool_allowed(&p, "greet_user", NULL, 0));
+	CHECK(!scope_all_granted(&p, write, 1));
+	CHECK(scope_all_granted(&p, NULL, 0));
 }
 
 TEST(required_and_tool_scopes_together)
@@ -70,37 +73,44 @@ TEST(required_and_tool_scopes_together)
 	char *s1[] = {"todo:read", "todo:write"}, *s2[] = {"mcp:access"},
 	     *s3[] = {"mcp:access", "todo:*"}, *s4[] = {"mcp:tools:*"};
 	struct principal p;
-	char missing[128];
+	char needs[128];
 
 	/* Each half alone is refused with the whole set, the required scope first, no repeat. */
 	p = holding(s1, 2);
-	CHECK(
-	    !scope_call_allowed(&p, required, 1, "create_todo", tool, 2, missing, sizeof(missing)));
-	CHECK_STR(missing, "mcp:access todo:write");
+	CHECK(!scope_call_allowed(&p, required, 1, "create_todo", tool, 2));
+	scope_call_needs(required, 1, tool, 2, needs, sizeof(needs));
+	CHECK_STR(needs, "mcp:access todo:write");
 	p = holding(s2, 1);
-	CHECK(
-	    !scope_call_allowed(&p, required, 1, "create_todo", tool, 1, missing, sizeof(missing)));
-	CHECK_STR(missing, "mcp:access todo:write");
+	CHECK(!scope_call_allowed(&p, required, 1, "create_todo", tool, 1));
+	scope_call_needs(required, 1, tool, 1, needs, sizeof(needs));
+	CHECK_STR(needs, "mcp:access todo:write");
 	p = holding(s3, 2);
-	CHECK(
-	    scope_call_allowed(&p, required, 1, "create_todo", tool, 1, missing, sizeof(missing)));
+	CHECK(scope_call_allowed(&p, required, 1, "create_todo", tool, 1));
 	/* A tool grant does not stand in for the operator's required scopes. */
 	p = holding(s4, 1);
-	CHECK(
-	    !scope_call_allowed(&p, required, 1, "create_todo", tool, 1, missing, sizeof(missing)));
-	CHECK(scope_call_allowed(&p, NULL, 0, "create_todo", tool, 1, missing, sizeof(missing)));
+	CHECK(!scope_call_allowed(&p, required, 1, "create_todo", tool, 1));
+	CHECK(scope_call_allowed(&p, NULL, 0, "create_todo", tool, 1));
 	/* Not a tool call: only the required scopes count. */
 	p = holding(s2, 1);
-	CHECK(scope_call_allowed(&p, required, 1, NULL, NULL, 0, missing, sizeof(missing)));
+	CHECK(scope_call_allowed(&p, required, 1, NULL, NULL, 0));
 	p = holding(s1, 2);
-	CHECK(!scope_call_allowed(&p, required, 1, NULL, NULL, 0, missing, sizeof(missing)));
-	CHECK_STR(missing, "mcp:access");
+	CHECK(!scope_call_allowed(&p, required, 1, NULL, NULL, 0));
+	scope_call_needs(required, 1, NULL, 0, needs, sizeof(needs));
+	CHECK_STR(needs, "mcp:access");
+	/* A short buffer is cut, never overrun; a prefix is no repeat. */
+	scope_call_needs(required, 1, tool, 2, needs, 12);
+	CHECK_STR(needs, "mcp:access");
+	{
+		const char *const pre[] = {"mcp:access:x", "mcp:access"};
+		scope_call_needs(pre, 2, NULL, 0, needs, sizeof(needs));
+		CHECK_STR(needs, "mcp:access:x mcp:access");
+	}
 }
 
 TEST(registry_defaults_and_override)
 {
-	char err[256];
-	struct tool_registry *reg = tool_registry_new(NULL, err, sizeof(err));
+	struct err err;
+	struct tool_registry *reg = tool_registry_new(NULL, &err);
 	const struct tool_entry *e;
 
 	CHECK(reg != NULL);
@@ -113,8 +123,7 @@ TEST(registry_defaults_and_override)
 	tool_registry_free(reg);
 
 	reg = tool_registry_new(
-	    " create_todo = todo:write todo:admin ;\ngreet_user=hello:use;get_todo=", err,
-	    sizeof(err));
+	    " create_todo = todo:write todo:admin ;\ngreet_user=hello:use;get_todo=", &err);
 	CHECK(reg != NULL);
 	e = tool_registry_find(reg, "create_todo");
 	CHECK(e != NULL && e->n_scopes == 2 && strcmp(e->scopes[1], "todo:admin") == 0);
@@ -123,10 +132,10 @@ TEST(registry_defaults_and_override)
 	CHECK_INT(tool_registry_find(reg, "list_todos")->n_scopes, 1);
 	tool_registry_free(reg);
 
-	CHECK(tool_registry_new("nope=todo:read", err, sizeof(err)) == NULL);
-	CHECK_CONTAINS(err, "MCP_TOOL_SCOPES: no tool named \"nope\"");
-	CHECK(tool_registry_new("create_todo todo:read", err, sizeof(err)) == NULL);
-	CHECK_CONTAINS(err, "is not tool=scopes");
+	CHECK(tool_registry_new("nope=todo:read", &err) == NULL);
+	CHECK_ERR(err, ERR_CONFIG, "MCP_TOOL_SCOPES: no tool named \"nope\"");
+	CHECK(tool_registry_new("create_todo todo:read", &err) == NULL);
+	CHECK_ERR(err, ERR_CONFIG, "is not tool=scopes");
 }
 
 TEST_MAIN(TEST_CASE(exact_and_wildcard), TEST_CASE(tool_rules),

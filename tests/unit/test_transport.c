@@ -5,18 +5,54 @@
 
 #include "lib/config/config.h"
 #include "lib/http/request.h"
+#include "mcp/outcome.h"
 #include "mcp/transport.h"
 
 static struct config cfg;
 
-TEST(setup)
+static int
+setup(void)
 {
-	char err[256];
+	struct err e;
 
 	setenv(CONFIG_RESOURCE, "http://127.0.0.1:3002/mcp", 1);
 	setenv(CONFIG_ISSUER, "https://auth.example.com", 1);
 	setenv(CONFIG_ORIGINS, "http://localhost:6274", 1);
-	CHECK_INT(config_load(&cfg, err, sizeof(err)), CONFIG_OK);
+	return config_load(&cfg, &e);
+}
+
+static void
+cleanup(void)
+{
+	config_free(&cfg);
+}
+
+/* The status transport_peer_ok() refuses req with (0: allowed); its reason in why. */
+static int
+peer(const struct request *req, const char **why)
+{
+	static struct outcome o;
+
+	outcome_clear(&o);
+	*why = "";
+	if (transport_peer_ok(&cfg, req, &o))
+		return o.status == 0 && o.body == NULL ? 0 : -1;
+	*why = o.reason;
+	return o.kind == OUTCOME_REFUSED ? o.status : -1;
+}
+
+/* The status transport_post_ok() refuses req with (0: allowed). */
+static int
+post(const struct request *req, const char **version)
+{
+	struct outcome o = {0};
+	int status;
+
+	if (transport_post_ok(req, version, &o))
+		return o.status == 0 && o.body == NULL ? 0 : -1;
+	status = o.kind == OUTCOME_REFUSED && o.body != NULL && o.reason[0] != '\0' ? o.status : -1;
+	outcome_clear(&o);
+	return status;
 }
 
 TEST(content_type)
@@ -54,74 +90,63 @@ TEST(peer_checks)
 	struct request req = {.method = "POST", .host = "127.0.0.1:3002"};
 	const char *why = NULL;
 
-	CHECK_INT(transport_check_peer(&cfg, &req, &why), 0);
+	CHECK_INT(peer(&req, &why), 0);
 	req.host = "LOCALHOST:3002";
-	CHECK_INT(transport_check_peer(&cfg, &req, &why), 0);
+	CHECK_INT(peer(&req, &why), 0);
 	req.host = "evil.example:3002";
-	CHECK_INT(transport_check_peer(&cfg, &req, &why), 403);
+	CHECK_INT(peer(&req, &why), 403);
 	CHECK_STR(why, "Host not allowed");
 	req.host = NULL;
-	CHECK_INT(transport_check_peer(&cfg, &req, &why), 403);
+	CHECK_INT(peer(&req, &why), 403);
 	req.host = "127.0.0.1:3002";
 	req.origin = "http://localhost:6274";
-	CHECK_INT(transport_check_peer(&cfg, &req, &why), 0);
+	CHECK_INT(peer(&req, &why), 0);
 	req.origin = "http://127.0.0.1:3002";
-	CHECK_INT(transport_check_peer(&cfg, &req, &why), 0);
+	CHECK_INT(peer(&req, &why), 0);
 	req.origin = "https://evil.example";
-	CHECK_INT(transport_check_peer(&cfg, &req, &why), 403);
+	CHECK_INT(peer(&req, &why), 403);
 	CHECK_STR(why, "Origin not allowed");
 	req.origin = "null";
-	CHECK_INT(transport_check_peer(&cfg, &req, &why), 403);
+	CHECK_INT(peer(&req, &why), 403);
 }
 
 TEST(post_checks)
 {
 	struct request req = {.method = "POST", .content_type = "application/json"};
-	const char *why = NULL, *version = NULL;
+	const char *version = NULL;
 
-	CHECK_INT(transport_check_post(&req, &version, &why), 0);
+	CHECK_INT(post(&req, &version), 0);
 	CHECK_STR(version, "2025-03-26");
 	req.protocol_version = "2025-06-18";
-	CHECK_INT(transport_check_post(&req, &version, &why), 0);
+	CHECK_INT(post(&req, &version), 0);
 	CHECK_STR(version, "2025-06-18");
 	req.protocol_version = "2099-01-01";
-	CHECK_INT(transport_check_post(&req, &version, &why), 400);
+	CHECK_INT(post(&req, &version), 400);
 	req.protocol_version = NULL;
 	req.accept = "text/event-stream";
-	CHECK_INT(transport_check_post(&req, &version, &why), 406);
+	CHECK_INT(post(&req, &version), 406);
 	req.content_type = "text/plain";
-	CHECK_INT(transport_check_post(&req, &version, &why), 415);
+	CHECK_INT(post(&req, &version), 415);
 	req.method = "GET";
-	CHECK_INT(transport_check_post(&req, &version, &why), 405);
+	CHECK_INT(post(&req, &version), 405);
 	req.method = "DELETE";
-	CHECK_INT(transport_check_post(&req, &version, &why), 405);
+	CHECK_INT(post(&req, &version), 405);
 }
 
 TEST(preflight_and_cors)
 {
 	struct request req = {
 	    .method = "OPTIONS", .host = "127.0.0.1:3002", .origin = "http://localhost:6274"};
-	struct response res;
 
 	CHECK(transport_is_preflight(&req));
-	transport_preflight(&cfg, &req, &res);
-	CHECK_INT(res.status, 204);
-	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Origin: http://localhost:6274\r\n");
-	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Methods: POST, OPTIONS\r\n");
-	CHECK_CONTAINS(res.headers, "Access-Control-Allow-Headers: Authorization, Content-Type, "
-	                            "MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID\r\n");
-	CHECK_CONTAINS(res.headers,
-	               "Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, "
-	               "MCP-Protocol-Version\r\n");
-	CHECK_CONTAINS(res.headers, "Vary: Origin\r\n");
-	req.origin = NULL;
-	response_init(&res, 200);
-	transport_add_cors(&cfg, &req, &res);
-	CHECK_STR(res.headers, "");
-	/* A refused Origin never gets CORS headers, even on the refusal itself. */
-	req.origin = "https://evil.example";
-	transport_add_cors(&cfg, &req, &res);
-	CHECK_STR(res.headers, "");
+	req.method = "POST";
+	CHECK(!transport_is_preflight(&req));
+	CHECK(transport_origin_allowed(&cfg, "http://localhost:6274"));
+	CHECK(transport_origin_allowed(&cfg, "http://127.0.0.1:3002"));
+	/* No Origin, or a refused one, never gets CORS headers, even on the refusal itself. */
+	CHECK(!transport_origin_allowed(&cfg, NULL));
+	CHECK(!transport_origin_allowed(&cfg, "https://evil.example"));
+	CHECK(!transport_origin_allowed(&cfg, "HTTP://LOCALHOST:6274x"));
 }
 
 TEST(response_headers_refuse_injection)
@@ -138,9 +163,8 @@ TEST(response_headers_refuse_injection)
 		response_header(&res, "X-Long", "%0100d", i);
 	CHECK(res.overflow);
 	CHECK_STR(response_reason(413), "Content Too Large");
-	config_free(&cfg);
 }
 
-TEST_MAIN(TEST_CASE(setup), TEST_CASE(content_type), TEST_CASE(accept), TEST_CASE(peer_checks),
-          TEST_CASE(post_checks), TEST_CASE(preflight_and_cors),
-          TEST_CASE(response_headers_refuse_injection))
+TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(content_type), TEST_CASE(accept),
+                  TEST_CASE(peer_checks), TEST_CASE(post_checks), TEST_CASE(preflight_and_cors),
+                  TEST_CASE(response_headers_refuse_injection))

@@ -14,6 +14,7 @@
 #include "lib/config/config.h"
 #include "lib/keycache/jwks_cache.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "lib/jose/token.h"
 
 /*
@@ -42,7 +43,7 @@ struct auth {
 };
 
 int
-auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, size_t errlen)
+auth_cache_open(const struct config *cfg, struct jwks_cache **out, struct err *e)
 {
 	struct jwks_cache_opts opts = {
 	    .state_dir = cfg->state_dir,
@@ -63,21 +64,17 @@ auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, siz
 
 	/* One line naming the variable, with the reason: the cache has not logged it. */
 	if (rc == JWKS_ERR_DISCOVERY)
-		snprintf(err, errlen, CONFIG_JWKS_URI "/" CONFIG_ISSUER ": %s", why);
-	else if (rc != JWKS_OK)
-		snprintf(err, errlen, CONFIG_STATE_DIR ": %s", why);
-	return rc == JWKS_OK ? 0 : -1;
+		return err_set(e, ERR_CONFIG, CONFIG_JWKS_URI "/" CONFIG_ISSUER ": %s", why);
+	if (rc != JWKS_OK)
+		return err_set(e, ERR_CONFIG, CONFIG_STATE_DIR ": %s", why);
+	return 0;
 }
 
 struct auth *
-auth_new(const struct config *cfg, char *err, size_t errlen)
+auth_new(const struct config *cfg, struct err *e)
 {
-	struct auth *a = calloc(1, sizeof(*a));
+	struct auth *a = xcalloc(1, sizeof(*a));
 
-	if (a == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
 	a->cfg = cfg;
 	a->policy = (struct token_policy){
 	    .issuers = (const char *const *)cfg->issuers.v,
@@ -87,7 +84,7 @@ auth_new(const struct config *cfg, char *err, size_t errlen)
 	    .alg_mask = cfg->alg_mask,
 	    .leeway = cfg->leeway,
 	};
-	if (auth_cache_new(cfg, &a->cache, err, errlen) != 0) {
+	if (auth_cache_open(cfg, &a->cache, e) != 0) {
 		free(a);
 		return NULL;
 	}
@@ -202,9 +199,31 @@ verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principa
 	return terr;
 }
 
-enum auth_result
+/* RFC 6750 §3.1: no Bearer credentials (none, another scheme, "Bearer" alone). */
+static bool
+no_credentials(const char *authorization)
+{
+	return authorization == NULL || strncasecmp(authorization, "Bearer", 6) != 0 ||
+	       (authorization[6] != ' ' && authorization[6] != '\t') ||
+	       authorization[6 + strspn(authorization + 6, " \t")] == '\0';
+}
+
+/* No usable keys: fail closed, and say so in the log once a minute. */
+static int
+keys_unavailable(struct auth *a, enum jwks_err kerr, int64_t now, struct err *e)
+{
+	/* The cache logs each failed refresh itself. */
+	if (now - a->unavailable_logged >= 60) {
+		log_msg(LOGL_ERROR, "no usable signing keys (%s): requests fail with 503",
+		        jwks_cache_strerror(kerr));
+		a->unavailable_logged = now;
+	}
+	return err_set(e, ERR_UNAVAILABLE, "signing keys unavailable");
+}
+
+int
 auth_check(struct auth *a, const char *authorization, int64_t now, struct principal **out,
-           const char **reason)
+           struct err *e)
 {
 	enum token_err terr;
 	enum jwks_err kerr;
@@ -212,39 +231,21 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 	size_t len;
 
 	*out = NULL;
-	*reason = NULL;
-	/* RFC 6750 §3.1: no Bearer credentials (another scheme, "Bearer" alone): no error code. */
-	if (authorization == NULL || strncasecmp(authorization, "Bearer", 6) != 0 ||
-	    (authorization[6] != ' ' && authorization[6] != '\t') ||
-	    authorization[6 + strspn(authorization + 6, " \t")] == '\0') {
-		*reason = "no bearer token";
-		return AUTH_NO_TOKEN;
-	}
-	if ((tok = auth_bearer_token(authorization, &len)) == NULL) {
-		*reason = "malformed Authorization header";
-		return AUTH_INVALID;
-	}
+	if (no_credentials(authorization))
+		return err_set(e, ERR_NOT_FOUND, "no bearer token");
+	if ((tok = auth_bearer_token(authorization, &len)) == NULL)
+		return err_set(e, ERR_INVALID, "malformed Authorization header");
 	terr = verify(a, tok, len, now, out, &kerr);
 	if (terr == TOKEN_ERR_KID_UNKNOWN) {
 		/* Key rotation: one refresh, throttled across processes against forged kids. */
 		if (jwks_cache_refresh_unknown_kid(a->cache, now) == JWKS_OK)
 			terr = verify(a, tok, len, now, out, &kerr);
 	}
-	if (terr == TOKEN_ERR__MAX) {
-		/* Once a minute is enough: the cache logs each failed refresh itself. */
-		if (now - a->unavailable_logged >= 60) {
-			log_msg(LOGL_ERROR, "no usable signing keys (%s): requests fail with 503",
-			        jwks_cache_strerror(kerr));
-			a->unavailable_logged = now;
-		}
-		*reason = "signing keys unavailable";
-		return AUTH_UNAVAILABLE;
-	}
-	if (terr != TOKEN_OK) {
-		*reason = token_strerror(terr);
-		return AUTH_INVALID;
-	}
-	return AUTH_OK;
+	if (terr == TOKEN_ERR__MAX)
+		return keys_unavailable(a, kerr, now, e);
+	if (terr != TOKEN_OK)
+		return err_set(e, ERR_INVALID, "%s", token_strerror(terr));
+	return 0;
 }
 
 /* Appends a formatted piece to buf at *off, never past len. */

@@ -1,5 +1,7 @@
 /*
- * auth.h - the bearer-token gate in front of every MCP request.
+ * auth.h - the bearer-token gate in front of every MCP request; the auth
+ * folder's one module, the top of the library: it joins the configuration,
+ * JOSE (token verification) and the key cache, and knows no HTTP request.
  *
  * Built once per process from the configuration: the token policy (issuers,
  * audiences, algorithms, leeway) and the shared JWKS cache.  Per request it
@@ -14,37 +16,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/core/err.h"
+
 struct config;
 struct principal;
 struct auth;
 
-enum auth_result {
-	AUTH_OK = 0,      /* *principal set */
-	AUTH_NO_TOKEN,    /* no Bearer credentials: 401 without error (RFC 6750 §3.1) */
-	AUTH_INVALID,     /* a token was sent and refused: 401 error="invalid_token" */
-	AUTH_UNAVAILABLE, /* no usable keys (issuer unreachable past the stale age): 503 */
-	AUTH_RESULT__MAX
-};
-
 /*
  * Builds the gate from cfg (borrowed; must outlive the gate).  Creates the
- * state directory when missing.  No network.  Returns NULL with one line in
- * err on failure (an unusable MCP_STATE_DIR, out of memory).
+ * state directory when missing.  No network.  Returns NULL with ERR_CONFIG
+ * and one line naming the variable in e (an unusable MCP_STATE_DIR, no
+ * usable JWKS URL or issuer).
  */
-struct auth *auth_new(const struct config *cfg, char *err, size_t errlen);
+struct auth *auth_new(const struct config *cfg, struct err *e);
 void auth_free(struct auth *a);
 
 /*
  * Checks the Authorization header value (NULL when absent) at time now.
  * A token verified earlier by this process is answered from memory while
  * the key set is unchanged and it has not expired (exp is checked again);
- * no usable keys fail every token, remembered ones too.  On
- * AUTH_OK *out is a new principal the caller frees with principal_free();
- * otherwise *out is NULL and *reason a short fixed text safe for an
- * error_description and a log line (never token data).
+ * no usable keys fail every token, remembered ones too.  Returns 0 with
+ * *out a new principal the caller frees with principal_free(), or -1 with
+ * *out NULL and e set:
+ *   ERR_NOT_FOUND    no Bearer credentials (RFC 6750 §3.1: no error code)
+ *   ERR_INVALID      a token was sent and refused: 401 invalid_token
+ *   ERR_UNAVAILABLE  no usable keys (issuer unreachable past the stale age)
+ * e->msg is a short fixed text safe for an error_description and a log
+ * line (never token data).
  */
-enum auth_result auth_check(struct auth *a, const char *authorization, int64_t now,
-                            struct principal **out, const char **reason);
+int auth_check(struct auth *a, const char *authorization, int64_t now, struct principal **out,
+               struct err *e);
 
 /* Counters of one gate, for tests and diagnostics. */
 struct auth_stats {
@@ -76,11 +77,12 @@ char *auth_challenge(const struct config *cfg, const char *error, const char *de
 /*
  * Opens the shared JWKS cache as cfg configures it (state directory, JWKS
  * URI or issuer discovery, fetch limits, freshness bounds).  Returns 0, or
- * -1 with one line naming MCP_STATE_DIR in err.  For programs that read the
- * cache without verifying tokens (the metadata program's /health).
+ * -1 with ERR_CONFIG and one line naming the variable in e.  For programs
+ * that read the cache without verifying tokens (the metadata program's
+ * /health, the CLI).
  */
 struct jwks_cache;
-int auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, size_t errlen);
+int auth_cache_open(const struct config *cfg, struct jwks_cache **out, struct err *e);
 
 #define AUTH_REALM "mcp"
 

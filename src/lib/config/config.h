@@ -6,6 +6,11 @@
  * from a ".env"-style file whose path MCP_CONFIG_FILE names.  An empty value
  * counts as unset.  Everything derived (origins, host lists) is computed here
  * once, so the request loop only reads.
+ *
+ * The one public header of the config folder: config.c loads the endpoint's
+ * own settings and calls the loaders of internal/config_load.h (config_env.c:
+ * the sources; config_oauth.c: which tokens are accepted; config_tools.c:
+ * the tools' settings).
  */
 #ifndef CONFIG_H
 #define CONFIG_H
@@ -14,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/core/err.h"
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 
@@ -32,7 +38,8 @@
 #define CONFIG_TOOL_SCOPES     "MCP_TOOL_SCOPES"
 #define CONFIG_REQUIRED_SCOPES "MCP_REQUIRED_SCOPES"
 #define CONFIG_TODO_DB         "MCP_TODO_DB"
-#define CONFIG_TODO_MAX        "MCP_TODO_MAX_PER_SUBJECT"
+#define CONFIG_TODO_MAX        "MCP_TODO_MAX_PER_OWNER"
+#define CONFIG_TODO_MAX_OLD    "MCP_TODO_MAX_PER_SUBJECT" /* the first release's name */
 #define CONFIG_ISSUER          "OAUTH_ISSUER"
 #define CONFIG_JWKS_URI        "OAUTH_JWKS_URI"
 #define CONFIG_AUDIENCE        "OAUTH_AUDIENCE"
@@ -78,7 +85,7 @@ struct config {
 	char *log_file;                 /* MCP_LOG_FILE, NULL for stderr */
 	char *resource_name;            /* MCP_RESOURCE_NAME, human-readable */
 
-	/* The OAuth 2.1 resource server (config_oauth.c). */
+	/* Which tokens are accepted, and the key cache (config_oauth.c). */
 	struct strlist issuers;               /* OAUTH_ISSUER: accepted "iss" values */
 	struct strlist audiences;             /* OAUTH_AUDIENCE: accepted "aud" values */
 	struct strlist authorization_servers; /* for the PRM document */
@@ -88,7 +95,7 @@ struct config {
 	char *proxy;                          /* OAUTH_HTTP_PROXY, NULL: none */
 	char *ca_file;                        /* OAUTH_CA_FILE, NULL: system store */
 	bool allow_http;                      /* OAUTH_ALLOW_HTTP */
-	unsigned alg_mask;                    /* OAUTH_ALGORITHMS as JWK_ALG_BIT()s */
+	unsigned alg_mask;                    /* OAUTH_ALGORITHMS as JWA_BIT()s */
 	int64_t leeway;                       /* OAUTH_LEEWAY, seconds */
 	int64_t jwks_ttl_min, jwks_ttl_max;   /* freshness bounds, seconds */
 	int64_t jwks_throttle;                /* unknown-kid refresh interval */
@@ -97,51 +104,21 @@ struct config {
 	char *prm_document;           /* PROTECTED_RESOURCE_METADATA as given, NULL: built */
 	char *resource_documentation; /* MCP_RESOURCE_DOCUMENTATION, default <origin>/ */
 
-	/* Tools. */
+	/* The tools (config_tools.c). */
 	char *tool_scopes;              /* MCP_TOOL_SCOPES: "tool=scope scope; tool2=..." */
 	struct strlist required_scopes; /* MCP_REQUIRED_SCOPES: needed by every request */
 	char *todo_db;                  /* MCP_TODO_DB, default <state dir>/todos.sqlite */
-	int64_t todo_max;               /* MCP_TODO_MAX_PER_SUBJECT, default 1000 */
+	int64_t todo_max_per_owner;     /* MCP_TODO_MAX_PER_OWNER, default 1000 */
 };
-
-enum config_err {
-	CONFIG_OK = 0,
-	CONFIG_ERR_MISSING, /* a required variable is unset */
-	CONFIG_ERR_INVALID, /* a variable's value is not acceptable */
-	CONFIG_ERR_FILE,    /* the file named by MCP_CONFIG_FILE is unusable */
-	CONFIG_ERR_NOMEM,
-	CONFIG_ERR__MAX
-};
-
-const char *config_strerror(enum config_err err);
 
 /*
  * Loads the configuration into *cfg (which the caller provides; its old
- * contents are ignored).  On failure writes one line into err naming the
- * variable and the problem, e.g. "MCP_RESOURCE: not set", leaves nothing
- * allocated in cfg and returns the error.  The caller releases a loaded
- * configuration with config_free().
+ * contents are ignored).  Returns 0, or -1 with ERR_CONFIG and one line in
+ * e naming the variable and the problem ("MCP_RESOURCE: not set"), leaving
+ * nothing allocated in cfg.  The caller releases a loaded configuration
+ * with config_free().
  */
-enum config_err config_load(struct config *cfg, char *err, size_t errlen);
-
-/*
- * The OAuth part of config_load(): issuers, audiences, keys, bounds, the
- * Scalekit profile.  Called by config_load() after the resource is known;
- * exposed for the unit tests.
- */
-enum config_err config_load_oauth(struct config *cfg, char *err, size_t errlen);
-
-/*
- * The resource URL the configuration names: MCP_RESOURCE, else Scalekit's
- * MCP_URL, else the "resource" of PROTECTED_RESOURCE_METADATA.  NULL when
- * none.  Borrowed (valid until config_free()) or, for the last case,
- * written into buf.
- */
-const char *config_resource_url(char *buf, size_t len);
-
-/* Formats a one-line error into err (when errlen > 0) and returns code. */
-enum config_err config_fail(enum config_err code, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int config_load(struct config *cfg, struct err *e);
 
 /* Releases what config_load() allocated; cfg itself is the caller's. NULL ok. */
 void config_free(struct config *cfg);

@@ -3,6 +3,8 @@
  */
 #include "lib/core/log.h"
 
+#include "lib/core/util.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -51,12 +53,6 @@ log_set_level(enum log_level level)
 {
 	if (level < LOGL__MAX)
 		log_level = level;
-}
-
-enum log_level
-log_get_level(void)
-{
-	return log_level;
 }
 
 void
@@ -128,16 +124,7 @@ log_escape(char *dst, size_t dstlen, const char *src)
 static void
 write_all(const char *buf, size_t len)
 {
-	while (len > 0) {
-		ssize_t w = write(log_fd, buf, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
+	(void)util_write_all(log_fd, buf, len);
 }
 
 void

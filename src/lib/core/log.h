@@ -21,7 +21,6 @@ int log_open(const char *path);
 
 /* Lines below this level are dropped.  The default is LOGL_INFO. */
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /*
  * Parses "error", "warn", "info", "debug" (also the MCP/syslog names

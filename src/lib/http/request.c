@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "lib/core/num.h"
+#include "lib/core/util.h"
 
 struct request_io {
 	FCGX_Request fcgx; /* FastCGI mode only */
@@ -34,33 +34,26 @@ request_is_cgi(void)
 	return process_mode == 1;
 }
 
+void
+request_startup_fail(const char *prog, const char *msg)
+{
+	fprintf(stderr, "%s: configuration error: %s\n", prog, msg);
+	if (request_is_cgi())
+		fputs("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
+		      "server configuration error\n",
+		      stdout);
+	exit(1);
+}
+
 /* Copies one parameter (NULL when absent) from the CGI or FastCGI environment. */
 static char *
 param_dup(const struct request_io *io, const char *name)
 {
-	const char *v = io->cgi ? getenv(name) : FCGX_GetParam(name, io->fcgx.envp);
-
-	return v != NULL ? strdup(v) : NULL;
+	return xstrdup_opt(io->cgi ? getenv(name) : FCGX_GetParam(name, io->fcgx.envp));
 }
 
-/* A random request id for the audit trail (not a secret, just unique). */
+/* Copies the parameters the programs use. */
 static void
-make_request_id(char out[33])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[16];
-
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		memset(raw, 0, sizeof(raw));
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 0xf];
-	}
-	out[32] = '\0';
-}
-
-/* Copies the parameters the programs use; returns 0 or -1 on ENOMEM. */
-static int
 copy_params(struct request *req)
 {
 	static const struct {
@@ -69,7 +62,6 @@ copy_params(struct request *req)
 	} params[] = {
 	    {"REQUEST_METHOD", offsetof(struct request, method)},
 	    {"REQUEST_URI", offsetof(struct request, uri)},
-	    {"QUERY_STRING", offsetof(struct request, query)},
 	    {"HTTP_HOST", offsetof(struct request, host)},
 	    {"HTTP_ORIGIN", offsetof(struct request, origin)},
 	    {"HTTP_ACCEPT", offsetof(struct request, accept)},
@@ -77,35 +69,27 @@ copy_params(struct request *req)
 	    {"CONTENT_LENGTH", offsetof(struct request, content_length)},
 	    {"HTTP_MCP_PROTOCOL_VERSION", offsetof(struct request, protocol_version)},
 	    {"HTTP_AUTHORIZATION", offsetof(struct request, authorization)},
-	    {"HTTP_MCP_SESSION_ID", offsetof(struct request, session_id)},
 	    {"REMOTE_ADDR", offsetof(struct request, remote_addr)},
 	};
 
-	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
-		char **slot = (char **)((char *)req + params[i].off);
-		const char *v = req->io->cgi ? getenv(params[i].name)
-		                             : FCGX_GetParam(params[i].name, req->io->fcgx.envp);
-		if (v != NULL && (*slot = strdup(v)) == NULL)
-			return -1;
-	}
-	if (req->method == NULL && (req->method = strdup("GET")) == NULL)
-		return -1;
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		*(char **)((char *)req + params[i].off) = param_dup(req->io, params[i].name);
+	if (req->method == NULL)
+		req->method = xstrdup("GET");
 	/* REQUEST_URI is not in RFC 3875; fall back to SCRIPT_NAME + PATH_INFO. */
 	if (req->uri == NULL) {
 		char *script = param_dup(req->io, "SCRIPT_NAME"),
 		     *info = param_dup(req->io, "PATH_INFO");
-		size_t len = (script ? strlen(script) : 0) + (info ? strlen(info) : 0) + 2;
-		if ((req->uri = malloc(len)) != NULL)
-			snprintf(req->uri, len, "%s%s", script ? script : "", info ? info : "");
+		size_t len = (script ? strlen(script) : 0) + (info ? strlen(info) : 0) + 1;
+		req->uri = xmalloc(len);
+		snprintf(req->uri, len, "%s%s", script ? script : "", info ? info : "");
 		free(script);
 		free(info);
-		if (req->uri == NULL)
-			return -1;
 	}
-	if ((req->path = strndup(req->uri, strcspn(req->uri, "?"))) == NULL)
-		return -1;
-	make_request_id(req->request_id);
-	return 0;
+	req->path = xstrndup(req->uri, strcspn(req->uri, "?"));
+	/* A random id for the audit trail (not a secret, just unique). */
+	if (util_random_hex(req->request_id, (sizeof(req->request_id) - 1) / 2) != 0)
+		memset(req->request_id, '0', sizeof(req->request_id) - 1);
 }
 
 int
@@ -128,10 +112,7 @@ request_accept(struct request *req)
 			return 0;
 		req->io = &fcgi_io;
 	}
-	if (copy_params(req) != 0) {
-		/* Still answer: the caller sees method NULL only if strdup failed. */
-		return req->method != NULL && req->path != NULL ? 1 : -1;
-	}
+	copy_params(req);
 	return 1;
 }
 
@@ -160,22 +141,23 @@ read_in(struct request_io *io, char *buf, size_t len)
 	return got;
 }
 
-enum request_body_err
-request_read_body(struct request *req, size_t max)
+int
+request_read_body(struct request *req, size_t max, struct err *e)
 {
 	uint64_t len = 0;
 
 	if (req->content_length != NULL && *req->content_length != '\0' &&
 	    num_parse_size(req->content_length, UINT64_MAX, &len) != 0)
-		return REQUEST_BODY_BAD_LENGTH;
+		return err_set(e, ERR_INVALID, "Invalid Content-Length");
 	/* Refuse by the announced length, before reading anything (RFC 9110 §15.5.14). */
 	if (len > max)
-		return REQUEST_BODY_TOO_LARGE;
-	if ((req->body = malloc((size_t)len + 1)) == NULL)
-		return REQUEST_BODY_NOMEM;
+		return err_set(e, ERR_TOO_LARGE, "Request body too large");
+	req->body = xmalloc((size_t)len + 1);
 	req->body_len = read_in(req->io, req->body, (size_t)len);
 	req->body[req->body_len] = '\0';
-	return req->body_len == len ? REQUEST_BODY_OK : REQUEST_BODY_SHORT;
+	if (req->body_len != len)
+		return err_set(e, ERR_INVALID, "Request body shorter than its Content-Length");
+	return 0;
 }
 
 const char *
@@ -265,18 +247,8 @@ overflow:
 static int
 write_out(struct request_io *io, const char *buf, size_t len)
 {
-	if (io->cgi) {
-		while (len > 0) {
-			ssize_t w = write(STDOUT_FILENO, buf, len);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return -1;
-			buf += w;
-			len -= (size_t)w;
-		}
-		return 0;
-	}
+	if (io->cgi)
+		return util_write_all(STDOUT_FILENO, buf, len);
 	while (len > 0) {
 		int chunk = len > (1 << 20) ? (1 << 20) : (int)len;
 		if (FCGX_PutStr(buf, chunk, io->fcgx.out) != chunk)
@@ -323,7 +295,6 @@ request_finish(struct request *req)
 	free(req->method);
 	free(req->uri);
 	free(req->path);
-	free(req->query);
 	free(req->host);
 	free(req->origin);
 	free(req->accept);
@@ -331,7 +302,6 @@ request_finish(struct request *req)
 	free(req->content_length);
 	free(req->protocol_version);
 	free(req->authorization);
-	free(req->session_id);
 	free(req->remote_addr);
 	free(req->body);
 	memset(req, 0, sizeof(*req));

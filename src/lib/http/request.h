@@ -1,5 +1,6 @@
 /*
  * request.h - one HTTP request from the web server, and its response.
+ * The http folder's one module; it knows nothing of MCP or tokens.
  *
  * The only module that includes libfcgi.  The same program serves as
  * FastCGI (a long-lived accept loop, the web server spawns it on a socket)
@@ -14,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/core/err.h"
+
 struct request_io; /* private: the FastCGI or CGI streams */
 
 struct request {
@@ -21,7 +24,6 @@ struct request {
 	char *method;           /* REQUEST_METHOD */
 	char *uri;              /* REQUEST_URI (path and query) */
 	char *path;             /* REQUEST_URI without the query string */
-	char *query;            /* QUERY_STRING */
 	char *host;             /* HTTP_HOST */
 	char *origin;           /* HTTP_ORIGIN */
 	char *accept;           /* HTTP_ACCEPT */
@@ -29,7 +31,6 @@ struct request {
 	char *content_length;   /* CONTENT_LENGTH, as sent */
 	char *protocol_version; /* HTTP_MCP_PROTOCOL_VERSION */
 	char *authorization;    /* HTTP_AUTHORIZATION: secret, never log it */
-	char *session_id;       /* HTTP_MCP_SESSION_ID */
 	char *remote_addr;      /* REMOTE_ADDR */
 	char request_id[33];    /* random hex, for the audit line */
 	/* Filled by request_read_body(). */
@@ -50,21 +51,22 @@ int request_accept(struct request *req);
 /* True when the process runs as plain CGI (one request). */
 bool request_is_cgi(void);
 
-enum request_body_err {
-	REQUEST_BODY_OK = 0,
-	REQUEST_BODY_TOO_LARGE,  /* Content-Length above max: 413, nothing read */
-	REQUEST_BODY_SHORT,      /* fewer bytes than Content-Length: 400 */
-	REQUEST_BODY_BAD_LENGTH, /* Content-Length not a decimal number: 400 */
-	REQUEST_BODY_NOMEM,
-	REQUEST_BODY_ERR__MAX
-};
+/*
+ * Ends a process whose start-up failed: "<prog>: configuration error:
+ * <msg>" as one line on stderr (the web server's error log) and, in CGI
+ * mode, a 500 to the client.  Exits with status 1.
+ */
+__attribute__((noreturn)) void request_startup_fail(const char *prog, const char *msg);
 
 /*
  * Reads the body (Content-Length bytes, at most max) into req->body,
  * NUL-terminated.  An absent Content-Length means an empty body (RFC 3875
- * §4.1.2).  Returns REQUEST_BODY_OK or the reason it could not.
+ * §4.1.2).  Returns 0, or -1 with ERR_TOO_LARGE (Content-Length above max:
+ * nothing was read, RFC 9110 §15.5.14) or ERR_INVALID (Content-Length not a
+ * decimal number, or fewer bytes came than it announced) and a message fit
+ * for the client.
  */
-enum request_body_err request_read_body(struct request *req, size_t max);
+int request_read_body(struct request *req, size_t max, struct err *e);
 
 /* One response; header lines are accumulated in order. */
 struct response {

@@ -10,14 +10,14 @@ create_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 	const char *desc = todo_arg_string(args, "description");
 	struct todo_owner owner;
 	struct todo t;
-	enum todo_err rc;
+	struct err e;
 
 	if (!todo_owner_of(ctx, &owner, res) ||
 	    !todo_check_length("title", title, TODO_TITLE_MAX, res) ||
 	    !todo_check_length("description", desc, TODO_DESC_MAX, res))
 		return 0;
-	if ((rc = todo_create(ctx->todos, &owner, title, desc, &t)) != TODO_OK)
-		return todo_fail(rc, res);
+	if (todo_create(ctx->todos, &owner, title, desc, &t, &e) != 0)
+		return todo_fail(&e, res);
 	return todo_reply(res, &t);
 }
 

@@ -8,17 +8,14 @@ delete_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 {
 	const char *id = todo_arg_string(args, "todo_id");
 	struct todo_owner owner;
-	enum todo_err rc;
+	struct err e;
 	cJSON *o;
 
 	if (!todo_owner_of(ctx, &owner, res))
 		return 0;
-	if (!todo_id_valid(id))
-		return todo_fail(TODO_ERR_NOT_FOUND, res);
-	if ((rc = todo_delete(ctx->todos, &owner, id)) != TODO_OK)
-		return todo_fail(rc, res);
-	if ((o = cJSON_CreateObject()) == NULL)
-		return -1;
+	if (todo_delete(ctx->todos, &owner, id, &e) != 0)
+		return todo_fail(&e, res);
+	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", id);
 	cJSON_AddTrueToObject(o, "deleted");
 	return tool_result_structured(res, o);

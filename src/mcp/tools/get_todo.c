@@ -9,14 +9,12 @@ get_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
 	const char *id = todo_arg_string(args, "todo_id");
 	struct todo_owner owner;
 	struct todo t;
-	enum todo_err rc;
+	struct err e;
 
 	if (!todo_owner_of(ctx, &owner, res))
 		return 0;
-	if (!todo_id_valid(id))
-		return todo_fail(TODO_ERR_NOT_FOUND, res);
-	if ((rc = todo_get(ctx->todos, &owner, id, &t)) != TODO_OK)
-		return todo_fail(rc, res);
+	if (todo_get(ctx->todos, &owner, id, &t, &e) != 0)
+		return todo_fail(&e, res);
 	return todo_reply(res, &t);
 }
 

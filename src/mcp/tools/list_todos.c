@@ -15,7 +15,7 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	struct todo *items = NULL;
 	char next[32], msg[96];
 	size_t n = 0, page = TODO_PAGE_DEFAULT;
-	enum todo_err rc;
+	struct err e;
 	cJSON *o, *list;
 
 	if (!todo_owner_of(ctx, &owner, res))
@@ -29,16 +29,11 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 		}
 		page = (size_t)limit->valuedouble;
 	}
-	rc = todo_list(ctx->todos, &owner, cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, page,
-	               cursor, &items, &n, next);
-	if (rc != TODO_OK)
-		return todo_fail(rc, res);
-	if ((o = cJSON_CreateObject()) == NULL ||
-	    (list = cJSON_AddArrayToObject(o, "todos")) == NULL) {
-		cJSON_Delete(o);
-		todo_list_free(items, n);
-		return -1;
-	}
+	if (todo_list(ctx->todos, &owner, cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, page,
+	              cursor, &items, &n, next, &e) != 0)
+		return todo_fail(&e, res);
+	o = cJSON_CreateObject();
+	list = cJSON_AddArrayToObject(o, "todos");
 	for (size_t i = 0; i < n; i++)
 		cJSON_AddItemToArray(list, todo_to_json(&items[i]));
 	if (next[0] != '\0')

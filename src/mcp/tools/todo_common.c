@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "lib/jose/token.h"
 
 bool
@@ -54,20 +55,11 @@ todo_reply(struct tool_result *res, struct todo *t)
 }
 
 int
-todo_fail(enum todo_err err, struct tool_result *res)
+todo_fail(const struct err *e, struct tool_result *res)
 {
-	switch (err) {
-	case TODO_ERR_NOT_FOUND:
-		/* The same answer for "absent" and "someone else's": ids reveal nothing. */
-		return tool_result_error(res, "todo not found");
-	case TODO_ERR_LIMIT:
-		return tool_result_error(res, "todo limit reached: delete some todos first");
-	case TODO_ERR_CURSOR:
-		return tool_result_error(res,
-		                         "invalid cursor: pass the next_cursor of a previous page");
-	default:
-		return -1;
-	}
+	if (e->code == ERR_NOT_FOUND || e->code == ERR_LIMIT || e->code == ERR_INVALID)
+		return tool_result_error(res, e->msg);
+	return -1;
 }
 
 const char *
@@ -81,23 +73,11 @@ todo_arg_string(const cJSON *args, const char *name)
 bool
 todo_check_length(const char *field, const char *value, size_t max, struct tool_result *res)
 {
-	size_t chars = 0;
 	char msg[128];
 
-	for (const char *c = value; c != NULL && *c != '\0'; c++)
-		if (((unsigned char)*c & 0xc0) != 0x80)
-			chars++;
-	if (chars <= max)
+	if (utf8_chars(value) <= max)
 		return true;
 	snprintf(msg, sizeof(msg), "%s is too long: at most %zu characters", field, max);
 	tool_result_error(res, msg);
 	return false;
-}
-
-bool
-todo_id_valid(const char *id)
-{
-	if (id == NULL || strlen(id) != TODO_ID_LEN)
-		return false;
-	return strspn(id, "0123456789abcdef") == TODO_ID_LEN;
 }

@@ -38,10 +38,11 @@ cJSON *todo_to_json(const struct todo *t);
 int todo_reply(struct tool_result *res, struct todo *t);
 
 /*
- * Turns a store error into the tool's result: a tool error (isError) for
- * not-found, limits and cursors, or -1 (internal error) for the rest.
+ * Turns a store refusal into the tool's result: a tool error (isError)
+ * with the store's text for not-found, limits and cursors; -1 (an internal
+ * error, already logged) for the rest.
  */
-int todo_fail(enum todo_err err, struct tool_result *res);
+int todo_fail(const struct err *e, struct tool_result *res);
 
 /* A string argument, or NULL when absent. */
 const char *todo_arg_string(const cJSON *args, const char *name);
@@ -51,8 +52,5 @@ const char *todo_arg_string(const cJSON *args, const char *name);
  * false with a tool error naming field and limit when it is longer.
  */
 bool todo_check_length(const char *field, const char *value, size_t max, struct tool_result *res);
-
-/* True when id has the shape of a todo id (32 lower-case hex characters). */
-bool todo_id_valid(const char *id);
 
 #endif /* TODO_COMMON_H */

@@ -12,18 +12,15 @@ update_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 	const cJSON *done = cJSON_GetObjectItemCaseSensitive(args, "completed");
 	struct todo_owner owner;
 	struct todo t;
-	enum todo_err rc;
+	struct err e;
 
 	if (!todo_owner_of(ctx, &owner, res) ||
 	    !todo_check_length("title", title, TODO_TITLE_MAX, res) ||
 	    !todo_check_length("description", desc, TODO_DESC_MAX, res))
 		return 0;
-	if (!todo_id_valid(id))
-		return todo_fail(TODO_ERR_NOT_FOUND, res);
-	rc = todo_update(ctx->todos, &owner, id, title, desc,
-	                 cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, &t);
-	if (rc != TODO_OK)
-		return todo_fail(rc, res);
+	if (todo_update(ctx->todos, &owner, id, title, desc,
+	                cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, &t, &e) != 0)
+		return todo_fail(&e, res);
 	return todo_reply(res, &t);
 }
 

@@ -1,0 +1,94 @@
+/*
+ * outcome.c - building the request outcome.
+ */
+#include "mcp/outcome.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* OAuth error body members and codes (RFC 6749 §5.2, RFC 6750 §3.1). */
+#define OAUTH_ERROR       "error"
+#define OAUTH_DESCRIPTION "error_description"
+
+/* Takes the compact rendering of doc as the body; frees doc. */
+static void
+set_body(struct outcome *o, cJSON *doc)
+{
+	o->body = cJSON_PrintUnformatted(doc);
+	o->body_len = o->body != NULL ? strlen(o->body) : 0;
+	cJSON_Delete(doc);
+}
+
+void
+outcome_refuse(struct outcome *o, int status, const char *why)
+{
+	outcome_clear(o);
+	o->kind = OUTCOME_REFUSED;
+	o->status = status;
+	snprintf(o->reason, sizeof(o->reason), "%s", why);
+	set_body(o, jsonrpc_error_new(NULL, JSONRPC_INVALID_REQUEST, why, NULL));
+}
+
+void
+outcome_preflight(struct outcome *o)
+{
+	outcome_clear(o);
+	o->kind = OUTCOME_PREFLIGHT;
+	o->status = 204;
+}
+
+void
+outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reason)
+{
+	cJSON *doc = cJSON_CreateObject();
+
+	outcome_clear(o);
+	o->kind = OUTCOME_UNAUTHORIZED;
+	o->auth = auth;
+	o->status = auth == OUTCOME_AUTH_UNAVAILABLE ? 503 : 401;
+	snprintf(o->reason, sizeof(o->reason), "%s", reason);
+	cJSON_AddStringToObject(doc, OAUTH_ERROR,
+	                        auth == OUTCOME_AUTH_INVALID       ? "invalid_token"
+	                        : auth == OUTCOME_AUTH_UNAVAILABLE ? "temporarily_unavailable"
+	                                                           : "unauthorized");
+	cJSON_AddStringToObject(doc, OAUTH_DESCRIPTION,
+	                        auth == OUTCOME_AUTH_MISSING ? "a Bearer access token is required"
+	                                                     : reason);
+	set_body(o, doc);
+}
+
+const char *
+outcome_method(const struct outcome *o)
+{
+	for (size_t i = 0; i < o->n_msgs; i++)
+		if (o->msgs[i].method[0] != '\0')
+			return o->msgs[i].method;
+	return "";
+}
+
+const char *
+outcome_tool(const struct outcome *o)
+{
+	for (size_t i = 0; i < o->n_msgs; i++)
+		if (o->msgs[i].tool[0] != '\0')
+			return o->msgs[i].tool;
+	return "";
+}
+
+int
+outcome_rpc_error(const struct outcome *o)
+{
+	for (size_t i = 0; i < o->n_msgs; i++)
+		if (o->msgs[i].rpc_error != 0)
+			return o->msgs[i].rpc_error;
+	return 0;
+}
+
+void
+outcome_clear(struct outcome *o)
+{
+	free(o->body);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,79 @@
+/*
+ * outcome.h - how one request ended: the one value that the transport
+ * checks, the authentication step and the dispatcher each produce, that
+ * reply.c renders to the wire and audit.c writes to the audit trail.
+ */
+#ifndef MCP_OUTCOME_H
+#define MCP_OUTCOME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mcp/jsonrpc.h"
+
+/* Who decided. */
+enum outcome_kind {
+	OUTCOME_ANSWERED = 0, /* the dispatcher answered the JSON-RPC body */
+	OUTCOME_REFUSED,      /* an HTTP rule of the transport refused the request */
+	OUTCOME_PREFLIGHT,    /* a CORS preflight was answered */
+	OUTCOME_UNAUTHORIZED, /* no token, a refused one, or no keys to check it */
+};
+
+/* The RFC 6750 §3 challenge (or its absence) the response carries. */
+enum outcome_auth {
+	OUTCOME_AUTH_NONE = 0,
+	OUTCOME_AUTH_MISSING,     /* 401 without an error code: no credentials (§3.1) */
+	OUTCOME_AUTH_INVALID,     /* 401 error="invalid_token" */
+	OUTCOME_AUTH_UNAVAILABLE, /* 503 with Retry-After: no usable keys */
+	OUTCOME_AUTH_SCOPE,       /* 403 error="insufficient_scope" with scope */
+};
+
+/* What one JSON-RPC message of the body came to, for the audit line. */
+struct outcome_msg {
+	char method[64]; /* "" for a response or an invalid message */
+	char tool[64];   /* tools/call: the registered tool it named, else "" */
+	int rpc_error;   /* the JSON-RPC error code answered, 0 when none */
+};
+
+struct outcome {
+	enum outcome_kind kind;
+	enum outcome_auth auth;
+	int status;        /* HTTP status */
+	char *body;        /* JSON body (owned), NULL for none */
+	size_t body_len;
+	char reason[192];  /* why refused or challenged: fixed text, safe to send and log */
+	char scope[512];   /* OUTCOME_AUTH_SCOPE: every scope the refused call needs */
+	struct outcome_msg msgs[JSONRPC_BATCH_MAX]; /* the body's messages, in order */
+	size_t n_msgs;
+};
+
+/*
+ * An HTTP-level refusal (403 foreign Host/Origin, 405, 406, 413, 415, 400
+ * bad header or body): status, why (fixed text) and a JSON-RPC error body
+ * -32600 with id null.  Replaces whatever *o held.
+ */
+void outcome_refuse(struct outcome *o, int status, const char *why);
+
+/* A CORS preflight answer (204). */
+void outcome_preflight(struct outcome *o);
+
+/*
+ * An authentication refusal: auth MISSING, INVALID (401) or UNAVAILABLE
+ * (503), reason the fixed text that becomes error_description, and the
+ * OAuth-style JSON error body.
+ */
+void outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reason);
+
+/* The JSON-RPC method the audit line names: the first message's ("" when none). */
+const char *outcome_method(const struct outcome *o);
+
+/* The tool the audit line names: the first a message named ("" when none). */
+const char *outcome_tool(const struct outcome *o);
+
+/* The first JSON-RPC error code answered, 0 when none. */
+int outcome_rpc_error(const struct outcome *o);
+
+/* Frees the body and zeroes *o. */
+void outcome_clear(struct outcome *o);
+
+#endif /* MCP_OUTCOME_H */

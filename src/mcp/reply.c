@@ -1,0 +1,78 @@
+/*
+ * reply.c - rendering the outcome of a request.
+ */
+#include "mcp/reply.h"
+
+#include <stddef.h>
+
+#include "lib/auth/auth.h"
+#include "lib/config/config.h"
+#include "lib/http/request.h"
+#include "mcp/outcome.h"
+#include "mcp/transport.h"
+
+#define JSON_TYPE "application/json"
+
+/*
+ * Access-Control-* headers: the origin's grant for an allowed Origin only
+ * (refusals of a foreign one get none), and what a preflight asks about.
+ */
+static void
+add_cors(const struct config *cfg, const struct request *req, const struct outcome *o,
+         struct response *res)
+{
+	if (transport_origin_allowed(cfg, req->origin)) {
+		response_header(res, "Access-Control-Allow-Origin", "%s", req->origin);
+		response_header(res, "Access-Control-Expose-Headers", "%s",
+		                TRANSPORT_EXPOSE_HEADERS);
+		response_header(res, "Vary", "Origin");
+	}
+	if (o->kind != OUTCOME_PREFLIGHT)
+		return;
+	response_header(res, "Access-Control-Allow-Methods", "%s", TRANSPORT_ALLOW);
+	response_header(res, "Access-Control-Allow-Headers", "%s", TRANSPORT_ALLOW_HEADERS);
+	response_header(res, "Access-Control-Max-Age", "%d", TRANSPORT_PREFLIGHT_MAX_AGE);
+}
+
+/* WWW-Authenticate (RFC 6750 §3) or Retry-After, as the outcome's auth says. */
+static void
+add_challenge(const struct config *cfg, const struct outcome *o, struct response *res)
+{
+	char challenge[2048];
+
+	switch (o->auth) {
+	case OUTCOME_AUTH_NONE:
+		return;
+	case OUTCOME_AUTH_UNAVAILABLE:
+		response_header(res, "Retry-After", "30");
+		break;
+	case OUTCOME_AUTH_MISSING:
+		auth_challenge(cfg, NULL, NULL, NULL, challenge, sizeof(challenge));
+		response_header(res, "WWW-Authenticate", "%s", challenge);
+		break;
+	case OUTCOME_AUTH_INVALID:
+		auth_challenge(cfg, "invalid_token", o->reason, NULL, challenge, sizeof(challenge));
+		response_header(res, "WWW-Authenticate", "%s", challenge);
+		break;
+	case OUTCOME_AUTH_SCOPE:
+		auth_challenge(cfg, "insufficient_scope", NULL, o->scope, challenge,
+		               sizeof(challenge));
+		response_header(res, "WWW-Authenticate", "%s", challenge);
+		return;
+	}
+	/* A refused credential is no cacheable answer. */
+	response_header(res, "Cache-Control", "no-store");
+}
+
+int
+reply_send(const struct config *cfg, struct request *req, const struct outcome *o)
+{
+	struct response res;
+
+	response_init(&res, o->status);
+	if (o->status == 405 || o->kind == OUTCOME_PREFLIGHT)
+		response_header(&res, "Allow", "%s", TRANSPORT_ALLOW);
+	add_challenge(cfg, o, &res);
+	add_cors(cfg, req, o, &res);
+	return request_send(req, &res, o->body != NULL ? JSON_TYPE : NULL, o->body, o->body_len);
+}

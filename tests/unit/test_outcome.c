@@ -1,0 +1,75 @@
+/* Unit tests for src/mcp/outcome.h: the refusal bodies and the audit accessors. */
+#include "test.h"
+
+#include "mcp/outcome.h"
+
+TEST(refusal_body)
+{
+	struct outcome o = {0};
+
+	outcome_refuse(&o, 415, "Content-Type must be application/json");
+	CHECK_INT(o.kind, OUTCOME_REFUSED);
+	CHECK_INT(o.status, 415);
+	CHECK_INT(o.auth, OUTCOME_AUTH_NONE);
+	CHECK_STR(o.reason, "Content-Type must be application/json");
+	CHECK_STR(o.body, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,"
+	                  "\"message\":\"Content-Type must be application/json\"}}");
+	CHECK_INT(o.body_len, strlen(o.body));
+	/* A new decision replaces the old one whole. */
+	outcome_refuse(&o, 403, "Host not allowed");
+	CHECK_INT(o.status, 403);
+	CHECK_CONTAINS(o.body, "\"message\":\"Host not allowed\"");
+	outcome_clear(&o);
+	CHECK(o.body == NULL);
+	CHECK_INT(o.status, 0);
+}
+
+TEST(unauthorized_bodies)
+{
+	struct outcome o = {0};
+
+	outcome_unauthorized(&o, OUTCOME_AUTH_MISSING, "no bearer token");
+	CHECK_INT(o.status, 401);
+	CHECK_INT(o.kind, OUTCOME_UNAUTHORIZED);
+	CHECK_STR(o.body, "{\"error\":\"unauthorized\","
+	                  "\"error_description\":\"a Bearer access token is required\"}");
+	CHECK_STR(o.reason, "no bearer token");
+	outcome_unauthorized(&o, OUTCOME_AUTH_INVALID, "token expired");
+	CHECK_INT(o.status, 401);
+	CHECK_STR(o.body, "{\"error\":\"invalid_token\",\"error_description\":\"token expired\"}");
+	outcome_unauthorized(&o, OUTCOME_AUTH_UNAVAILABLE, "signing keys unavailable");
+	CHECK_INT(o.status, 503);
+	CHECK_STR(o.body, "{\"error\":\"temporarily_unavailable\","
+	                  "\"error_description\":\"signing keys unavailable\"}");
+	outcome_clear(&o);
+}
+
+TEST(preflight)
+{
+	struct outcome o = {0};
+
+	outcome_refuse(&o, 403, "x");
+	outcome_preflight(&o);
+	CHECK_INT(o.kind, OUTCOME_PREFLIGHT);
+	CHECK_INT(o.status, 204);
+	CHECK(o.body == NULL);
+}
+
+TEST(audit_accessors)
+{
+	struct outcome o = {.n_msgs = 3,
+	                    .msgs = {{.rpc_error = -32700},
+	                             {.method = "tools/call", .tool = "greet_user"},
+	                             {.method = "ping", .tool = "", .rpc_error = -32003}}};
+
+	CHECK_STR(outcome_method(&o), "tools/call");
+	CHECK_STR(outcome_tool(&o), "greet_user");
+	CHECK_INT(outcome_rpc_error(&o), -32700);
+	o.n_msgs = 0;
+	CHECK_STR(outcome_method(&o), "");
+	CHECK_STR(outcome_tool(&o), "");
+	CHECK_INT(outcome_rpc_error(&o), 0);
+}
+
+TEST_MAIN(TEST_CASE(refusal_body), TEST_CASE(unauthorized_bodies), TEST_CASE(preflight),
+          TEST_CASE(audit_accessors))
