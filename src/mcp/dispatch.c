@@ -337,8 +337,7 @@ parse_body(const char *body, size_t len)
 }
 
 void
-dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,
-              struct outcome *out)
+dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len, struct outcome *out)
 {
 	cJSON *doc = parse_body(body, len), *reply = NULL;
 	bool ok = true;

@@ -38,11 +38,11 @@ struct outcome_msg {
 struct outcome {
 	enum outcome_kind kind;
 	enum outcome_auth auth;
-	int status;        /* HTTP status */
-	char *body;        /* JSON body (owned), NULL for none */
+	int status; /* HTTP status */
+	char *body; /* JSON body (owned), NULL for none */
 	size_t body_len;
-	char reason[192];  /* why refused or challenged: fixed text, safe to send and log */
-	char scope[512];   /* OUTCOME_AUTH_SCOPE: every scope the refused call needs */
+	char reason[192]; /* why refused or challenged: fixed text, safe to send and log */
+	char scope[512];  /* OUTCOME_AUTH_SCOPE: every scope the refused call needs */
 	struct outcome_msg msgs[JSONRPC_BATCH_MAX]; /* the body's messages, in order */
 	size_t n_msgs;
 };

@@ -264,7 +264,8 @@ todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
 	int64_t n;
 	int rc;
 
-	/* The count and the insert in one write transaction: concurrent creators cannot overshoot. */
+	/* The count and the insert in one write transaction: concurrent creators cannot overshoot.
+	 */
 	if (exec_simple(s, ST_BEGIN) != 0)
 		return db_fail(s, "begin", e);
 	if ((n = count_owned(s, o)) < 0)

@@ -75,9 +75,8 @@ int todo_get(struct todo_store *s, const struct todo_owner *o, const char *id, s
  * Changes the given fields (title/description NULL: unchanged; completed
  * -1: unchanged, 0/1: set) in one statement; *out is the todo afterwards.
  */
-int todo_update(struct todo_store *s, const struct todo_owner *o, const char *id,
-                const char *title, const char *description, int completed, struct todo *out,
-                struct err *e);
+int todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, const char *title,
+                const char *description, int completed, struct todo *out, struct err *e);
 
 int todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id, struct err *e);
 

@@ -109,7 +109,8 @@ static struct tool_entry *
 entry_named(struct tool_registry *reg, const char *name, size_t len)
 {
 	for (size_t i = 0; i < N_TOOLS; i++)
-		if (strlen(all_tools[i]->name) == len && strncmp(all_tools[i]->name, name, len) == 0)
+		if (strlen(all_tools[i]->name) == len &&
+		    strncmp(all_tools[i]->name, name, len) == 0)
 			return &reg->entries[i];
 	return NULL;
 }
@@ -124,13 +125,14 @@ apply_scope_entry(struct tool_registry *reg, const char *p, size_t len, struct e
 
 	if (eq == NULL)
 		return strspn(p, " \t\r") < len
-		           ? err_set(err, ERR_CONFIG, CONFIG_TOOL_SCOPES ": \"%.*s\" is not tool=scopes",
-		                     (int)len, p)
+		           ? err_set(err, ERR_CONFIG,
+		                     CONFIG_TOOL_SCOPES ": \"%.*s\" is not tool=scopes", (int)len,
+		                     p)
 		           : 0;
 	while (*name == ' ' || *name == '\t')
 		name++;
-	for (nlen = (size_t)(eq - name); nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t');
-	     nlen--)
+	for (nlen = (size_t)(eq - name);
+	     nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'); nlen--)
 		;
 	if ((e = entry_named(reg, name, nlen)) == NULL)
 		return err_set(err, ERR_CONFIG, CONFIG_TOOL_SCOPES ": no tool named \"%.*s\"",

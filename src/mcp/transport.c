@@ -95,7 +95,8 @@ transport_origin_allowed(const struct config *cfg, const char *origin)
 bool
 transport_peer_ok(const struct config *cfg, const struct request *req, struct outcome *out)
 {
-	/* DNS rebinding: a browser page on an attacker's name resolving to us sends its own Host. */
+	/* DNS rebinding: a browser page on an attacker's name resolving to us sends its own Host.
+	 */
 	if (req->host == NULL || !strlist_contains_ci(&cfg->allowed_hosts, req->host)) {
 		outcome_refuse(out, 403, "Host not allowed");
 		return false;
