@@ -98,6 +98,7 @@ valgrind: all tests-build
 	@MCP_VALGRIND=1 BUILD=$(BUILD) BIN=$(BIN) tests/run.sh unit cgi
 
 lint:
+	@tests/layout.sh
 	@clang-format --dry-run --Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
 	  --inline-suppr --std=c11 -Isrc src tests/unit

@@ -2,6 +2,7 @@
 # tests/run.sh [group...] - runs the test programs and adds up their counts.
 #
 # Groups, in this order when none is named:
+#   layout tests/layout.sh              (the architecture: include directions, sizes)
 #   unit   every $BUILD/tests/test_* program (the C unit tests)
 #   cgi    tests/cgi/test_cgi.sh    (the program as plain CGI, and via mod_cgi)
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
@@ -82,6 +83,10 @@ group_unit() {
 	fi
 }
 
+group_layout() {
+	run layout.sh 60 bash tests/layout.sh
+}
+
 group_cgi() {
 	run cgi/test_cgi.sh 300 bash tests/cgi/test_cgi.sh
 }
@@ -107,12 +112,12 @@ group_soak() {
 }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(unit cgi e2e jose sdk soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi e2e jose sdk soak)
 for g in "${groups[@]}"; do
 	case $g in
-	unit | cgi | e2e | jose | sdk | soak) "group_$g" ;;
+	layout | unit | cgi | e2e | jose | sdk | soak) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (unit cgi e2e jose sdk soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi e2e jose sdk soak)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac

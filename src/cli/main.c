@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,71 +61,58 @@ usage(void)
 	return 2;
 }
 
+/* The options that take a plain string, by where it goes in struct opts. */
+static const struct {
+	const char *name;
+	size_t off;
+} string_opts[] = {
+    {"out", offsetof(struct opts, out)},       {"alg", offsetof(struct opts, alg)},
+    {"iss", offsetof(struct opts, iss)},       {"issuer", offsetof(struct opts, iss)},
+    {"aud", offsetof(struct opts, aud)},       {"sub", offsetof(struct opts, sub)},
+    {"scope", offsetof(struct opts, scope)},   {"client-id", offsetof(struct opts, client_id)},
+    {"org-id", offsetof(struct opts, org_id)}, {"typ", offsetof(struct opts, typ)},
+    {"claims", offsetof(struct opts, claims)}, {"dir", offsetof(struct opts, dir)},
+};
+
+#define N_STRING_OPTS (sizeof(string_opts) / sizeof(string_opts[0]))
+#define OPT_KEY       1000
+#define OPT_TTL       1001
+
+/* Takes the value of option c (a string_opts index, OPT_KEY or OPT_TTL); 0 or -1. */
+static int
+opt_take(struct opts *o, int c, const char *arg)
+{
+	if (c >= 0 && (size_t)c < N_STRING_OPTS) {
+		*(const char **)((char *)o + string_opts[c].off) = arg;
+		return 0;
+	}
+	if (c == OPT_KEY && o->n_keys < sizeof(o->keys) / sizeof(o->keys[0])) {
+		o->keys[o->n_keys++] = arg;
+		return 0;
+	}
+	if (c == OPT_TTL && num_parse_i64(arg, 1, 366 * 86400, &o->ttl) == 0)
+		return 0;
+	if (c == OPT_TTL)
+		fprintf(stderr, "mcp-fcgi-cli: --ttl: seconds from 1 to 31622400\n");
+	return -1;
+}
+
 /* Parses the options after the command name; returns 0 or -1. */
 static int
 parse_opts(int argc, char **argv, struct opts *o)
 {
-	static const struct option longopts[] = {
-	    {"out", 1, 0, 'o'},    {"alg", 1, 0, 'a'},       {"iss", 1, 0, 'i'},
-	    {"issuer", 1, 0, 'i'}, {"aud", 1, 0, 'u'},       {"sub", 1, 0, 's'},
-	    {"scope", 1, 0, 'S'},  {"client-id", 1, 0, 'c'}, {"org-id", 1, 0, 'g'},
-	    {"ttl", 1, 0, 't'},    {"typ", 1, 0, 'y'},       {"claims", 1, 0, 'C'},
-	    {"key", 1, 0, 'k'},    {"dir", 1, 0, 'd'},       {0, 0, 0, 0},
+	struct option longopts[N_STRING_OPTS + 3] = {
+	    [N_STRING_OPTS] = {"key", 1, 0, OPT_KEY},
+	    [N_STRING_OPTS + 1] = {"ttl", 1, 0, OPT_TTL},
 	};
 	int c;
 
+	for (size_t i = 0; i < N_STRING_OPTS; i++)
+		longopts[i] = (struct option){string_opts[i].name, 1, 0, (int)i};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			o->out = optarg;
-			break;
-		case 'a':
-			o->alg = optarg;
-			break;
-		case 'i':
-			o->iss = optarg;
-			break;
-		case 'u':
-			o->aud = optarg;
-			break;
-		case 's':
-			o->sub = optarg;
-			break;
-		case 'S':
-			o->scope = optarg;
-			break;
-		case 'c':
-			o->client_id = optarg;
-			break;
-		case 'g':
-			o->org_id = optarg;
-			break;
-		case 'y':
-			o->typ = optarg;
-			break;
-		case 'C':
-			o->claims = optarg;
-			break;
-		case 'd':
-			o->dir = optarg;
-			break;
-		case 'k':
-			if (o->n_keys == sizeof(o->keys) / sizeof(o->keys[0]))
-				return -1;
-			o->keys[o->n_keys++] = optarg;
-			break;
-		case 't':
-			if (num_parse_i64(optarg, 1, 366 * 86400, &o->ttl) != 0) {
-				fprintf(stderr,
-				        "mcp-fcgi-cli: --ttl: seconds from 1 to 31622400\n");
-				return -1;
-			}
-			break;
-		default:
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
+		if (c == '?' || opt_take(o, c, optarg) != 0)
 			return -1;
-		}
-	}
 	return optind == argc ? 0 : -1;
 }
 

@@ -247,16 +247,17 @@ answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, str
 	return jsonrpc_result_new(jm->id, c.result);
 }
 
-/* The audit record of the next message of the body (a spare one past the cap). */
+/*
+ * The audit record of the next message of the body.  Batches are refused
+ * past JSONRPC_BATCH_MAX before any element is read, so the table never
+ * overflows; were it full, the last record would be reused.
+ */
 static struct outcome_msg *
 next_msg(struct outcome *out)
 {
-	static struct outcome_msg spare;
-
 	if (out->n_msgs < JSONRPC_BATCH_MAX)
-		return &out->msgs[out->n_msgs++];
-	memset(&spare, 0, sizeof(spare));
-	return &spare;
+		out->n_msgs++;
+	return &out->msgs[out->n_msgs - 1];
 }
 
 /* Classifies and answers one message; NULL when it needs no response. */

@@ -156,7 +156,7 @@ todo_store_close(struct todo_store *s)
 	free(s);
 }
 
-/* Resets a statement for reuse and binds the owner at positions a and b. */
+/* A prepared statement, reset and unbound for reuse. */
 static sqlite3_stmt *
 stmt(struct todo_store *s, enum stmt which)
 {
@@ -165,6 +165,15 @@ stmt(struct todo_store *s, enum stmt which)
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return st;
+}
+
+/* Binds one row's key: ?1 the id, ?2 and ?3 its owner. */
+static void
+bind_row(sqlite3_stmt *st, const char *id, const struct todo_owner *o)
+{
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
 }
 
 /* Runs a statement without results (BEGIN, COMMIT, ROLLBACK). */
@@ -204,9 +213,7 @@ todo_get(struct todo_store *s, const struct todo_owner *o, const char *id, struc
 	/* The same answer for a malformed, an absent and someone else's id: ids reveal nothing. */
 	if (!id_valid(id))
 		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	bind_row(st, id, o);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
 		row_read(st, out);
@@ -245,9 +252,7 @@ insert(struct todo_store *s, const struct todo_owner *o, const char *title, cons
 	if (util_random_hex(id, TODO_ID_LEN / 2) != 0)
 		return err_set(e, ERR_SYSTEM, "todo store: no randomness for an id");
 	st = stmt(s, ST_INSERT);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	bind_row(st, id, o);
 	sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, description != NULL ? description : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
@@ -291,9 +296,7 @@ todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, co
 
 	if (!id_valid(id))
 		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	bind_row(st, id, o);
 	if (title != NULL)
 		sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
 	if (description != NULL)
@@ -317,9 +320,7 @@ todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id, st
 
 	if (!id_valid(id))
 		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	bind_row(st, id, o);
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (step != SQLITE_DONE)

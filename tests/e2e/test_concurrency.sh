@@ -44,7 +44,7 @@ if ! command -v node >/dev/null 2>&1; then
 	finish
 fi
 # A subject may hold all of one run's todos.
-if ! server_start --max-procs 4 --env "MCP_TODO_MAX_PER_SUBJECT=$((TOTAL * 2))"; then
+if ! server_start --max-procs 4 --env "MCP_TODO_MAX_PER_OWNER=$((TOTAL * 2))"; then
 	t "lighttpd starts with four workers"
 	note "see the error log above"
 	finish

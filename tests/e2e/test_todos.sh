@@ -815,7 +815,7 @@ else
 	note "see the error log above"
 fi
 
-# ---- MCP_TODO_MAX_PER_SUBJECT ------------------------------------------------------
+# ---- MCP_TODO_MAX_PER_SUBJECT (the first release's name of MCP_TODO_MAX_PER_OWNER) ----
 
 if server_start --env MCP_TODO_MAX_PER_SUBJECT=3; then
 	mint_all
