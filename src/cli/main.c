@@ -26,6 +26,7 @@
 #include "lib/auth/auth.h"
 #include "lib/jose/b64url.h"
 #include "lib/config/config.h"
+#include "lib/core/err.h"
 #include "lib/keycache/fetch.h"
 #include "lib/jose/jwk.h"
 #include "lib/core/log.h"
@@ -362,6 +363,7 @@ cmd_inspect(int argc, char **argv)
 	char buf[TOKEN_MAX_LEN * 2], err[512], header[TOKEN_MAX_LEN * 2 + 16];
 	const char *tok = argc > 2 ? argv[2] : NULL, *dot1, *dot2, *reason = NULL;
 	struct principal *p = NULL;
+	struct err fe = {0};
 	struct config cfg;
 	struct auth *a;
 	int ret = 1;
@@ -384,7 +386,7 @@ cmd_inspect(int argc, char **argv)
 		printf("verdict: not checked (configuration: %s)\n", err);
 		return 1;
 	}
-	if (fetch_global_init() == 0 && (a = auth_new(&cfg, err, sizeof(err))) != NULL) {
+	if (fetch_global_init(&fe) == 0 && (a = auth_new(&cfg, err, sizeof(err))) != NULL) {
 		snprintf(header, sizeof(header), "Bearer %s", tok);
 		if (auth_check(a, header, (int64_t)time(NULL), &p, &reason) == AUTH_OK) {
 			printf("verdict: accepted (subject %s)\n", p->subject ? p->subject : "-");
@@ -396,7 +398,7 @@ cmd_inspect(int argc, char **argv)
 		principal_free(p);
 		auth_free(a);
 	} else {
-		printf("verdict: not checked (%s)\n", err);
+		printf("verdict: not checked (%s)\n", fe.code != ERR_OK ? fe.msg : err);
 	}
 	config_free(&cfg);
 	return ret;

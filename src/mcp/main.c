@@ -14,6 +14,7 @@
 
 #include "lib/auth/auth.h"
 #include "lib/config/config.h"
+#include "lib/core/err.h"
 #include "lib/keycache/fetch.h"
 #include "lib/core/log.h"
 #include "lib/http/request.h"
@@ -206,6 +207,7 @@ static void
 app_init(struct app *app)
 {
 	char err[512] = "";
+	struct err fe;
 
 	if (config_load(&app->cfg, err, sizeof(err)) != CONFIG_OK)
 		goto fail;
@@ -216,8 +218,8 @@ app_init(struct app *app)
 	}
 	if ((app->reg = tool_registry_new(app->cfg.tool_scopes, err, sizeof(err))) == NULL)
 		goto fail;
-	if (fetch_global_init() != 0) {
-		snprintf(err, sizeof(err), "libcurl initialisation failed");
+	if (fetch_global_init(&fe) != 0) {
+		snprintf(err, sizeof(err), "%s", fe.msg);
 		goto fail;
 	}
 	/* The state directory exists once the key cache is set up; the database lives there too. */

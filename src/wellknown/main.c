@@ -14,6 +14,7 @@
 
 #include "lib/auth/auth.h"
 #include "lib/config/config.h"
+#include "lib/core/err.h"
 #include "lib/keycache/fetch.h"
 #include "lib/keycache/jwks_cache.h"
 #include "lib/core/log.h"
@@ -75,8 +76,8 @@ serve_health(const struct app *app, struct request *req)
 	char *body;
 
 	/* Readiness warms the cache: a cold cache is fetched here, not by the first client. */
-	(void)jwks_cache_keys(app->cache, now, &keys);
-	if (jwks_cache_status(app->cache, now, &st) != JWKS_OK ||
+	(void)jwks_cache_keys(app->cache, now, &keys, NULL);
+	if (jwks_cache_status(app->cache, now, &st, NULL) != 0 ||
 	    (body = prm_health_new(&st, now)) == NULL) {
 		send_error(req, 500, "internal error");
 		return;
@@ -124,6 +125,7 @@ main(void)
 	struct app app = {0};
 	struct request req;
 	char err[512] = "";
+	struct err fe;
 
 	log_set_prog("wellknown");
 	signal(SIGPIPE, SIG_IGN);
@@ -135,7 +137,11 @@ main(void)
 		goto fail;
 	}
 	app.prm_len = strlen(app.prm);
-	if (fetch_global_init() != 0 || auth_cache_new(&app.cfg, &app.cache, err, sizeof(err)) != 0)
+	if (fetch_global_init(&fe) != 0) {
+		snprintf(err, sizeof(err), "%s", fe.msg);
+		goto fail;
+	}
+	if (auth_cache_new(&app.cfg, &app.cache, err, sizeof(err)) != 0)
 		goto fail;
 	while (request_accept(&req) == 1) {
 		handle(&app, &req);

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "lib/config/config.h"
+#include "lib/core/err.h"
 #include "lib/keycache/jwks_cache.h"
 #include "lib/core/log.h"
 #include "lib/jose/token.h"
@@ -55,18 +56,17 @@ auth_cache_new(const struct config *cfg, struct jwks_cache **out, char *err, siz
 	    .ttl_min = cfg->jwks_ttl_min,
 	    .ttl_max = cfg->jwks_ttl_max,
 	    .kid_throttle = cfg->jwks_throttle,
-	    /* OAUTH_JWKS_MAX_STALE=0 means no stale keys at all; the cache reads 0 as "default". */
-	    .max_stale = cfg->jwks_max_stale > 0 ? cfg->jwks_max_stale : -1,
+	    .max_stale = cfg->jwks_max_stale,
 	};
-	char why[512] = "";
-	enum jwks_err rc = jwks_cache_open(&opts, out, why, sizeof(why));
+	struct err why;
+	int rc = jwks_cache_open(&opts, out, &why);
 
 	/* One line naming the variable, with the reason: the cache has not logged it. */
-	if (rc == JWKS_ERR_DISCOVERY)
-		snprintf(err, errlen, CONFIG_JWKS_URI "/" CONFIG_ISSUER ": %s", why);
-	else if (rc != JWKS_OK)
-		snprintf(err, errlen, CONFIG_STATE_DIR ": %s", why);
-	return rc == JWKS_OK ? 0 : -1;
+	if (rc != 0 && strncmp(why.msg, "state directory", 15) != 0)
+		snprintf(err, errlen, CONFIG_JWKS_URI "/" CONFIG_ISSUER ": %s", why.msg);
+	else if (rc != 0)
+		snprintf(err, errlen, CONFIG_STATE_DIR ": %s", why.msg);
+	return rc;
 }
 
 struct auth *
@@ -175,7 +175,7 @@ memo_lookup(struct auth *a, struct memo *m, const unsigned char *digest, uint64_
  */
 static enum token_err
 verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principal **out,
-       enum jwks_err *kerr)
+       struct err *kerr)
 {
 	const struct jwk_set *keys = NULL;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -183,7 +183,7 @@ verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principa
 	struct memo *m;
 	uint64_t gen;
 
-	if ((*kerr = jwks_cache_keys(a->cache, now, &keys)) != JWKS_OK)
+	if (jwks_cache_keys(a->cache, now, &keys, kerr) != 0)
 		return TOKEN_ERR__MAX;
 	gen = jwks_cache_generation(a->cache);
 	SHA256((const unsigned char *)tok, len, digest);
@@ -207,7 +207,7 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
            const char **reason)
 {
 	enum token_err terr;
-	enum jwks_err kerr;
+	struct err kerr;
 	const char *tok;
 	size_t len;
 
@@ -227,14 +227,14 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 	terr = verify(a, tok, len, now, out, &kerr);
 	if (terr == TOKEN_ERR_KID_UNKNOWN) {
 		/* Key rotation: one refresh, throttled across processes against forged kids. */
-		if (jwks_cache_refresh_unknown_kid(a->cache, now) == JWKS_OK)
+		if (jwks_cache_refresh_unknown_kid(a->cache, now, NULL) == 0)
 			terr = verify(a, tok, len, now, out, &kerr);
 	}
 	if (terr == TOKEN_ERR__MAX) {
 		/* Once a minute is enough: the cache logs each failed refresh itself. */
 		if (now - a->unavailable_logged >= 60) {
 			log_msg(LOGL_ERROR, "no usable signing keys (%s): requests fail with 503",
-			        jwks_cache_strerror(kerr));
+			        kerr.msg);
 			a->unavailable_logged = now;
 		}
 		*reason = "signing keys unavailable";
