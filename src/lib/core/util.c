@@ -21,7 +21,6 @@ oom(void)
 {
 	static const char msg[] = "mcp-fcgi: out of memory\n";
 
-
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	abort();
 }
