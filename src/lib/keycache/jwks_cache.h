@@ -3,7 +3,7 @@
  * (FastCGI workers, CGI invocations, restarts) shares.
  *
  * Layout of the private state directory (all files 0600, never followed
- * through a symbolic link):
+ * through a symbolic link; the names are internal/jwks_file.h's):
  *   jwks.cache          metadata + the last good JWKS document (see
  *                       jwks_meta.h for the format)
  *   jwks.lock           readers take a shared flock to read jwks.cache, the
