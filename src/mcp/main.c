@@ -13,6 +13,7 @@
 
 #include "lib/auth/auth.h"
 #include "lib/config/config.h"
+#include "lib/core/err.h"
 #include "lib/keycache/fetch.h"
 #include "lib/core/log.h"
 #include "lib/http/request.h"
@@ -110,10 +111,8 @@ app_init(struct app *app)
 	}
 	if ((app->reg = tool_registry_new(app->cfg.tool_scopes, &e)) == NULL)
 		goto fail;
-	if (fetch_global_init() != 0) {
-		err_set(&e, ERR_CONFIG, "libcurl initialisation failed");
+	if (fetch_global_init(&e) != 0)
 		goto fail;
-	}
 	/* The state directory exists once the key cache is set up; the database lives there too. */
 	if ((app->auth = auth_new(&app->cfg, &e)) == NULL ||
 	    (app->todos = todo_store_open(app->cfg.todo_db, app->cfg.todo_max_per_owner, &e)) ==

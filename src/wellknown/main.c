@@ -14,6 +14,7 @@
 
 #include "lib/auth/auth.h"
 #include "lib/config/config.h"
+#include "lib/core/err.h"
 #include "lib/keycache/fetch.h"
 #include "lib/keycache/jwks_cache.h"
 #include "lib/core/log.h"
@@ -76,8 +77,8 @@ serve_health(const struct app *app, struct request *req)
 	char *body;
 
 	/* Readiness warms the cache: a cold cache is fetched here, not by the first client. */
-	(void)jwks_cache_keys(app->cache, now, &keys);
-	if (jwks_cache_status(app->cache, now, &st) != JWKS_OK ||
+	(void)jwks_cache_keys(app->cache, now, &keys, NULL);
+	if (jwks_cache_status(app->cache, now, &st, NULL) != 0 ||
 	    (body = prm_health_new(&st, now)) == NULL) {
 		send_error(req, 500, "internal error");
 		return;
@@ -134,9 +135,7 @@ main(void)
 	log_set_level(app.cfg.log_level);
 	app.prm = prm_document_new(&app.cfg);
 	app.prm_len = strlen(app.prm);
-	if (fetch_global_init() != 0)
-		request_startup_fail("wellknown.fcgi", "libcurl initialisation failed");
-	if (auth_cache_open(&app.cfg, &app.cache, &e) != 0)
+	if (fetch_global_init(&e) != 0 || auth_cache_open(&app.cfg, &app.cache, &e) != 0)
 		request_startup_fail("wellknown.fcgi", e.msg);
 	while (request_accept(&req) == 1) {
 		handle(&app, &req);

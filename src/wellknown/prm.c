@@ -72,7 +72,8 @@ prm_health_new(const struct jwks_cache_status *st, int64_t now)
 	cJSON_AddNumberToObject(keys, "count", (double)st->n_keys);
 	if (st->fetched_at > 0) {
 		cJSON_AddNumberToObject(keys, "age_seconds", (double)(now - st->fetched_at));
-		cJSON_AddBoolToObject(keys, "fresh", now < st->expires_at);
+		/* The cache's own judgement: its expiry is capped at ttl_max after the fetch. */
+		cJSON_AddBoolToObject(keys, "fresh", st->fresh);
 	}
 	cJSON_AddBoolToObject(keys, "last_refresh_ok", st->last_ok);
 	if (st->last_attempt > 0)

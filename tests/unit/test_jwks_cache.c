@@ -10,9 +10,12 @@
 #include <fcntl.h>
 #include <sys/file.h>
 
+#include "lib/core/err.h"
+#include "lib/core/log.h"
 #include "lib/jose/jwk.h"
 #include "lib/keycache/jwks_cache.h"
-#include "lib/core/log.h"
+#include "lib/keycache/internal/jwks_file.h" /* the state files' names */
+#include "wellknown/prm.h"                   /* /health, for test_health_fresh_is_the_caches */
 
 #include "lighttpd_fixture.h"
 #include "test.h"
@@ -20,6 +23,11 @@
 #define T0       1700000000LL
 #define JWKS_GET "GET /jwks.json "
 #define MD_GET   "GET /.well-known/"
+/* What the configuration supplies when OAUTH_JWKS_MAX_STALE is not set. */
+#define MAX_STALE 86400
+
+/* Where the cache explains its last failure (each test sets it before reading it). */
+static struct err kerr;
 
 /* Cache-Control per URL. */
 static const char srv_conf[] = "$HTTP[\"url\"] == \"/jwks.json\" { setenv.add-response-header = "
@@ -81,6 +89,7 @@ env_opts(struct env *e, const char *path)
 	    .state_dir = e->state,
 	    .jwks_uri = uri,
 	    .fetch = {.allow_http = true, .timeout_ms = 5000},
+	    .max_stale = MAX_STALE,
 	};
 }
 
@@ -108,7 +117,7 @@ nkeys(struct jwks_cache *c, int64_t now)
 {
 	const struct jwk_set *set = NULL;
 
-	if (jwks_cache_keys(c, now, &set) != JWKS_OK || set == NULL)
+	if (jwks_cache_keys(c, now, &set, NULL) != 0 || set == NULL)
 		return -1;
 	return (long)jwk_set_count(set);
 }
@@ -119,7 +128,7 @@ has_kid(struct jwks_cache *c, int64_t now, const char *kid)
 {
 	const struct jwk_set *set = NULL;
 
-	if (jwks_cache_keys(c, now, &set) != JWKS_OK)
+	if (jwks_cache_keys(c, now, &set, NULL) != 0)
 		return false;
 	for (size_t i = 0; i < jwk_set_count(set); i++) {
 		const char *k = jwk_kid(jwk_set_get(set, i));
@@ -147,7 +156,7 @@ child_keys(const struct jwks_cache_opts *o, int64_t now, long want)
 	struct jwks_cache *c = NULL;
 	int code = 1;
 
-	if (jwks_cache_new(o, &c) == JWKS_OK)
+	if (jwks_cache_open(o, &c, NULL) == 0)
 		code = nkeys(c, now) == want ? 0 : 2;
 	jwks_cache_free(c);
 	_exit(code);
@@ -162,47 +171,65 @@ cache_replace(struct env *e, const char *data, size_t len)
 
 /* ---- tests ------------------------------------------------------------ */
 
-/* Quiet logs (MCP_TEST_LOG=debug shows them) and libcurl initialised once. */
-TEST(test_setup)
+/* Quiet logs (MCP_TEST_LOG=debug shows them) and libcurl initialised once: the fixture. */
+static int
+setup(void)
 {
 	const char *lvl = getenv("MCP_TEST_LOG");
 	enum log_level l;
 
 	/* Refusals are expected here; keep the output to what matters. */
 	log_set_level(lvl != NULL && log_level_parse(lvl, &l) == 0 ? l : LOGL_ERROR);
-	CHECK_INT(fetch_global_init(), 0);
+	return fetch_global_init(NULL);
 }
 
-/* jwks_cache_new() checks its options before touching the disk or the network. */
-TEST(test_new_refuses_bad_options)
+/* jwks_cache_open() checks its options before touching the disk or the network. */
+TEST(test_open_refuses_bad_options)
 {
+	static const char long_issuer_head[] = "https://as.example/";
 	struct jwks_cache_opts o = {.state_dir = "/tmp/unused-jwks-state"};
 	struct jwks_cache *c = (struct jwks_cache *)&o;
+	char long_issuer[URL_MAX + 1];
+	struct err e;
 
-	CHECK_INT(jwks_cache_new(NULL, &c), JWKS_ERR_STATE_DIR);
+	CHECK_INT(jwks_cache_open(NULL, &c, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "no options");
 	CHECK(c == NULL);
 	/* Neither a JWKS URL nor an issuer. */
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_DISCOVERY);
+	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "neither jwks_uri nor issuer given");
 	o.jwks_uri = "http://127.0.0.1/jwks.json";
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_DISCOVERY);
+	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "jwks_uri: plain http is not allowed");
 	o.jwks_uri = "ftp://127.0.0.1/jwks.json";
 	o.fetch.allow_http = true;
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_DISCOVERY);
+	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "jwks_uri: not an absolute https:// URL");
 	o.jwks_uri = NULL;
 	o.issuer = "https://as.example/?tenant=1";
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_DISCOVERY);
+	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "issuer: has a query");
 	o.issuer = "https://as.example/#x";
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_DISCOVERY);
+	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "issuer: contains a space, quote, '#' or control character");
+	/* An issuer whose RFC 8414 metadata URL would be over URL_MAX. */
+	memset(long_issuer, 'a', sizeof(long_issuer) - 1);
+	memcpy(long_issuer, long_issuer_head, strlen(long_issuer_head));
+	long_issuer[URL_MAX - 20] = '\0';
+	o.issuer = long_issuer;
+	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "issuer: longer than 2009 bytes (its metadata URL must fit 2048)");
 	o.issuer = "https://as.example";
 	o.state_dir = "";
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_STATE_DIR);
+	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "state directory missing or longer than 1024 bytes");
 	o.state_dir = "/nonexistent-parent-dir/jwks";
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_STATE_DIR);
+	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM,
+	          "state directory /nonexistent-parent-dir/jwks: No such file or directory");
 	CHECK(c == NULL);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), -1); /* e NULL is accepted */
 	jwks_cache_free(NULL);
-	for (int e = 0; e < JWKS_ERR__MAX; e++)
-		CHECK(jwks_cache_strerror((enum jwks_err)e) != NULL);
-	CHECK_STR(jwks_cache_strerror(JWKS_ERR__MAX), "unknown JWKS cache error");
 }
 
 /* The state directory must be a real directory of ours, not group/world-writable. */
@@ -211,36 +238,42 @@ TEST(test_state_dir_refused)
 	struct env e;
 	struct jwks_cache_opts o;
 	struct jwks_cache *c = NULL;
+	struct err err;
 	char link[FIXTURE_PATH_MAX + 16], file[FIXTURE_PATH_MAX + 16];
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
 	CHECK_INT(mkdir(e.state, 0770), 0);
 	CHECK_INT(chmod(e.state, 0770), 0);
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_STATE_DIR);
+	CHECK_INT(jwks_cache_open(&o, &c, &err), -1);
+	CHECK_ERR(err, ERR_SYSTEM, "not group/world-writable");
 	CHECK_INT(chmod(e.state, 0707), 0);
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_STATE_DIR);
+	CHECK_INT(jwks_cache_open(&o, &c, &err), -1);
+	CHECK_ERR(err, ERR_SYSTEM, "not group/world-writable");
 	/* Owned by someone else (we may be root: chown works then). */
 	CHECK_INT(chmod(e.state, 0700), 0);
 	if (geteuid() == 0) {
 		CHECK_INT(chown(e.state, 1, 1), 0);
-		CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_STATE_DIR);
+		CHECK_INT(jwks_cache_open(&o, &c, &err), -1);
+		CHECK_ERR(err, ERR_SYSTEM, "must be owned by uid 0");
 		CHECK_INT(chown(e.state, 0, 0), 0);
 	}
 	/* A symbolic link to a good directory, and a regular file. */
 	snprintf(link, sizeof(link), "%s/link", e.srv.dir);
 	CHECK_INT(symlink(e.state, link), 0);
 	o.state_dir = link;
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_STATE_DIR);
+	CHECK_INT(jwks_cache_open(&o, &c, &err), -1);
+	CHECK_ERR(err, ERR_SYSTEM, "is not a directory");
 	snprintf(file, sizeof(file), "%s/file", e.srv.dir);
 	CHECK_INT(fixture_write(file, "x", 1), 0);
 	o.state_dir = file;
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_ERR_STATE_DIR);
+	CHECK_INT(jwks_cache_open(&o, &c, &err), -1);
+	CHECK_ERR(err, ERR_SYSTEM, "is not a directory");
 	CHECK(c == NULL);
 	/* The good directory itself, with a trailing slash. */
 	snprintf(link, sizeof(link), "%s/", e.state);
 	o.state_dir = link;
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	jwks_cache_free(c);
 	env_stop(&e);
@@ -259,17 +292,17 @@ TEST(test_cold_fetch_creates_private_files)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	/* new() does no network and reads nothing. */
 	CHECK_INT(jwks_gets(&e), 0);
 	CHECK_INT(lstat(e.state, &sb), 0);
 	CHECK(S_ISDIR(sb.st_mode));
 	CHECK_INT(sb.st_mode & 07777, 0700);
-	CHECK_INT(jwks_cache_status(c, T0, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_status(c, T0, &st, NULL), 0);
 	CHECK(!st.have_keys);
 	CHECK_INT(st.fetched_at, 0);
 
-	CHECK_INT(jwks_cache_keys(c, T0, &set), JWKS_OK);
+	CHECK_INT(jwks_cache_keys(c, T0, &set, NULL), 0);
 	CHECK(set != NULL);
 	CHECK_INT(jwk_set_count(set), 1);
 	CHECK(has_kid(c, T0, "k1"));
@@ -284,7 +317,7 @@ TEST(test_cold_fetch_creates_private_files)
 	CHECK_INT(lstat(path, &sb), 0);
 	CHECK_INT(sb.st_mode & 07777, 0600);
 
-	CHECK_INT(jwks_cache_status(c, T0, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_status(c, T0, &st, NULL), 0);
 	CHECK(st.have_keys);
 	CHECK_INT(st.n_keys, 1);
 	CHECK_INT(st.fetched_at, T0);
@@ -307,17 +340,17 @@ TEST(test_warm_calls_do_not_fetch)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
-	CHECK_INT(jwks_cache_keys(c, T0, &first), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(jwks_cache_keys(c, T0, &first, NULL), 0);
 	/* The fast path: the same parsed set, no fetch. */
 	for (int i = 0; i < 1000; i++) {
-		jwks_cache_keys(c, T0 + i % 299, &set);
+		jwks_cache_keys(c, T0 + i % 299, &set, NULL);
 		same = same && set == first;
 	}
 	CHECK(same);
 	CHECK_INT(jwks_gets(&e), 1);
 	/* A second handle (a restart) reads the file. */
-	CHECK_INT(jwks_cache_new(&o, &c2), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c2, NULL), 0);
 	CHECK_INT(nkeys(c2, T0 + 10), 1);
 	CHECK_INT(jwks_gets(&e), 1);
 	/* Expiry: one refetch. */
@@ -338,7 +371,7 @@ TEST(test_forked_process_reads_without_fetch)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	if ((pid = fork()) == 0)
 		child_keys(&o, T0 + 1, 1);
@@ -358,15 +391,15 @@ TEST(test_file_changed_by_other_process_is_reloaded)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	CHECK_INT(serve(&e, "jwks.json", "rsa-k1-k2.json"), 0);
 	if ((pid = fork()) == 0) {
 		struct jwks_cache *cc = NULL;
 		int code = 1;
 
-		if (jwks_cache_new(&o, &cc) == JWKS_OK && nkeys(cc, T0 + 1) == 1 &&
-		    jwks_cache_refresh_unknown_kid(cc, T0 + 1) == JWKS_OK)
+		if (jwks_cache_open(&o, &cc, NULL) == 0 && nkeys(cc, T0 + 1) == 1 &&
+		    jwks_cache_refresh_unknown_kid(cc, T0 + 1, NULL) == 0)
 			code = nkeys(cc, T0 + 1) == 2 ? 0 : 2;
 		jwks_cache_free(cc);
 		_exit(code);
@@ -392,8 +425,8 @@ expiry_for(struct env *e, const char *path, int64_t ttl_min, int64_t ttl_max, in
 	o.ttl_max = ttl_max;
 	o.ttl_default = dflt;
 	fixture_rm_rf(e->state);
-	if (jwks_cache_new(&o, &c) == JWKS_OK && nkeys(c, T0) == 1)
-		jwks_cache_status(c, T0, &st);
+	if (jwks_cache_open(&o, &c, NULL) == 0 && nkeys(c, T0) == 1)
+		jwks_cache_status(c, T0, &st, NULL);
 	jwks_cache_free(c);
 	return st.expires_at - T0;
 }
@@ -427,7 +460,7 @@ TEST(test_max_age_clamped)
 	/* The clamped lifetime is what the cache honours. */
 	fixture_rm_rf(e.state);
 	o = env_opts(&e, "/short.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	CHECK_INT(nkeys(c, T0 + 59), 1);
 	CHECK_INT(lighttpd_fixture_count(&e.srv, "GET /short.json "), 3);
@@ -458,7 +491,7 @@ TEST(test_bad_documents_keep_old_keys)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++, now += 100) {
 		if (bad[i].fixture != NULL) {
@@ -471,15 +504,16 @@ TEST(test_bad_documents_keep_old_keys)
 		/* Stale: a refresh is tried, fails, and the old key keeps serving. */
 		CHECK_INT(nkeys(c, now), 1);
 		CHECK(has_kid(c, now, "k1"));
-		CHECK_INT(jwks_cache_status(c, now, &st), JWKS_OK);
+		CHECK_INT(jwks_cache_status(c, now, &st, NULL), 0);
 		CHECK(!st.last_ok);
 		CHECK(st.have_keys);
 		CHECK_INT(st.last_attempt, now);
 		CHECK_INT(st.fetched_at, T0);
 		CHECK_CONTAINS(st.last_error, bad[i].error);
 		/* A forced refresh fails the same way and keeps them too. */
-		CHECK_INT(jwks_cache_refresh_unknown_kid(c, now + 1),
-		          bad[i].fixture != NULL ? JWKS_ERR_DOCUMENT : JWKS_ERR_FETCH);
+		CHECK_INT(jwks_cache_refresh_unknown_kid(c, now + 1, &kerr), -1);
+		CHECK_ERR(kerr, bad[i].fixture != NULL ? ERR_UNAVAILABLE : ERR_TOO_LARGE,
+		          bad[i].error);
 		CHECK_INT(nkeys(c, now + 1), 1);
 	}
 	CHECK_INT(jwks_gets(&e), 1 + 2 * 4);
@@ -487,7 +521,7 @@ TEST(test_bad_documents_keep_old_keys)
 	CHECK_INT(serve(&e, "jwks.json", "ec-e1.json"), 0);
 	CHECK_INT(nkeys(c, now), 1);
 	CHECK(has_kid(c, now, "e1"));
-	CHECK_INT(jwks_cache_status(c, now, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_status(c, now, &st, NULL), 0);
 	CHECK(st.last_ok);
 	CHECK_STR(st.last_error, "");
 	jwks_cache_free(c);
@@ -507,14 +541,17 @@ TEST(test_cold_garbage_gives_no_keys)
 	CHECK_INT(env_start(&e), 0);
 	CHECK_INT(serve(&e, "jwks.json", "garbage.json"), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
-	CHECK_INT(jwks_cache_keys(c, T0, &set), JWKS_ERR_NO_KEYS);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(jwks_cache_keys(c, T0, &set, &kerr), -1);
+	CHECK_ERR(kerr, ERR_UNAVAILABLE, "no usable keys: document: ");
 	CHECK(set == NULL);
 	/* The failure is recorded: the next calls within the pause do not fetch. */
-	for (int i = 0; i < 100; i++)
-		CHECK_INT(jwks_cache_keys(c, T0 + 1 + i % 50, &set), JWKS_ERR_NO_KEYS);
+	for (int i = 0; i < 100; i++) {
+		CHECK_INT(jwks_cache_keys(c, T0 + 1 + i % 50, &set, &kerr), -1);
+		CHECK_ERR(kerr, ERR_UNAVAILABLE, "no usable keys: document: ");
+	}
 	CHECK_INT(jwks_gets(&e), 1);
-	CHECK_INT(jwks_cache_status(c, T0, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_status(c, T0, &st, NULL), 0);
 	CHECK(!st.have_keys);
 	CHECK(!st.last_ok);
 	CHECK_INT(st.last_attempt, T0);
@@ -546,7 +583,7 @@ TEST(test_corrupt_cache_file_is_missing)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	good = fixture_read(e.cache, &good_len);
 	huge = malloc(huge_len);
@@ -575,7 +612,7 @@ TEST(test_corrupt_cache_file_is_missing)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			CHECK_INT(cache_replace(&e, bad[i].data, bad[i].len), 0);
 			/* A new process: the file counts as missing and is fetched again. */
-			CHECK_INT(jwks_cache_new(&o, &c2), JWKS_OK);
+			CHECK_INT(jwks_cache_open(&o, &c2, NULL), 0);
 			CHECK_INT(nkeys(c2, T0 + 1), 1);
 			jwks_cache_free(c2);
 			c2 = NULL;
@@ -611,7 +648,7 @@ TEST(test_symlinks_refused)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	jwks_cache_free(c);
 	c = NULL;
@@ -622,7 +659,7 @@ TEST(test_symlinks_refused)
 	CHECK_INT(fixture_write(target, good != NULL ? good : "", good_len), 0);
 	CHECK_INT(unlink(e.cache), 0);
 	CHECK_INT(symlink(target, e.cache), 0);
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0 + 1), 1);
 	CHECK_INT(jwks_gets(&e), 2);
 	/* The refresh replaced the link itself with a regular file. */
@@ -637,8 +674,9 @@ TEST(test_symlinks_refused)
 	snprintf(lock, sizeof(lock), "%s/%s", e.state, JWKS_CACHE_LOCK);
 	CHECK_INT(unlink(lock), 0);
 	CHECK_INT(symlink(target, lock), 0);
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
-	CHECK(jwks_cache_keys(c, T0 + 2, &set) != JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(jwks_cache_keys(c, T0 + 2, &set, &kerr), -1);
+	CHECK_ERR(kerr, ERR_SYSTEM, "jwks.lock: Too many levels of symbolic links");
 	jwks_cache_free(c);
 	free(good);
 	free(after);
@@ -654,14 +692,14 @@ TEST(test_key_rotation_unknown_kid)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	CHECK_INT(serve(&e, "jwks.json", "rsa-k1-k2.json"), 0);
 	/* Fresh keys are not refetched on their own ... */
 	CHECK(!has_kid(c, T0 + 10, "k2"));
 	CHECK_INT(jwks_gets(&e), 1);
 	/* ... but a token naming k2 makes one fetch. */
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 10), JWKS_OK);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 10, NULL), 0);
 	CHECK_INT(jwks_gets(&e), 2);
 	CHECK_INT(nkeys(c, T0 + 11), 2);
 	CHECK(has_kid(c, T0 + 11, "k1"));
@@ -681,12 +719,13 @@ TEST(test_forged_kid_flood_is_throttled)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	for (int i = 0; i < 1000; i++) {
-		enum jwks_err err = jwks_cache_refresh_unknown_kid(c, T0 + 1 + i % 60);
-		ok += err == JWKS_OK;
-		throttled += err == JWKS_ERR_THROTTLED;
+		int rc = jwks_cache_refresh_unknown_kid(c, T0 + 1 + i % 60, &kerr);
+		ok += rc == 0;
+		throttled += rc != 0 && kerr.code == ERR_THROTTLED &&
+		             strstr(kerr.msg, "within the 60 s throttle") != NULL;
 	}
 	CHECK_INT(ok, 1);
 	CHECK_INT(throttled, 999);
@@ -694,8 +733,9 @@ TEST(test_forged_kid_flood_is_throttled)
 	/* The keys keep serving throughout. */
 	CHECK_INT(nkeys(c, T0 + 30), 1);
 	/* After kid_throttle seconds one more forced refresh is allowed. */
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 61), JWKS_OK);
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 62), JWKS_ERR_THROTTLED);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 61, NULL), 0);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 62, &kerr), -1);
+	CHECK_ERR(kerr, ERR_THROTTLED, "forced refresh 1 s ago");
 	CHECK_INT(jwks_gets(&e), 3);
 	jwks_cache_free(c);
 	env_stop(&e);
@@ -711,20 +751,22 @@ TEST(test_throttle_shared_across_processes)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 1), JWKS_OK);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 1, NULL), 0);
 	CHECK_INT(jwks_gets(&e), 2);
 	/* Another process's flood is throttled by our forced refresh. */
 	if ((pid = fork()) == 0) {
 		struct jwks_cache *cc = NULL;
 		int code = 1;
 
-		if (jwks_cache_new(&o, &cc) == JWKS_OK && nkeys(cc, T0 + 5) == 1) {
+		if (jwks_cache_open(&o, &cc, NULL) == 0 && nkeys(cc, T0 + 5) == 1) {
+			struct err ce;
+
 			code = 0;
 			for (int i = 0; i < 100; i++)
-				if (jwks_cache_refresh_unknown_kid(cc, T0 + 5) !=
-				    JWKS_ERR_THROTTLED)
+				if (jwks_cache_refresh_unknown_kid(cc, T0 + 5, &ce) != -1 ||
+				    ce.code != ERR_THROTTLED)
 					code = 2;
 		}
 		jwks_cache_free(cc);
@@ -739,8 +781,8 @@ TEST(test_throttle_shared_across_processes)
 		struct jwks_cache *cc = NULL;
 		int code = 1;
 
-		if (jwks_cache_new(&o, &cc) == JWKS_OK &&
-		    jwks_cache_refresh_unknown_kid(cc, T0 + 100) == JWKS_OK)
+		if (jwks_cache_open(&o, &cc, NULL) == 0 &&
+		    jwks_cache_refresh_unknown_kid(cc, T0 + 100, NULL) == 0)
 			code = nkeys(cc, T0 + 100) == 2 ? 0 : 2;
 		jwks_cache_free(cc);
 		_exit(code);
@@ -748,9 +790,10 @@ TEST(test_throttle_shared_across_processes)
 	CHECK_INT(child_status(pid), 0);
 	CHECK_INT(jwks_gets(&e), 3);
 	/* We see the new keys (the call says: look again), then the throttle. */
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 101), JWKS_OK);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 101, NULL), 0);
 	CHECK(has_kid(c, T0 + 101, "k2"));
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 102), JWKS_ERR_THROTTLED);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 102, &kerr), -1);
+	CHECK_ERR(kerr, ERR_THROTTLED, "forced refresh 2 s ago, within the 60 s throttle");
 	CHECK_INT(jwks_gets(&e), 3);
 	jwks_cache_free(c);
 	env_stop(&e);
@@ -769,13 +812,13 @@ TEST(test_issuer_down_stale_then_no_keys)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	lighttpd_fixture_stop(&e.srv);
 
 	/* Stale and unreachable: the old keys serve, the failure is recorded. */
 	CHECK_INT(nkeys(c, expiry + 1), 1);
-	CHECK_INT(jwks_cache_status(c, expiry + 1, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_status(c, expiry + 1, &st, NULL), 0);
 	CHECK(st.have_keys);
 	CHECK(!st.last_ok);
 	CHECK_INT(st.last_attempt, expiry + 1);
@@ -785,15 +828,17 @@ TEST(test_issuer_down_stale_then_no_keys)
 	if ((pid = fork()) == 0)
 		child_keys(&o, expiry + 40, 1);
 	CHECK_INT(child_status(pid), 0);
-	CHECK_INT(jwks_cache_status(c, expiry + 40, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_status(c, expiry + 40, &st, NULL), 0);
 	CHECK_INT(st.last_attempt, expiry + 1);
 	/* Later attempts fail too; keys serve up to max_stale past expiry. */
 	CHECK_INT(nkeys(c, expiry + 1000), 1);
 	CHECK_INT(nkeys(c, expiry + max_stale - 1), 1);
-	CHECK_INT(jwks_cache_keys(c, expiry + max_stale, &set), JWKS_ERR_NO_KEYS);
+	CHECK_INT(jwks_cache_keys(c, expiry + max_stale, &set, &kerr), -1);
+	CHECK_ERR(kerr, ERR_UNAVAILABLE, "no usable keys: fetch: network error");
 	CHECK(set == NULL);
-	CHECK_INT(jwks_cache_keys(c, expiry + max_stale + 1, &set), JWKS_ERR_NO_KEYS);
-	CHECK_INT(jwks_cache_status(c, expiry + max_stale, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_keys(c, expiry + max_stale + 1, &set, &kerr), -1);
+	CHECK_ERR(kerr, ERR_UNAVAILABLE, "no usable keys: fetch: network error");
+	CHECK_INT(jwks_cache_status(c, expiry + max_stale, &st, NULL), 0);
 	CHECK(!st.have_keys);
 	CHECK_INT(st.n_keys, 1);
 	/* A new process fails closed as well. */
@@ -803,7 +848,7 @@ TEST(test_issuer_down_stale_then_no_keys)
 	/* The issuer comes back (same port): keys again after the pause. */
 	CHECK_INT(lighttpd_fixture_start(&e.srv, srv_conf), 0);
 	CHECK_INT(nkeys(c, expiry + max_stale + 100), 1);
-	CHECK_INT(jwks_cache_status(c, expiry + max_stale + 100, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_status(c, expiry + max_stale + 100, &st, NULL), 0);
 	CHECK(st.last_ok);
 	CHECK_INT(st.fetched_at, expiry + max_stale + 100);
 	jwks_cache_free(c);
@@ -821,7 +866,7 @@ TEST(test_custom_max_stale)
 	o = env_opts(&e, "/jwks.json");
 	o.max_stale = 100;
 	o.kid_throttle = 10;
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	lighttpd_fixture_stop(&e.srv);
 	CHECK_INT(nkeys(c, T0 + 300 + 99), 1);
@@ -844,15 +889,16 @@ TEST(test_unknown_kid_does_not_wait_for_a_busy_refresh)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	gets = jwks_gets(&e);
 	snprintf(lockpath, sizeof(lockpath), "%s/%s", e.state, JWKS_CACHE_REFRESH);
 	fd = open(lockpath, O_RDWR | O_CLOEXEC);
 	CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0);
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100), JWKS_ERR_THROTTLED);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100, &kerr), -1);
+	CHECK_ERR(kerr, ERR_THROTTLED, "a refresh is in progress in another process");
 	close(fd);
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100), JWKS_OK);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100, NULL), 0);
 	CHECK_INT(jwks_gets(&e), gets + 1);
 	jwks_cache_free(c);
 	env_stop(&e);
@@ -868,7 +914,7 @@ TEST(test_fetch_in_the_future_is_not_fresh)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	gets = jwks_gets(&e);
 	CHECK_INT(nkeys(c, T0 - 1000), 1);
@@ -877,7 +923,7 @@ TEST(test_fetch_in_the_future_is_not_fresh)
 	env_stop(&e);
 }
 
-/* A negative max_stale means none: keys stop serving the moment they expire. */
+/* max_stale 0 means none: keys stop serving the moment they expire. */
 TEST(test_no_stale_keys)
 {
 	struct env e;
@@ -886,8 +932,8 @@ TEST(test_no_stale_keys)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	o.max_stale = -1;
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	o.max_stale = 0;
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	lighttpd_fixture_stop(&e.srv);
 	CHECK_INT(nkeys(c, T0 + 299), 1);
@@ -932,7 +978,7 @@ TEST(test_discovery_rfc8414)
 	snprintf(issuer, sizeof(issuer), "%s", e.srv.base);
 	CHECK_INT(serve_metadata(&e, ".well-known/oauth-authorization-server", issuer, e.uri), 0);
 	o = issuer_opts(&e, issuer);
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	CHECK_INT(lighttpd_fixture_count(&e.srv, "GET /.well-known/oauth-authorization-server "),
 	          1);
@@ -942,7 +988,7 @@ TEST(test_discovery_rfc8414)
 	CHECK_INT(jwks_gets(&e), 2);
 	CHECK_INT(lighttpd_fixture_count(&e.srv, MD_GET), 1);
 	/* ... also for another process (restart) ... */
-	CHECK_INT(jwks_cache_new(&o, &c2), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c2, NULL), 0);
 	CHECK_INT(nkeys(c2, T0 + 600), 1);
 	CHECK_INT(jwks_gets(&e), 3);
 	CHECK_INT(lighttpd_fixture_count(&e.srv, MD_GET), 1);
@@ -955,7 +1001,7 @@ TEST(test_discovery_rfc8414)
 	c2 = NULL;
 	CHECK_INT(serve(&e, "other.json", "rsa-k1-k2.json"), 0);
 	o = env_opts(&e, "/other.json");
-	CHECK_INT(jwks_cache_new(&o, &c2), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c2, NULL), 0);
 	CHECK_INT(nkeys(c2, T0 + 86401), 2);
 	CHECK_INT(lighttpd_fixture_count(&e.srv, "GET /other.json "), 1);
 	/* ... and the issuer's handle, finding it, fetches its own again. */
@@ -981,7 +1027,7 @@ TEST(test_discovery_path_insertion)
 	    serve_metadata(&e, ".well-known/oauth-authorization-server/tenant/one", issuer, e.uri),
 	    0);
 	o = issuer_opts(&e, issuer);
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	CHECK_INT(lighttpd_fixture_count(&e.srv,
 	                                 "GET /.well-known/oauth-authorization-server/tenant/one "),
@@ -1003,7 +1049,7 @@ TEST(test_discovery_openid_fallback)
 	snprintf(issuer, sizeof(issuer), "%s/t2", e.srv.base);
 	CHECK_INT(serve_metadata(&e, "t2/.well-known/openid-configuration", issuer, e.uri), 0);
 	o = issuer_opts(&e, issuer);
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	/* RFC 8414 first (404 here), then OpenID Connect Discovery §4. */
 	CHECK_INT(lighttpd_fixture_count(&e.srv, "GET /.well-known/oauth-authorization-server/t2 "),
@@ -1034,28 +1080,36 @@ TEST(test_discovery_refusals)
 	CHECK_INT(
 	    serve_metadata(&e, ".well-known/openid-configuration", "https://evil.example", e.uri),
 	    0);
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
-	CHECK_INT(jwks_cache_keys(c, T0, &set), JWKS_ERR_NO_KEYS);
-	CHECK_INT(jwks_cache_status(c, T0, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(jwks_cache_keys(c, T0, &set, &kerr), -1);
+	CHECK_ERR(kerr, ERR_UNAVAILABLE,
+	          "no usable keys: discovery: metadata names another issuer");
+	CHECK_INT(jwks_cache_status(c, T0, &st, NULL), 0);
 	CHECK_CONTAINS(st.last_error, "another issuer");
 	CHECK_INT(jwks_gets(&e), 0);
 	/* An issuer with a trailing slash is another issuer, too (exact match). */
 	snprintf(slash, sizeof(slash), "%s/", issuer);
 	CHECK_INT(serve_metadata(&e, ".well-known/oauth-authorization-server", slash, e.uri), 0);
-	CHECK_INT(jwks_cache_keys(c, T0 + 60, &set), JWKS_ERR_NO_KEYS);
-	CHECK_INT(jwks_cache_status(c, T0 + 60, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_keys(c, T0 + 60, &set, &kerr), -1);
+	CHECK_ERR(kerr, ERR_UNAVAILABLE,
+	          "no usable keys: discovery: metadata names another issuer");
+	CHECK_INT(jwks_cache_status(c, T0 + 60, &st, NULL), 0);
 	CHECK_CONTAINS(st.last_error, "another issuer");
 	/* A jwks_uri outside the allowed schemes, or none. */
 	CHECK_INT(serve_metadata(&e, ".well-known/oauth-authorization-server", issuer,
 	                         "file:///etc/passwd"),
 	          0);
-	CHECK_INT(jwks_cache_keys(c, T0 + 120, &set), JWKS_ERR_NO_KEYS);
-	CHECK_INT(jwks_cache_status(c, T0 + 120, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_keys(c, T0 + 120, &set, &kerr), -1);
+	CHECK_ERR(kerr, ERR_UNAVAILABLE,
+	          "no usable keys: discovery: jwks_uri refused: not an absolute https:// URL");
+	CHECK_INT(jwks_cache_status(c, T0 + 120, &st, NULL), 0);
 	CHECK_CONTAINS(st.last_error, "jwks_uri");
 	CHECK_INT(lighttpd_fixture_put(&e.srv, ".well-known/oauth-authorization-server", "[1]", 3),
 	          0);
-	CHECK_INT(jwks_cache_keys(c, T0 + 180, &set), JWKS_ERR_NO_KEYS);
-	CHECK_INT(jwks_cache_status(c, T0 + 180, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_keys(c, T0 + 180, &set, &kerr), -1);
+	CHECK_ERR(kerr, ERR_UNAVAILABLE,
+	          "no usable keys: discovery: metadata is not a JSON object");
+	CHECK_INT(jwks_cache_status(c, T0 + 180, &st, NULL), 0);
 	CHECK_CONTAINS(st.last_error, "not a JSON object");
 	CHECK_INT(jwks_gets(&e), 0);
 	/* Fixed metadata: keys after the pause. */
@@ -1085,7 +1139,7 @@ TEST(test_concurrent_cold_start_fetches_once)
 			int code = 1;
 
 			close(gate[1]);
-			if (jwks_cache_new(&o, &c) == JWKS_OK) {
+			if (jwks_cache_open(&o, &c, NULL) == 0) {
 				/* Released together when the parent closes the pipe. */
 				while (read(gate[0], &b, 1) < 0 && errno == EINTR)
 					;
@@ -1114,17 +1168,80 @@ TEST(test_status_reads_file_without_network)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
-	CHECK_INT(jwks_cache_new(&o, &c2), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(jwks_cache_open(&o, &c2, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	/* Far past expiry: status reports, never fetches. */
-	CHECK_INT(jwks_cache_status(c2, T0 + 1000, &st), JWKS_OK);
+	CHECK_INT(jwks_cache_status(c2, T0 + 1000, &st, NULL), 0);
 	CHECK(st.have_keys);
 	CHECK_INT(st.n_keys, 1);
 	CHECK_INT(st.fetched_at, T0);
 	CHECK_INT(st.expires_at, T0 + 300);
 	CHECK(st.last_ok);
 	CHECK_INT(jwks_gets(&e), 1);
+	jwks_cache_free(c);
+	jwks_cache_free(c2);
+	env_stop(&e);
+}
+
+/*
+ * Freshness has one definition.  A cache file whose expires_at lies beyond
+ * fetched_at + ttl_max (written while a clock had jumped ahead, say) is
+ * fresh only up to that cap: for jwks_cache_keys(), for jwks_cache_status()
+ * and for /health alike (prm.c used to compare now with expires_at itself
+ * and called such keys fresh while the cache refreshed them).
+ */
+TEST(test_health_fresh_is_the_caches)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL, *c2 = NULL;
+	struct jwks_cache_status st;
+	int64_t cap = T0 + 3600, far = T0 + 10 * 86400;
+	char near_line[64], far_line[64], *file = NULL, *at = NULL, *h;
+	size_t len = 0;
+	int gets;
+
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	o.ttl_max = 3600;
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(nkeys(c, T0), 1);
+	/* The same file, but expiring ten days after the fetch (same length). */
+	snprintf(near_line, sizeof(near_line), "\nexpires_at %lld\n", T0 + 300);
+	snprintf(far_line, sizeof(far_line), "\nexpires_at %lld\n", (long long)far);
+	CHECK_INT(strlen(near_line), strlen(far_line));
+	file = fixture_read(e.cache, &len);
+	if (file != NULL && (at = strstr(file, near_line)) != NULL)
+		memcpy(at, far_line, strlen(far_line));
+	CHECK(at != NULL);
+	CHECK_INT(cache_replace(&e, file != NULL ? file : "", len), 0);
+	CHECK_INT(jwks_cache_open(&o, &c2, NULL), 0);
+	/* Before the cap: fresh for the cache and for /health; no fetch. */
+	CHECK_INT(jwks_cache_status(c2, cap - 1, &st, NULL), 0);
+	CHECK(st.fresh);
+	CHECK_INT(st.expires_at, cap);
+	h = prm_health_new(&st, cap - 1);
+	CHECK_CONTAINS(h, "\"fresh\":true");
+	free(h);
+	gets = jwks_gets(&e);
+	CHECK_INT(nkeys(c2, cap - 1), 1);
+	CHECK_INT(jwks_gets(&e), gets);
+	/* From the cap on, long before the recorded expiry: stale everywhere. */
+	CHECK_INT(jwks_cache_status(c2, cap, &st, NULL), 0);
+	CHECK(!st.fresh);
+	CHECK(st.have_keys);
+	CHECK_INT(st.expires_at, cap);
+	h = prm_health_new(&st, cap);
+	CHECK_CONTAINS(h, "\"fresh\":false");
+	free(h);
+	/* ... and the cache acts on it: the next keys call refreshes. */
+	CHECK_INT(nkeys(c2, cap), 1);
+	CHECK_INT(jwks_gets(&e), gets + 1);
+	CHECK_INT(jwks_cache_status(c2, cap, &st, NULL), 0);
+	CHECK(st.fresh);
+	CHECK_INT(st.expires_at, cap + 300);
+	free(file);
 	jwks_cache_free(c);
 	jwks_cache_free(c2);
 	env_stop(&e);
@@ -1169,7 +1286,7 @@ TEST(test_crashed_writer_temp_files_removed)
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
-	CHECK_INT(jwks_cache_new(&o, &c), JWKS_OK);
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
 	snprintf(target, sizeof(target), "%s/elsewhere", e.srv.dir);
 	CHECK_INT(fixture_write(target, "x", 1), 0);
@@ -1212,13 +1329,14 @@ TEST(test_crashed_writer_temp_files_removed)
 		CHECK(present(&e, "jwks.cache.Alien1"));
 	CHECK(present(&e, JWKS_CACHE_FILE));
 	/* A forced refresh (unknown kid) sweeps too ... */
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, stale + 1), JWKS_OK);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, stale + 1, NULL), 0);
 	CHECK_INT(jwks_gets(&e), 3);
 	CHECK(!present(&e, "jwks.cache.aGe060"));
 	CHECK(present(&e, "jwks.cache.New456"));
 	/* ... a throttled one takes no lock and sweeps nothing ... */
 	CHECK_INT(plant(&e, "jwks.cache.Crash1", NULL, stale + 2 - 120), 0);
-	CHECK_INT(jwks_cache_refresh_unknown_kid(c, stale + 2), JWKS_ERR_THROTTLED);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, stale + 2, &kerr), -1);
+	CHECK_ERR(kerr, ERR_THROTTLED, "forced refresh 1 s ago");
 	CHECK(present(&e, "jwks.cache.Crash1"));
 	/* ... and the next refresher finds what is left. */
 	CHECK_INT(nkeys(c, stale + 301), 1);
@@ -1231,21 +1349,19 @@ TEST(test_crashed_writer_temp_files_removed)
 	env_stop(&e);
 }
 
-TEST_MAIN(TEST_CASE(test_setup), TEST_CASE(test_new_refuses_bad_options),
-          TEST_CASE(test_state_dir_refused), TEST_CASE(test_cold_fetch_creates_private_files),
-          TEST_CASE(test_warm_calls_do_not_fetch),
-          TEST_CASE(test_forked_process_reads_without_fetch),
-          TEST_CASE(test_file_changed_by_other_process_is_reloaded),
-          TEST_CASE(test_max_age_clamped), TEST_CASE(test_bad_documents_keep_old_keys),
-          TEST_CASE(test_cold_garbage_gives_no_keys), TEST_CASE(test_corrupt_cache_file_is_missing),
-          TEST_CASE(test_symlinks_refused), TEST_CASE(test_key_rotation_unknown_kid),
-          TEST_CASE(test_forged_kid_flood_is_throttled),
-          TEST_CASE(test_throttle_shared_across_processes),
-          TEST_CASE(test_issuer_down_stale_then_no_keys), TEST_CASE(test_custom_max_stale),
-          TEST_CASE(test_no_stale_keys),
-          TEST_CASE(test_unknown_kid_does_not_wait_for_a_busy_refresh),
-          TEST_CASE(test_fetch_in_the_future_is_not_fresh), TEST_CASE(test_discovery_rfc8414),
-          TEST_CASE(test_discovery_path_insertion), TEST_CASE(test_discovery_openid_fallback),
-          TEST_CASE(test_discovery_refusals), TEST_CASE(test_concurrent_cold_start_fetches_once),
-          TEST_CASE(test_status_reads_file_without_network),
-          TEST_CASE(test_crashed_writer_temp_files_removed))
+TEST_MAIN_FIXTURE(
+    setup, NULL, TEST_CASE(test_open_refuses_bad_options), TEST_CASE(test_state_dir_refused),
+    TEST_CASE(test_cold_fetch_creates_private_files), TEST_CASE(test_warm_calls_do_not_fetch),
+    TEST_CASE(test_forked_process_reads_without_fetch),
+    TEST_CASE(test_file_changed_by_other_process_is_reloaded), TEST_CASE(test_max_age_clamped),
+    TEST_CASE(test_bad_documents_keep_old_keys), TEST_CASE(test_cold_garbage_gives_no_keys),
+    TEST_CASE(test_corrupt_cache_file_is_missing), TEST_CASE(test_symlinks_refused),
+    TEST_CASE(test_key_rotation_unknown_kid), TEST_CASE(test_forged_kid_flood_is_throttled),
+    TEST_CASE(test_throttle_shared_across_processes),
+    TEST_CASE(test_issuer_down_stale_then_no_keys), TEST_CASE(test_custom_max_stale),
+    TEST_CASE(test_no_stale_keys), TEST_CASE(test_unknown_kid_does_not_wait_for_a_busy_refresh),
+    TEST_CASE(test_fetch_in_the_future_is_not_fresh), TEST_CASE(test_discovery_rfc8414),
+    TEST_CASE(test_discovery_path_insertion), TEST_CASE(test_discovery_openid_fallback),
+    TEST_CASE(test_discovery_refusals), TEST_CASE(test_concurrent_cold_start_fetches_once),
+    TEST_CASE(test_status_reads_file_without_network), TEST_CASE(test_health_fresh_is_the_caches),
+    TEST_CASE(test_crashed_writer_temp_files_removed))

@@ -8,13 +8,11 @@
  * No network: each test works in its own temporary directory.
  */
 #include "lib/keycache/internal/jwks_file.h"
+#include "lib/core/err.h"
 #include "lib/core/log.h"
 
 #include "lighttpd_fixture.h"
 #include "test.h"
-
-/* Where jwks_file_dir_check() explains a refusal. */
-static char why_buf[512];
 
 #define T0  1700000000LL
 #define DOC "{\"keys\":[]}"
@@ -53,8 +51,7 @@ tree_init(struct tree *t)
 	if (mkdtemp(t->root) == NULL)
 		return -1;
 	snprintf(t->state, sizeof(t->state), "%s/state", t->root);
-	if (jwks_file_init(&t->f, t->state) != 0 ||
-	    jwks_file_dir_check(&t->f, why_buf, sizeof(why_buf)) != 0)
+	if (jwks_file_init(&t->f, t->state, NULL) != 0 || jwks_file_dir_check(&t->f, NULL) != 0)
 		return -1;
 	return 0;
 }
@@ -89,7 +86,7 @@ read_doc(struct tree *t, struct jwks_meta *m, struct jwks_file_ident *id)
 	size_t len = 99;
 	int rc = -1;
 
-	if (jwks_file_read(&t->f, m, &doc, &len, id) == JWKS_OK)
+	if (jwks_file_read(&t->f, m, &doc, &len, id, NULL) == 0)
 		rc = doc != NULL ? 1 : 0;
 	if (doc == NULL && len != 0)
 		rc = -1;
@@ -151,22 +148,27 @@ setup(void)
 TEST(test_init_paths)
 {
 	struct jwks_file f;
+	struct err e;
 	char longdir[JWKS_STATE_DIR_MAX + 2];
 
-	CHECK_INT(jwks_file_init(&f, "/var/lib/x///"), 0);
+	CHECK_INT(jwks_file_init(&f, "/var/lib/x///", &e), 0);
 	CHECK_STR(f.dir, "/var/lib/x");
 	CHECK_STR(f.cache, "/var/lib/x/" JWKS_CACHE_FILE);
 	CHECK_STR(f.lock, "/var/lib/x/" JWKS_CACHE_LOCK);
 	CHECK_STR(f.refresh, "/var/lib/x/" JWKS_CACHE_REFRESH);
-	CHECK_INT(jwks_file_init(&f, "/"), 0);
+	CHECK_INT(jwks_file_init(&f, "/", &e), 0);
 	CHECK_STR(f.dir, "/");
-	CHECK_INT(jwks_file_init(&f, NULL), -1);
-	CHECK_INT(jwks_file_init(&f, ""), -1);
+	CHECK_INT(jwks_file_init(&f, NULL, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "state directory missing or longer than 1024 bytes");
+	CHECK_INT(jwks_file_init(&f, "", &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "state directory missing");
 	memset(longdir, 'a', sizeof(longdir) - 1);
 	longdir[sizeof(longdir) - 1] = '\0';
-	CHECK_INT(jwks_file_init(&f, longdir), -1);
+	CHECK_INT(jwks_file_init(&f, longdir, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "longer than 1024 bytes");
+	CHECK_INT(jwks_file_init(&f, longdir, NULL), -1);
 	longdir[JWKS_STATE_DIR_MAX] = '\0';
-	CHECK_INT(jwks_file_init(&f, longdir), 0);
+	CHECK_INT(jwks_file_init(&f, longdir, &e), 0);
 }
 
 /* The state directory: created 0700; links, files, shared or foreign ones refused. */
@@ -175,36 +177,42 @@ TEST(test_dir_check)
 	struct tree t;
 	struct jwks_file f;
 	struct stat sb;
+	struct err e;
 	char path[FIXTURE_PATH_MAX + 32];
 
 	CHECK_INT(tree_init(&t), 0);
 	CHECK_INT(lstat(t.state, &sb), 0);
 	CHECK_INT(sb.st_mode & 07777, 0700);
-	CHECK_INT(jwks_file_dir_check(&t.f, why_buf, sizeof(why_buf)),
-	          0); /* exists already: fine */
+	CHECK_INT(jwks_file_dir_check(&t.f, &e), 0); /* exists already: fine */
 	snprintf(path, sizeof(path), "%s/no/such", t.root);
-	CHECK_INT(jwks_file_init(&f, path), 0);
-	CHECK_INT(jwks_file_dir_check(&f, why_buf, sizeof(why_buf)), -1);
-	CHECK_CONTAINS(why_buf, "No such file or directory");
+	CHECK_INT(jwks_file_init(&f, path, &e), 0);
+	CHECK_INT(jwks_file_dir_check(&f, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "No such file or directory");
+	CHECK_CONTAINS(e.msg, path);
 	CHECK_INT(chmod(t.state, 0770), 0);
-	CHECK_INT(jwks_file_dir_check(&t.f, why_buf, sizeof(why_buf)), -1);
+	CHECK_INT(jwks_file_dir_check(&t.f, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "not group/world-writable");
 	CHECK_INT(chmod(t.state, 0702), 0);
-	CHECK_INT(jwks_file_dir_check(&t.f, why_buf, sizeof(why_buf)), -1);
+	CHECK_INT(jwks_file_dir_check(&t.f, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "not group/world-writable");
 	CHECK_INT(chmod(t.state, 0700), 0);
 	if (geteuid() == 0) {
 		CHECK_INT(chown(t.state, 1, 1), 0);
-		CHECK_INT(jwks_file_dir_check(&t.f, why_buf, sizeof(why_buf)), -1);
+		CHECK_INT(jwks_file_dir_check(&t.f, &e), -1);
+		CHECK_ERR(e, ERR_SYSTEM, "must be owned by uid 0");
 		CHECK_INT(chown(t.state, 0, 0), 0);
 	}
 	snprintf(path, sizeof(path), "%s/link", t.root);
 	CHECK_INT(symlink(t.state, path), 0);
-	CHECK_INT(jwks_file_init(&f, path), 0);
-	CHECK_INT(jwks_file_dir_check(&f, why_buf, sizeof(why_buf)), -1);
+	CHECK_INT(jwks_file_init(&f, path, &e), 0);
+	CHECK_INT(jwks_file_dir_check(&f, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "is not a directory");
 	snprintf(path, sizeof(path), "%s/file", t.root);
 	CHECK_INT(put(path, "x", 1), 0);
-	CHECK_INT(jwks_file_init(&f, path), 0);
-	CHECK_INT(jwks_file_dir_check(&f, why_buf, sizeof(why_buf)), -1);
-	CHECK_CONTAINS(why_buf, "is not a directory");
+	CHECK_INT(jwks_file_init(&f, path, &e), 0);
+	CHECK_INT(jwks_file_dir_check(&f, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "is not a directory");
+	CHECK_INT(jwks_file_dir_check(&f, NULL), -1);
 	tree_cleanup(&t);
 }
 
@@ -228,7 +236,7 @@ TEST(test_read_corrupt_files)
 
 	CHECK_INT(tree_init(&t), 0);
 	/* A valid file to damage: the header as the writer makes it, then DOC. */
-	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id), JWKS_OK);
+	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id, NULL), 0);
 	{
 		char *raw = fixture_read(t.f.cache, NULL);
 		CHECK(raw != NULL);
@@ -288,13 +296,14 @@ TEST(test_read_oversize)
 	struct tree t;
 	struct jwks_meta m = meta_sample(), got;
 	struct jwks_file_ident id;
+	struct err e;
 	size_t n = JWKS_FILE_MAX + 1;
 	char *big = malloc(n);
 
 	CHECK_INT(tree_init(&t), 0);
 	CHECK(big != NULL);
 	if (big != NULL) {
-		CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id), JWKS_OK);
+		CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id, NULL), 0);
 		memset(big, ' ', n);
 		memcpy(big, JWKS_META_MAGIC "\n", strlen(JWKS_META_MAGIC) + 1);
 		CHECK_INT(put(t.f.cache, big, n), 0);
@@ -303,7 +312,8 @@ TEST(test_read_oversize)
 		CHECK_INT(id.size, (long long)n);
 	}
 	/* The writer refuses a document over JWK_SET_MAX_BYTES. */
-	CHECK_INT(jwks_file_write(&t.f, &m, big, JWK_SET_MAX_BYTES + 1, &id), JWKS_ERR_IO);
+	CHECK_INT(jwks_file_write(&t.f, &m, big, JWK_SET_MAX_BYTES + 1, &id, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "document over");
 	CHECK_INT(count_prefix(t.state, JWKS_CACHE_FILE "."), 0);
 	free(big);
 	tree_cleanup(&t);
@@ -320,13 +330,13 @@ TEST(test_read_symlink)
 
 	CHECK_INT(tree_init(&t), 0);
 	snprintf(target, sizeof(target), "%s/elsewhere", t.root);
-	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id), JWKS_OK);
+	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id, NULL), 0);
 	CHECK_INT(rename(t.f.cache, target), 0);
 	CHECK_INT(symlink(target, t.f.cache), 0);
 	CHECK_INT(read_doc(&t, &got, &id), 0);
 	CHECK(id.exists); /* the link's identity */
 	before = fixture_read(target, NULL);
-	CHECK_INT(jwks_file_write(&t.f, &m, "{}", 2, &wid), JWKS_OK);
+	CHECK_INT(jwks_file_write(&t.f, &m, "{}", 2, &wid, NULL), 0);
 	CHECK_INT(lstat(t.f.cache, &sb), 0);
 	CHECK(S_ISREG(sb.st_mode));
 	after = fixture_read(target, NULL);
@@ -351,7 +361,7 @@ TEST(test_read_not_regular_or_foreign)
 	CHECK_INT(mkdir(t.f.cache, 0700), 0);
 	CHECK_INT(read_doc(&t, &got, &id), 0);
 	CHECK_INT(rmdir(t.f.cache), 0);
-	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id), JWKS_OK);
+	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id, NULL), 0);
 	CHECK_INT(read_doc(&t, &got, &id), 1);
 	if (geteuid() == 0) {
 		CHECK_INT(chown(t.f.cache, 1, 1), 0);
@@ -373,18 +383,19 @@ TEST(test_write_read_round_trip)
 	char *doc = NULL;
 	size_t len = 0;
 	struct stat sb;
+	struct err e;
 
 	CHECK_INT(tree_init(&t), 0);
 	jwks_meta_text_set(m.last_error, sizeof(m.last_error), "fetch: bad\nline\x7f");
 	CHECK_STR(m.last_error, "fetch: bad?line?");
-	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &wid), JWKS_OK);
+	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &wid, &e), 0);
 	CHECK_INT(lstat(t.f.cache, &sb), 0);
 	CHECK_INT(sb.st_mode & 07777, 0600);
-	CHECK_INT(jwks_file_read(&t.f, &got, &doc, &len, &rid), JWKS_OK);
+	CHECK_INT(jwks_file_read(&t.f, &got, &doc, &len, &rid, &e), 0);
 	CHECK_STR(doc, DOC);
 	CHECK_INT(len, strlen(DOC));
 	CHECK(meta_equal(&got, &m));
-	CHECK_INT(jwks_file_stat(&t.f, &sid), 0);
+	CHECK_INT(jwks_file_stat(&t.f, &sid, &e), 0);
 	CHECK(jwks_file_ident_equal(&wid, &rid));
 	CHECK(jwks_file_ident_equal(&wid, &sid));
 	CHECK(!jwks_file_ident_equal(&wid, &none));
@@ -393,17 +404,18 @@ TEST(test_write_read_round_trip)
 	doc = NULL;
 	/* An empty document (a first attempt that failed) reads back as "". */
 	m.last_ok = false;
-	CHECK_INT(jwks_file_write(&t.f, &m, NULL, 0, &wid), JWKS_OK);
+	CHECK_INT(jwks_file_write(&t.f, &m, NULL, 0, &wid, &e), 0);
 	CHECK(!jwks_file_ident_equal(&wid, &sid));
-	CHECK_INT(jwks_file_read(&t.f, &got, &doc, &len, &rid), JWKS_OK);
+	CHECK_INT(jwks_file_read(&t.f, &got, &doc, &len, &rid, &e), 0);
 	CHECK_STR(doc, "");
 	CHECK_INT(len, 0);
 	CHECK(!got.last_ok);
 	free(doc);
 	/* A control character in a string is refused, the old file kept. */
 	m.issuer[3] = '\n';
-	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &sid), JWKS_ERR_IO);
-	CHECK_INT(jwks_file_stat(&t.f, &sid), 0);
+	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &sid, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "header: issuer holds a control character");
+	CHECK_INT(jwks_file_stat(&t.f, &sid, &e), 0);
 	CHECK(jwks_file_ident_equal(&wid, &sid));
 	CHECK_INT(count_prefix(t.state, JWKS_CACHE_FILE "."), 0);
 	tree_cleanup(&t);
@@ -415,29 +427,30 @@ TEST(test_lock)
 	struct tree t;
 	char target[FIXTURE_PATH_MAX + 32], b = 0;
 	struct stat sb;
+	struct err e;
 	int fd, ready[2], done[2];
 	pid_t pid;
 
 	CHECK_INT(tree_init(&t), 0);
-	CHECK((fd = jwks_file_lock(t.f.lock, LOCK_SH)) >= 0);
+	CHECK((fd = jwks_file_lock(t.f.lock, LOCK_SH, &e)) >= 0);
 	close(fd);
 	CHECK_INT(lstat(t.f.lock, &sb), 0);
 	CHECK_INT(sb.st_mode & 07777, 0600);
 	CHECK_INT(pipe(ready), 0);
 	CHECK_INT(pipe(done), 0);
 	if ((pid = fork()) == 0) {
-		int l = jwks_file_lock(t.f.refresh, LOCK_EX);
+		int l = jwks_file_lock(t.f.refresh, LOCK_EX, NULL);
 
 		(void)!write(ready[1], "x", 1);
 		(void)!read(done[0], &b, 1);
 		_exit(l >= 0 ? 0 : 1);
 	}
 	CHECK_INT(read(ready[0], &b, 1), 1);
-	CHECK_INT(jwks_file_lock(t.f.refresh, LOCK_EX | LOCK_NB), JWKS_FILE_LOCK_BUSY);
-	CHECK_INT(jwks_file_lock(t.f.refresh, LOCK_SH | LOCK_NB), JWKS_FILE_LOCK_BUSY);
+	CHECK_INT(jwks_file_lock(t.f.refresh, LOCK_EX | LOCK_NB, &e), JWKS_FILE_LOCK_BUSY);
+	CHECK_INT(jwks_file_lock(t.f.refresh, LOCK_SH | LOCK_NB, &e), JWKS_FILE_LOCK_BUSY);
 	CHECK_INT(write(done[1], "x", 1), 1);
 	CHECK_INT(child_status_of(pid), 0);
-	CHECK((fd = jwks_file_lock(t.f.refresh, LOCK_EX | LOCK_NB)) >= 0);
+	CHECK((fd = jwks_file_lock(t.f.refresh, LOCK_EX | LOCK_NB, &e)) >= 0);
 	close(fd);
 	close(ready[0]);
 	close(ready[1]);
@@ -448,10 +461,12 @@ TEST(test_lock)
 	CHECK_INT(put(target, "", 0), 0);
 	CHECK_INT(unlink(t.f.lock), 0);
 	CHECK_INT(symlink(target, t.f.lock), 0);
-	CHECK_INT(jwks_file_lock(t.f.lock, LOCK_SH), -1);
-	CHECK_INT(
-	    jwks_file_write(&t.f, &(struct jwks_meta){0}, NULL, 0, &(struct jwks_file_ident){0}),
-	    JWKS_ERR_IO);
+	CHECK_INT(jwks_file_lock(t.f.lock, LOCK_SH, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "Too many levels of symbolic links");
+	CHECK_INT(jwks_file_write(&t.f, &(struct jwks_meta){0}, NULL, 0,
+	                          &(struct jwks_file_ident){0}, &e),
+	          -1);
+	CHECK_ERR(e, ERR_SYSTEM, "lock ");
 	CHECK_INT(count_prefix(t.state, JWKS_CACHE_FILE "."), 0);
 	{
 		struct jwks_meta got;
@@ -459,12 +474,14 @@ TEST(test_lock)
 		size_t len;
 		struct jwks_file_ident id;
 
-		CHECK_INT(jwks_file_read(&t.f, &got, &doc, &len, &id), JWKS_ERR_STATE_DIR);
+		CHECK_INT(jwks_file_read(&t.f, &got, &doc, &len, &id, &e), -1);
+		CHECK_ERR(e, ERR_SYSTEM, "lock ");
 		CHECK(doc == NULL);
 	}
 	CHECK_INT(unlink(t.f.lock), 0);
 	CHECK_INT(mkdir(t.f.lock, 0700), 0);
-	CHECK_INT(jwks_file_lock(t.f.lock, LOCK_SH), -1);
+	CHECK_INT(jwks_file_lock(t.f.lock, LOCK_SH, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "lock ");
 	tree_cleanup(&t);
 }
 
@@ -480,7 +497,7 @@ TEST(test_reader_races_writer)
 	pid_t pid;
 
 	CHECK_INT(tree_init(&t), 0);
-	CHECK_INT(jwks_file_write(&t.f, &m, docs[0], strlen(docs[0]), &id), JWKS_OK);
+	CHECK_INT(jwks_file_write(&t.f, &m, docs[0], strlen(docs[0]), &id, NULL), 0);
 	if ((pid = fork()) == 0) {
 		int code = 0;
 
@@ -488,8 +505,8 @@ TEST(test_reader_races_writer)
 			struct jwks_meta wm = meta_sample();
 
 			wm.fetched_at = T0 + i % 2;
-			if (jwks_file_write(&t.f, &wm, docs[i % 2], strlen(docs[i % 2]), &id) !=
-			    JWKS_OK)
+			if (jwks_file_write(&t.f, &wm, docs[i % 2], strlen(docs[i % 2]), &id,
+			                    NULL) != 0)
 				code = 1;
 		}
 		_exit(code);
@@ -498,7 +515,7 @@ TEST(test_reader_races_writer)
 		char *doc = NULL;
 		size_t len = 0;
 
-		if (jwks_file_read(&t.f, &got, &doc, &len, &id) == JWKS_OK && doc != NULL &&
+		if (jwks_file_read(&t.f, &got, &doc, &len, &id, NULL) == 0 && doc != NULL &&
 		    strcmp(doc, docs[got.fetched_at - T0 == 1]) == 0)
 			whole++;
 		else
@@ -547,11 +564,12 @@ TEST(test_tmp_sweep)
 	struct jwks_meta m = meta_sample();
 	struct jwks_file_ident id;
 	struct jwks_file gone;
+	struct err e;
 	char path[FIXTURE_PATH_MAX + 64];
 	int64_t now = T0 + 1000;
 
 	CHECK_INT(tree_init(&t), 0);
-	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id), JWKS_OK);
+	CHECK_INT(jwks_file_write(&t.f, &m, DOC, strlen(DOC), &id, NULL), 0);
 	CHECK_INT(plant(&t, "jwks.cache.abcXYZ", 'f', now - 3600), 0);
 	CHECK_INT(plant(&t, "jwks.cache.a1b2c3", 'f', now - 61), 0);
 	CHECK_INT(plant(&t, "jwks.cache.a1b2c4", 'f', now - 60), 0);
@@ -569,7 +587,7 @@ TEST(test_tmp_sweep)
 		snprintf(path, sizeof(path), "%s/jwks.cache.alien1", t.state);
 		CHECK_INT(chown(path, 1, 1), 0);
 	}
-	CHECK_INT(jwks_file_tmp_sweep(&t.f, now, 60), 2);
+	CHECK_INT(jwks_file_tmp_sweep(&t.f, now, 60, &e), 2);
 	CHECK(!present(&t, "jwks.cache.abcXYZ"));
 	CHECK(!present(&t, "jwks.cache.a1b2c3"));
 	CHECK(present(&t, "jwks.cache.a1b2c4"));
@@ -585,17 +603,18 @@ TEST(test_tmp_sweep)
 	if (geteuid() == 0)
 		CHECK(present(&t, "jwks.cache.alien1"));
 	CHECK(present(&t, JWKS_CACHE_FILE));
-	CHECK_INT(jwks_file_tmp_sweep(&t.f, now, 60), 0);
+	CHECK_INT(jwks_file_tmp_sweep(&t.f, now, 60, &e), 0);
 	/* 65 s later the next two go; "future" is exactly 60 s old and stays. */
-	CHECK_INT(jwks_file_tmp_sweep(&t.f, now + 65, 60), 2);
+	CHECK_INT(jwks_file_tmp_sweep(&t.f, now + 65, 60, &e), 2);
 	CHECK(!present(&t, "jwks.cache.a1b2c4"));
 	CHECK(!present(&t, "jwks.cache.recent"));
 	CHECK(present(&t, "jwks.cache.future"));
 	CHECK_INT(read_doc(&t, &(struct jwks_meta){0}, &id), 1);
 	/* No directory: -1. */
 	snprintf(path, sizeof(path), "%s/none", t.root);
-	CHECK_INT(jwks_file_init(&gone, path), 0);
-	CHECK_INT(jwks_file_tmp_sweep(&gone, now, 60), -1);
+	CHECK_INT(jwks_file_init(&gone, path, &e), 0);
+	CHECK_INT(jwks_file_tmp_sweep(&gone, now, 60, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "No such file or directory");
 	tree_cleanup(&t);
 }
 

@@ -67,6 +67,7 @@ TEST(paths)
 TEST(health)
 {
 	struct jwks_cache_status st = {.have_keys = true,
+	                               .fresh = true,
 	                               .n_keys = 2,
 	                               .fetched_at = 1000,
 	                               .expires_at = 4600,

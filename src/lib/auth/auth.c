@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "lib/config/config.h"
+#include "lib/core/err.h"
 #include "lib/keycache/jwks_cache.h"
 #include "lib/core/log.h"
 #include "lib/core/util.h"
@@ -56,18 +57,20 @@ auth_cache_open(const struct config *cfg, struct jwks_cache **out, struct err *e
 	    .ttl_min = cfg->jwks_ttl_min,
 	    .ttl_max = cfg->jwks_ttl_max,
 	    .kid_throttle = cfg->jwks_throttle,
-	    /* OAUTH_JWKS_MAX_STALE=0 means no stale keys at all; the cache reads 0 as "default". */
-	    .max_stale = cfg->jwks_max_stale > 0 ? cfg->jwks_max_stale : -1,
+	    .max_stale = cfg->jwks_max_stale,
 	};
-	char why[512] = "";
-	enum jwks_err rc = jwks_cache_open(&opts, out, why, sizeof(why));
+	struct err why;
+	int rc = jwks_cache_open(&opts, out, &why);
 
-	/* One line naming the variable, with the reason: the cache has not logged it. */
-	if (rc == JWKS_ERR_DISCOVERY)
-		return err_set(e, ERR_CONFIG, CONFIG_JWKS_URI "/" CONFIG_ISSUER ": %s", why);
-	if (rc != JWKS_OK)
-		return err_set(e, ERR_CONFIG, CONFIG_STATE_DIR ": %s", why);
-	return 0;
+	if (rc == 0)
+		return 0;
+	/*
+	 * One line naming the variable, with the reason (the cache has not
+	 * logged it): a state directory the system refuses, or no usable key source.
+	 */
+	return err_wrap(e, &why, ERR_CONFIG, "%s",
+	                why.code == ERR_SYSTEM ? CONFIG_STATE_DIR
+	                                       : CONFIG_JWKS_URI "/" CONFIG_ISSUER);
 }
 
 struct auth *
@@ -172,7 +175,7 @@ memo_lookup(struct auth *a, struct memo *m, const unsigned char *digest, uint64_
  */
 static enum token_err
 verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principal **out,
-       enum jwks_err *kerr)
+       struct err *kerr)
 {
 	const struct jwk_set *keys = NULL;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
@@ -180,7 +183,7 @@ verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principa
 	struct memo *m;
 	uint64_t gen;
 
-	if ((*kerr = jwks_cache_keys(a->cache, now, &keys)) != JWKS_OK)
+	if (jwks_cache_keys(a->cache, now, &keys, kerr) != 0)
 		return TOKEN_ERR__MAX;
 	gen = jwks_cache_generation(a->cache);
 	SHA256((const unsigned char *)tok, len, digest);
@@ -210,12 +213,12 @@ no_credentials(const char *authorization)
 
 /* No usable keys: fail closed, and say so in the log once a minute. */
 static int
-keys_unavailable(struct auth *a, enum jwks_err kerr, int64_t now, struct err *e)
+keys_unavailable(struct auth *a, const struct err *kerr, int64_t now, struct err *e)
 {
 	/* The cache logs each failed refresh itself. */
 	if (now - a->unavailable_logged >= 60) {
 		log_msg(LOGL_ERROR, "no usable signing keys (%s): requests fail with 503",
-		        jwks_cache_strerror(kerr));
+		        kerr->msg);
 		a->unavailable_logged = now;
 	}
 	return err_set(e, ERR_UNAVAILABLE, "signing keys unavailable");
@@ -226,7 +229,7 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
            struct err *e)
 {
 	enum token_err terr;
-	enum jwks_err kerr;
+	struct err kerr;
 	const char *tok;
 	size_t len;
 
@@ -238,11 +241,11 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 	terr = verify(a, tok, len, now, out, &kerr);
 	if (terr == TOKEN_ERR_KID_UNKNOWN) {
 		/* Key rotation: one refresh, throttled across processes against forged kids. */
-		if (jwks_cache_refresh_unknown_kid(a->cache, now) == JWKS_OK)
+		if (jwks_cache_refresh_unknown_kid(a->cache, now, NULL) == 0)
 			terr = verify(a, tok, len, now, out, &kerr);
 	}
 	if (terr == TOKEN_ERR__MAX)
-		return keys_unavailable(a, kerr, now, e);
+		return keys_unavailable(a, &kerr, now, e);
 	if (terr != TOKEN_OK)
 		return err_set(e, ERR_INVALID, "%s", token_strerror(terr));
 	return 0;

@@ -211,11 +211,7 @@ config_url(const char *var, const char *url, bool allow_http, struct err *e)
 		               var, url);
 	if (url_check(url, allow_http ? URL_HTTP_OK : 0, &why) == 0)
 		return 0;
-	if (e != NULL) {
-		*e = why;
-		e->code = ERR_CONFIG;
-	}
-	return err_prefix(e, "%s: %s", var, url);
+	return err_wrap(e, &why, ERR_CONFIG, "%s: %s", var, url);
 }
 
 void

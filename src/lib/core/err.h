@@ -57,6 +57,15 @@ int err_set(struct err *e, enum err_code code, const char *fmt, ...)
  */
 int err_prefix(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Sets *e (when not NULL) to the failure inner reported, with code instead
+ * of inner's and the text formatted from fmt, then ": ", before inner's
+ * message: a caller that must recode (an option refused at start-up is a
+ * configuration error) keeps the cause's words.  Returns -1.
+ */
+int err_wrap(struct err *e, const struct err *inner, enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* Resets *e to ERR_OK and an empty message; e NULL is accepted. */
 void err_clear(struct err *e);
 

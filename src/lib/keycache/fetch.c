@@ -8,8 +8,10 @@
  */
 #include "lib/keycache/fetch.h"
 
+#include "lib/core/err.h"
 #include "lib/core/log.h"
 #include "lib/core/num.h"
+#include "lib/core/util.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -23,43 +25,24 @@
 #define HDR_CC          "cache-control:"
 #define HDR_ACCEPT      "Accept: application/json"
 
-static const char *const err_names[FETCH_ERR__MAX] = {
-    [FETCH_OK] = "ok",
-    [FETCH_ERR_URL] = "URL not allowed",
-    [FETCH_ERR_NETWORK] = "network error",
-    [FETCH_ERR_TIMEOUT] = "timed out",
-    [FETCH_ERR_TOO_LARGE] = "response too large",
-    [FETCH_ERR_STATUS] = "unexpected HTTP status",
-    [FETCH_ERR_NOMEM] = "out of memory",
-};
-
 /* What the callbacks of one transfer share. */
 struct transfer {
 	char *buf;
 	size_t len, cap, max;
-	bool too_large, nomem;
+	bool too_large;
 	char cc[CC_BUF_MAX]; /* Cache-Control lines of the current response */
 	size_t cc_len;
 	bool cc_overflow;
 };
 
-const char *
-fetch_strerror(enum fetch_err err)
-{
-	if ((unsigned)err >= FETCH_ERR__MAX)
-		return "unknown error";
-	return err_names[err];
-}
-
 int
-fetch_global_init(void)
+fetch_global_init(struct err *e)
 {
 	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 
-	if (rc != CURLE_OK) {
-		log_msg(LOGL_ERROR, "fetch: curl_global_init: %s", curl_easy_strerror(rc));
-		return -1;
-	}
+	if (rc != CURLE_OK)
+		return err_set(e, ERR_SYSTEM, "libcurl initialisation failed: %s",
+		               curl_easy_strerror(rc));
 	return 0;
 }
 
@@ -176,19 +159,13 @@ body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 	}
 	if (t->len + n + 1 > t->cap) {
 		size_t need = t->len + n + 1, cap = t->cap ? t->cap : BODY_CHUNK_INIT;
-		char *nb;
 
 		/* Doubling keeps appends linear; never beyond the cap (+1 for the NUL). */
 		while (cap < need)
 			cap *= 2;
 		if (cap > t->max + 1)
 			cap = t->max + 1;
-		nb = realloc(t->buf, cap);
-		if (nb == NULL) {
-			t->nomem = true;
-			return 0;
-		}
-		t->buf = nb;
+		t->buf = xrealloc(t->buf, cap);
 		t->cap = cap;
 	}
 	memcpy(t->buf + t->len, ptr, n);
@@ -238,28 +215,6 @@ header_line(char *buffer, size_t size, size_t nitems, void *userdata)
 		t->cc[t->cc_len++] = iscntrl((unsigned char)v[i]) ? ' ' : v[i];
 	t->cc[t->cc_len] = '\0';
 	return n;
-}
-
-/* True when url has an allowed scheme, a sane length and no control bytes. */
-static bool
-url_allowed(const char *url, bool allow_http)
-{
-	size_t len;
-
-	if (url == NULL)
-		return false;
-	len = strnlen(url, FETCH_URL_MAX + 1);
-	if (len == 0 || len > FETCH_URL_MAX)
-		return false;
-	/* Spaces and control bytes are never valid in a URL (RFC 3986 §2) and
-	 * could split a log line or a request line. */
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
-			return false;
-	/* Scheme names are case-insensitive (RFC 3986 §3.1). */
-	if (strncasecmp(url, "https://", 8) == 0)
-		return true;
-	return allow_http && strncasecmp(url, "http://", 7) == 0;
 }
 
 /*
@@ -319,98 +274,108 @@ transfer_setup(CURL *h, const char *url, const struct fetch_opts *o, struct tran
 	return rc;
 }
 
-/* Maps a failed transfer to our error, using what the callbacks saw. */
-static enum fetch_err
-map_curl_error(CURLcode rc, const struct transfer *t)
+/*
+ * Fills e for a failed transfer, from libcurl's code and what the callbacks
+ * saw (fetch.h lists the messages), and logs libcurl's own detail with the
+ * URL cut to shown bytes.  Returns -1.
+ */
+static int
+transfer_error(CURLcode rc, const struct transfer *t, long status, const char *url, int shown,
+               const char *detail, struct err *e)
 {
+	log_msg(LOGL_WARN, "fetch %.*s: %s", shown, url,
+	        detail[0] != '\0' ? detail : curl_easy_strerror(rc));
 	switch (rc) {
 	case CURLE_WRITE_ERROR:
 		if (t->too_large)
-			return FETCH_ERR_TOO_LARGE;
-		return t->nomem ? FETCH_ERR_NOMEM : FETCH_ERR_NETWORK;
+			break;
+		return err_set(e, ERR_UNAVAILABLE, "network error");
 	case CURLE_FILESIZE_EXCEEDED:
-		return FETCH_ERR_TOO_LARGE;
+		break;
 	case CURLE_OPERATION_TIMEDOUT:
-		return FETCH_ERR_TIMEOUT;
-	case CURLE_OUT_OF_MEMORY:
-		return FETCH_ERR_NOMEM;
+		return err_set(e, ERR_UNAVAILABLE, "timed out");
 	case CURLE_UNSUPPORTED_PROTOCOL:
+		return err_set(e, ERR_INVALID,
+		               "URL not allowed: redirect to a protocol not allowed");
 	case CURLE_URL_MALFORMAT:
-		return FETCH_ERR_URL;
+		return err_set(e, ERR_INVALID, "URL not allowed: malformed");
 	case CURLE_TOO_MANY_REDIRECTS:
 		/* The last answer was yet another 3xx. */
-		return FETCH_ERR_STATUS;
+		return err_set(e, ERR_UNAVAILABLE, "HTTP status %ld after too many redirects",
+		               status);
 	default:
-		return FETCH_ERR_NETWORK;
+		return err_set(e, ERR_UNAVAILABLE, "network error");
 	}
+	return err_set(e, ERR_TOO_LARGE, "response too large (over %zu bytes)", t->max);
 }
 
-enum fetch_err
-fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *out)
+/*
+ * Runs the transfer set up on h.  Returns 0 with the body (NUL-terminated,
+ * possibly empty) moved from t into out, or -1 with e filled.
+ */
+static int
+transfer_run(CURL *h, const char *url, struct transfer *t, const char *errbuf,
+             struct fetch_result *out, struct err *e)
+{
+	/* Log the URL without query or fragment: they may carry credentials. */
+	int shown = (int)strcspn(url, "?#");
+	CURLcode rc = curl_easy_perform(h);
+
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	if (rc != CURLE_OK)
+		return transfer_error(rc, t, out->status, url, shown, errbuf, e);
+	/* Only a 2xx is a successful answer (RFC 9110 §15.3); with redirects off a
+	 * 3xx lands here too, as does a 304 we never asked for. */
+	if (out->status < 200 || out->status > 299) {
+		log_msg(LOGL_WARN, "fetch %.*s: HTTP status %ld", shown, url, out->status);
+		return err_set(e, ERR_UNAVAILABLE, "HTTP status %ld", out->status);
+	}
+	if (t->buf == NULL)
+		t->buf = xmalloc(1);
+	t->buf[t->len] = '\0';
+	out->body = t->buf;
+	out->len = t->len;
+	t->buf = NULL;
+	/* A header block too long to hold is treated as no-cache: refetch soon. */
+	out->max_age = t->cc_overflow ? 0 : fetch_cache_control_parse(t->cc_len ? t->cc : NULL);
+	return 0;
+}
+
+int
+fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *out, struct err *e)
 {
 	static const struct fetch_opts defaults;
 	const struct fetch_opts *o = opts != NULL ? opts : &defaults;
 	struct transfer t = {.max = o->max_size > 0 ? o->max_size : FETCH_DEFAULT_MAX_SIZE};
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
-	enum fetch_err err = FETCH_OK;
 	CURL *h = NULL;
 	CURLcode rc;
-	/* Log the URL without query or fragment: they may carry credentials. */
-	int url_shown = url != NULL ? (int)strcspn(url, "?#") : 0;
+	int ret = -1;
 
 	*out = (struct fetch_result){.max_age = -1};
 	if (t.max > FETCH_MAX_SIZE_LIMIT)
 		t.max = FETCH_MAX_SIZE_LIMIT;
-	if (!url_allowed(url, o->allow_http)) {
-		log_msg(LOGL_WARN, "fetch: URL refused (%s only): %.*s",
-		        o->allow_http ? "http/https" : "https", url_shown > 200 ? 200 : url_shown,
-		        url != NULL ? url : "");
-		return FETCH_ERR_URL;
-	}
+	if (url_check(url, o->allow_http ? URL_HTTP_OK : 0, e) != 0)
+		return err_prefix(e, "URL not allowed");
 	h = curl_easy_init();
 	hdrs = curl_slist_append(NULL, HDR_ACCEPT);
 	if (h == NULL || hdrs == NULL) {
-		log_msg(LOGL_ERROR, "fetch: out of memory");
-		err = FETCH_ERR_NOMEM;
+		err_set(e, ERR_UNAVAILABLE, "network error (libcurl could not start a transfer)");
 		goto out;
 	}
 	rc = transfer_setup(h, url, o, &t, hdrs, errbuf);
 	if (rc != CURLE_OK) {
-		log_msg(LOGL_ERROR, "fetch: libcurl refused an option: %s", curl_easy_strerror(rc));
-		err = FETCH_ERR_NETWORK;
+		/* Fail closed: a restriction libcurl cannot honour is no transfer at all. */
+		err_set(e, ERR_UNAVAILABLE, "network error (libcurl refused an option: %s)",
+		        curl_easy_strerror(rc));
 		goto out;
 	}
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-	if (rc != CURLE_OK) {
-		err = map_curl_error(rc, &t);
-		log_msg(LOGL_WARN, "fetch %.*s: %s (%s)", url_shown, url, fetch_strerror(err),
-		        errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-		goto out;
-	}
-	/* Only a 2xx is a successful answer (RFC 9110 §15.3); with redirects off a
-	 * 3xx lands here too, as does a 304 we never asked for. */
-	if (out->status < 200 || out->status > 299) {
-		err = FETCH_ERR_STATUS;
-		log_msg(LOGL_WARN, "fetch %.*s: HTTP status %ld", url_shown, url, out->status);
-		goto out;
-	}
-	if (t.buf == NULL && (t.buf = malloc(1)) == NULL) {
-		log_msg(LOGL_ERROR, "fetch: out of memory");
-		err = FETCH_ERR_NOMEM;
-		goto out;
-	}
-	t.buf[t.len] = '\0';
-	out->body = t.buf;
-	out->len = t.len;
-	t.buf = NULL;
-	/* A header block too long to hold is treated as no-cache: refetch soon. */
-	out->max_age = t.cc_overflow ? 0 : fetch_cache_control_parse(t.cc_len ? t.cc : NULL);
+	ret = transfer_run(h, url, &t, errbuf, out, e);
 out:
 	free(t.buf);
 	curl_slist_free_all(hdrs);
 	if (h != NULL)
 		curl_easy_cleanup(h);
-	return err;
+	return ret;
 }

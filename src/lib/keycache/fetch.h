@@ -7,6 +7,11 @@
  * connect and total timeouts, a body cap, a bounded number of redirects
  * within the same protocols, TLS verification on, and ignores proxy
  * environment variables unless a proxy is configured.
+ *
+ * Failures come back in a struct err (err.h) whose short message (no URL,
+ * no body) a caller may keep and show, e.g. in /health; libcurl's own
+ * detail for a failed transfer, with the URL cut before its query, is
+ * logged here at warn level, where it is known.
  */
 #ifndef FETCH_H
 #define FETCH_H
@@ -15,7 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FETCH_URL_MAX            2048
+struct err;
+
 #define FETCH_DEFAULT_CONNECT_MS 3000
 #define FETCH_DEFAULT_TIMEOUT_MS 10000
 #define FETCH_DEFAULT_MAX_SIZE   (256 * 1024)
@@ -45,42 +51,37 @@ struct fetch_opts {
  */
 struct fetch_result {
 	long status;     /* HTTP status of the final response, 0 when none came */
-	char *body;      /* NULL unless fetch_get() returned FETCH_OK */
+	char *body;      /* NULL unless fetch_get() returned 0 */
 	size_t len;      /* body length in bytes */
 	int64_t max_age; /* Cache-Control s-maxage or max-age in seconds; -1 when absent,
 	                    0 for no-store / no-cache */
 };
 
-enum fetch_err {
-	FETCH_OK = 0,
-	FETCH_ERR_URL,       /* not an allowed URL (scheme, length, syntax), or a redirect to
-	                        a protocol not allowed */
-	FETCH_ERR_NETWORK,   /* resolve, connect, TLS or protocol failure */
-	FETCH_ERR_TIMEOUT,   /* connect or total timeout reached */
-	FETCH_ERR_TOO_LARGE, /* the body (or its announced Content-Length) exceeds max_size */
-	FETCH_ERR_STATUS,    /* the final response was not 2xx (see status) */
-	FETCH_ERR_NOMEM,
-	FETCH_ERR__MAX
-};
-
-/* Returns a static, human-readable name for err (never NULL). */
-const char *fetch_strerror(enum fetch_err err);
-
 /*
  * Initialises libcurl for the process.  Call once at start-up, before any
- * thread or fork that fetches.  Returns 0, or -1 (logged) on failure.
+ * thread or fork that fetches.  Returns 0, or -1 with ERR_SYSTEM in e.
  */
-int fetch_global_init(void);
+int fetch_global_init(struct err *e);
 
 /*
  * GETs url with "Accept: application/json" and returns the body of a 2xx
  * response in *out.  opts may be NULL (all defaults).  On every return *out
- * is initialised: on FETCH_OK it owns a body; on failure body is NULL,
- * status holds the HTTP status when one came (FETCH_ERR_STATUS) and nothing
- * stays allocated.  Failures are logged at warn level with the URL (never a
- * response body).
+ * is initialised: on 0 it owns a body; on -1 body is NULL, status holds the
+ * HTTP status when one came and nothing stays allocated.  On -1, e (may be
+ * NULL) holds the code and one of these messages, so a caller can tell the
+ * cases apart:
+ *   ERR_INVALID      "URL not allowed: <the rule url_check() found broken>"
+ *                    (no request sent), "URL not allowed: redirect to a
+ *                    protocol not allowed", "URL not allowed: malformed"
+ *   ERR_TOO_LARGE    "response too large (over N bytes)": announced by
+ *                    Content-Length or streamed past the cap
+ *   ERR_UNAVAILABLE  "timed out", "network error" (resolve, connect, TLS,
+ *                    protocol), "HTTP status N" when the final response was
+ *                    not 2xx (" after too many redirects" added for a 3xx
+ *                    past max_redirects)
  */
-enum fetch_err fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *out);
+int fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *out,
+              struct err *e);
 
 /* Frees the body of r and resets r; accepts NULL and an already freed result. */
 void fetch_result_free(struct fetch_result *r);

@@ -4,19 +4,26 @@
  * long stale keys may serve, and what /health reports.
  *
  * The state files are jwks_file's (their header format jwks_meta's); the
- * network side, discovery and download, is jwks_remote's.  Every outcome of a refresh is written to
- * the cache file: a good document replaces the old one; a failed attempt keeps the old document
- * with a new last_attempt and last_error, so every process sees the failure and backs off.  A cache
- * file that is corrupt, refused or written for another issuer or JWKS URL than ours is treated as
- * missing, and the next refresh replaces it.
+ * network side, discovery and download, is jwks_remote's.  Every outcome of
+ * a refresh is written to the cache file: a good document replaces the old
+ * one; a failed attempt keeps the old document with a new last_attempt and
+ * last_error, so every process sees the failure and backs off.  A cache
+ * file that is corrupt, refused or written for another issuer or JWKS URL
+ * than ours is treated as missing, and the next refresh replaces it.
+ *
+ * Logging: the consequences for the keys (serving stale keys, no keys, a
+ * refresh that could not be recorded) are logged here, once per attempt;
+ * the public functions hand their failure to the caller in a struct err.
  */
 #include "lib/keycache/jwks_cache.h"
 
+#include "lib/core/err.h"
+#include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "lib/jose/jwk.h"
 #include "lib/keycache/internal/jwks_file.h"
 #include "lib/keycache/internal/jwks_meta.h"
 #include "lib/keycache/internal/jwks_remote.h"
-#include "lib/core/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,26 +48,6 @@ struct jwks_cache {
 	uint64_t generation; /* bumped whenever set is replaced or dropped */
 };
 
-static const char *const err_names[JWKS_ERR__MAX] = {
-    [JWKS_OK] = "ok",
-    [JWKS_ERR_STATE_DIR] = "JWKS state directory unusable",
-    [JWKS_ERR_IO] = "JWKS cache file I/O error",
-    [JWKS_ERR_FETCH] = "JWKS download failed",
-    [JWKS_ERR_DISCOVERY] = "authorization server metadata unusable",
-    [JWKS_ERR_DOCUMENT] = "JWKS document unusable",
-    [JWKS_ERR_THROTTLED] = "JWKS refresh throttled",
-    [JWKS_ERR_NO_KEYS] = "no usable JWKS keys",
-    [JWKS_ERR_NOMEM] = "out of memory",
-};
-
-const char *
-jwks_cache_strerror(enum jwks_err err)
-{
-	if ((unsigned)err >= JWKS_ERR__MAX)
-		return "unknown JWKS cache error";
-	return err_names[err];
-}
-
 /* a + b without overflow (times are far from the limits, but come from files). */
 static int64_t
 add_sat(int64_t a, int64_t b)
@@ -68,13 +55,6 @@ add_sat(int64_t a, int64_t b)
 	if (b > 0 && a > INT64_MAX - b)
 		return INT64_MAX;
 	return a + b;
-}
-
-/* True when t happened within the last span seconds before now. */
-static bool
-within(int64_t now, int64_t t, int64_t span)
-{
-	return t > 0 && now >= t && now - t < span;
 }
 
 /* True when the cache file's header describes our issuer / JWKS URL. */
@@ -100,85 +80,94 @@ view_clear(struct jwks_cache *c)
 }
 
 /*
+ * Judges what was read from the cache file: usable when it is ours and its
+ * document (empty after a first attempt that failed) parses, into *set.
+ * Returns false (logged) for a foreign file or a document that no longer
+ * parses.
+ */
+static bool
+cached_view(const struct jwks_cache *c, const struct jwks_meta *m, const char *doc, size_t len,
+            struct jwk_set **set)
+{
+	enum jwk_err jerr;
+
+	*set = NULL;
+	if (!cache_is_ours(c, m)) {
+		log_msg(LOGL_INFO, "jwks: %s is for another issuer or JWKS URL; ignored",
+		        c->files.cache);
+		return false;
+	}
+	/* The document was validated before it was written; a failure now
+	 * (tampering, a stricter parser) means no keys, never a crash. */
+	if (len > 0 && (jerr = jwk_set_parse(doc, len, set)) != JWK_OK) {
+		log_msg(LOGL_WARN, "jwks: %s: cached document: %s; treated as missing",
+		        c->files.cache, jwk_strerror(jerr));
+		*set = NULL;
+		return false;
+	}
+	return true;
+}
+
+/*
  * Re-reads the cache file under the shared lock and replaces the in-memory
  * view with it.  A missing, refused, corrupt or foreign file leaves an empty
  * view (logged where found) whose identity is the file's, so it is not
- * re-read (nor re-logged) until it changes.  Returns JWKS_OK,
- * JWKS_ERR_STATE_DIR / JWKS_ERR_IO (view untouched) or JWKS_ERR_NOMEM.
+ * re-read (nor re-logged) until it changes.  Returns 0, or -1 with
+ * ERR_SYSTEM in e (view untouched).
  */
-static enum jwks_err
-cache_load(struct jwks_cache *c)
+static int
+cache_load(struct jwks_cache *c, struct err *e)
 {
 	struct jwks_meta m;
 	struct jwk_set *set = NULL;
 	struct jwks_file_ident id;
 	char *doc = NULL;
 	size_t doc_len = 0;
-	bool usable = false;
-	enum jwk_err jerr;
-	enum jwks_err err = jwks_file_read(&c->files, &m, &doc, &doc_len, &id);
+	bool usable;
 
-	if (err != JWKS_OK || doc == NULL)
-		goto out;
-	if (!cache_is_ours(c, &m)) {
-		log_msg(LOGL_INFO, "jwks: %s is for another issuer or JWKS URL; ignored",
-		        c->files.cache);
-		goto out;
+	if (jwks_file_read(&c->files, &m, &doc, &doc_len, &id, e) != 0)
+		return -1;
+	usable = doc != NULL && cached_view(c, &m, doc, doc_len, &set);
+	/* An empty view keeps the identity too: no re-read until it changes. */
+	view_clear(c);
+	if (usable) {
+		c->meta = m;
+		c->doc = doc;
+		c->doc_len = doc_len;
+		c->set = set;
+		c->generation++;
+		doc = NULL;
 	}
-	/* The document was validated before it was written; a failure now
-	 * (tampering, a stricter parser) means no keys, never a crash. */
-	if (doc_len > 0 && (jerr = jwk_set_parse(doc, doc_len, &set)) != JWK_OK) {
-		if (jerr == JWK_ERR_NOMEM)
-			err = JWKS_ERR_NOMEM;
-		else
-			log_msg(LOGL_WARN, "jwks: %s: cached document: %s; treated as missing",
-			        c->files.cache, jwk_strerror(jerr));
-		goto out;
-	}
-	usable = true;
-out:
-	if (err == JWKS_OK) {
-		/* An empty view keeps the identity too: no re-read until it changes. */
-		view_clear(c);
-		if (usable) {
-			c->meta = m;
-			c->doc = doc;
-			c->doc_len = doc_len;
-			c->set = set;
-			c->generation++;
-			doc = NULL;
-			set = NULL;
-		}
-		c->ident = id;
-		c->loaded = true;
-	}
-	jwk_set_free(set);
+	c->ident = id;
+	c->loaded = true;
 	free(doc);
-	return err;
+	return 0;
 }
 
 /*
  * Brings the in-memory view up to date: one lstat, and a reload only when
- * the file's identity changed (or force).  Returns what cache_load returns.
+ * the file's identity changed (or force).  Returns 0, or -1 with
+ * ERR_SYSTEM in e.
  */
-static enum jwks_err
-cache_sync(struct jwks_cache *c, bool force)
+static int
+cache_sync(struct jwks_cache *c, bool force, struct err *e)
 {
 	struct jwks_file_ident id;
 
-	if (jwks_file_stat(&c->files, &id) != 0)
-		return JWKS_ERR_IO;
+	if (jwks_file_stat(&c->files, &id, e) != 0)
+		return -1;
 	if (!force && c->loaded && jwks_file_ident_equal(&id, &c->ident))
-		return JWKS_OK;
-	return cache_load(c);
+		return 0;
+	return cache_load(c, e);
 }
 
-/* ---- refresh ---------------------------------------------------------- */
+/* ---- freshness -------------------------------------------------------- */
 
 /*
  * End of the keys' freshness: the recorded expiry, but never more than
  * ttl_max after the fetch, so a clock that jumped ahead while a refresh
- * wrote the file cannot keep revoked keys fresh for long.
+ * wrote the file cannot keep revoked keys fresh for long.  The one
+ * definition: jwks_cache_keys() and jwks_cache_status() both go by it.
  */
 static int64_t
 fresh_until(const struct jwks_cache *c)
@@ -206,7 +195,7 @@ keys_usable(const struct jwks_cache *c, int64_t now)
 static bool
 backing_off(const struct jwks_cache *c, int64_t now)
 {
-	return !c->meta.last_ok && within(now, c->meta.last_attempt, c->throttle);
+	return !c->meta.last_ok && time_within(now, c->meta.last_attempt, c->throttle);
 }
 
 /* Freshness for a response's Cache-Control lifetime (-1 when absent), clamped. */
@@ -220,60 +209,57 @@ ttl_for(const struct jwks_cache *c, int64_t max_age)
 	return ttl > c->ttl_max ? c->ttl_max : ttl;
 }
 
+/* ---- refresh ---------------------------------------------------------- */
+
 /*
  * Fetches and validates a new document (jwks_remote_get); the caller holds
  * the refresh lock and has just re-read the cache file.  The attempt is
  * recorded in the cache file either way: a good document replaces the old
  * one; a failure (garbage, oversize, no usable key, unreachable) keeps the
  * old document and notes when and why, so every process backs off.  The
- * in-memory view follows even if the write fails (a full disk must not
- * become a fetch per request).  Returns the outcome of the fetch (JWKS_OK,
- * JWKS_ERR_FETCH, JWKS_ERR_DISCOVERY, JWKS_ERR_DOCUMENT, JWKS_ERR_NOMEM).
+ * in-memory view follows even if the write fails (logged: a full disk must
+ * not become a fetch per request).  Returns 0, or -1 with the fetch's
+ * failure in e.
  */
-static enum jwks_err
-refresh_locked(struct jwks_cache *c, int64_t now, bool forced)
+static int
+refresh_locked(struct jwks_cache *c, int64_t now, bool forced, struct err *e)
 {
 	struct jwks_meta m = c->meta;
 	struct fetch_result r;
 	struct jwk_set *set;
 	struct jwks_file_ident id;
-	char why[JWKS_META_ERROR_MAX] = "";
-	const char *doc = c->doc;
-	size_t doc_len = c->doc_len;
-	enum jwks_err err;
+	struct err why = {0}, werr;
+	int rc;
 
 	snprintf(m.issuer, sizeof(m.issuer), "%s", c->issuer != NULL ? c->issuer : "");
 	m.last_attempt = now;
 	if (forced)
 		m.forced_at = now;
-	err = jwks_remote_get(&c->remote, now, &m, &r, &set, why, sizeof(why));
-	if (err == JWKS_OK) {
-		doc = r.body;
-		doc_len = r.len;
+	rc = jwks_remote_get(&c->remote, now, &m, &r, &set, &why);
+	m.last_ok = rc == 0;
+	jwks_meta_text_set(m.last_error, sizeof(m.last_error), rc == 0 ? "" : why.msg);
+	if (rc == 0) {
 		m.fetched_at = now;
 		m.expires_at = add_sat(now, ttl_for(c, r.max_age));
-		m.last_ok = true;
-		m.last_error[0] = '\0';
-	} else {
-		m.last_ok = false;
-		jwks_meta_text_set(m.last_error, sizeof(m.last_error), why);
 	}
-	if (jwks_file_write(&c->files, &m, doc, doc_len, &id) == JWKS_OK)
+	if (jwks_file_write(&c->files, &m, rc == 0 ? r.body : c->doc, rc == 0 ? r.len : c->doc_len,
+	                    &id, &werr) == 0)
 		c->ident = id;
+	else
+		log_msg(LOGL_ERROR, "jwks: refresh not recorded: %s", werr.msg);
 	c->meta = m;
-	if (err == JWKS_OK) {
-		jwk_set_free(c->set);
-		free(c->doc);
-		c->set = set;
-		c->generation++;
-		c->doc = r.body;
-		c->doc_len = r.len;
-		set = NULL;
-		r.body = NULL;
+	if (rc != 0) {
+		if (e != NULL)
+			*e = why;
+		return -1;
 	}
-	jwk_set_free(set);
-	fetch_result_free(&r);
-	return err;
+	jwk_set_free(c->set);
+	free(c->doc);
+	c->set = set;
+	c->generation++;
+	c->doc = r.body;
+	c->doc_len = r.len;
+	return 0;
 }
 
 /*
@@ -284,12 +270,13 @@ refresh_locked(struct jwks_cache *c, int64_t now, bool forced)
  * writer outside this protocol.  Returns jwks_file_lock's result.
  */
 static int
-refresh_lock(const struct jwks_cache *c, int64_t now, int op)
+refresh_lock(const struct jwks_cache *c, int64_t now, int op, struct err *e)
 {
-	int lock = jwks_file_lock(c->files.refresh, op);
+	int lock = jwks_file_lock(c->files.refresh, op, e);
+	struct err why;
 
-	if (lock >= 0)
-		(void)jwks_file_tmp_sweep(&c->files, now, TMP_MAX_AGE);
+	if (lock >= 0 && jwks_file_tmp_sweep(&c->files, now, TMP_MAX_AGE, &why) < 0)
+		log_msg(LOGL_WARN, "jwks: %s", why.msg);
 	return lock;
 }
 
@@ -298,54 +285,56 @@ refresh_lock(const struct jwks_cache *c, int64_t now, int op)
  * nothing usable; with stale keys that may still serve it only takes a free
  * lock (someone else is already refreshing otherwise).  After taking the
  * lock the cache file is re-read: if another process refreshed while we
- * waited, that is all (one fetch for a crowd).  Returns JWKS_OK when nothing
- * needed doing, else refresh_locked's result, JWKS_ERR_STATE_DIR or an I/O
- * error.
+ * waited, that is all (one fetch for a crowd).  Returns 0 when nothing
+ * needed doing or the refresh worked, else -1 with refresh_locked's failure
+ * or ERR_SYSTEM in e.
  */
-static enum jwks_err
-refresh_stale(struct jwks_cache *c, int64_t now)
+static int
+refresh_stale(struct jwks_cache *c, int64_t now, struct err *e)
 {
-	int lock = refresh_lock(c, now, LOCK_EX | (keys_usable(c, now) ? LOCK_NB : 0));
-	enum jwks_err err;
+	int lock = refresh_lock(c, now, LOCK_EX | (keys_usable(c, now) ? LOCK_NB : 0), e), rc;
 
 	if (lock == JWKS_FILE_LOCK_BUSY)
-		return JWKS_OK;
+		return 0;
 	if (lock < 0)
-		return JWKS_ERR_STATE_DIR;
-	err = cache_sync(c, true);
-	if (err == JWKS_OK && !keys_fresh(c, now) && !backing_off(c, now))
-		err = refresh_locked(c, now, false);
+		return -1;
+	rc = cache_sync(c, true, e);
+	if (rc == 0 && !keys_fresh(c, now) && !backing_off(c, now))
+		rc = refresh_locked(c, now, false, e);
 	close(lock);
-	return err;
+	return rc;
 }
 
 /* ---- public ----------------------------------------------------------- */
 
-enum jwks_err
-jwks_cache_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **out)
+int
+jwks_cache_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **out, struct err *e)
 {
-	enum jwks_err err = cache_sync(c, false);
+	struct err why = {0};
+	bool failed = false;
 
 	*out = NULL;
-	if (err != JWKS_OK)
-		return err;
-	if (!keys_fresh(c, now) && !backing_off(c, now)) {
-		err = refresh_stale(c, now);
-		if (err == JWKS_ERR_NOMEM)
-			return err;
-		if (err != JWKS_OK && keys_usable(c, now))
+	if (cache_sync(c, false, e) != 0)
+		return -1;
+	if (!keys_fresh(c, now) && !backing_off(c, now) && refresh_stale(c, now, &why) != 0) {
+		failed = true;
+		if (keys_usable(c, now))
 			log_msg(LOGL_WARN,
 			        "jwks: refresh failed (%s); serving keys expired %lld s ago",
-			        c->meta.last_error, (long long)(now - c->meta.expires_at));
-		else if (err != JWKS_OK)
-			log_msg(LOGL_ERROR, "jwks: no usable keys: %s",
-			        c->meta.last_error[0] != '\0' ? c->meta.last_error
-			                                      : jwks_cache_strerror(err));
+			        why.msg, (long long)(now - fresh_until(c)));
+		else
+			log_msg(LOGL_ERROR, "jwks: no usable keys: %s", why.msg);
 	}
-	if (!keys_usable(c, now))
-		return err == JWKS_ERR_STATE_DIR || err == JWKS_ERR_IO ? err : JWKS_ERR_NO_KEYS;
-	*out = c->set;
-	return JWKS_OK;
+	if (keys_usable(c, now)) {
+		*out = c->set;
+		return 0;
+	}
+	/* The state files failing says more than the last refresh's text. */
+	if (failed && why.code == ERR_SYSTEM)
+		return err_set(e, ERR_SYSTEM, "%s", why.msg);
+	if (c->meta.last_error[0] != '\0')
+		return err_set(e, ERR_UNAVAILABLE, "no usable keys: %s", c->meta.last_error);
+	return err_set(e, ERR_UNAVAILABLE, "no usable keys");
 }
 
 /* True when c holds keys it did not hold (by fetch time) before the call. */
@@ -355,73 +344,67 @@ set_changed(const struct jwks_cache *c, bool had, int64_t seen)
 	return c->set != NULL && (!had || c->meta.fetched_at != seen);
 }
 
-enum jwks_err
-jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now)
+/* The answer when any process forced a refresh within kid_throttle before now. */
+static int
+throttled(const struct jwks_cache *c, int64_t now, struct err *e)
 {
-	enum jwks_err err;
+	return err_set(e, ERR_THROTTLED, "forced refresh %lld s ago, within the %lld s throttle",
+	               (long long)(now - c->meta.forced_at), (long long)c->throttle);
+}
+
+int
+jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now, struct err *e)
+{
 	int64_t seen;
 	bool had;
-	int lock;
+	int lock, rc;
 
 	/* "Changed" is measured from what the caller could have seen: a handle
 	 * that never looked at the file looks first. */
-	if (!c->loaded && (err = cache_sync(c, false)) != JWKS_OK)
-		return err;
+	if (!c->loaded && cache_sync(c, false, e) != 0)
+		return -1;
 	seen = c->meta.fetched_at;
 	had = c->set != NULL;
 	/* Cheap checks first: a flood of forged kids costs one lstat each. */
-	if ((err = cache_sync(c, false)) != JWKS_OK)
-		return err;
+	if (cache_sync(c, false, e) != 0)
+		return -1;
 	if (set_changed(c, had, seen))
-		return JWKS_OK;
-	if (within(now, c->meta.forced_at, c->throttle))
-		return JWKS_ERR_THROTTLED;
+		return 0;
+	if (time_within(now, c->meta.forced_at, c->throttle))
+		return throttled(c, now, e);
 	/*
 	 * Never wait here: a refresh in progress elsewhere will show its keys on
 	 * the next request, and forged kids must not hold workers behind a slow
 	 * issuer.
 	 */
-	if ((lock = refresh_lock(c, now, LOCK_EX | LOCK_NB)) == JWKS_FILE_LOCK_BUSY)
-		return JWKS_ERR_THROTTLED;
+	if ((lock = refresh_lock(c, now, LOCK_EX | LOCK_NB, e)) == JWKS_FILE_LOCK_BUSY)
+		return err_set(e, ERR_THROTTLED, "a refresh is in progress in another process");
 	if (lock < 0)
-		return JWKS_ERR_STATE_DIR;
+		return -1;
 	/* Another process may have forced a refresh just before we took the lock. */
-	err = cache_sync(c, true);
-	if (err == JWKS_OK && !set_changed(c, had, seen)) {
-		if (within(now, c->meta.forced_at, c->throttle))
-			err = JWKS_ERR_THROTTLED;
-		else
-			err = refresh_locked(c, now, true);
-	}
+	rc = cache_sync(c, true, e);
+	if (rc == 0 && !set_changed(c, had, seen))
+		rc = time_within(now, c->meta.forced_at, c->throttle)
+		         ? throttled(c, now, e)
+		         : refresh_locked(c, now, true, e);
 	close(lock);
-	return err;
+	return rc;
 }
 
-enum jwks_err
-jwks_cache_status(struct jwks_cache *c, int64_t now, struct jwks_cache_status *out)
+int
+jwks_cache_status(struct jwks_cache *c, int64_t now, struct jwks_cache_status *out, struct err *e)
 {
-	enum jwks_err err = cache_sync(c, false);
-
 	memset(out, 0, sizeof(*out));
-	if (err != JWKS_OK)
-		return err;
+	if (cache_sync(c, false, e) != 0)
+		return -1;
 	out->have_keys = keys_usable(c, now);
+	out->fresh = keys_fresh(c, now);
 	out->n_keys = jwk_set_count(c->set);
 	out->fetched_at = c->meta.fetched_at;
-	out->expires_at = c->meta.expires_at;
+	out->expires_at = fresh_until(c);
 	out->last_ok = c->meta.last_ok;
 	out->last_attempt = c->meta.last_attempt;
 	snprintf(out->last_error, sizeof(out->last_error), "%s", c->meta.last_error);
-	return JWKS_OK;
-}
-
-/* Copies s (NULL stays NULL).  Returns -1 when out of memory. */
-static int
-dup_opt(char **dst, const char *s)
-{
-	*dst = NULL;
-	if (s != NULL && (*dst = strdup(s)) == NULL)
-		return -1;
 	return 0;
 }
 
@@ -432,49 +415,15 @@ dur_or(int64_t v, int64_t def)
 	return v > 0 ? v : def;
 }
 
-enum jwks_err
-jwks_cache_new(const struct jwks_cache_opts *opts, struct jwks_cache **out)
+/* Copies the options into c (strings included); checks nothing. */
+static void
+opts_copy(struct jwks_cache *c, const struct jwks_cache_opts *opts)
 {
-	char why[512] = "";
-	enum jwks_err err = jwks_cache_open(opts, out, why, sizeof(why));
-
-	if (err != JWKS_OK)
-		log_msg(LOGL_ERROR, "jwks: %s", why);
-	return err;
-}
-
-enum jwks_err
-jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out, char *why, size_t len)
-{
-	struct jwks_cache *c = NULL;
-	enum jwks_err err = JWKS_ERR_NOMEM;
-	size_t dlen;
-
-	*out = NULL;
-	snprintf(why, len, "out of memory");
-	if (opts == NULL || opts->state_dir == NULL ||
-	    (dlen = strnlen(opts->state_dir, JWKS_STATE_DIR_MAX + 1)) == 0 ||
-	    dlen > JWKS_STATE_DIR_MAX) {
-		snprintf(why, len, "state directory missing or longer than %d bytes",
-		         JWKS_STATE_DIR_MAX);
-		return JWKS_ERR_STATE_DIR;
-	}
-	if (opts->jwks_uri != NULL
-	        ? !jwks_remote_url_valid(opts->jwks_uri, opts->fetch.allow_http)
-	        : !jwks_remote_issuer_valid(opts->issuer, opts->fetch.allow_http)) {
-		snprintf(why, len, "need a %s jwks_uri or issuer (no query, fragment)",
-		         opts->fetch.allow_http ? "http(s)" : "https");
-		return JWKS_ERR_DISCOVERY;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		goto out;
+	c->jwks_uri = xstrdup_opt(opts->jwks_uri);
 	/* With a configured jwks_uri the issuer plays no part here (token checks use it). */
-	if (dup_opt(&c->jwks_uri, opts->jwks_uri) != 0 ||
-	    dup_opt(&c->issuer, opts->jwks_uri == NULL ? opts->issuer : NULL) != 0 ||
-	    dup_opt(&c->proxy, opts->fetch.proxy) != 0 ||
-	    dup_opt(&c->ca_file, opts->fetch.ca_file) != 0)
-		goto out;
-	(void)jwks_file_init(&c->files, opts->state_dir); /* its length was checked above */
+	c->issuer = xstrdup_opt(opts->jwks_uri == NULL ? opts->issuer : NULL);
+	c->proxy = xstrdup_opt(opts->fetch.proxy);
+	c->ca_file = xstrdup_opt(opts->fetch.ca_file);
 	c->remote.jwks_uri = c->jwks_uri;
 	c->remote.issuer = c->issuer;
 	c->remote.fetch = opts->fetch;
@@ -487,17 +436,31 @@ jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out, cha
 	c->remote.discovery_ttl = c->ttl_max; /* a discovered jwks_uri is kept as long */
 	c->ttl_default = dur_or(opts->ttl_default, JWKS_TTL_DEFAULT);
 	c->throttle = dur_or(opts->kid_throttle, JWKS_THROTTLE_DEFAULT);
-	c->max_stale = opts->max_stale < 0 ? 0 : dur_or(opts->max_stale, JWKS_MAX_STALE_DEFAULT);
-	if (jwks_file_dir_check(&c->files, why, len) != 0) {
-		err = JWKS_ERR_STATE_DIR;
-		goto out;
-	}
+	/* No default here: 0 means no stale keys at all. */
+	c->max_stale = opts->max_stale > 0 ? opts->max_stale : 0;
+}
+
+int
+jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out, struct err *e)
+{
+	struct jwks_cache *c;
+
+	*out = NULL;
+	if (opts == NULL)
+		return err_set(e, ERR_INVALID, "no options");
+	c = xcalloc(1, sizeof(*c));
+	/* The state directory's name first, then the URLs, and only then is
+	 * anything created on disk. */
+	if (jwks_file_init(&c->files, opts->state_dir, e) != 0)
+		goto fail;
+	opts_copy(c, opts);
+	if (jwks_remote_check(&c->remote, e) != 0 || jwks_file_dir_check(&c->files, e) != 0)
+		goto fail;
 	*out = c;
-	c = NULL;
-	err = JWKS_OK;
-out:
+	return 0;
+fail:
 	jwks_cache_free(c);
-	return err;
+	return -1;
 }
 
 void

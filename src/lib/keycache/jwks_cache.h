@@ -3,7 +3,7 @@
  * (FastCGI workers, CGI invocations, restarts) shares.
  *
  * Layout of the private state directory (all files 0600, never followed
- * through a symbolic link):
+ * through a symbolic link; the names are internal/jwks_file.h's):
  *   jwks.cache          metadata + the last good JWKS document (see
  *                       jwks_meta.h for the format)
  *   jwks.lock           readers take a shared flock to read jwks.cache, the
@@ -19,6 +19,16 @@
  *
  * A handle is used by one thread at a time; each process (and each forked
  * child) uses its own.  It keeps no file descriptor open between calls.
+ *
+ * Failures come back in a struct err (err.h; e may be NULL everywhere):
+ * ERR_INVALID from jwks_cache_open() for options that name no usable key
+ * source; ERR_SYSTEM when the state directory, a lock file or the cache
+ * file cannot be used; ERR_UNAVAILABLE when there are no usable
+ * keys or a refresh failed (network, timeout, HTTP status, discovery,
+ * document); ERR_TOO_LARGE when a download was over its cap; ERR_THROTTLED
+ * when a forced refresh was not attempted.  The message says precisely
+ * what failed; the text of a failed refresh is also kept in the cache file
+ * (struct jwks_cache_status.last_error).
  */
 #ifndef JWKS_CACHE_H
 #define JWKS_CACHE_H
@@ -29,26 +39,24 @@
 
 #include "lib/keycache/fetch.h"
 
+struct err;
 struct jwk_set;
 
-#define JWKS_CACHE_FILE        "jwks.cache"
-#define JWKS_CACHE_LOCK        "jwks.lock"
-#define JWKS_CACHE_REFRESH     "jwks.refresh.lock"
-#define JWKS_TTL_MIN_DEFAULT   60
-#define JWKS_TTL_MAX_DEFAULT   86400
-#define JWKS_TTL_DEFAULT       3600
-#define JWKS_THROTTLE_DEFAULT  60
-#define JWKS_MAX_STALE_DEFAULT 86400
-#define JWKS_STATE_DIR_MAX     1024 /* longest state_dir path accepted */
+#define JWKS_TTL_MIN_DEFAULT  60
+#define JWKS_TTL_MAX_DEFAULT  86400
+#define JWKS_TTL_DEFAULT      3600
+#define JWKS_THROTTLE_DEFAULT 60
 
 /*
- * Options; the strings are copied by jwks_cache_new().  Durations are in
- * seconds; zero or negative selects the default.  ttl_max below ttl_min is
- * raised to ttl_min.
+ * Options; the strings are copied by jwks_cache_open().  Durations are in
+ * seconds.  For ttl_min, ttl_max, ttl_default and kid_throttle zero or
+ * negative selects the default above; ttl_max below ttl_min is raised to
+ * ttl_min.  max_stale has no default: it means what it says.
  */
 struct jwks_cache_opts {
 	/* Private directory; created 0700 if missing (its parent must exist);
-	   refused if not a directory owned by us or if group/world-writable. */
+	   refused if not a directory owned by us or if group/world-writable.
+	   At most 1024 bytes. */
 	const char *state_dir;
 	/* The JWKS URL; NULL -> discovered from issuer. */
 	const char *jwks_uri;
@@ -65,47 +73,26 @@ struct jwks_cache_opts {
 	/* At most one forced (unknown kid) refresh per this many seconds across
 	   all processes; also the pause after a failed refresh before the next. */
 	int64_t kid_throttle;
-	/* Keys keep serving this long past expiry while refreshing fails; after
-	   that no keys (fail closed).  0 means the default; a negative value
-	   means none: expired keys never serve. */
+	/* Keys keep serving this many seconds past expiry while refreshing
+	   fails; after that no keys (fail closed).  0 (or negative): expired
+	   keys never serve. */
 	int64_t max_stale;
 };
 
 struct jwks_cache;
 
-enum jwks_err {
-	JWKS_OK = 0,
-	JWKS_ERR_STATE_DIR, /* state directory unusable (missing parent, owner, mode) */
-	JWKS_ERR_IO,        /* reading or writing a state file failed */
-	JWKS_ERR_FETCH,     /* the JWKS (or metadata) could not be downloaded */
-	JWKS_ERR_DISCOVERY, /* no valid RFC 8414 / OpenID metadata for the issuer */
-	JWKS_ERR_DOCUMENT,  /* the downloaded JWKS has no usable key or is not JSON */
-	JWKS_ERR_THROTTLED, /* a forced refresh happened too recently */
-	JWKS_ERR_NO_KEYS,   /* no usable keys: none yet, or stale past max_stale */
-	JWKS_ERR_NOMEM,
-	JWKS_ERR__MAX
-};
-
-/* Returns a static, human-readable name for err (never NULL). */
-const char *jwks_cache_strerror(enum jwks_err err);
-
 /*
- * Checks (creating if missing) the state directory and returns a new handle
- * in *out; no network, no cache file read yet.  Returns JWKS_OK,
- * JWKS_ERR_STATE_DIR for a bad directory, JWKS_ERR_DISCOVERY when neither an
- * acceptable jwks_uri nor issuer (https unless allow_http; an issuer without
- * query or fragment, RFC 8414 §2) is given, or JWKS_ERR_NOMEM; all logged.
- * *out is NULL on failure.
+ * Checks the options, checks (creating if missing) the state directory and
+ * returns a new handle in *out; no network, no cache file read yet.  Logs
+ * nothing: the caller reports a start-up error once.  Returns 0, or -1 with
+ * *out NULL and in e either ERR_SYSTEM, "state directory ..." (missing, over
+ * 1024 bytes, parent missing, not a directory, not ours, group/world-
+ * writable), or ERR_INVALID: "jwks_uri: <rule>" or "issuer: <rule>"
+ * (url_check(): https unless fetch.allow_http; an issuer without query or
+ * fragment, RFC 8414 §2, short enough for its metadata URL), "neither
+ * jwks_uri nor issuer given", or "no options" for opts NULL.
  */
-enum jwks_err jwks_cache_new(const struct jwks_cache_opts *opts, struct jwks_cache **out);
-
-/*
- * Like jwks_cache_new() but, instead of logging why it failed, writes the
- * reason (one line, no secrets) into why (len bytes): for a caller that
- * reports start-up errors itself, once.
- */
-enum jwks_err jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out,
-                              char *why, size_t len);
+int jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out, struct err *e);
 
 /* Frees c and its key set; NULL is accepted. */
 void jwks_cache_free(struct jwks_cache *c);
@@ -122,30 +109,33 @@ void jwks_cache_free(struct jwks_cache *c);
  * to max_stale past expiry (logged once per attempt) and attempts are spaced
  * kid_throttle apart.
  *
- * Returns JWKS_OK with *out set, else *out NULL and JWKS_ERR_NO_KEYS (the
- * cause is logged and kept for jwks_cache_status), JWKS_ERR_STATE_DIR or
- * JWKS_ERR_IO when the state files cannot be used, JWKS_ERR_NOMEM.
+ * Returns 0 with *out set, else -1 with *out NULL and in e: ERR_UNAVAILABLE
+ * "no usable keys: <the last refresh's failure>" (also logged, and kept for
+ * jwks_cache_status), or ERR_SYSTEM when the state files cannot be used.
  */
-enum jwks_err jwks_cache_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **out);
+int jwks_cache_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **out, struct err *e);
 
 /*
- * A token named a kid the current set lacks.  Returns JWKS_OK when the set
- * held by c changed during this call (another process's refresh was picked
- * up, or we fetched a new document): look the kid up again in the set
- * jwks_cache_keys() now returns.  Returns JWKS_ERR_THROTTLED, without any
- * network, when any process forced a refresh within kid_throttle seconds of
- * now (the time is shared through the cache file); or the refresh's error
- * (JWKS_ERR_FETCH, JWKS_ERR_DISCOVERY, JWKS_ERR_DOCUMENT, ...), with the
- * previous keys kept.
+ * A token named a kid the current set lacks.  Returns 0 when the set held
+ * by c changed during this call (another process's refresh was picked up,
+ * or we fetched a new document): look the kid up again in the set
+ * jwks_cache_keys() now returns.  Else -1, the previous keys kept, with in
+ * e: ERR_THROTTLED, without any network, when any process forced a refresh
+ * within kid_throttle seconds of now (the time is shared through the cache
+ * file) or another process is refreshing right now; the refresh's failure
+ * ("fetch: ...", "document: ...", "discovery: ..."; ERR_UNAVAILABLE, or
+ * ERR_TOO_LARGE for a download over its cap); or ERR_SYSTEM.
  */
-enum jwks_err jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now);
+int jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now, struct err *e);
 
 /* What /health reports about the cache. */
 struct jwks_cache_status {
 	bool have_keys;     /* usable keys now (fresh, or stale within max_stale) */
+	bool fresh;         /* the keys are within their freshness lifetime now */
 	size_t n_keys;      /* keys in the cached set */
 	int64_t fetched_at; /* 0 when never */
-	int64_t expires_at; /* end of freshness; 0 when never fetched */
+	int64_t expires_at; /* end of freshness (at most ttl_max after fetched_at);
+	                       0 when never fetched */
 	bool last_ok;       /* the last attempt succeeded */
 	int64_t last_attempt;
 	char last_error[160]; /* "" after a success */
@@ -153,12 +143,14 @@ struct jwks_cache_status {
 
 /*
  * Fills *out from the cache file (read under the shared lock when it
- * changed since c last read it); no network.  Returns JWKS_OK (also when no
- * cache file exists yet: have_keys false), JWKS_ERR_STATE_DIR, JWKS_ERR_IO or
- * JWKS_ERR_NOMEM.  Replaces the set a previous jwks_cache_keys() returned
- * when the file changed.
+ * changed since c last read it); no network.  fresh and expires_at are what
+ * jwks_cache_keys() itself goes by.  Returns 0 (also when no cache file
+ * exists yet: have_keys false), or -1 with ERR_SYSTEM in e and *out zeroed.
+ * Replaces the set a previous jwks_cache_keys() returned when the file
+ * changed.
  */
-enum jwks_err jwks_cache_status(struct jwks_cache *c, int64_t now, struct jwks_cache_status *out);
+int jwks_cache_status(struct jwks_cache *c, int64_t now, struct jwks_cache_status *out,
+                      struct err *e);
 
 /*
  * A number that changes whenever the key set jwks_cache_keys() hands out is

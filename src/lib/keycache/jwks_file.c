@@ -8,7 +8,9 @@
  */
 #include "lib/keycache/internal/jwks_file.h"
 
+#include "lib/core/err.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,12 +23,13 @@
 
 /* Builds the three paths once; the length check makes every snprintf below fit. */
 int
-jwks_file_init(struct jwks_file *f, const char *state_dir)
+jwks_file_init(struct jwks_file *f, const char *state_dir, struct err *e)
 {
 	size_t len = state_dir != NULL ? strnlen(state_dir, JWKS_STATE_DIR_MAX + 1) : 0;
 
 	if (len == 0 || len > JWKS_STATE_DIR_MAX)
-		return -1;
+		return err_set(e, ERR_SYSTEM, "state directory missing or longer than %d bytes",
+		               JWKS_STATE_DIR_MAX);
 	memcpy(f->dir, state_dir, len);
 	f->dir[len] = '\0';
 	while (len > 1 && f->dir[len - 1] == '/')
@@ -42,27 +45,22 @@ jwks_file_init(struct jwks_file *f, const char *state_dir)
  * whoever creates the name in between.
  */
 int
-jwks_file_dir_check(const struct jwks_file *f, char *why, size_t len)
+jwks_file_dir_check(const struct jwks_file *f, struct err *e)
 {
 	struct stat st;
 
 	if (mkdir(f->dir, 0700) == 0)
 		log_msg(LOGL_INFO, "jwks: created state directory %s", f->dir);
-	else if (errno != EEXIST) {
-		snprintf(why, len, "state directory %s: %s", f->dir, strerror(errno));
-		return -1;
-	}
+	else if (errno != EEXIST)
+		return err_set(e, ERR_SYSTEM, "state directory %s: %s", f->dir, strerror(errno));
 	/* lstat: a symbolic link could point anywhere, so it is refused. */
-	if (lstat(f->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(why, len, "state directory %s is not a directory", f->dir);
-		return -1;
-	}
-	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		snprintf(why, len,
-		         "state directory %s must be owned by uid %lu and not group/world-writable",
-		         f->dir, (unsigned long)geteuid());
-		return -1;
-	}
+	if (lstat(f->dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return err_set(e, ERR_SYSTEM, "state directory %s is not a directory", f->dir);
+	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return err_set(e, ERR_SYSTEM,
+		               "state directory %s must be owned by uid %lu and not "
+		               "group/world-writable",
+		               f->dir, (unsigned long)geteuid());
 	return 0;
 }
 
@@ -72,30 +70,24 @@ jwks_file_dir_check(const struct jwks_file *f, char *why, size_t len)
  * which they could keep locked to stall every refresh.
  */
 int
-jwks_file_lock(const char *path, int op)
+jwks_file_lock(const char *path, int op, struct err *e)
 {
 	struct stat st;
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 
-	if (fd < 0) {
-		log_msg(LOGL_ERROR, "jwks: lock %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return err_set(e, ERR_SYSTEM, "lock %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
-		log_msg(LOGL_ERROR, "jwks: lock %s is not our regular file", path);
 		close(fd);
-		return -1;
+		return err_set(e, ERR_SYSTEM, "lock %s is not our regular file", path);
 	}
 	while (flock(fd, op) != 0) {
 		if (errno == EINTR)
 			continue;
-		if (errno == EWOULDBLOCK && (op & LOCK_NB) != 0) {
-			close(fd);
-			return JWKS_FILE_LOCK_BUSY;
-		}
-		log_msg(LOGL_ERROR, "jwks: flock %s: %s", path, strerror(errno));
 		close(fd);
-		return -1;
+		if (errno == EWOULDBLOCK && (op & LOCK_NB) != 0)
+			return JWKS_FILE_LOCK_BUSY;
+		return err_set(e, ERR_SYSTEM, "flock %s: %s", path, strerror(errno));
 	}
 	return fd;
 }
@@ -122,7 +114,7 @@ jwks_file_ident_equal(const struct jwks_file_ident *a, const struct jwks_file_id
 
 /* lstat, never stat: a symbolic link is a file of its own here, and refused later. */
 int
-jwks_file_stat(const struct jwks_file *f, struct jwks_file_ident *id)
+jwks_file_stat(const struct jwks_file *f, struct jwks_file_ident *id, struct err *e)
 {
 	struct stat st;
 
@@ -133,54 +125,30 @@ jwks_file_stat(const struct jwks_file *f, struct jwks_file_ident *id)
 	*id = (struct jwks_file_ident){.exists = false};
 	if (errno == ENOENT)
 		return 0;
-	log_msg(LOGL_ERROR, "jwks: %s: %s", f->cache, strerror(errno));
-	return -1;
+	return err_set(e, ERR_SYSTEM, "%s: %s", f->cache, strerror(errno));
 }
 
 /*
- * Reads the cache file (the caller holds the shared lock) into a new
- * NUL-terminated buffer.  Sets *id to what was read.  Returns JWKS_OK with
- * *buf set, JWKS_OK with *buf NULL when the file is missing or refused
- * (logged: symbolic link, not a regular file of ours, oversize), or
- * JWKS_ERR_IO / JWKS_ERR_NOMEM.
+ * Reads the already open cache file fd (the caller holds the shared lock)
+ * into a new NUL-terminated buffer.  Sets *id to what was looked at.
+ * Returns the buffer, or NULL when the file is refused (logged: not a
+ * regular file of ours, oversize, short read).
  */
-static enum jwks_err
-raw_read(const struct jwks_file *f, char **buf, size_t *len, struct jwks_file_ident *id)
+static char *
+fd_read(const struct jwks_file *f, int fd, size_t *len, struct jwks_file_ident *id)
 {
-	enum jwks_err err = JWKS_OK;
 	struct stat st;
-	char *b = NULL;
+	char *b;
 	size_t n = 0;
-	int fd = -1;
 
-	*buf = NULL;
-	*len = 0;
-	if (jwks_file_stat(f, id) != 0)
-		return JWKS_ERR_IO;
-	/* O_NOFOLLOW: a symbolic link planted in our directory is never followed. */
-	fd = open(f->cache, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			*id = (struct jwks_file_ident){.exists = false};
-		else if (errno == ELOOP)
-			log_msg(LOGL_WARN, "jwks: %s is a symbolic link; ignored", f->cache);
-		else {
-			log_msg(LOGL_ERROR, "jwks: open %s: %s", f->cache, strerror(errno));
-			err = JWKS_ERR_IO;
-		}
-		goto out;
-	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
 	    st.st_size < 0 || st.st_size > JWKS_FILE_MAX) {
 		log_msg(LOGL_WARN, "jwks: %s is not a regular file of ours under %d bytes; ignored",
 		        f->cache, JWKS_FILE_MAX);
-		goto out;
+		return NULL;
 	}
 	ident_from_stat(id, &st);
-	if ((b = malloc((size_t)st.st_size + 1)) == NULL) {
-		err = JWKS_ERR_NOMEM;
-		goto out;
-	}
+	b = xmalloc((size_t)st.st_size + 1);
 	/* Files are replaced by rename, never rewritten: the size cannot change. */
 	while (n < (size_t)st.st_size) {
 		ssize_t r = read(fd, b + n, (size_t)st.st_size - n);
@@ -188,46 +156,74 @@ raw_read(const struct jwks_file *f, char **buf, size_t *len, struct jwks_file_id
 			continue;
 		if (r <= 0) {
 			log_msg(LOGL_WARN, "jwks: %s: short read; ignored", f->cache);
-			goto out;
+			free(b);
+			return NULL;
 		}
 		n += (size_t)r;
 	}
 	b[n] = '\0';
-	*buf = b;
 	*len = n;
-	b = NULL;
-out:
-	free(b);
-	if (fd >= 0)
-		close(fd);
-	return err;
+	return b;
+}
+
+/*
+ * Reads the cache file (the caller holds the shared lock).  Sets *id to
+ * what was read.  Returns 0 with *buf set, 0 with *buf NULL when the file
+ * is missing or refused (logged: symbolic link, not a regular file of
+ * ours, oversize), or -1 with ERR_SYSTEM in e.
+ */
+static int
+raw_read(const struct jwks_file *f, char **buf, size_t *len, struct jwks_file_ident *id,
+         struct err *e)
+{
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	if (jwks_file_stat(f, id, e) != 0)
+		return -1;
+	/* O_NOFOLLOW: a symbolic link planted in our directory is never followed. */
+	fd = open(f->cache, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			*id = (struct jwks_file_ident){.exists = false};
+		else if (errno == ELOOP)
+			log_msg(LOGL_WARN, "jwks: %s is a symbolic link; ignored", f->cache);
+		else
+			return err_set(e, ERR_SYSTEM, "open %s: %s", f->cache, strerror(errno));
+		return 0;
+	}
+	*buf = fd_read(f, fd, len, id);
+	close(fd);
+	return 0;
 }
 
 /*
  * The shared lock covers only the read: parsing needs no lock, and a
  * writer waits for readers only as long as a read() takes.
  */
-enum jwks_err
+int
 jwks_file_read(const struct jwks_file *f, struct jwks_meta *m, char **doc, size_t *doc_len,
-               struct jwks_file_ident *id)
+               struct jwks_file_ident *id, struct err *e)
 {
 	const char *d = NULL;
 	char *buf = NULL;
 	size_t len = 0, dlen = 0;
-	enum jwks_err err;
-	int lock = jwks_file_lock(f->lock, LOCK_SH);
+	struct err why;
+	int rc, lock = jwks_file_lock(f->lock, LOCK_SH, e);
 
 	*m = (struct jwks_meta){0};
 	*doc = NULL;
 	*doc_len = 0;
 	if (lock < 0)
-		return JWKS_ERR_STATE_DIR;
-	err = raw_read(f, &buf, &len, id);
+		return -1;
+	rc = raw_read(f, &buf, &len, id, e);
 	close(lock);
-	if (err != JWKS_OK || buf == NULL)
+	if (rc != 0 || buf == NULL)
 		goto out;
-	if (jwks_meta_parse(buf, len, m, &d, &dlen) != 0) {
-		log_msg(LOGL_WARN, "jwks: %s is corrupt; treated as missing", f->cache);
+	if (jwks_meta_parse(buf, len, m, &d, &dlen, &why) != 0) {
+		log_msg(LOGL_WARN, "jwks: %s is corrupt (%s); treated as missing", f->cache,
+		        why.msg);
 		goto out;
 	}
 	/* The document moves to the front of the buffer it was read into. */
@@ -238,68 +234,50 @@ jwks_file_read(const struct jwks_file *f, struct jwks_meta *m, char **doc, size_
 	buf = NULL;
 out:
 	free(buf);
-	return err;
-}
-
-/* Writes all of buf to fd.  Returns 0, or -1 with errno set (short writes retried). */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
-	return 0;
+	return rc;
 }
 
 /*
  * mkstemp (O_EXCL, 0600) in the state directory itself, so rename() stays
  * within one file system and is atomic.
  */
-enum jwks_err
+int
 jwks_file_write(const struct jwks_file *f, const struct jwks_meta *m, const char *doc,
-                size_t doc_len, struct jwks_file_ident *id)
+                size_t doc_len, struct jwks_file_ident *id, struct err *e)
 {
 	char tmp[JWKS_FILE_PATH_MAX + sizeof(JWKS_FILE_TMP_SUFFIX)], hdr[JWKS_META_HEADER_MAX];
-	enum jwks_err err = JWKS_ERR_IO;
-	int fd = -1, lock = -1, dfd, hl = jwks_meta_format(m, doc_len, hdr);
+	int fd = -1, lock = -1, dfd, hl = jwks_meta_format(m, doc_len, hdr, e), rc = -1;
 	bool created = false;
 	struct stat st;
 
-	if (hl < 0 || doc_len > JWK_SET_MAX_BYTES) {
-		log_msg(LOGL_ERROR, "jwks: cache header or document too large or malformed");
-		return JWKS_ERR_IO;
-	}
+	if (hl < 0)
+		return err_prefix(e, "%s: header", f->cache);
+	if (doc_len > JWK_SET_MAX_BYTES)
+		return err_set(e, ERR_INVALID, "%s: document over %d bytes", f->cache,
+		               JWK_SET_MAX_BYTES);
 	snprintf(tmp, sizeof(tmp), "%s%s", f->cache, JWKS_FILE_TMP_SUFFIX);
 	if ((fd = mkstemp(tmp)) < 0) {
-		log_msg(LOGL_ERROR, "jwks: mkstemp %s: %s", tmp, strerror(errno));
+		err_set(e, ERR_SYSTEM, "mkstemp %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = true;
-	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || write_all(fd, hdr, (size_t)hl) != 0 ||
-	    write_all(fd, doc, doc_len) != 0 || fsync(fd) != 0 || fstat(fd, &st) != 0) {
-		log_msg(LOGL_ERROR, "jwks: write %s: %s", tmp, strerror(errno));
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 || util_write_all(fd, hdr, (size_t)hl) != 0 ||
+	    util_write_all(fd, doc, doc_len) != 0 || fsync(fd) != 0 || fstat(fd, &st) != 0) {
+		err_set(e, ERR_SYSTEM, "write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (close(fd) != 0) {
-		fd = -1;
-		log_msg(LOGL_ERROR, "jwks: close %s: %s", tmp, strerror(errno));
-		goto out;
-	}
+	rc = close(fd);
 	fd = -1;
+	if (rc != 0) {
+		err_set(e, ERR_SYSTEM, "close %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	rc = -1;
 	/* Only the rename is under the exclusive lock: readers never wait on disk I/O. */
-	if ((lock = jwks_file_lock(f->lock, LOCK_EX)) < 0)
+	if ((lock = jwks_file_lock(f->lock, LOCK_EX, e)) < 0)
 		goto out;
 	if (rename(tmp, f->cache) != 0) {
-		log_msg(LOGL_ERROR, "jwks: rename %s: %s", tmp, strerror(errno));
+		err_set(e, ERR_SYSTEM, "rename %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = false;
@@ -309,7 +287,7 @@ jwks_file_write(const struct jwks_file *f, const struct jwks_meta *m, const char
 		(void)fsync(dfd);
 		close(dfd);
 	}
-	err = JWKS_OK;
+	rc = 0;
 out:
 	if (fd >= 0)
 		close(fd);
@@ -317,7 +295,7 @@ out:
 		unlink(tmp);
 	if (lock >= 0)
 		close(lock);
-	return err;
+	return rc;
 }
 
 /* True when name is JWKS_CACHE_FILE, a dot and six mkstemp() characters. */
@@ -356,14 +334,14 @@ tmp_remove(int dfd, const char *dir, const char *name, int64_t now, int64_t min_
  * cannot redirect the unlinks.
  */
 int
-jwks_file_tmp_sweep(const struct jwks_file *f, int64_t now, int64_t min_age)
+jwks_file_tmp_sweep(const struct jwks_file *f, int64_t now, int64_t min_age, struct err *e)
 {
 	int dfd = open(f->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), removed = 0;
 	const struct dirent *de;
 	DIR *d = NULL;
 
 	if (dfd < 0 || (d = fdopendir(dfd)) == NULL) {
-		log_msg(LOGL_WARN, "jwks: read directory %s: %s", f->dir, strerror(errno));
+		err_set(e, ERR_SYSTEM, "read directory %s: %s", f->dir, strerror(errno));
 		if (dfd >= 0)
 			close(dfd);
 		return -1;

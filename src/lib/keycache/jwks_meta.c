@@ -9,6 +9,7 @@
 #include "lib/keycache/internal/jwks_meta.h"
 
 #include "lib/jose/jwk.h"
+#include "lib/core/err.h"
 #include "lib/core/num.h"
 
 #include <stdarg.h>
@@ -34,8 +35,8 @@ static const struct field fields[] = {
     {"last_ok", F_BOOL, META_OFF(last_ok), 0},
     {"forced_at", F_INT, META_OFF(forced_at), 0},
     {"discovered_at", F_INT, META_OFF(discovered_at), 0},
-    {"issuer", F_STR, META_OFF(issuer), FETCH_URL_MAX + 1},
-    {"jwks_uri", F_STR, META_OFF(jwks_uri), FETCH_URL_MAX + 1},
+    {"issuer", F_STR, META_OFF(issuer), URL_MAX + 1},
+    {"jwks_uri", F_STR, META_OFF(jwks_uri), URL_MAX + 1},
     {"last_error", F_STR, META_OFF(last_error), JWKS_META_ERROR_MAX},
 };
 
@@ -119,35 +120,38 @@ field_parse(const struct field *f, const char *v, size_t vlen, struct jwks_meta 
 
 /* The body of jwks_meta_parse(); *m may be left partly filled on -1. */
 static int
-parse(const char *buf, size_t len, struct jwks_meta *m, const char **doc, size_t *doc_len)
+parse(const char *buf, size_t len, struct jwks_meta *m, const char **doc, size_t *doc_len,
+      struct err *e)
 {
 	const char *p = buf, *end = buf + len, *v;
 	size_t vlen, ml = strlen(JWKS_META_MAGIC);
 	int64_t n;
 
 	if (len < ml + 1 || memcmp(buf, JWKS_META_MAGIC "\n", ml + 1) != 0)
-		return -1;
+		return err_set(e, ERR_INVALID, "not a cache file of this version");
 	p += ml + 1;
 	for (size_t i = 0; i < N_FIELDS; i++)
 		if ((v = header_line(&p, end, fields[i].name, &vlen)) == NULL ||
 		    field_parse(&fields[i], v, vlen, m) != 0)
-			return -1;
+			return err_set(e, ERR_INVALID, "header line %s missing or malformed",
+			               fields[i].name);
 	if ((v = header_line(&p, end, "doc_len", &vlen)) == NULL ||
 	    parse_int(v, vlen, JWK_SET_MAX_BYTES, &n) != 0)
-		return -1;
+		return err_set(e, ERR_INVALID, "header line doc_len missing or malformed");
 	/* The blank line, then exactly doc_len bytes: a truncated file fails here. */
 	if (p >= end || *p != '\n' || (size_t)(end - p - 1) != (uint64_t)n)
-		return -1;
+		return err_set(e, ERR_INVALID, "document length differs from doc_len");
 	*doc = p + 1;
 	*doc_len = (size_t)n;
 	return 0;
 }
 
 int
-jwks_meta_parse(const char *buf, size_t len, struct jwks_meta *m, const char **doc, size_t *doc_len)
+jwks_meta_parse(const char *buf, size_t len, struct jwks_meta *m, const char **doc, size_t *doc_len,
+                struct err *e)
 {
 	*m = (struct jwks_meta){0};
-	if (parse(buf, len, m, doc, doc_len) == 0)
+	if (parse(buf, len, m, doc, doc_len, e) == 0)
 		return 0;
 	*m = (struct jwks_meta){0};
 	return -1;
@@ -170,7 +174,7 @@ hdr_append(char *hdr, size_t *n, const char *fmt, ...)
 }
 
 int
-jwks_meta_format(const struct jwks_meta *m, size_t doc_len, char *hdr)
+jwks_meta_format(const struct jwks_meta *m, size_t doc_len, char *hdr, struct err *e)
 {
 	size_t n = 0;
 	int rc = hdr_append(hdr, &n, "%s\n", JWKS_META_MAGIC);
@@ -184,7 +188,8 @@ jwks_meta_format(const struct jwks_meta *m, size_t doc_len, char *hdr)
 			/* The reader would call such a file corrupt: refuse to write it. */
 			for (size_t k = 0; k < f->cap && src[k] != '\0'; k++)
 				if (is_control(src[k]))
-					return -1;
+					return err_set(e, ERR_INVALID,
+					               "%s holds a control character", f->name);
 			rc |= hdr_append(hdr, &n, "%s %.*s\n", f->name, (int)f->cap - 1, src);
 		} else if (f->type == F_BOOL) {
 			rc |= hdr_append(hdr, &n, "%s %d\n", f->name,
@@ -195,5 +200,7 @@ jwks_meta_format(const struct jwks_meta *m, size_t doc_len, char *hdr)
 		}
 	}
 	rc |= hdr_append(hdr, &n, "doc_len %zu\n\n", doc_len);
-	return rc != 0 ? -1 : (int)n;
+	if (rc != 0)
+		return err_set(e, ERR_INVALID, "header longer than %d bytes", JWKS_META_HEADER_MAX);
+	return (int)n;
 }

@@ -10,12 +10,13 @@
  */
 #include "lib/keycache/internal/jwks_remote.h"
 
+#include "lib/core/err.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 
 #include <cJSON.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 /* RFC 8414 §3 and OpenID Connect Discovery 1.0 §4 well-known suffixes. */
 #define WK_OAUTH "/.well-known/oauth-authorization-server"
@@ -24,25 +25,35 @@
 #define MD_ISSUER   "issuer"
 #define MD_JWKS_URI "jwks_uri"
 
-bool
-jwks_remote_url_valid(const char *url, bool allow_http)
+/* url_check()'s flags for a URL of src: plain http only when allowed. */
+static unsigned
+url_flags(const struct fetch_opts *fetch)
 {
-	size_t len = url != NULL ? strnlen(url, FETCH_URL_MAX + 1) : 0;
-
-	if (len == 0 || len > FETCH_URL_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)url[i] <= ' ' || url[i] == 0x7f)
-			return false;
-	return strncasecmp(url, "https://", 8) == 0 ||
-	       (allow_http && strncasecmp(url, "http://", 7) == 0);
+	return fetch->allow_http ? URL_HTTP_OK : 0;
 }
 
-bool
-jwks_remote_issuer_valid(const char *issuer, bool allow_http)
+int
+jwks_remote_check(const struct jwks_remote *src, struct err *e)
 {
-	return jwks_remote_url_valid(issuer, allow_http) && strpbrk(issuer, "?#") == NULL &&
-	       strlen(issuer) + strlen(WK_OAUTH) <= FETCH_URL_MAX;
+	unsigned flags = url_flags(&src->fetch);
+	struct err why;
+
+	if (src->jwks_uri != NULL) {
+		if (url_check(src->jwks_uri, flags, &why) != 0)
+			return err_set(e, ERR_INVALID, "jwks_uri: %s", why.msg);
+		return 0;
+	}
+	if (src->issuer == NULL)
+		return err_set(e, ERR_INVALID, "neither jwks_uri nor issuer given");
+	/* RFC 8414 §2: an issuer identifier has no query and no fragment. */
+	if (url_check(src->issuer, flags | URL_NO_QUERY, &why) != 0)
+		return err_set(e, ERR_INVALID, "issuer: %s", why.msg);
+	if (strlen(src->issuer) + strlen(WK_OAUTH) > URL_MAX)
+		return err_set(e, ERR_INVALID,
+		               "issuer: longer than %zu bytes (its metadata URL "
+		               "must fit %d)",
+		               URL_MAX - strlen(WK_OAUTH), URL_MAX);
+	return 0;
 }
 
 /*
@@ -66,139 +77,118 @@ discovery_urls(const char *issuer, char *oauth, char *oidc, size_t cap)
 
 /*
  * Fetches one metadata document and copies its jwks_uri into
- * jwks_uri[FETCH_URL_MAX + 1] when its "issuer" is exactly ours (RFC 8414
- * §3.3: otherwise the metadata must not be used).  Returns JWKS_OK,
- * JWKS_ERR_NOMEM, or JWKS_ERR_DISCOVERY with the reason in why (logged) and
- * *got telling whether a document came at all.
+ * jwks_uri[URL_MAX + 1] when its "issuer" is exactly ours (RFC 8414 §3.3:
+ * otherwise the metadata must not be used).  Returns 0, or -1 with the
+ * reason in e ("discovery: ...", logged when a document came but was
+ * refused) and *got telling whether a document came at all.
  */
-static enum jwks_err
+static int
 metadata_fetch(const char *issuer, const struct fetch_opts *fetch, const char *url, char *jwks_uri,
-               char *why, size_t why_len, bool *got)
+               struct err *e, bool *got)
 {
 	struct fetch_result r;
-	enum fetch_err ferr = fetch_get(url, fetch, &r);
-	enum jwks_err err = JWKS_ERR_DISCOVERY;
 	const cJSON *iss, *uri;
 	cJSON *root = NULL;
+	struct err why;
+	int rc = -1;
 
-	*got = ferr == FETCH_OK;
-	if (ferr != FETCH_OK) {
-		/* fetch_get logged the details. */
-		snprintf(why, why_len, "discovery: metadata: %s", fetch_strerror(ferr));
-		return ferr == FETCH_ERR_NOMEM ? JWKS_ERR_NOMEM : JWKS_ERR_DISCOVERY;
-	}
+	*got = fetch_get(url, fetch, &r, e) == 0;
+	if (!*got)
+		return err_prefix(e, "discovery: metadata");
 	root = cJSON_ParseWithLength(r.body, r.len);
 	iss = cJSON_GetObjectItemCaseSensitive(root, MD_ISSUER);
 	uri = cJSON_GetObjectItemCaseSensitive(root, MD_JWKS_URI);
 	if (!cJSON_IsObject(root))
-		snprintf(why, why_len, "discovery: metadata is not a JSON object");
+		err_set(e, ERR_UNAVAILABLE, "discovery: metadata is not a JSON object");
 	else if (!cJSON_IsString(iss) || strcmp(iss->valuestring, issuer) != 0)
-		snprintf(why, why_len, "discovery: metadata names another issuer");
-	else if (!cJSON_IsString(uri) ||
-	         !jwks_remote_url_valid(uri->valuestring, fetch->allow_http))
-		snprintf(why, why_len, "discovery: jwks_uri missing or not %s",
-		         fetch->allow_http ? "http(s)" : "https");
+		err_set(e, ERR_UNAVAILABLE, "discovery: metadata names another issuer");
+	else if (!cJSON_IsString(uri))
+		err_set(e, ERR_UNAVAILABLE, "discovery: jwks_uri missing");
+	else if (url_check(uri->valuestring, url_flags(fetch), &why) != 0)
+		err_set(e, ERR_UNAVAILABLE, "discovery: jwks_uri refused: %s", why.msg);
 	else {
-		snprintf(jwks_uri, FETCH_URL_MAX + 1, "%s", uri->valuestring);
-		err = JWKS_OK;
+		snprintf(jwks_uri, URL_MAX + 1, "%s", uri->valuestring);
+		rc = 0;
 	}
-	if (err != JWKS_OK)
-		log_msg(LOGL_WARN, "jwks: %s: %s", url, why);
+	if (rc != 0 && e != NULL)
+		log_msg(LOGL_WARN, "jwks: %s: %s", url, e->msg);
 	cJSON_Delete(root);
 	fetch_result_free(&r);
-	return err;
+	return rc;
 }
 
 /*
  * Finds issuer's jwks_uri: RFC 8414 metadata first, then OpenID Connect
- * Discovery.  Returns JWKS_OK, JWKS_ERR_NOMEM or JWKS_ERR_DISCOVERY with the
- * reason in why: the first document that came but was refused says more
- * than a later 404, so its reason is kept.
+ * Discovery.  Returns 0, or -1 with the reason in e: the first document
+ * that came but was refused says more than a later 404, so its reason is
+ * kept.
  */
-static enum jwks_err
-discover(const char *issuer, const struct fetch_opts *fetch, char *jwks_uri, char *why,
-         size_t why_len)
+static int
+discover(const char *issuer, const struct fetch_opts *fetch, char *jwks_uri, struct err *e)
 {
-	char urls[2][FETCH_URL_MAX + 1], reason[JWKS_META_ERROR_MAX];
-	enum jwks_err err = JWKS_ERR_DISCOVERY;
+	char urls[2][URL_MAX + 1];
+	struct err why;
 	bool got, kept = false;
+	int rc = -1;
 
-	if (discovery_urls(issuer, urls[0], urls[1], sizeof(urls[0])) != 0) {
-		snprintf(why, why_len, "discovery: issuer URL too long");
-		return JWKS_ERR_DISCOVERY;
-	}
+	if (discovery_urls(issuer, urls[0], urls[1], sizeof(urls[0])) != 0)
+		return err_set(e, ERR_UNAVAILABLE, "discovery: issuer URL too long");
 	/* RFC 8414 first; OpenID Connect Discovery only when that gave nothing usable. */
-	for (size_t i = 0; i < 2 && err == JWKS_ERR_DISCOVERY; i++) {
-		err =
-		    metadata_fetch(issuer, fetch, urls[i], jwks_uri, reason, sizeof(reason), &got);
-		if (err != JWKS_OK && !kept) {
-			snprintf(why, why_len, "%s", reason);
+	for (size_t i = 0; i < 2 && rc != 0; i++) {
+		rc = metadata_fetch(issuer, fetch, urls[i], jwks_uri, &why, &got);
+		if (rc != 0 && !kept) {
+			if (e != NULL)
+				*e = why;
 			kept = got;
 		}
 	}
-	return err;
-}
-
-/* True when t happened within the last span seconds before now. */
-static bool
-within(int64_t now, int64_t t, int64_t span)
-{
-	return t > 0 && now >= t && now - t < span;
+	return rc;
 }
 
 /*
  * Sets m->jwks_uri for a download: the configured URL, the discovered one
- * while younger than discovery_ttl, or a new discovery.  Returns JWKS_OK,
- * JWKS_ERR_NOMEM or JWKS_ERR_DISCOVERY (reason in why).
+ * while younger than discovery_ttl, or a new discovery.  Returns 0, or -1
+ * with the reason in e.
  */
-static enum jwks_err
-uri_resolve(const struct jwks_remote *src, int64_t now, struct jwks_meta *m, char *why,
-            size_t why_len)
+static int
+uri_resolve(const struct jwks_remote *src, int64_t now, struct jwks_meta *m, struct err *e)
 {
-	char uri[FETCH_URL_MAX + 1];
-	enum jwks_err err;
+	char uri[URL_MAX + 1];
 
 	if (src->jwks_uri != NULL) {
 		snprintf(m->jwks_uri, sizeof(m->jwks_uri), "%s", src->jwks_uri);
 		m->discovered_at = 0;
-		return JWKS_OK;
+		return 0;
 	}
-	if (m->jwks_uri[0] != '\0' && within(now, m->discovered_at, src->discovery_ttl))
-		return JWKS_OK;
-	if ((err = discover(src->issuer, &src->fetch, uri, why, why_len)) != JWKS_OK)
-		return err;
+	if (m->jwks_uri[0] != '\0' && time_within(now, m->discovered_at, src->discovery_ttl))
+		return 0;
+	if (discover(src->issuer, &src->fetch, uri, e) != 0)
+		return -1;
 	snprintf(m->jwks_uri, sizeof(m->jwks_uri), "%s", uri);
 	m->discovered_at = now;
-	return JWKS_OK;
+	return 0;
 }
 
-enum jwks_err
+int
 jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
-                struct fetch_result *r, struct jwk_set **set, char *why, size_t why_len)
+                struct fetch_result *r, struct jwk_set **set, struct err *e)
 {
-	enum jwks_err err;
-	enum fetch_err ferr;
 	enum jwk_err jerr;
 
 	*r = (struct fetch_result){.body = NULL};
 	*set = NULL;
-	if ((err = uri_resolve(src, now, m, why, why_len)) != JWKS_OK)
-		return err;
-	if ((ferr = fetch_get(m->jwks_uri, &src->fetch, r)) != FETCH_OK) {
-		if (ferr == FETCH_ERR_STATUS)
-			snprintf(why, why_len, "fetch: HTTP status %ld", r->status);
-		else
-			snprintf(why, why_len, "fetch: %s", fetch_strerror(ferr));
-		return ferr == FETCH_ERR_NOMEM ? JWKS_ERR_NOMEM : JWKS_ERR_FETCH;
-	}
+	if (uri_resolve(src, now, m, e) != 0)
+		return -1;
+	if (fetch_get(m->jwks_uri, &src->fetch, r, e) != 0)
+		return err_prefix(e, "fetch");
 	/* Validate before anything is replaced: a bad document never evicts good keys. */
 	if ((jerr = jwk_set_parse(r->body, r->len, set)) != JWK_OK) {
-		snprintf(why, why_len, "document: %s", jwk_strerror(jerr));
+		err_set(e, ERR_UNAVAILABLE, "document: %s", jwk_strerror(jerr));
 		/* Without its query: a JWKS URL may carry a credential there. */
-		log_msg(LOGL_WARN, "jwks: %.*s: %s; previous keys kept",
-		        (int)strcspn(m->jwks_uri, "?#"), m->jwks_uri, why);
+		log_msg(LOGL_WARN, "jwks: %.*s: document: %s; previous keys kept",
+		        (int)strcspn(m->jwks_uri, "?#"), m->jwks_uri, jwk_strerror(jerr));
 		fetch_result_free(r);
-		return jerr == JWK_ERR_NOMEM ? JWKS_ERR_NOMEM : JWKS_ERR_DOCUMENT;
+		return -1;
 	}
-	return JWKS_OK;
+	return 0;
 }

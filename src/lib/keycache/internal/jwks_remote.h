@@ -4,11 +4,12 @@
  * then OpenID Connect Discovery 1.0), the checks on such URLs, and the
  * download and validation of a new JWKS document.
  *
- * An internal module of jwks_cache (it uses that module's error codes).
- * It keeps no state and writes no file: what it learns goes into the
- * struct jwks_meta the caller passes, and the caller records it.  Nothing
- * from a token reaches it: every URL comes from configuration or from the
- * issuer's metadata.
+ * Internal to the key cache: included by jwks_cache.c (and the key cache's
+ * tests), never from outside src/lib/keycache.  Below it are only fetch
+ * (the downloads) and jwks_meta (the record it fills).  It keeps no state
+ * and writes no file: what it learns goes into the struct jwks_meta the
+ * caller passes, and the caller records it.  Nothing from a token reaches
+ * it: every URL comes from configuration or from the issuer's metadata.
  */
 #ifndef JWKS_REMOTE_H
 #define JWKS_REMOTE_H
@@ -17,10 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/keycache/fetch.h"
 #include "lib/jose/jwk.h"
-#include "lib/keycache/jwks_cache.h"
+#include "lib/keycache/fetch.h"
 #include "lib/keycache/internal/jwks_meta.h"
+
+struct err;
 
 /* Where the keys come from.  Every pointer is borrowed for each call. */
 struct jwks_remote {
@@ -31,18 +33,14 @@ struct jwks_remote {
 };
 
 /*
- * True when url is an absolute URL the cache may fetch: at most
- * FETCH_URL_MAX bytes, no space or control character, https (or http when
- * allow_http).  url NULL -> false.
+ * Checks src before any download: src->jwks_uri when set, else
+ * src->issuer, must pass url_check() (https unless src->fetch.allow_http;
+ * an issuer also without query, RFC 8414 §2), and an issuer must be short
+ * enough for its longest well-known URL to fit URL_MAX.  Returns 0, or -1
+ * with ERR_INVALID in e: "jwks_uri: <rule>", "issuer: <rule>", or "neither
+ * jwks_uri nor issuer given".
  */
-bool jwks_remote_url_valid(const char *url, bool allow_http);
-
-/*
- * True when issuer is usable for discovery: a valid URL as above with no
- * query or fragment (RFC 8414 §2), short enough for its longest
- * well-known URL to fit FETCH_URL_MAX.  issuer NULL -> false.
- */
-bool jwks_remote_issuer_valid(const char *issuer, bool allow_http);
+int jwks_remote_check(const struct jwks_remote *src, struct err *e);
 
 /*
  * Downloads a new JWKS document at now for src.  First the URL, recorded
@@ -54,18 +52,19 @@ bool jwks_remote_issuer_valid(const char *issuer, bool allow_http);
  * path-insertion form), then <issuer>/.well-known/openid-configuration
  * (OpenID Connect Discovery 1.0 §4); the first JSON object whose "issuer"
  * equals src->issuer exactly (RFC 8414 §3.3) and whose "jwks_uri" passes
- * jwks_remote_url_valid() wins.  src->issuer must pass
- * jwks_remote_issuer_valid() when src->jwks_uri is NULL.
+ * url_check() (https unless allowed) wins.  src must have passed
+ * jwks_remote_check().
  *
- * Returns JWKS_OK with *r owning the body (r->max_age: its Cache-Control
- * lifetime) and *set the parsed keys, both for the caller to free.  Else
- * *r holds no body, *set is NULL, why[why_len] says what failed ("fetch:
- * ...", "document: ...", "discovery: ...") and the result is
- * JWKS_ERR_FETCH, JWKS_ERR_DOCUMENT, JWKS_ERR_DISCOVERY or JWKS_ERR_NOMEM.
- * A refused document or metadata is logged at warn level.
+ * Returns 0 with *r owning the body (r->max_age: its Cache-Control
+ * lifetime) and *set the parsed keys, both for the caller to free.  Else -1:
+ * *r holds no body, *set is NULL and e says what failed, its message
+ * starting with the step: "fetch: <fetch_get's message>" (fetch_get's code:
+ * ERR_UNAVAILABLE, ERR_TOO_LARGE, ERR_INVALID for a refused redirect),
+ * "document: <why the JWKS was refused>" (ERR_UNAVAILABLE) or "discovery:
+ * ..." (ERR_UNAVAILABLE for metadata unusable, or a metadata fetch's code).
+ * A refused document or metadata is logged at warn level with its URL.
  */
-enum jwks_err jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
-                              struct fetch_result *r, struct jwk_set **set, char *why,
-                              size_t why_len);
+int jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
+                    struct fetch_result *r, struct jwk_set **set, struct err *e);
 
 #endif /* JWKS_REMOTE_H */
