@@ -37,6 +37,7 @@ struct auth {
 	struct token_policy policy;
 	struct jwks_cache *cache;
 	int64_t unavailable_logged; /* when "no usable keys" was last logged */
+	struct err refusal;         /* the last token refusal; auth_check's *reason points here */
 	struct memo memo[AUTH_MEMO_SLOTS];
 	struct auth_stats stats;
 };
@@ -148,67 +149,67 @@ memo_drop(struct memo *m)
 
 /*
  * Answers from the memo when it holds this exact token for the current
- * keys; returns TOKEN_OK (with a copy in *out), TOKEN_ERR_EXPIRED, or
- * TOKEN_ERR__MAX for "not remembered".
+ * keys; returns 0 (with a copy in *out), -1 with e set (expired), or 1 for
+ * "not remembered".
  */
-static enum token_err
+static int
 memo_lookup(struct auth *a, struct memo *m, const unsigned char *digest, uint64_t gen, int64_t now,
-            struct principal **out)
+            struct principal **out, struct err *e)
 {
 	if (m->p == NULL || m->generation != gen ||
 	    CRYPTO_memcmp(m->digest, digest, SHA256_DIGEST_LENGTH) != 0)
-		return TOKEN_ERR__MAX;
+		return 1;
 	/* The same rule as the first check (RFC 7519 §4.1.4 with leeway). */
-	if (m->p->exp <= now - a->policy.leeway) {
+	if (token_expired(m->p->exp, a->policy.leeway, now)) {
 		memo_drop(m);
-		return TOKEN_ERR_EXPIRED;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_EXPIRED);
 	}
-	if ((*out = principal_dup(m->p)) == NULL)
-		return TOKEN_ERR_NOMEM;
+	*out = principal_dup(m->p);
 	a->stats.memo_hits++;
-	return TOKEN_OK;
+	return 0;
 }
 
 /*
- * Verifies once against the current keys: TOKEN_ERR__MAX with *kerr set
- * when there are no usable keys (remembered tokens included: fail closed).
+ * Verifies once against the current keys: 0, or -1 with e set;
+ * ERR_UNAVAILABLE with *kerr set when there are no usable keys (remembered
+ * tokens included: fail closed).
  */
-static enum token_err
+static int
 verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principal **out,
-       enum jwks_err *kerr)
+       enum jwks_err *kerr, struct err *e)
 {
 	const struct jwk_set *keys = NULL;
 	unsigned char digest[SHA256_DIGEST_LENGTH];
-	enum token_err terr;
+	int rc;
 	struct memo *m;
 	uint64_t gen;
 
 	if ((*kerr = jwks_cache_keys(a->cache, now, &keys)) != JWKS_OK)
-		return TOKEN_ERR__MAX;
+		return err_set(e, ERR_UNAVAILABLE, "signing keys unavailable");
 	gen = jwks_cache_generation(a->cache);
 	SHA256((const unsigned char *)tok, len, digest);
 	m = &a->memo[(digest[0] | digest[1] << 8) % AUTH_MEMO_SLOTS];
-	if ((terr = memo_lookup(a, m, digest, gen, now, out)) != TOKEN_ERR__MAX)
-		return terr;
-	terr = token_verify(tok, len, keys, &a->policy, now, out);
+	if ((rc = memo_lookup(a, m, digest, gen, now, out, e)) != 1)
+		return rc;
+	rc = token_verify(tok, len, keys, &a->policy, now, out, e);
 	a->stats.verifications++;
-	if (terr == TOKEN_OK) {
+	if (rc == 0) {
 		memo_drop(m);
-		if ((m->p = principal_dup(*out)) != NULL) {
-			memcpy(m->digest, digest, sizeof(digest));
-			m->generation = gen;
-		}
+		m->p = principal_dup(*out);
+		memcpy(m->digest, digest, sizeof(digest));
+		m->generation = gen;
 	}
-	return terr;
+	return rc;
 }
 
 enum auth_result
 auth_check(struct auth *a, const char *authorization, int64_t now, struct principal **out,
            const char **reason)
 {
-	enum token_err terr;
+	struct err *e = &a->refusal;
 	enum jwks_err kerr;
 	const char *tok;
+	int rc;
 	size_t len;
 
 	*out = NULL;
@@ -224,13 +225,13 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 		*reason = "malformed Authorization header";
 		return AUTH_INVALID;
 	}
-	terr = verify(a, tok, len, now, out, &kerr);
-	if (terr == TOKEN_ERR_KID_UNKNOWN) {
+	rc = verify(a, tok, len, now, out, &kerr, e);
+	if (rc != 0 && e->code == ERR_NOT_FOUND) {
 		/* Key rotation: one refresh, throttled across processes against forged kids. */
 		if (jwks_cache_refresh_unknown_kid(a->cache, now) == JWKS_OK)
-			terr = verify(a, tok, len, now, out, &kerr);
+			rc = verify(a, tok, len, now, out, &kerr, e);
 	}
-	if (terr == TOKEN_ERR__MAX) {
+	if (rc != 0 && e->code == ERR_UNAVAILABLE) {
 		/* Once a minute is enough: the cache logs each failed refresh itself. */
 		if (now - a->unavailable_logged >= 60) {
 			log_msg(LOGL_ERROR, "no usable signing keys (%s): requests fail with 503",
@@ -240,8 +241,8 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 		*reason = "signing keys unavailable";
 		return AUTH_UNAVAILABLE;
 	}
-	if (terr != TOKEN_OK) {
-		*reason = token_strerror(terr);
+	if (rc != 0) {
+		*reason = e->msg;
 		return AUTH_INVALID;
 	}
 	return AUTH_OK;

@@ -88,7 +88,7 @@ struct config {
 	char *proxy;                          /* OAUTH_HTTP_PROXY, NULL: none */
 	char *ca_file;                        /* OAUTH_CA_FILE, NULL: system store */
 	bool allow_http;                      /* OAUTH_ALLOW_HTTP */
-	unsigned alg_mask;                    /* OAUTH_ALGORITHMS as JWK_ALG_BIT()s */
+	unsigned alg_mask;                    /* OAUTH_ALGORITHMS as JWA_BIT()s */
 	int64_t leeway;                       /* OAUTH_LEEWAY, seconds */
 	int64_t jwks_ttl_min, jwks_ttl_max;   /* freshness bounds, seconds */
 	int64_t jwks_throttle;                /* unknown-kid refresh interval */

@@ -119,16 +119,16 @@ load_algorithms(struct config *cfg, char *err, size_t errlen)
 	if ((strlist_split(&names, v != NULL ? v : CONFIG_ALGORITHMS_DEFAULT), 0))
 		return CONFIG_ERR_NOMEM;
 	for (size_t i = 0; i < names.n && rc == CONFIG_OK; i++) {
-		enum jwk_alg alg;
-		/* "none" and HS* are not algorithms jwk_alg_parse knows: never configurable. */
-		if (jwk_alg_parse(names.v[i], &alg) != 0)
+		enum jwa_alg alg;
+		/* "none" and HS* are not algorithms jwa_parse knows: never configurable. */
+		if (jwa_parse(names.v[i], &alg) != 0)
 			rc = config_fail(CONFIG_ERR_INVALID, err, errlen,
 			                 CONFIG_ALGORITHMS
 			                 ": %s is not an allowed algorithm (RS256, "
 			                 "RS384, RS512, PS256, PS384, PS512, ES256, ES384)",
 			                 names.v[i]);
 		else
-			cfg->alg_mask |= JWK_ALG_BIT(alg);
+			cfg->alg_mask |= JWA_BIT(alg);
 	}
 	if (rc == CONFIG_OK && cfg->alg_mask == 0)
 		rc = config_fail(CONFIG_ERR_INVALID, err, errlen, CONFIG_ALGORITHMS ": empty");

@@ -115,7 +115,7 @@ cache_load(struct jwks_cache *c)
 	char *doc = NULL;
 	size_t doc_len = 0;
 	bool usable = false;
-	enum jwk_err jerr;
+	struct err jerr;
 	enum jwks_err err = jwks_file_read(&c->files, &m, &doc, &doc_len, &id);
 
 	if (err != JWKS_OK || doc == NULL)
@@ -127,12 +127,9 @@ cache_load(struct jwks_cache *c)
 	}
 	/* The document was validated before it was written; a failure now
 	 * (tampering, a stricter parser) means no keys, never a crash. */
-	if (doc_len > 0 && (jerr = jwk_set_parse(doc, doc_len, &set)) != JWK_OK) {
-		if (jerr == JWK_ERR_NOMEM)
-			err = JWKS_ERR_NOMEM;
-		else
-			log_msg(LOGL_WARN, "jwks: %s: cached document: %s; treated as missing",
-			        c->files.cache, jwk_strerror(jerr));
+	if (doc_len > 0 && jwk_set_parse(doc, doc_len, &set, &jerr) != 0) {
+		log_msg(LOGL_WARN, "jwks: %s: cached document: %s; treated as missing",
+		        c->files.cache, jerr.msg);
 		goto out;
 	}
 	usable = true;

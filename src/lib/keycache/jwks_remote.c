@@ -178,7 +178,7 @@ jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
 {
 	enum jwks_err err;
 	enum fetch_err ferr;
-	enum jwk_err jerr;
+	struct err jerr;
 
 	*r = (struct fetch_result){.body = NULL};
 	*set = NULL;
@@ -192,13 +192,13 @@ jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
 		return ferr == FETCH_ERR_NOMEM ? JWKS_ERR_NOMEM : JWKS_ERR_FETCH;
 	}
 	/* Validate before anything is replaced: a bad document never evicts good keys. */
-	if ((jerr = jwk_set_parse(r->body, r->len, set)) != JWK_OK) {
-		snprintf(why, why_len, "document: %s", jwk_strerror(jerr));
+	if (jwk_set_parse(r->body, r->len, set, &jerr) != 0) {
+		snprintf(why, why_len, "document: %s", jerr.msg);
 		/* Without its query: a JWKS URL may carry a credential there. */
 		log_msg(LOGL_WARN, "jwks: %.*s: %s; previous keys kept",
 		        (int)strcspn(m->jwks_uri, "?#"), m->jwks_uri, why);
 		fetch_result_free(r);
-		return jerr == JWK_ERR_NOMEM ? JWKS_ERR_NOMEM : JWKS_ERR_DOCUMENT;
+		return JWKS_ERR_DOCUMENT;
 	}
 	return JWKS_OK;
 }
