@@ -42,8 +42,8 @@ enum devissuer_kty {
 #define DEVISSUER_MSG_PERM   "key file is not a private regular file" /* ERR_INVALID */
 #define DEVISSUER_MSG_KEY                                                                          \
 	"not a usable RSA (>= 2048 bits) or EC P-256/P-384 private key" /* ERR_INVALID */
-#define DEVISSUER_MSG_JSON   "invalid JSON"                   /* ERR_INVALID */
-#define DEVISSUER_MSG_CRYPTO "signing failed"                 /* ERR_SYSTEM */
+#define DEVISSUER_MSG_JSON   "invalid JSON"                             /* ERR_INVALID */
+#define DEVISSUER_MSG_CRYPTO "signing failed"                           /* ERR_SYSTEM */
 
 /*
  * Generates a new key of type kty (RSA 2048 or EC P-256).  Returns 0 with
@@ -75,8 +75,7 @@ int devissuer_key_load(const char *path, struct devissuer_key **out, struct err 
  * Like devissuer_key_load from len bytes of PEM text in memory (borrowed
  * for the call; the caller wipes it).
  */
-int devissuer_key_from_pem(const char *pem, size_t len, struct devissuer_key **out,
-                           struct err *e);
+int devissuer_key_from_pem(const char *pem, size_t len, struct devissuer_key **out, struct err *e);
 
 /* Frees key, wiping the private key; NULL is accepted. */
 void devissuer_key_free(struct devissuer_key *key);

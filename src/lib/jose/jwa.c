@@ -6,9 +6,8 @@
 #include <string.h>
 
 static const char *const jwa_names[JWA__MAX] = {
-    [JWA_RS256] = "RS256", [JWA_RS384] = "RS384", [JWA_RS512] = "RS512",
-    [JWA_PS256] = "PS256", [JWA_PS384] = "PS384", [JWA_PS512] = "PS512",
-    [JWA_ES256] = "ES256", [JWA_ES384] = "ES384",
+    [JWA_RS256] = "RS256", [JWA_RS384] = "RS384", [JWA_RS512] = "RS512", [JWA_PS256] = "PS256",
+    [JWA_PS384] = "PS384", [JWA_PS512] = "PS512", [JWA_ES256] = "ES256", [JWA_ES384] = "ES384",
 };
 
 /* Exact, case-sensitive match against the names of RFC 7518 §3.1. */

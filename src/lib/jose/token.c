@@ -230,8 +230,7 @@ signature_check(const struct jwk *key, enum jwa_alg alg, const struct span part[
  */
 int
 token_verify(const char *token, size_t len, const struct jwk_set *keys,
-             const struct token_policy *policy, int64_t now, struct principal **out,
-             struct err *e)
+             const struct token_policy *policy, int64_t now, struct principal **out, struct err *e)
 {
 	struct span part[3];
 	cJSON *hdr = NULL, *claims = NULL;
@@ -243,7 +242,8 @@ token_verify(const char *token, size_t len, const struct jwk_set *keys,
 	*out = NULL;
 	if (policy == NULL)
 		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_MALFORMED);
-	if (parts_split(token, len, policy->max_len ? policy->max_len : TOKEN_MAX_LEN, part, e) != 0)
+	if (parts_split(token, len, policy->max_len ? policy->max_len : TOKEN_MAX_LEN, part, e) !=
+	    0)
 		goto out;
 	if ((hdr = part_json(&part[0])) == NULL) {
 		err_set(e, ERR_INVALID, "%s", TOKEN_MSG_HEADER);

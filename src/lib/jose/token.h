@@ -55,22 +55,22 @@ struct token_policy {
  * without token data, quote or backslash: each is sent as an RFC 6750 §3
  * error_description and may be logged.
  */
-#define TOKEN_MSG_TOO_LONG        "token too long"
-#define TOKEN_MSG_MALFORMED       "token is not a compact JWS"
-#define TOKEN_MSG_HEADER          "invalid token header"
-#define TOKEN_MSG_ALG             "token algorithm not allowed"
-#define TOKEN_MSG_CRIT            "token has critical header extensions"
-#define TOKEN_MSG_TYP             "token type is not an access token"
-#define TOKEN_MSG_KID_UNKNOWN     "token signing key unknown"
-#define TOKEN_MSG_KID_AMBIGUOUS   "token signing key ambiguous"
-#define TOKEN_MSG_SIGNATURE       "invalid token signature"
-#define TOKEN_MSG_CLAIMS          "invalid token claims"
-#define TOKEN_MSG_NO_EXP          "token has no expiry"
-#define TOKEN_MSG_EXPIRED         "token expired"
-#define TOKEN_MSG_NOT_YET_VALID   "token not yet valid"
-#define TOKEN_MSG_IAT_FUTURE      "token issued in the future"
-#define TOKEN_MSG_ISSUER          "token issuer not accepted"
-#define TOKEN_MSG_AUDIENCE        "token audience not accepted"
+#define TOKEN_MSG_TOO_LONG      "token too long"
+#define TOKEN_MSG_MALFORMED     "token is not a compact JWS"
+#define TOKEN_MSG_HEADER        "invalid token header"
+#define TOKEN_MSG_ALG           "token algorithm not allowed"
+#define TOKEN_MSG_CRIT          "token has critical header extensions"
+#define TOKEN_MSG_TYP           "token type is not an access token"
+#define TOKEN_MSG_KID_UNKNOWN   "token signing key unknown"
+#define TOKEN_MSG_KID_AMBIGUOUS "token signing key ambiguous"
+#define TOKEN_MSG_SIGNATURE     "invalid token signature"
+#define TOKEN_MSG_CLAIMS        "invalid token claims"
+#define TOKEN_MSG_NO_EXP        "token has no expiry"
+#define TOKEN_MSG_EXPIRED       "token expired"
+#define TOKEN_MSG_NOT_YET_VALID "token not yet valid"
+#define TOKEN_MSG_IAT_FUTURE    "token issued in the future"
+#define TOKEN_MSG_ISSUER        "token issuer not accepted"
+#define TOKEN_MSG_AUDIENCE      "token audience not accepted"
 
 /*
  * Verifies a compact JWS access token of len bytes (need not be

@@ -181,8 +181,7 @@ str_claim(const cJSON *claims, const char *name, char **out, struct err *e)
 
 /* Like str_claim for the first of two names present (name, then alt). */
 static int
-str_claim_either(const cJSON *claims, const char *name, const char *alt, char **out,
-                 struct err *e)
+str_claim_either(const cJSON *claims, const char *name, const char *alt, char **out, struct err *e)
 {
 	if (cJSON_GetObjectItemCaseSensitive(claims, name) != NULL)
 		return str_claim(claims, name, out, e);
