@@ -7,6 +7,7 @@
 #include "cli/devissuer.h"
 
 #include "cli/devissuer_key.h"
+#include "lib/core/util.h"
 #include "lib/jose/b64url.h"
 
 #include <cJSON.h>
@@ -14,11 +15,9 @@
 #include <fcntl.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
-#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rsa.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,27 +25,6 @@
 #include <unistd.h>
 
 #define DEVISSUER_RSA_BITS 2048
-
-static const char *const devissuer_err_names[DEVISSUER_ERR__MAX] = {
-    [DEVISSUER_OK] = "ok",
-    [DEVISSUER_ERR_ARG] = "invalid argument",
-    [DEVISSUER_ERR_EXISTS] = "key file already exists",
-    [DEVISSUER_ERR_IO] = "cannot read or write key file",
-    [DEVISSUER_ERR_PERM] = "key file is not a private regular file",
-    [DEVISSUER_ERR_KEY] = "not a usable RSA (>= 2048 bits) or EC P-256/P-384 private key",
-    [DEVISSUER_ERR_JSON] = "invalid JSON",
-    [DEVISSUER_ERR_CRYPTO] = "signing failed",
-    [DEVISSUER_ERR_NOMEM] = "out of memory",
-};
-
-/* Fixed text for the operator CLI's messages. */
-const char *
-devissuer_strerror(enum devissuer_err err)
-{
-	if ((unsigned)err >= DEVISSUER_ERR__MAX)
-		return "unknown devissuer error";
-	return devissuer_err_names[err];
-}
 
 /* base64url of the big-number parameter name of pkey, padded to pad bytes. */
 static char *
@@ -68,116 +46,117 @@ bn_param_b64(const EVP_PKEY *pkey, const char *name, size_t pad)
 }
 
 /* Adds the key-type parameters (RFC 7518 §6.2.1, §6.3.1) of key to the JWK o. */
-static int
+static void
 jwk_params_add(const struct devissuer_key *key, cJSON *o)
 {
-	bool p256 = key->jkty == JWK_KTY_EC_P256;
-
-	if (key->jkty == JWK_KTY_RSA) {
-		if (cJSON_AddStringToObject(o, "n", key->m1) == NULL ||
-		    cJSON_AddStringToObject(o, "e", key->m2) == NULL)
-			return -1;
-		return 0;
+	if (key->jkty == JWA_KTY_RSA) {
+		cJSON_AddStringToObject(o, "n", key->m1);
+		cJSON_AddStringToObject(o, "e", key->m2);
+		return;
 	}
-	if (cJSON_AddStringToObject(o, "crv", p256 ? "P-256" : "P-384") == NULL ||
-	    cJSON_AddStringToObject(o, "x", key->m1) == NULL ||
-	    cJSON_AddStringToObject(o, "y", key->m2) == NULL)
-		return -1;
-	return 0;
+	cJSON_AddStringToObject(o, "crv", key->jkty == JWA_KTY_EC_P256 ? "P-256" : "P-384");
+	cJSON_AddStringToObject(o, "x", key->m1);
+	cJSON_AddStringToObject(o, "y", key->m2);
 }
 
 /* The "kty" of key (RFC 7518 §6.1). */
 static const char *
 kty_name(const struct devissuer_key *key)
 {
-	return key->jkty == JWK_KTY_RSA ? "RSA" : "EC";
+	return key->jkty == JWA_KTY_RSA ? "RSA" : "EC";
 }
 
 /*
  * Derives the kid as the RFC 7638 thumbprint by running the public JWK
  * through the verifier's own parser: one thumbprint code path, and a check
- * that the resource server will accept this key.
+ * that the resource server will accept this key.  Returns 0 or -1 with e
+ * set.
  */
-static enum devissuer_err
-kid_derive(struct devissuer_key *key)
+static int
+kid_derive(struct devissuer_key *key, struct err *e)
 {
 	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "keys");
 	cJSON *o = cJSON_CreateObject();
 	struct jwk_set *set = NULL;
-	char *text = NULL;
-	enum devissuer_err err = DEVISSUER_ERR_NOMEM;
+	char *text;
+	int rc;
 
-	if (doc == NULL || arr == NULL || o == NULL) {
-		cJSON_Delete(o);
-		goto out;
-	}
 	cJSON_AddItemToArray(arr, o);
-	if (cJSON_AddStringToObject(o, "kty", kty_name(key)) == NULL ||
-	    jwk_params_add(key, o) != 0 || (text = cJSON_PrintUnformatted(doc)) == NULL)
-		goto out;
-	err = DEVISSUER_ERR_KEY;
-	if (jwk_set_parse(text, strlen(text), &set) != JWK_OK)
-		goto out;
-	memcpy(key->kid, jwk_thumbprint(jwk_set_get(set, 0)), sizeof(key->kid));
-	err = DEVISSUER_OK;
-out:
+	cJSON_AddStringToObject(o, "kty", kty_name(key));
+	jwk_params_add(key, o);
+	text = cJSON_PrintUnformatted(doc);
+	rc = jwk_set_parse(text, strlen(text), &set, NULL);
+	if (rc == 0)
+		memcpy(key->kid, jwk_thumbprint(jwk_set_get(set, 0)), sizeof(key->kid));
+	else
+		err_set(e, ERR_INVALID, "%s", DEVISSUER_MSG_KEY);
 	jwk_set_free(set);
 	free(text);
 	cJSON_Delete(doc);
-	return err;
+	return rc;
+}
+
+/*
+ * Sets the key type, default algorithm and public members of key from its
+ * pkey.  Returns 0, or -1 when the key is neither RSA >= 2048 bits nor EC
+ * P-256/P-384.
+ */
+static int
+key_describe(struct devissuer_key *key)
+{
+	EVP_PKEY *pkey = key->pkey;
+	char group[32] = "";
+	bool p256;
+
+	if (EVP_PKEY_is_a(pkey, "RSA") && EVP_PKEY_get_bits(pkey) >= JWK_RSA_MIN_BITS) {
+		key->jkty = JWA_KTY_RSA;
+		key->alg = JWA_RS256;
+		key->m1 = bn_param_b64(pkey, OSSL_PKEY_PARAM_RSA_N, 0);
+		key->m2 = bn_param_b64(pkey, OSSL_PKEY_PARAM_RSA_E, 0);
+		return key->m1 != NULL && key->m2 != NULL ? 0 : -1;
+	}
+	if (!EVP_PKEY_is_a(pkey, "EC") ||
+	    EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+	                                   NULL) != 1 ||
+	    (strcmp(group, "prime256v1") != 0 && strcmp(group, "secp384r1") != 0))
+		return -1;
+	p256 = strcmp(group, "prime256v1") == 0;
+	key->jkty = p256 ? JWA_KTY_EC_P256 : JWA_KTY_EC_P384;
+	key->alg = p256 ? JWA_ES256 : JWA_ES384;
+	key->m1 = bn_param_b64(pkey, OSSL_PKEY_PARAM_EC_PUB_X, jwa_coord_len(key->jkty));
+	key->m2 = bn_param_b64(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, jwa_coord_len(key->jkty));
+	return key->m1 != NULL && key->m2 != NULL ? 0 : -1;
 }
 
 /*
  * Wraps pkey (ownership taken, freed on failure) into a new key: checks its
  * type and size, exports its public members, derives the kid.
  */
-static enum devissuer_err
-key_wrap(EVP_PKEY *pkey, struct devissuer_key **out)
+static int
+key_wrap(EVP_PKEY *pkey, struct devissuer_key **out, struct err *e)
 {
-	struct devissuer_key *key = NULL;
-	char group[32] = "";
-	enum devissuer_err err = DEVISSUER_ERR_KEY;
+	struct devissuer_key *key = xcalloc(1, sizeof(*key));
 
 	*out = NULL;
-	if ((key = calloc(1, sizeof(*key))) == NULL) {
-		EVP_PKEY_free(pkey);
-		return DEVISSUER_ERR_NOMEM;
-	}
 	key->pkey = pkey;
-	if (EVP_PKEY_is_a(pkey, "RSA") && EVP_PKEY_get_bits(pkey) >= JWK_RSA_MIN_BITS) {
-		key->kty = DEVISSUER_KEY_RSA;
-		key->jkty = JWK_KTY_RSA;
-		key->alg = JWK_ALG_RS256;
-		key->m1 = bn_param_b64(pkey, OSSL_PKEY_PARAM_RSA_N, 0);
-		key->m2 = bn_param_b64(pkey, OSSL_PKEY_PARAM_RSA_E, 0);
-	} else if (EVP_PKEY_is_a(pkey, "EC") &&
-	           EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-	                                          sizeof(group), NULL) == 1 &&
-	           (strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0)) {
-		bool p256 = strcmp(group, "prime256v1") == 0;
-		key->kty = DEVISSUER_KEY_EC;
-		key->jkty = p256 ? JWK_KTY_EC_P256 : JWK_KTY_EC_P384;
-		key->alg = p256 ? JWK_ALG_ES256 : JWK_ALG_ES384;
-		key->m1 = bn_param_b64(pkey, OSSL_PKEY_PARAM_EC_PUB_X, p256 ? 32 : 48);
-		key->m2 = bn_param_b64(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, p256 ? 32 : 48);
-	} else {
-		goto out;
+	if (key_describe(key) != 0) {
+		devissuer_key_free(key);
+		return err_set(e, ERR_INVALID, "%s", DEVISSUER_MSG_KEY);
 	}
-	if (key->m1 == NULL || key->m2 == NULL || (err = kid_derive(key)) != DEVISSUER_OK)
-		goto out;
+	if (kid_derive(key, e) != 0) {
+		devissuer_key_free(key);
+		return -1;
+	}
 	*out = key;
-	key = NULL;
-out:
-	devissuer_key_free(key);
-	return err;
+	return 0;
 }
 
 /*
  * RSA 2048 is the smallest modulus the verifier accepts (NIST SP 800-131A);
  * P-256 (ES256) is the curve every JOSE implementation supports.
  */
-enum devissuer_err
-devissuer_key_generate(enum devissuer_kty kty, struct devissuer_key **out)
+int
+devissuer_key_generate(enum devissuer_kty kty, struct devissuer_key **out, struct err *e)
 {
 	EVP_PKEY *pkey = NULL;
 
@@ -187,12 +166,12 @@ devissuer_key_generate(enum devissuer_kty kty, struct devissuer_key **out)
 	else if (kty == DEVISSUER_KEY_EC)
 		pkey = EVP_EC_gen("P-256");
 	else
-		return DEVISSUER_ERR_ARG;
+		return err_set(e, ERR_INVALID, "%s: key type %d", DEVISSUER_MSG_ARG, (int)kty);
 	if (pkey == NULL) {
 		ERR_clear_error();
-		return DEVISSUER_ERR_CRYPTO;
+		return err_set(e, ERR_SYSTEM, "%s: key generation", DEVISSUER_MSG_CRYPTO);
 	}
-	return key_wrap(pkey, out);
+	return key_wrap(pkey, out, e);
 }
 
 /* The private key never leaves the EVP_PKEY, which cleans up after itself. */
@@ -215,137 +194,103 @@ devissuer_key_kid(const struct devissuer_key *key)
 	return key->kid;
 }
 
-enum devissuer_kty
-devissuer_key_kty(const struct devissuer_key *key)
-{
-	return key->kty;
-}
-
-enum jwk_alg
+enum jwa_alg
 devissuer_key_alg(const struct devissuer_key *key)
 {
 	return key->alg;
 }
 
-/* The same table the verifier's jwk_alg_fits applies (RFC 7518 §3.1). */
+/* The verifier's own table (jwa_kty), so both sides agree on every alg. */
 bool
-devissuer_key_alg_fits(const struct devissuer_key *key, enum jwk_alg alg)
+devissuer_key_alg_fits(const struct devissuer_key *key, enum jwa_alg alg)
 {
-	switch (alg) {
-	case JWK_ALG_ES256:
-		return key->jkty == JWK_KTY_EC_P256;
-	case JWK_ALG_ES384:
-		return key->jkty == JWK_KTY_EC_P384;
-	default:
-		return (unsigned)alg < JWK_ALG__MAX && key->jkty == JWK_KTY_RSA;
-	}
+	return (unsigned)alg < JWA__MAX && jwa_kty(alg) == key->jkty;
 }
 
 /* The JWK "alg" then names this algorithm, which the verifier enforces. */
 int
-devissuer_key_alg_set(struct devissuer_key *key, enum jwk_alg alg)
+devissuer_key_alg_set(struct devissuer_key *key, enum jwa_alg alg, struct err *e)
 {
 	if (!devissuer_key_alg_fits(key, alg))
-		return -1;
+		return err_set(e, ERR_INVALID, "%s: %s does not fit the key", DEVISSUER_MSG_ARG,
+		               jwa_name(alg));
 	key->alg = alg;
 	return 0;
 }
 
-/*
- * Copies the contents of a memory BIO into a new NUL-terminated buffer.
- * Returns 0, or -1 on allocation failure.
- */
-static int
-bio_take(BIO *bio, char **out, size_t *len)
+/* Copies the contents of a memory BIO into a new NUL-terminated buffer. */
+static char *
+bio_take(BIO *bio, size_t *len)
 {
-	char *data = NULL;
+	char *data = NULL, *out;
 	long n = BIO_get_mem_data(bio, &data);
 
-	if (n < 0 || (*out = malloc((size_t)n + 1)) == NULL)
-		return -1;
-	memcpy(*out, data, (size_t)n);
-	(*out)[n] = '\0';
+	if (n < 0)
+		n = 0;
+	out = xmalloc((size_t)n + 1);
+	memcpy(out, data, (size_t)n);
+	out[n] = '\0';
 	if (len != NULL)
 		*len = (size_t)n;
-	return 0;
+	return out;
 }
 
 /* PKCS#8 without encryption: the file's 0600 mode is the protection. */
-enum devissuer_err
-devissuer_key_private_pem(const struct devissuer_key *key, char **out, size_t *len)
+int
+devissuer_key_private_pem(const struct devissuer_key *key, char **out, size_t *len, struct err *e)
 {
 	/* The secure-memory BIO wipes its buffer when freed. */
 	BIO *bio = BIO_new(BIO_s_secmem());
-	enum devissuer_err err = DEVISSUER_ERR_NOMEM;
+	int rc = -1;
 
 	*out = NULL;
-	if (bio == NULL)
-		goto out;
-	if (PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL) != 1) {
-		err = DEVISSUER_ERR_CRYPTO;
-		goto out;
+	if (bio == NULL || PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL) != 1)
+		err_set(e, ERR_SYSTEM, "%s: private key PEM", DEVISSUER_MSG_CRYPTO);
+	else {
+		*out = bio_take(bio, len);
+		rc = 0;
 	}
-	if (bio_take(bio, out, len) == 0)
-		err = DEVISSUER_OK;
-out:
 	BIO_free(bio);
 	ERR_clear_error();
-	return err;
+	return rc;
 }
 
 /* SubjectPublicKeyInfo PEM, as an HMAC-confusion attacker would use it. */
-enum devissuer_err
-devissuer_key_public_pem(const struct devissuer_key *key, char **out)
+int
+devissuer_key_public_pem(const struct devissuer_key *key, char **out, struct err *e)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
-	enum devissuer_err err = DEVISSUER_ERR_NOMEM;
+	int rc = -1;
 
 	*out = NULL;
-	if (bio == NULL)
-		goto out;
-	if (PEM_write_bio_PUBKEY(bio, key->pkey) != 1) {
-		err = DEVISSUER_ERR_CRYPTO;
-		goto out;
+	if (bio == NULL || PEM_write_bio_PUBKEY(bio, key->pkey) != 1)
+		err_set(e, ERR_SYSTEM, "%s: public key PEM", DEVISSUER_MSG_CRYPTO);
+	else {
+		*out = bio_take(bio, NULL);
+		rc = 0;
 	}
-	if (bio_take(bio, out, NULL) == 0)
-		err = DEVISSUER_OK;
-out:
 	BIO_free(bio);
-	return err;
+	ERR_clear_error();
+	return rc;
 }
 
 /* The same key as DER, the other common form of that attack. */
-enum devissuer_err
-devissuer_key_public_der(const struct devissuer_key *key, unsigned char **out, size_t *len)
+int
+devissuer_key_public_der(const struct devissuer_key *key, unsigned char **out, size_t *len,
+                         struct err *e)
 {
 	unsigned char *der = NULL;
 	int n = i2d_PUBKEY(key->pkey, &der);
 
 	*out = NULL;
-	if (n <= 0)
-		return DEVISSUER_ERR_CRYPTO;
-	if ((*out = malloc((size_t)n)) != NULL) {
-		memcpy(*out, der, (size_t)n);
-		*len = (size_t)n;
+	if (n <= 0) {
+		ERR_clear_error();
+		return err_set(e, ERR_SYSTEM, "%s: public key DER", DEVISSUER_MSG_CRYPTO);
 	}
+	*out = xmalloc((size_t)n);
+	memcpy(*out, der, (size_t)n);
+	*len = (size_t)n;
 	OPENSSL_free(der);
-	return *out == NULL ? DEVISSUER_ERR_NOMEM : DEVISSUER_OK;
-}
-
-/* Writes len bytes of buf to fd, retrying short writes.  Returns 0 or -1. */
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t w = write(fd, buf, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += w;
-		len -= (size_t)w;
-	}
 	return 0;
 }
 
@@ -354,61 +299,81 @@ write_all(int fd, const char *buf, size_t len)
  * others, even briefly; synced before success is reported, so a key the
  * operator was told is saved survives a crash.
  */
-enum devissuer_err
-devissuer_key_save(const struct devissuer_key *key, const char *path)
+int
+devissuer_key_save(const struct devissuer_key *key, const char *path, struct err *e)
 {
 	char *pem = NULL;
 	size_t len = 0;
-	int fd = -1;
-	enum devissuer_err err;
+	int fd, rc = -1;
 
 	if (key == NULL || path == NULL || *path == '\0')
-		return DEVISSUER_ERR_ARG;
-	if ((err = devissuer_key_private_pem(key, &pem, &len)) != DEVISSUER_OK)
-		return err;
+		return err_set(e, ERR_INVALID, "%s: no key or no path", DEVISSUER_MSG_ARG);
+	if (devissuer_key_private_pem(key, &pem, &len, e) != 0)
+		return -1;
 	/* O_EXCL|O_NOFOLLOW: never follow a planted link, never clobber a key. */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = errno == EEXIST || errno == ELOOP ? DEVISSUER_ERR_EXISTS : DEVISSUER_ERR_IO;
-		goto out;
+	if (fd < 0 && (errno == EEXIST || errno == ELOOP))
+		err_set(e, ERR_SYSTEM, "%s", DEVISSUER_MSG_EXISTS);
+	else if (fd < 0)
+		err_set(e, ERR_SYSTEM, "%s: %s", DEVISSUER_MSG_IO, strerror(errno));
+	else if (util_write_all(fd, pem, len) != 0 || fsync(fd) != 0)
+		err_set(e, ERR_SYSTEM, "%s: %s", DEVISSUER_MSG_IO, strerror(errno));
+	else
+		rc = 0;
+	if (fd >= 0 && close(fd) != 0 && rc == 0) {
+		err_set(e, ERR_SYSTEM, "%s: %s", DEVISSUER_MSG_IO, strerror(errno));
+		rc = -1;
 	}
-	err = DEVISSUER_ERR_IO;
-	if (write_all(fd, pem, len) != 0 || fsync(fd) != 0) {
-		close(fd);
-		fd = -1;
+	/* A partly written key is no key: remove what this call created. */
+	if (fd >= 0 && rc != 0)
 		unlink(path);
-		goto out;
-	}
-	err = DEVISSUER_OK;
-out:
-	if (fd >= 0 && close(fd) != 0 && err == DEVISSUER_OK) {
-		unlink(path);
-		err = DEVISSUER_ERR_IO;
-	}
 	explicit_bzero(pem, len);
 	free(pem);
-	return err;
+	return rc;
 }
 
 /* Shared by the file loader and the tests; the PEM text stays the caller's. */
-enum devissuer_err
-devissuer_key_from_pem(const char *pem, size_t len, struct devissuer_key **out)
+int
+devissuer_key_from_pem(const char *pem, size_t len, struct devissuer_key **out, struct err *e)
 {
 	BIO *bio;
 	EVP_PKEY *pkey;
 
 	*out = NULL;
 	if (pem == NULL || len == 0 || len > DEVISSUER_KEY_FILE_MAX)
-		return DEVISSUER_ERR_ARG;
+		return err_set(e, ERR_INVALID, "%s: PEM text empty or too large",
+		               DEVISSUER_MSG_ARG);
 	if ((bio = BIO_new_mem_buf(pem, (int)len)) == NULL)
-		return DEVISSUER_ERR_NOMEM;
+		return err_set(e, ERR_SYSTEM, "%s: memory BIO", DEVISSUER_MSG_CRYPTO);
 	/* No password callback: an encrypted key is refused, not prompted for. */
 	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)"");
 	BIO_free(bio);
 	ERR_clear_error();
 	if (pkey == NULL)
-		return DEVISSUER_ERR_KEY;
-	return key_wrap(pkey, out);
+		return err_set(e, ERR_INVALID, "%s", DEVISSUER_MSG_KEY);
+	return key_wrap(pkey, out, e);
+}
+
+/*
+ * Reads fd into buf (cap bytes) up to end of file or cap, retrying after
+ * EINTR.  Returns the number of bytes read, or -1 with errno set.
+ */
+static ssize_t
+read_upto(int fd, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	while (len < cap) {
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	return (ssize_t)len;
 }
 
 /*
@@ -416,75 +381,55 @@ devissuer_key_from_pem(const char *pem, size_t len, struct devissuer_key **out)
  * an oversized file is detected without trusting st_size, and the buffer
  * is wiped before return.
  */
-enum devissuer_err
-devissuer_key_load(const char *path, struct devissuer_key **out)
+int
+devissuer_key_load(const char *path, struct devissuer_key **out, struct err *e)
 {
 	char buf[DEVISSUER_KEY_FILE_MAX + 1];
 	struct stat st;
-	size_t len = 0;
-	int fd = -1;
-	enum devissuer_err err = DEVISSUER_ERR_IO;
+	ssize_t len = 0;
+	int fd, rc = -1;
 
 	*out = NULL;
 	if (path == NULL || *path == '\0')
-		return DEVISSUER_ERR_ARG;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		goto out;
-	if (fstat(fd, &st) != 0)
-		goto out;
+		return err_set(e, ERR_INVALID, "%s: no path", DEVISSUER_MSG_ARG);
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0)
+		err_set(e, ERR_SYSTEM, "%s: %s", DEVISSUER_MSG_IO, strerror(errno));
 	/* Like ssh: a private key others may read is not trusted (or used). */
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		err = DEVISSUER_ERR_PERM;
-		goto out;
-	}
-	while (len < sizeof(buf)) {
-		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			goto out;
-		if (r == 0)
-			break;
-		len += (size_t)r;
-	}
-	err = len > DEVISSUER_KEY_FILE_MAX ? DEVISSUER_ERR_KEY
-	                                   : devissuer_key_from_pem(buf, len, out);
-out:
+	else if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0)
+		err_set(e, ERR_INVALID, "%s", DEVISSUER_MSG_PERM);
+	else if ((len = read_upto(fd, buf, sizeof(buf))) < 0)
+		err_set(e, ERR_SYSTEM, "%s: %s", DEVISSUER_MSG_IO, strerror(errno));
+	else if (len > DEVISSUER_KEY_FILE_MAX)
+		err_set(e, ERR_INVALID, "%s", DEVISSUER_MSG_KEY);
+	else
+		rc = devissuer_key_from_pem(buf, (size_t)len, out, e);
 	if (fd >= 0)
 		close(fd);
-	explicit_bzero(buf, len);
-	return err;
+	explicit_bzero(buf, len > 0 ? (size_t)len : 0);
+	return rc;
 }
 
 /*
  * Only public members are ever added (never "d", "p", "q"): the document is
  * served to anyone who asks for the JWKS.
  */
-enum devissuer_err
-devissuer_jwks_export(const struct devissuer_key *const *keys, size_t n, char **out)
+char *
+devissuer_jwks_export(const struct devissuer_key *const *keys, size_t n)
 {
 	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "keys");
-	enum devissuer_err err = DEVISSUER_ERR_NOMEM;
+	char *out;
 
-	*out = NULL;
-	if (doc == NULL || arr == NULL)
-		goto out;
 	for (size_t i = 0; i < n; i++) {
 		cJSON *o = cJSON_CreateObject();
-		if (o == NULL)
-			goto out;
 		cJSON_AddItemToArray(arr, o);
 		/* Member order as RFC 7517 Appendix A shows it; order carries no meaning. */
-		if (cJSON_AddStringToObject(o, "kty", kty_name(keys[i])) == NULL ||
-		    cJSON_AddStringToObject(o, "kid", keys[i]->kid) == NULL ||
-		    cJSON_AddStringToObject(o, "use", "sig") == NULL ||
-		    cJSON_AddStringToObject(o, "alg", jwk_alg_name(keys[i]->alg)) == NULL ||
-		    jwk_params_add(keys[i], o) != 0)
-			goto out;
+		cJSON_AddStringToObject(o, "kty", kty_name(keys[i]));
+		cJSON_AddStringToObject(o, "kid", keys[i]->kid);
+		cJSON_AddStringToObject(o, "use", "sig");
+		cJSON_AddStringToObject(o, "alg", jwa_name(keys[i]->alg));
+		jwk_params_add(keys[i], o);
 	}
-	if ((*out = cJSON_PrintUnformatted(doc)) != NULL)
-		err = DEVISSUER_OK;
-out:
+	out = cJSON_PrintUnformatted(doc);
 	cJSON_Delete(doc);
-	return err;
+	return out;
 }

@@ -4,7 +4,7 @@
  * exports keys, devmint.c signs with them.
  *
  * Internal to src/cli: only devissuer.c and devmint.c include this header.
- * Everything else uses the opaque struct devissuer_key and the accessors
+ * Everything else uses the opaque struct devissuer_key and the functions
  * of devissuer.h.
  */
 #ifndef DEVISSUER_KEY_H
@@ -19,18 +19,17 @@
 /* A private signing key; every member but alg is fixed when it is wrapped. */
 struct devissuer_key {
 	EVP_PKEY *pkey;
-	enum devissuer_kty kty;
-	enum jwk_kty jkty; /* RSA, P-256 or P-384 */
-	enum jwk_alg alg;  /* named in the JWK and used by default */
+	enum jwa_kty jkty; /* RSA, P-256 or P-384 */
+	enum jwa_alg alg;  /* named in the JWK and used by default */
 	char *m1, *m2;     /* base64url n and e (RSA) or x and y (EC) */
 	char kid[JWK_THUMBPRINT_LEN + 1];
 };
 
 /*
- * True when alg may sign with key (RFC 7518 §3.1): RS* and PS* need an
- * RSA key, ES256 a P-256 key, ES384 a P-384 key.  False for an alg out of
- * range.  key is borrowed and must not be NULL.
+ * True when alg may sign with key: the key is of the type alg needs
+ * (jwa_kty, RFC 7518 §3.1).  False for an alg out of range.  key is
+ * borrowed and must not be NULL.
  */
-bool devissuer_key_alg_fits(const struct devissuer_key *key, enum jwk_alg alg);
+bool devissuer_key_alg_fits(const struct devissuer_key *key, enum jwa_alg alg);
 
 #endif /* DEVISSUER_KEY_H */

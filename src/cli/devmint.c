@@ -3,9 +3,10 @@
  * OpenSSL's EVP interface (RFC 7518 §3), the compact serialization around
  * any header and payload (RFC 7515 §7.1), and RFC 9068 access tokens.
  */
-#include "cli/devmint.h"
+#include "cli/devissuer.h"
 
 #include "cli/devissuer_key.h"
+#include "lib/core/util.h"
 #include "lib/jose/b64url.h"
 
 #include <cJSON.h>
@@ -59,161 +60,154 @@ ecdsa_der_to_raw(const unsigned char *der, size_t len, size_t clen, unsigned cha
 }
 
 /*
- * Signs msglen bytes of msg with key and alg into a new buffer (*sig,
- * *siglen) in JWS form.  Returns DEVISSUER_OK or DEVISSUER_ERR_CRYPTO.
+ * Sets up mdctx to sign with key and alg: the digest of alg, and for PS*
+ * the PSS padding of RFC 7518 §3.5 (MGF1 with the same hash, salt as long
+ * as the hash).  Returns 0 or -1.
  */
-static enum devissuer_err
-sign_bytes(const struct devissuer_key *key, enum jwk_alg alg, const char *msg, size_t msglen,
-           unsigned char **sig, size_t *siglen)
+static int
+sign_init(EVP_MD_CTX *mdctx, const struct devissuer_key *key, enum jwa_alg alg)
 {
-	EVP_MD_CTX *mdctx = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
-	unsigned char *buf = NULL;
-	size_t len = 0, clen = key->jkty == JWK_KTY_EC_P384 ? 48 : 32;
-	enum devissuer_err err = DEVISSUER_ERR_CRYPTO;
 
-	*sig = NULL;
-	if (mdctx == NULL ||
-	    EVP_DigestSignInit(mdctx, &pctx, EVP_get_digestbyname(jwk_alg_digest(alg)), NULL,
+	if (EVP_DigestSignInit(mdctx, &pctx, EVP_get_digestbyname(jwa_digest(alg)), NULL,
 	                       key->pkey) != 1)
-		goto out;
-	if (alg == JWK_ALG_PS256 || alg == JWK_ALG_PS384 || alg == JWK_ALG_PS512) {
-		/* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash. */
+		return -1;
+	if (alg == JWA_PS256 || alg == JWA_PS384 || alg == JWA_PS512) {
 		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
 		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1)
-			goto out;
+			return -1;
 	}
+	return 0;
+}
+
+/*
+ * Signs msglen bytes of msg with key and alg into a new buffer (*sig,
+ * *siglen) in JWS form.  Returns 0, or -1 with e set (DEVISSUER_MSG_CRYPTO).
+ */
+static int
+sign_bytes(const struct devissuer_key *key, enum jwa_alg alg, const char *msg, size_t msglen,
+           unsigned char **sig, size_t *siglen, struct err *e)
+{
+	EVP_MD_CTX *mdctx = EVP_MD_CTX_new();
+	unsigned char *buf = NULL, *raw = NULL;
+	size_t len = 0, clen = jwa_coord_len(key->jkty);
+	int rc = -1;
+
+	*sig = NULL;
 	/* The first call gives the largest signature size, the second signs. */
-	if (EVP_DigestSign(mdctx, NULL, &len, (const unsigned char *)msg, msglen) != 1 ||
-	    (buf = malloc(len)) == NULL ||
-	    EVP_DigestSign(mdctx, buf, &len, (const unsigned char *)msg, msglen) != 1)
+	if (mdctx == NULL || sign_init(mdctx, key, alg) != 0 ||
+	    EVP_DigestSign(mdctx, NULL, &len, (const unsigned char *)msg, msglen) != 1)
+		goto out;
+	buf = xmalloc(len);
+	if (EVP_DigestSign(mdctx, buf, &len, (const unsigned char *)msg, msglen) != 1)
 		goto out;
 	/*
 	 * OpenSSL emits a DER ECDSA-Sig-Value of varying length; JWS wants R
 	 * and S as fixed-size big-endian integers, concatenated (RFC 7518 §3.4).
 	 */
-	if (key->jkty != JWK_KTY_RSA) {
-		unsigned char *raw = malloc(2 * clen);
-		if (raw == NULL || ecdsa_der_to_raw(buf, len, clen, raw) != 0) {
-			free(raw);
+	if (key->jkty != JWA_KTY_RSA) {
+		raw = xmalloc(2 * clen);
+		if (ecdsa_der_to_raw(buf, len, clen, raw) != 0)
 			goto out;
-		}
 		free(buf);
 		buf = raw;
+		raw = NULL;
 		len = 2 * clen;
 	}
 	*sig = buf;
 	*siglen = len;
 	buf = NULL;
-	err = DEVISSUER_OK;
+	rc = 0;
 out:
+	if (rc != 0)
+		err_set(e, ERR_SYSTEM, "%s", DEVISSUER_MSG_CRYPTO);
 	free(buf);
+	free(raw);
 	EVP_MD_CTX_free(mdctx);
 	ERR_clear_error();
-	return err;
+	return rc;
 }
 
 /*
  * Builds the compact serialization (RFC 7515 §7.1) around any text, so the
  * tests can sign headers and payloads a real issuer never would.
  */
-enum devissuer_err
-devissuer_sign_raw(const struct devissuer_key *key, enum jwk_alg alg, const char *header_json,
-                   const char *payload_json, char **out)
+int
+devissuer_sign_raw(const struct devissuer_key *key, enum jwa_alg alg, const char *header_json,
+                   const char *payload_json, char **out, struct err *e)
 {
-	char *h = NULL, *p = NULL, *s = NULL, *input = NULL;
+	char *h, *p, *s, *input;
 	unsigned char *sig = NULL;
 	size_t siglen = 0, inlen, len;
-	enum devissuer_err err;
+	int rc;
 
 	*out = NULL;
-	if (key == NULL || header_json == NULL || payload_json == NULL ||
-	    !devissuer_key_alg_fits(key, alg))
-		return DEVISSUER_ERR_ARG;
-	err = DEVISSUER_ERR_NOMEM;
+	if (key == NULL || header_json == NULL || payload_json == NULL)
+		return err_set(e, ERR_INVALID, "%s: nothing to sign", DEVISSUER_MSG_ARG);
+	if (!devissuer_key_alg_fits(key, alg))
+		return err_set(e, ERR_INVALID, "%s: %s does not fit the key", DEVISSUER_MSG_ARG,
+		               jwa_name(alg));
 	h = b64url_encode_alloc(header_json, strlen(header_json));
 	p = b64url_encode_alloc(payload_json, strlen(payload_json));
-	if (h == NULL || p == NULL)
-		goto out;
 	/* RFC 7515 §5.1: the signing input is ASCII(h64 "." p64). */
 	inlen = strlen(h) + 1 + strlen(p);
-	if ((input = malloc(inlen + 1)) == NULL)
-		goto out;
+	input = xmalloc(inlen + 1);
 	snprintf(input, inlen + 1, "%s.%s", h, p);
-	if ((err = sign_bytes(key, alg, input, inlen, &sig, &siglen)) != DEVISSUER_OK)
-		goto out;
-	err = DEVISSUER_ERR_NOMEM;
-	if ((s = b64url_encode_alloc(sig, siglen)) == NULL)
-		goto out;
-	len = inlen + 1 + strlen(s) + 1;
-	if ((*out = malloc(len)) == NULL)
-		goto out;
-	snprintf(*out, len, "%s.%s", input, s);
-	err = DEVISSUER_OK;
-out:
+	rc = sign_bytes(key, alg, input, inlen, &sig, &siglen, e);
+	if (rc == 0) {
+		s = b64url_encode_alloc(sig, siglen);
+		len = inlen + 1 + strlen(s) + 1;
+		*out = xmalloc(len);
+		snprintf(*out, len, "%s.%s", input, s);
+		free(s);
+	}
 	free(h);
 	free(p);
-	free(s);
 	free(sig);
 	free(input);
-	return err;
-}
-
-/*
- * Adds "aud": one audience as a string, several (space-separated) as an
- * array (RFC 7519 §4.1.3).  Returns 0 or -1.
- */
-static int
-aud_add(cJSON *claims, const char *aud)
-{
-	char *copy = strdup(aud), *save = NULL, *tok;
-	cJSON *arr = cJSON_CreateArray();
-	int rc = -1;
-
-	if (copy == NULL || arr == NULL)
-		goto out;
-	for (tok = strtok_r(copy, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
-		cJSON *s = cJSON_CreateString(tok);
-		if (s == NULL)
-			goto out;
-		cJSON_AddItemToArray(arr, s);
-	}
-	if (cJSON_GetArraySize(arr) == 1) {
-		const char *one = cJSON_GetArrayItem(arr, 0)->valuestring;
-		if (cJSON_AddStringToObject(claims, CLM_AUD, one) != NULL)
-			rc = 0;
-		goto out;
-	}
-	cJSON_AddItemToObject(claims, CLM_AUD, arr);
-	arr = NULL;
-	rc = 0;
-out:
-	cJSON_Delete(arr);
-	free(copy);
 	return rc;
 }
 
-/* Adds name: value to o unless value is NULL.  Returns 0 or -1. */
-static int
+/* Adds "aud": one audience as a string, several (space-separated) as an array (RFC 7519 §4.1.3). */
+static void
+aud_add(cJSON *claims, const char *aud)
+{
+	char *copy = xstrdup(aud), *save = NULL, *tok;
+	cJSON *arr = cJSON_CreateArray();
+
+	for (tok = strtok_r(copy, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save))
+		cJSON_AddItemToArray(arr, cJSON_CreateString(tok));
+	if (cJSON_GetArraySize(arr) == 1) {
+		cJSON_AddStringToObject(claims, CLM_AUD, cJSON_GetArrayItem(arr, 0)->valuestring);
+		cJSON_Delete(arr);
+	} else {
+		cJSON_AddItemToObject(claims, CLM_AUD, arr);
+	}
+	free(copy);
+}
+
+/* Adds name: value to o unless value is NULL. */
+static void
 opt_str_add(cJSON *o, const char *name, const char *value)
 {
-	if (value == NULL)
-		return 0;
-	return cJSON_AddStringToObject(o, name, value) == NULL ? -1 : 0;
+	if (value != NULL)
+		cJSON_AddStringToObject(o, name, value);
 }
 
 /*
  * Moves every member of the JSON object text extra into claims, replacing
- * members of the same name.  Returns DEVISSUER_OK or an error.
+ * members of the same name.  Returns 0, or -1 with e set when extra is not
+ * a JSON object.
  */
-static enum devissuer_err
-extra_merge(cJSON *claims, const char *extra)
+static int
+extra_merge(cJSON *claims, const char *extra, struct err *e)
 {
 	cJSON *x = cJSON_Parse(extra), *m;
 
 	if (!cJSON_IsObject(x)) {
 		cJSON_Delete(x);
-		return DEVISSUER_ERR_JSON;
+		return err_set(e, ERR_INVALID, "%s: extra claims are not a JSON object",
+		               DEVISSUER_MSG_JSON);
 	}
 	while ((m = x->child) != NULL) {
 		cJSON_DetachItemViaPointer(x, m);
@@ -221,98 +215,96 @@ extra_merge(cJSON *claims, const char *extra)
 		cJSON_AddItemToObject(claims, m->string, m);
 	}
 	cJSON_Delete(x);
-	return DEVISSUER_OK;
+	return 0;
 }
 
-/* Adds a "jti" of 128 random bits (RFC 9068 §2.2, RFC 7519 §4.1.7). */
+/* Adds a "jti" of 128 random bits (RFC 9068 §2.2, RFC 7519 §4.1.7).  Returns 0 or -1. */
 static int
-jti_random_add(cJSON *claims)
+jti_random_add(cJSON *claims, struct err *e)
 {
 	unsigned char rnd[16];
 	char s[32];
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return -1;
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		ERR_clear_error();
+		return err_set(e, ERR_SYSTEM, "%s: no randomness for jti", DEVISSUER_MSG_CRYPTO);
+	}
 	b64url_encode(rnd, sizeof(rnd), s, sizeof(s));
-	return cJSON_AddStringToObject(claims, CLM_JTI, s) == NULL ? -1 : 0;
+	cJSON_AddStringToObject(claims, CLM_JTI, s);
+	return 0;
 }
 
 /*
  * Builds the claims of a token into *out (cJSON_Delete): the RFC 9068 §2.2
  * claims the options name, iat and exp always, a random jti unless told
- * otherwise, then extra_json on top.  Returns DEVISSUER_OK or an error.
+ * otherwise, then extra_json on top.  Returns 0, or -1 with e set.
  */
-static enum devissuer_err
-claims_build(const struct devissuer_token_opts *o, cJSON **out)
+static int
+claims_build(const struct devissuer_token_opts *o, cJSON **out, struct err *e)
 {
 	cJSON *c = cJSON_CreateObject();
 	int64_t iat = o->iat != 0 ? o->iat : (int64_t)time(NULL);
 	int64_t life = o->lifetime != 0 ? o->lifetime : DEVISSUER_LIFETIME_DEFAULT;
-	enum devissuer_err err = DEVISSUER_ERR_NOMEM;
 
-	if (c == NULL || opt_str_add(c, CLM_ISS, o->iss) != 0 ||
-	    opt_str_add(c, CLM_SUB, o->sub) != 0 || (o->aud != NULL && aud_add(c, o->aud) != 0) ||
-	    opt_str_add(c, CLM_SCOPE, o->scope) != 0 ||
-	    opt_str_add(c, CLM_CLIENT, o->client_id) != 0 ||
-	    opt_str_add(c, CLM_ORG, o->org_id) != 0 ||
-	    cJSON_AddNumberToObject(c, CLM_IAT, (double)iat) == NULL ||
-	    cJSON_AddNumberToObject(c, CLM_EXP, (double)(iat + life)) == NULL)
-		goto out;
-	if (o->jti == NULL && jti_random_add(c) != 0)
-		goto out;
-	if (o->jti != NULL && *o->jti != '\0' && opt_str_add(c, CLM_JTI, o->jti) != 0)
-		goto out;
-	if (o->extra_json != NULL && (err = extra_merge(c, o->extra_json)) != DEVISSUER_OK)
-		goto out;
+	opt_str_add(c, CLM_ISS, o->iss);
+	opt_str_add(c, CLM_SUB, o->sub);
+	if (o->aud != NULL)
+		aud_add(c, o->aud);
+	opt_str_add(c, CLM_SCOPE, o->scope);
+	opt_str_add(c, CLM_CLIENT, o->client_id);
+	opt_str_add(c, CLM_ORG, o->org_id);
+	cJSON_AddNumberToObject(c, CLM_IAT, (double)iat);
+	cJSON_AddNumberToObject(c, CLM_EXP, (double)(iat + life));
+	if (o->jti != NULL && *o->jti != '\0')
+		cJSON_AddStringToObject(c, CLM_JTI, o->jti);
+	if ((o->jti == NULL && jti_random_add(c, e) != 0) ||
+	    (o->extra_json != NULL && extra_merge(c, o->extra_json, e) != 0)) {
+		cJSON_Delete(c);
+		return -1;
+	}
 	*out = c;
-	c = NULL;
-	err = DEVISSUER_OK;
-out:
-	cJSON_Delete(c);
-	return err;
+	return 0;
 }
 
 /*
  * The header carries alg, typ and kid only (RFC 9068 §2.1); the alg must fit
  * the key so a minted token is always one the verifier could accept.
  */
-enum devissuer_err
+int
 devissuer_token_mint(const struct devissuer_key *key, const struct devissuer_token_opts *opts,
-                     char **out)
+                     char **out, struct err *e)
 {
-	cJSON *hdr = NULL, *claims = NULL;
-	char *htext = NULL, *ptext = NULL;
-	enum jwk_alg alg;
-	enum devissuer_err err = DEVISSUER_ERR_ARG;
+	cJSON *hdr, *claims = NULL;
+	char *htext, *ptext;
+	enum jwa_alg alg;
 	const char *typ, *kid;
+	int rc;
 
 	*out = NULL;
 	if (key == NULL || opts == NULL)
-		return DEVISSUER_ERR_ARG;
+		return err_set(e, ERR_INVALID, "%s: no key or no options", DEVISSUER_MSG_ARG);
 	alg = key->alg;
-	if (opts->alg != NULL && jwk_alg_parse(opts->alg, &alg) != 0)
-		return DEVISSUER_ERR_ARG;
+	if (opts->alg != NULL && jwa_parse(opts->alg, &alg) != 0)
+		return err_set(e, ERR_INVALID, "%s: unknown algorithm", DEVISSUER_MSG_ARG);
 	if (!devissuer_key_alg_fits(key, alg))
-		return DEVISSUER_ERR_ARG;
+		return err_set(e, ERR_INVALID, "%s: %s does not fit the key", DEVISSUER_MSG_ARG,
+		               jwa_name(alg));
+	if (claims_build(opts, &claims, e) != 0)
+		return -1;
 	typ = opts->typ != NULL ? opts->typ : TYP_DEFAULT;
 	kid = opts->kid != NULL ? opts->kid : key->kid;
-	err = DEVISSUER_ERR_NOMEM;
-	if ((hdr = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(hdr, HDR_ALG, jwk_alg_name(alg)) == NULL ||
-	    (*typ != '\0' && cJSON_AddStringToObject(hdr, HDR_TYP, typ) == NULL) ||
-	    (*kid != '\0' && cJSON_AddStringToObject(hdr, HDR_KID, kid) == NULL))
-		goto out;
-	if ((err = claims_build(opts, &claims)) != DEVISSUER_OK)
-		goto out;
-	err = DEVISSUER_ERR_NOMEM;
-	if ((htext = cJSON_PrintUnformatted(hdr)) == NULL ||
-	    (ptext = cJSON_PrintUnformatted(claims)) == NULL)
-		goto out;
-	err = devissuer_sign_raw(key, alg, htext, ptext, out);
-out:
+	hdr = cJSON_CreateObject();
+	cJSON_AddStringToObject(hdr, HDR_ALG, jwa_name(alg));
+	if (*typ != '\0')
+		cJSON_AddStringToObject(hdr, HDR_TYP, typ);
+	if (*kid != '\0')
+		cJSON_AddStringToObject(hdr, HDR_KID, kid);
+	htext = cJSON_PrintUnformatted(hdr);
+	ptext = cJSON_PrintUnformatted(claims);
+	rc = devissuer_sign_raw(key, alg, htext, ptext, out, e);
 	cJSON_Delete(hdr);
 	cJSON_Delete(claims);
 	free(htext);
 	free(ptext);
-	return err;
+	return rc;
 }

@@ -33,6 +33,7 @@
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 #include "lib/core/num.h"
+#include "lib/core/util.h"
 #include "lib/jose/token.h"
 
 #define KEY_FILE      "signing-key.pem"
@@ -119,26 +120,28 @@ parse_opts(int argc, char **argv, struct opts *o)
 
 /* Reports a devissuer error with context; returns 1. */
 static int
-fail(const char *what, enum devissuer_err err)
+fail(const char *what, const struct err *e)
 {
-	fprintf(stderr, "mcp-fcgi-cli: %s: %s\n", what, devissuer_strerror(err));
+	fprintf(stderr, "mcp-fcgi-cli: %s: %s\n", what, e->msg);
 	return 1;
 }
 
-/* Generates a key of the type alg names (RS256 default). */
-static enum devissuer_err
-generate(const char *alg, struct devissuer_key **key)
+/* Generates a key of the type alg names (RS256 default); 0, or -1 with e set. */
+static int
+generate(const char *alg, struct devissuer_key **key, struct err *e)
 {
 	enum devissuer_kty kty =
 	    alg != NULL && strncmp(alg, "ES", 2) == 0 ? DEVISSUER_KEY_EC : DEVISSUER_KEY_RSA;
-	enum devissuer_err rc = devissuer_key_generate(kty, key);
-	enum jwk_alg a;
+	int rc = devissuer_key_generate(kty, key, e);
+	enum jwa_alg a;
 
-	if (rc == DEVISSUER_OK && alg != NULL &&
-	    (jwk_alg_parse(alg, &a) != 0 || devissuer_key_alg_set(*key, a) != 0)) {
+	if (rc == 0 && alg != NULL && jwa_parse(alg, &a) != 0)
+		rc = err_set(e, ERR_INVALID, "%s: unknown algorithm %s", DEVISSUER_MSG_ARG, alg);
+	else if (rc == 0 && alg != NULL)
+		rc = devissuer_key_alg_set(*key, a, e);
+	if (rc != 0) {
 		devissuer_key_free(*key);
 		*key = NULL;
-		return DEVISSUER_ERR_ARG;
 	}
 	return rc;
 }
@@ -147,29 +150,26 @@ static int
 cmd_keygen(const struct opts *o)
 {
 	struct devissuer_key *key = NULL;
-	enum devissuer_err rc;
+	struct err e;
+	int rc;
 
 	if (o->out == NULL)
 		return usage();
-	if ((rc = generate(o->alg, &key)) == DEVISSUER_OK)
-		rc = devissuer_key_save(key, o->out);
-	if (rc == DEVISSUER_OK)
+	if ((rc = generate(o->alg, &key, &e)) == 0)
+		rc = devissuer_key_save(key, o->out, &e);
+	if (rc == 0)
 		printf("%s\n", devissuer_key_kid(key));
 	devissuer_key_free(key);
-	return rc == DEVISSUER_OK ? 0 : fail(o->out, rc);
+	return rc == 0 ? 0 : fail(o->out, &e);
 }
 
 /* Prints (or writes to path, 0644: it is public) the JWKS of the keys. */
 static int
 write_jwks(struct devissuer_key **keys, size_t n, const char *path)
 {
-	char *json = NULL;
-	enum devissuer_err rc =
-	    devissuer_jwks_export((const struct devissuer_key *const *)keys, n, &json);
+	char *json = devissuer_jwks_export((const struct devissuer_key *const *)keys, n);
 	FILE *f;
 
-	if (rc != DEVISSUER_OK)
-		return fail("jwks", rc);
 	if (path == NULL) {
 		printf("%s\n", json);
 	} else if ((f = fopen(path, "w")) == NULL || fprintf(f, "%s\n", json) < 0 ||
@@ -186,15 +186,16 @@ static int
 cmd_jwks(const struct opts *o)
 {
 	struct devissuer_key *keys[8] = {0};
-	enum devissuer_err rc = DEVISSUER_OK;
+	struct err e;
+	int rc = 0;
 	size_t i;
 	int ret;
 
 	if (o->n_keys == 0)
 		return usage();
-	for (i = 0; i < o->n_keys && rc == DEVISSUER_OK; i++)
-		rc = devissuer_key_load(o->keys[i], &keys[i]);
-	ret = rc == DEVISSUER_OK ? write_jwks(keys, o->n_keys, NULL) : fail(o->keys[i - 1], rc);
+	for (i = 0; i < o->n_keys && rc == 0; i++)
+		rc = devissuer_key_load(o->keys[i], &keys[i], &e);
+	ret = rc == 0 ? write_jwks(keys, o->n_keys, NULL) : fail(o->keys[i - 1], &e);
 	for (i = 0; i < o->n_keys; i++)
 		devissuer_key_free(keys[i]);
 	return ret;
@@ -216,18 +217,19 @@ cmd_mint(const struct opts *o)
 	    .lifetime = o->ttl != 0 ? o->ttl : 3600,
 	    .extra_json = o->claims,
 	};
-	enum devissuer_err rc;
+	struct err e;
+	int rc;
 	char *token = NULL;
 
 	if (o->n_keys != 1 || o->iss == NULL || o->aud == NULL)
 		return usage();
-	if ((rc = devissuer_key_load(o->keys[0], &key)) == DEVISSUER_OK)
-		rc = devissuer_token_mint(key, &t, &token);
-	if (rc == DEVISSUER_OK)
+	if ((rc = devissuer_key_load(o->keys[0], &key, &e)) == 0)
+		rc = devissuer_token_mint(key, &t, &token, &e);
+	if (rc == 0)
 		printf("%s\n", token);
 	free(token);
 	devissuer_key_free(key);
-	return rc == DEVISSUER_OK ? 0 : fail("mint", rc);
+	return rc == 0 ? 0 : fail("mint", &e);
 }
 
 /* mkdir -p for a path inside the issuer directory; 0 or -1. */
@@ -295,8 +297,8 @@ cmd_dev_issuer(const struct opts *o)
 {
 	struct devissuer_key *key = NULL;
 	char keyfile[1024], jwks[1024];
-	enum devissuer_err rc;
-	int ret = 1;
+	struct err e;
+	int rc, ret = 1;
 
 	if (o->dir == NULL || o->iss == NULL)
 		return usage();
@@ -306,11 +308,11 @@ cmd_dev_issuer(const struct opts *o)
 	}
 	snprintf(keyfile, sizeof(keyfile), "%s/" KEY_FILE, o->dir);
 	snprintf(jwks, sizeof(jwks), "%s/" JWKS_FILE, o->dir);
-	rc = devissuer_key_load(keyfile, &key);
-	if (rc != DEVISSUER_OK && (rc = generate(o->alg, &key)) == DEVISSUER_OK)
-		rc = devissuer_key_save(key, keyfile);
-	if (rc != DEVISSUER_OK)
-		return fail(keyfile, rc);
+	rc = devissuer_key_load(keyfile, &key, &e);
+	if (rc != 0 && (rc = generate(o->alg, &key, &e)) == 0)
+		rc = devissuer_key_save(key, keyfile, &e);
+	if (rc != 0)
+		return fail(keyfile, &e);
 	if (write_jwks(&key, 1, jwks) == 0 && write_metadata(o->dir, o->iss) == 0) {
 		printf("%s\n", keyfile);
 		ret = 0;
@@ -399,6 +401,7 @@ main(int argc, char **argv)
 	struct opts o = {0};
 	const char *cmd = argc > 1 ? argv[1] : "";
 
+	util_init();
 	log_set_prog("cli");
 	util_init();
 	if (strcmp(cmd, "inspect") == 0)

@@ -5,11 +5,15 @@
  * Usage: verify JWKS_FILE TOKENS_FILE
  *
  * TOKENS_FILE holds lines "NAME EXPECT TOKEN"; EXPECT is "ok" or the name of
- * the refusal (see expect_names).  Prints one line per check and, last,
+ * the refusal (see expect_names), which must come with exactly its
+ * TOKEN_MSG_* text and its code (ERR_NOT_FOUND for an unknown kid, else
+ * ERR_INVALID).  Prints one line per check and, last,
  * exactly "N passed, N failed"; exits non-zero when any check failed.
  */
-#include "lib/jose/jwk.h"
+#include "lib/core/err.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
+#include "lib/jose/jwk.h"
 #include "lib/jose/token.h"
 
 #include <stdio.h>
@@ -22,21 +26,24 @@
 #define AUD "https://mcp.example/mcp"
 #define SUB "jose-user"
 
+/* What a good token gets instead of a refusal message. */
+#define OK "ok"
+
 static const struct {
 	const char *name;
-	enum token_err err;
+	const char *msg;
 } expect_names[] = {
-    {"ok", TOKEN_OK},
-    {"expired", TOKEN_ERR_EXPIRED},
-    {"no_exp", TOKEN_ERR_NO_EXP},
-    {"not_yet_valid", TOKEN_ERR_NOT_YET_VALID},
-    {"audience", TOKEN_ERR_AUDIENCE},
-    {"issuer", TOKEN_ERR_ISSUER},
-    {"signature", TOKEN_ERR_SIGNATURE},
-    {"kid_unknown", TOKEN_ERR_KID_UNKNOWN},
-    {"typ", TOKEN_ERR_TYP},
-    {"crit", TOKEN_ERR_CRIT},
-    {"alg", TOKEN_ERR_ALG},
+    {"ok", OK},
+    {"expired", TOKEN_MSG_EXPIRED},
+    {"no_exp", TOKEN_MSG_NO_EXP},
+    {"not_yet_valid", TOKEN_MSG_NOT_YET_VALID},
+    {"audience", TOKEN_MSG_AUDIENCE},
+    {"issuer", TOKEN_MSG_ISSUER},
+    {"signature", TOKEN_MSG_SIGNATURE},
+    {"kid_unknown", TOKEN_MSG_KID_UNKNOWN},
+    {"typ", TOKEN_MSG_TYP},
+    {"crit", TOKEN_MSG_CRIT},
+    {"alg", TOKEN_MSG_ALG},
 };
 
 static int passed, failed;
@@ -94,34 +101,44 @@ jwks_check(const struct jwk_set *set)
 static void
 line_check(char *line, const struct jwk_set *set, const struct token_policy *pol)
 {
-	char *save = NULL, why[256];
+	char *save = NULL, why[ERR_MSG_MAX + 128];
 	const char *name = strtok_r(line, " \n", &save);
 	const char *expect = strtok_r(NULL, " \n", &save);
 	const char *tok = strtok_r(NULL, " \n", &save);
 	struct principal *p = NULL;
-	enum token_err want = TOKEN_ERR__MAX, got;
+	const char *want = NULL, *got;
+	struct err e;
+	enum err_code code;
+	int ok;
 
 	if (name == NULL)
 		return;
 	for (size_t i = 0; expect != NULL && i < sizeof(expect_names) / sizeof(expect_names[0]);
 	     i++) {
 		if (strcmp(expect, expect_names[i].name) == 0)
-			want = expect_names[i].err;
+			want = expect_names[i].msg;
 	}
-	if (tok == NULL || want == TOKEN_ERR__MAX) {
+	if (tok == NULL || want == NULL) {
 		result(name, 0, "malformed line in the tokens file");
 		return;
 	}
-	got = token_verify(tok, strlen(tok), set, pol, (int64_t)time(NULL), &p);
-	snprintf(why, sizeof(why), "got \"%s\", wanted \"%s\"", token_strerror(got),
-	         token_strerror(want));
+	err_clear(&e);
+	got =
+	    token_verify(tok, strlen(tok), set, pol, (int64_t)time(NULL), &p, &e) == 0 ? OK : e.msg;
+	code = strcmp(want, OK) == 0                      ? ERR_OK
+	       : strcmp(want, TOKEN_MSG_KID_UNKNOWN) == 0 ? ERR_NOT_FOUND
+	                                                  : ERR_INVALID;
+	snprintf(why, sizeof(why), "got \"%s\" (code %d), wanted \"%s\" (code %d)", got,
+	         (int)e.code, want, (int)code);
+	ok = strcmp(got, want) == 0 && e.code == code;
 	/* A good token must also yield the principal jose put in it. */
-	if (got == TOKEN_OK && (p->subject == NULL || strcmp(p->subject, SUB) != 0 ||
-	                        !principal_has_scope(p, "todo:write") || p->client_id == NULL)) {
+	if (ok && p != NULL &&
+	    (p->subject == NULL || strcmp(p->subject, SUB) != 0 ||
+	     !principal_has_scope(p, "todo:write") || p->client_id == NULL)) {
 		snprintf(why, sizeof(why), "verified, but the principal's claims are wrong");
-		got = TOKEN_ERR__MAX;
+		ok = 0;
 	}
-	result(name, got == want, why);
+	result(name, ok, why);
 	principal_free(p);
 }
 
@@ -134,24 +151,26 @@ main(int argc, char **argv)
 	    .n_issuers = 1,
 	    .audiences = audiences,
 	    .n_audiences = 1,
-	    .alg_mask = JWK_ALG_BIT(JWK_ALG_RS256) | JWK_ALG_BIT(JWK_ALG_PS256) |
-	                JWK_ALG_BIT(JWK_ALG_ES256),
+	    .alg_mask = JWA_BIT(JWA_RS256) | JWA_BIT(JWA_PS256) | JWA_BIT(JWA_ES256),
 	    .leeway = 30,
 	};
 	struct jwk_set *set = NULL;
 	char *jwks = NULL, *line = NULL;
 	size_t len = 0, cap = 0;
 	FILE *tokens = NULL;
-	enum jwk_err jerr;
+	struct err e;
+	int rc;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: %s JWKS_FILE TOKENS_FILE\n", argv[0]);
 		return 2;
 	}
+	util_init();
 	log_set_prog("jose-verify");
 	jwks = file_read(argv[1], JWK_SET_MAX_BYTES, &len);
-	jerr = jwks == NULL ? JWK_ERR_JSON : jwk_set_parse(jwks, len, &set);
-	result("jwks_parse", jerr == JWK_OK, jwk_strerror(jerr));
+	err_set(&e, ERR_INVALID, "cannot read %s", argv[1]);
+	rc = jwks == NULL ? -1 : jwk_set_parse(jwks, len, &set, &e);
+	result("jwks_parse", rc == 0, e.msg);
 	if (set != NULL)
 		jwks_check(set);
 	if ((tokens = fopen(argv[2], "r")) == NULL)

@@ -199,8 +199,7 @@ TEST(oauth_defaults)
 	CHECK_STR(cfg.resource_documentation, "https://mcp.example.com/");
 	CHECK_INT(cfg.leeway, 60);
 	CHECK_INT(cfg.jwks_throttle, 60);
-	CHECK(cfg.alg_mask == (JWK_ALG_BIT(JWK_ALG_RS256) | JWK_ALG_BIT(JWK_ALG_ES256) |
-	                       JWK_ALG_BIT(JWK_ALG_PS256)));
+	CHECK(cfg.alg_mask == (JWA_BIT(JWA_RS256) | JWA_BIT(JWA_ES256) | JWA_BIT(JWA_PS256)));
 	CHECK(!cfg.allow_http);
 	CHECK_INT(cfg.todo_max_per_owner, 1000);
 	CHECK_INT(cfg.jwks_max_stale, 86400);

@@ -2,9 +2,11 @@
  * test_jwk.c - JWK Set parsing (RFC 7517, RFC 7518 §6) and thumbprints
  * (RFC 7638): hostile and unusable documents first.
  */
+#include "lib/core/err.h"
+#include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "lib/jose/b64url.h"
 #include "lib/jose/jwk.h"
-#include "lib/core/log.h"
 #include "test.h"
 
 #include <stdint.h>
@@ -34,23 +36,45 @@ count_of(const char *json)
 	struct jwk_set *set = NULL;
 	size_t n = 0;
 
-	if (jwk_set_parse(json, strlen(json), &set) == JWK_OK)
+	if (jwk_set_parse(json, strlen(json), &set, NULL) == 0)
 		n = jwk_set_count(set);
 	jwk_set_free(set);
 	return n;
 }
 
-/* Parses a document and returns the error code only. */
-static enum jwk_err
-err_of(const char *json)
+/* The last refusal of err_of_len; its message is what err_of returns. */
+static struct err last;
+
+/*
+ * Parses len bytes of json and returns the refusal's message (a JWK_MSG_*
+ * text), or NULL when a set was built.  Checks the contract on the way: no
+ * set on failure, and the code that goes with the message.
+ */
+static const char *
+err_of_len(const char *json, size_t len)
 {
 	struct jwk_set *set = (struct jwk_set *)&set;
-	enum jwk_err err = jwk_set_parse(json, strlen(json), &set);
+	int rc;
 
-	if (err != JWK_OK)
-		CHECK(set == NULL);
-	jwk_set_free(set);
-	return err;
+	err_clear(&last);
+	rc = jwk_set_parse(json, len, &set, &last);
+	if (rc == 0) {
+		CHECK_INT(last.code, ERR_OK);
+		jwk_set_free(set);
+		return NULL;
+	}
+	CHECK_INT(rc, -1);
+	CHECK(set == NULL);
+	CHECK_INT(last.code,
+	          strcmp(last.msg, JWK_MSG_TOO_LARGE) == 0 ? ERR_TOO_LARGE : ERR_INVALID);
+	return last.msg;
+}
+
+/* err_of_len for a NUL-terminated document. */
+static const char *
+err_of(const char *json)
+{
+	return err_of_len(json, strlen(json));
 }
 
 /* base64url of n bytes of an odd pattern with the top bit set: an n*8-bit number. */
@@ -66,36 +90,35 @@ fake_modulus(size_t n)
 
 TEST(garbage_rejected)
 {
-	CHECK_INT(err_of(""), JWK_ERR_JSON);
-	CHECK_INT(err_of("garbage"), JWK_ERR_JSON);
-	CHECK_INT(err_of("{\"keys\":["), JWK_ERR_JSON);
-	CHECK_INT(err_of("{\"keys\":[]} trailing"), JWK_ERR_JSON);
-	CHECK_INT(jwk_set_parse("{\"keys\":[]}\0{\"keys\"", 19, &(struct jwk_set *){NULL}),
-	          JWK_ERR_JSON);
-	CHECK_INT(jwk_set_parse(NULL, 0, &(struct jwk_set *){NULL}), JWK_ERR_JSON);
+	CHECK_STR(err_of(""), JWK_MSG_JSON);
+	CHECK_STR(err_of("garbage"), JWK_MSG_JSON);
+	CHECK_STR(err_of("{\"keys\":["), JWK_MSG_JSON);
+	CHECK_STR(err_of("{\"keys\":[]} trailing"), JWK_MSG_JSON);
+	CHECK_STR(err_of_len("{\"keys\":[]}\0{\"keys\"", 19), JWK_MSG_JSON);
+	CHECK_STR(err_of_len(NULL, 0), JWK_MSG_JSON);
 }
 
 TEST(not_an_object_rejected)
 {
-	CHECK_INT(err_of("[" RFC_RSA("") "]"), JWK_ERR_JSON);
-	CHECK_INT(err_of("\"keys\""), JWK_ERR_JSON);
-	CHECK_INT(err_of("null"), JWK_ERR_JSON);
+	CHECK_STR(err_of("[" RFC_RSA("") "]"), JWK_MSG_JSON);
+	CHECK_STR(err_of("\"keys\""), JWK_MSG_JSON);
+	CHECK_STR(err_of("null"), JWK_MSG_JSON);
 	/* A single JWK is not a JWK Set (RFC 7517 §5). */
-	CHECK_INT(err_of(RFC_RSA("")), JWK_ERR_JSON);
+	CHECK_STR(err_of(RFC_RSA("")), JWK_MSG_JSON);
 }
 
 TEST(keys_not_array_rejected)
 {
-	CHECK_INT(err_of("{\"keys\":" RFC_RSA("") "}"), JWK_ERR_JSON);
-	CHECK_INT(err_of("{\"keys\":\"x\"}"), JWK_ERR_JSON);
-	CHECK_INT(err_of("{\"Keys\":[" RFC_RSA("") "]}"), JWK_ERR_JSON);
-	CHECK_INT(err_of("{}"), JWK_ERR_JSON);
+	CHECK_STR(err_of("{\"keys\":" RFC_RSA("") "}"), JWK_MSG_JSON);
+	CHECK_STR(err_of("{\"keys\":\"x\"}"), JWK_MSG_JSON);
+	CHECK_STR(err_of("{\"Keys\":[" RFC_RSA("") "]}"), JWK_MSG_JSON);
+	CHECK_STR(err_of("{}"), JWK_MSG_JSON);
 }
 
 TEST(empty_keys_rejected)
 {
-	CHECK_INT(err_of("{\"keys\":[]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[1,\"a\",null,[],{}]}"), JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[1,\"a\",null,[],{}]}"), JWK_MSG_NO_KEYS);
 }
 
 TEST(oversize_document_rejected)
@@ -111,9 +134,9 @@ TEST(oversize_document_rejected)
 	memset(doc, ' ', len);
 	memcpy(doc, "{\"keys\":[" RFC_RSA("") "]}", strlen("{\"keys\":[" RFC_RSA("") "]}"));
 	doc[len] = '\0';
-	CHECK_INT(jwk_set_parse(doc, len, &set), JWK_ERR_TOO_LARGE);
-	CHECK(set == NULL);
-	CHECK_INT(jwk_set_parse(doc, len - 1, &set), JWK_OK);
+	CHECK_STR(err_of_len(doc, len), JWK_MSG_TOO_LARGE);
+	CHECK_ERR(last, ERR_TOO_LARGE, JWK_MSG_TOO_LARGE);
+	CHECK_INT(jwk_set_parse(doc, len - 1, &set, NULL), 0);
 	CHECK_INT(jwk_set_count(set), 1);
 	jwk_set_free(set);
 	free(doc);
@@ -126,7 +149,7 @@ TEST(rsa_1024_left_out)
 	snprintf(doc, sizeof(doc),
 	         "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"small\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
 	         n1024);
-	CHECK_INT(err_of(doc), JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of(doc), JWK_MSG_NO_KEYS);
 	/* The same shape at 2048 bits is accepted: the size is what was refused. */
 	snprintf(doc, sizeof(doc),
 	         "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"big\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
@@ -138,123 +161,123 @@ TEST(rsa_1024_left_out)
 
 TEST(rsa_bad_exponent_left_out)
 {
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQ\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAA\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\"}]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":65537}]}"),
-	          JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQ\"}]}"),
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAA\"}]}"),
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\"}]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":65537}]}"),
+	          JWK_MSG_NO_KEYS);
 }
 
 TEST(oct_key_left_out)
 {
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2VjcmV0\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":\"c2VjcmV0\"}]}"),
-	          JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"oct\",\"kid\":\"h\",\"k\":\"c2VjcmV0\"}]}"),
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"k\":\"c2VjcmV0\"}]}"),
+	          JWK_MSG_NO_KEYS);
 }
 
 TEST(use_enc_left_out)
 {
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"use\":\"enc\"") "]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_EC(",\"use\":\"enc\"") "]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"use\":1") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"use\":\"enc\"") "]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_EC(",\"use\":\"enc\"") "]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"use\":1") "]}"), JWK_MSG_NO_KEYS);
 	CHECK_INT(count_of("{\"keys\":[" RFC_RSA(",\"use\":\"sig\"") "]}"), 1);
 }
 
 TEST(key_ops_without_verify_left_out)
 {
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"key_ops\":[\"encrypt\"]") "]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"key_ops\":\"verify\"") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"key_ops\":[\"encrypt\"]") "]}"),
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"key_ops\":\"verify\"") "]}"), JWK_MSG_NO_KEYS);
 	CHECK_INT(count_of("{\"keys\":[" RFC_RSA(",\"key_ops\":[\"sign\",\"verify\"]") "]}"), 1);
 }
 
 TEST(unknown_kty_or_crv_left_out)
 {
-	CHECK_INT(
+	CHECK_STR(
 	    err_of("{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"" RFC_EC_X "\"}]}"),
-	    JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"" RFC_EC_X
+	    JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-521\",\"x\":\"" RFC_EC_X
 	                 "\",\"y\":\"" RFC_EC_Y "\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"secp256k1\",\"x\":\"" RFC_EC_X
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"secp256k1\",\"x\":\"" RFC_EC_X
 	                 "\",\"y\":\"" RFC_EC_Y "\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"), JWK_ERR_NO_KEYS);
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"), JWK_MSG_NO_KEYS);
 	/* Member names are case-sensitive (RFC 7517 §4). */
-	CHECK_INT(err_of("{\"keys\":[{\"KTY\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"rsa\",\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"),
-	          JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"KTY\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"),
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"rsa\",\"n\":\"" RFC_N "\",\"e\":\"AQAB\"}]}"),
+	          JWK_MSG_NO_KEYS);
 }
 
 TEST(ec_point_not_on_curve_left_out)
 {
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X
 	                 "\",\"y\":\"" BAD_EC_Y "\"}]}"),
-	          JWK_ERR_NO_KEYS);
+	          JWK_MSG_NO_KEYS);
 	/* The point of the P-256 key claimed on P-384 (wrong length too). */
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"" RFC_EC_X
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-384\",\"x\":\"" RFC_EC_X
 	                 "\",\"y\":\"" RFC_EC_Y "\"}]}"),
-	          JWK_ERR_NO_KEYS);
+	          JWK_MSG_NO_KEYS);
 	/* All-zero coordinates: the point at infinity is no public key. */
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
 	                 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\",\"y\":"
 	                 "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}]}"),
-	          JWK_ERR_NO_KEYS);
+	          JWK_MSG_NO_KEYS);
 }
 
 TEST(ec_short_coordinate_left_out)
 {
 	/* RFC 7518 §6.2.1.2: x is the full 32 bytes, leading zeros kept. */
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X
 	                 "\",\"y\":\"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFw\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X "\"}]}"),
-	          JWK_ERR_NO_KEYS);
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"" RFC_EC_X "\"}]}"),
+	          JWK_MSG_NO_KEYS);
 }
 
 TEST(bad_base64url_left_out)
 {
 	/* Padding, the standard alphabet and bad trailing bits are all refused. */
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAB=\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"RSA\",\"n\":\"" RFC_N "\",\"e\":\"AQAB=\"}]}"),
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
 	                 "\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4=\",\"y\":\"" RFC_EC_Y
 	                 "\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
 	                 "\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D+\",\"y\":\"" RFC_EC_Y
 	                 "\"}]}"),
-	          JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
+	          JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":"
 	                 "\"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D5\",\"y\":\"" RFC_EC_Y
 	                 "\"}]}"),
-	          JWK_ERR_NO_KEYS);
+	          JWK_MSG_NO_KEYS);
 }
 
 TEST(alg_inconsistent_left_out)
 {
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"ES256\"") "]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_EC(",\"alg\":\"RS256\"") "]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_EC(",\"alg\":\"ES384\"") "]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"RSA-OAEP\"") "]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"HS256\"") "]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"none\"") "]}"), JWK_ERR_NO_KEYS);
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"alg\":256") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"ES256\"") "]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_EC(",\"alg\":\"RS256\"") "]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_EC(",\"alg\":\"ES384\"") "]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"RSA-OAEP\"") "]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"HS256\"") "]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"alg\":\"none\"") "]}"), JWK_MSG_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"alg\":256") "]}"), JWK_MSG_NO_KEYS);
 }
 
 TEST(bad_kid_left_out)
 {
 	char doc[4096], kid[JWK_KID_MAX + 2];
 
-	CHECK_INT(err_of("{\"keys\":[" RFC_RSA(",\"kid\":7") "]}"), JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of("{\"keys\":[" RFC_RSA(",\"kid\":7") "]}"), JWK_MSG_NO_KEYS);
 	memset(kid, 'k', sizeof(kid) - 1);
 	kid[sizeof(kid) - 1] = '\0';
 	snprintf(doc, sizeof(doc), "{\"keys\":[" RFC_RSA(",\"kid\":\"%s\"") "]}", kid);
-	CHECK_INT(err_of(doc), JWK_ERR_NO_KEYS);
+	CHECK_STR(err_of(doc), JWK_MSG_NO_KEYS);
 	kid[JWK_KID_MAX] = '\0';
 	snprintf(doc, sizeof(doc), "{\"keys\":[" RFC_RSA(",\"kid\":\"%s\"") "]}", kid);
 	CHECK_INT(count_of(doc), 1);
@@ -277,13 +300,13 @@ TEST(mixed_keeps_valid_and_warns_by_kid)
 	snprintf(doc, sizeof(doc), "{\"keys\":[%s,%s,%s,%s,%s]}", oct, rsa, enc, ec, off);
 	CHECK(fd >= 0);
 	CHECK_INT(log_open(path), 0);
-	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set, NULL), 0);
 	log_open("/dev/null");
 	CHECK_INT(jwk_set_count(set), 2);
 	CHECK_STR(jwk_kid(jwk_set_get(set, 0)), "good-rsa");
 	CHECK_STR(jwk_kid(jwk_set_get(set, 1)), "good-ec");
-	CHECK_INT(jwk_kty_get(jwk_set_get(set, 0)), JWK_KTY_RSA);
-	CHECK_INT(jwk_kty_get(jwk_set_get(set, 1)), JWK_KTY_EC_P256);
+	CHECK_INT(jwk_kty_get(jwk_set_get(set, 0)), JWA_KTY_RSA);
+	CHECK_INT(jwk_kty_get(jwk_set_get(set, 1)), JWA_KTY_EC_P256);
 	CHECK(jwk_set_get(set, 2) == NULL);
 	n = read(fd, buf, sizeof(buf) - 1);
 	CHECK(n > 0);
@@ -306,10 +329,10 @@ TEST(duplicate_kids_kept)
 	    "{\"keys\":[" RFC_RSA(",\"kid\":\"same\"") "," RFC_EC(",\"kid\":\"same\"") "]}";
 
 	/* RFC 7517 §4.5 allows one kid for keys of different types. */
-	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set, NULL), 0);
 	CHECK_INT(jwk_set_count(set), 2);
-	CHECK(jwk_alg_fits(jwk_set_get(set, 0), JWK_ALG_RS256));
-	CHECK(jwk_alg_fits(jwk_set_get(set, 1), JWK_ALG_ES256));
+	CHECK(jwk_alg_fits(jwk_set_get(set, 0), JWA_RS256));
+	CHECK(jwk_alg_fits(jwk_set_get(set, 1), JWA_ES256));
 	jwk_set_free(set);
 }
 
@@ -329,33 +352,57 @@ TEST(too_many_keys_capped)
 	free(doc);
 }
 
-TEST(alg_names)
+TEST(refusals_carry_code_and_message)
 {
-	enum jwk_alg a = JWK_ALG__MAX;
+	struct jwk_set *set = (struct jwk_set *)&set;
+	struct err e;
+	char *big = malloc(JWK_SET_MAX_BYTES + 1);
 
-	CHECK_INT(jwk_alg_parse("none", &a), -1);
-	CHECK_INT(jwk_alg_parse("HS256", &a), -1);
-	CHECK_INT(jwk_alg_parse("HS384", &a), -1);
-	CHECK_INT(jwk_alg_parse("HS512", &a), -1);
-	CHECK_INT(jwk_alg_parse("rs256", &a), -1);
-	CHECK_INT(jwk_alg_parse("RS256 ", &a), -1);
-	CHECK_INT(jwk_alg_parse("", &a), -1);
-	CHECK_INT(jwk_alg_parse(NULL, &a), -1);
-	CHECK_INT(jwk_alg_parse("EdDSA", &a), -1);
-	CHECK_INT(a, JWK_ALG__MAX);
-	for (int i = 0; i < JWK_ALG__MAX; i++) {
-		CHECK_INT(jwk_alg_parse(jwk_alg_name((enum jwk_alg)i), &a), 0);
-		CHECK_INT(a, i);
+	/* Each refusal: -1, no set, its code, exactly its fixed text. */
+	CHECK_INT(jwk_set_parse("[]", 2, &set, &e), -1);
+	CHECK(set == NULL);
+	CHECK_ERR(e, ERR_INVALID, NULL);
+	CHECK_STR(e.msg, JWK_MSG_JSON);
+	CHECK_INT(jwk_set_parse("{\"keys\":[]}", 11, &set, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, NULL);
+	CHECK_STR(e.msg, JWK_MSG_NO_KEYS);
+	CHECK(big != NULL);
+	if (big != NULL) {
+		memset(big, ' ', JWK_SET_MAX_BYTES + 1);
+		CHECK_INT(jwk_set_parse(big, JWK_SET_MAX_BYTES + 1, &set, &e), -1);
+		CHECK_ERR(e, ERR_TOO_LARGE, NULL);
+		CHECK_STR(e.msg, JWK_MSG_TOO_LARGE);
 	}
-	CHECK_STR(jwk_alg_name(JWK_ALG_PS384), "PS384");
-	CHECK_STR(jwk_alg_name(JWK_ALG__MAX), "?");
+	/* The texts name no document content: safe in a log line as they are. */
+	CHECK(strpbrk(JWK_MSG_TOO_LARGE JWK_MSG_NO_KEYS, "\"\\%\n") == NULL);
+	/* e may be NULL: the caller then only learns that it failed. */
+	CHECK_INT(jwk_set_parse("[]", 2, &set, NULL), -1);
+	CHECK(set == NULL);
+	free(big);
 }
 
-TEST(strerror_covers_all)
+TEST(duplicate_kids_warned)
 {
-	for (int e = 0; e <= JWK_ERR__MAX; e++)
-		CHECK(jwk_strerror((enum jwk_err)e) != NULL);
-	CHECK_CONTAINS(jwk_strerror(JWK_ERR_NO_KEYS), "no usable");
+	char path[] = "/tmp/test_jwk_dup.XXXXXX", buf[4096] = "";
+	int fd = mkstemp(path);
+	struct jwk_set *set = NULL;
+	const char *doc = "{\"keys\":[" RFC_RSA(",\"kid\":\"twice\"") "," RFC_EC(
+	    ",\"kid\":\"twice\"") "," RFC_EC(",\"kid\":\"once\"") "]}";
+	ssize_t n;
+
+	CHECK(fd >= 0);
+	CHECK_INT(log_open(path), 0);
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set, NULL), 0);
+	log_open("/dev/null");
+	CHECK_INT(jwk_set_count(set), 3);
+	n = read(fd, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	/* One warning for the shared kid (RFC 7517 §4.5), none for the other. */
+	CHECK_CONTAINS(buf, "kid \\\"twice\\\" is used by more than one key");
+	CHECK(strstr(buf, "once") == NULL);
+	jwk_set_free(set);
+	close(fd);
+	unlink(path);
 }
 
 TEST(rfc7638_thumbprint)
@@ -363,7 +410,7 @@ TEST(rfc7638_thumbprint)
 	struct jwk_set *set = NULL;
 	const char *doc = "{\"keys\":[" RFC_RSA(",\"kid\":\"2011-04-29\",\"alg\":\"RS256\"") "]}";
 
-	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set, NULL), 0);
 	CHECK_STR(jwk_thumbprint(jwk_set_get(set, 0)), RFC_THUMB);
 	jwk_set_free(set);
 }
@@ -381,7 +428,7 @@ TEST(thumbprint_ignores_leading_zero)
 	n64 = b64url_encode_alloc(n, len + 1);
 	snprintf(doc, sizeof(doc), "{\"keys\":[{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
 	         n64);
-	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set, NULL), 0);
 	if (set != NULL)
 		CHECK_STR(jwk_thumbprint(jwk_set_get(set, 0)), RFC_THUMB);
 	jwk_set_free(set);
@@ -394,9 +441,9 @@ TEST(alg_fits_key_type_and_own_alg)
 	const char *doc =
 	    "{\"keys\":[" RFC_RSA("") "," RFC_RSA(",\"alg\":\"PS256\"") "," RFC_EC("") "]}";
 	const struct jwk *rsa, *ps, *ec;
-	enum jwk_alg a = JWK_ALG__MAX;
+	enum jwa_alg a = JWA__MAX;
 
-	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set), JWK_OK);
+	CHECK_INT(jwk_set_parse(doc, strlen(doc), &set, NULL), 0);
 	CHECK_INT(jwk_set_count(set), 3);
 	if (jwk_set_count(set) != 3) {
 		jwk_set_free(set);
@@ -407,20 +454,20 @@ TEST(alg_fits_key_type_and_own_alg)
 	ec = jwk_set_get(set, 2);
 	CHECK(jwk_kid(rsa) == NULL);
 	CHECK(!jwk_alg_get(rsa, &a));
-	CHECK(jwk_alg_get(ps, &a) && a == JWK_ALG_PS256);
-	for (int i = JWK_ALG_RS256; i <= JWK_ALG_PS512; i++)
-		CHECK(jwk_alg_fits(rsa, (enum jwk_alg)i));
-	CHECK(!jwk_alg_fits(rsa, JWK_ALG_ES256));
-	CHECK(jwk_alg_fits(ps, JWK_ALG_PS256));
-	CHECK(!jwk_alg_fits(ps, JWK_ALG_RS256));
-	CHECK(!jwk_alg_fits(ps, JWK_ALG_PS384));
-	CHECK(jwk_alg_fits(ec, JWK_ALG_ES256));
-	CHECK(!jwk_alg_fits(ec, JWK_ALG_ES384));
-	CHECK(!jwk_alg_fits(ec, JWK_ALG_RS256));
-	CHECK(!jwk_alg_fits(ec, JWK_ALG__MAX));
+	CHECK(jwk_alg_get(ps, &a) && a == JWA_PS256);
+	for (int i = JWA_RS256; i <= JWA_PS512; i++)
+		CHECK(jwk_alg_fits(rsa, (enum jwa_alg)i));
+	CHECK(!jwk_alg_fits(rsa, JWA_ES256));
+	CHECK(jwk_alg_fits(ps, JWA_PS256));
+	CHECK(!jwk_alg_fits(ps, JWA_RS256));
+	CHECK(!jwk_alg_fits(ps, JWA_PS384));
+	CHECK(jwk_alg_fits(ec, JWA_ES256));
+	CHECK(!jwk_alg_fits(ec, JWA_ES384));
+	CHECK(!jwk_alg_fits(ec, JWA_RS256));
+	CHECK(!jwk_alg_fits(ec, JWA__MAX));
 	/* Verification refuses an alg the key cannot do, whatever the signature. */
-	CHECK_INT(jwk_verify(ec, JWK_ALG_RS256, "a.b", 3, (const unsigned char *)"x", 1), -1);
-	CHECK_INT(jwk_verify(rsa, JWK_ALG_RS256, "a.b", 3, (const unsigned char *)"x", 1), -1);
+	CHECK_INT(jwk_verify(ec, JWA_RS256, "a.b", 3, (const unsigned char *)"x", 1), -1);
+	CHECK_INT(jwk_verify(rsa, JWA_RS256, "a.b", 3, (const unsigned char *)"x", 1), -1);
 	jwk_set_free(set);
 }
 
@@ -431,38 +478,24 @@ TEST(free_and_count_accept_null)
 	CHECK(jwk_set_get(NULL, 0) == NULL);
 }
 
-int
-main(int argc, char **argv)
+/* Not a test: the cJSON hooks, and the warnings about keys left out kept quiet. */
+static int
+setup(void)
 {
-	static const struct test_case cases[] = {
-	    TEST_CASE(garbage_rejected),
-	    TEST_CASE(not_an_object_rejected),
-	    TEST_CASE(keys_not_array_rejected),
-	    TEST_CASE(empty_keys_rejected),
-	    TEST_CASE(oversize_document_rejected),
-	    TEST_CASE(rsa_1024_left_out),
-	    TEST_CASE(rsa_bad_exponent_left_out),
-	    TEST_CASE(oct_key_left_out),
-	    TEST_CASE(use_enc_left_out),
-	    TEST_CASE(key_ops_without_verify_left_out),
-	    TEST_CASE(unknown_kty_or_crv_left_out),
-	    TEST_CASE(ec_point_not_on_curve_left_out),
-	    TEST_CASE(ec_short_coordinate_left_out),
-	    TEST_CASE(bad_base64url_left_out),
-	    TEST_CASE(alg_inconsistent_left_out),
-	    TEST_CASE(bad_kid_left_out),
-	    TEST_CASE(mixed_keeps_valid_and_warns_by_kid),
-	    TEST_CASE(duplicate_kids_kept),
-	    TEST_CASE(too_many_keys_capped),
-	    TEST_CASE(alg_names),
-	    TEST_CASE(strerror_covers_all),
-	    TEST_CASE(rfc7638_thumbprint),
-	    TEST_CASE(thumbprint_ignores_leading_zero),
-	    TEST_CASE(alg_fits_key_type_and_own_alg),
-	    TEST_CASE(free_and_count_accept_null),
-	};
-
-	/* The warnings about keys left out are the point of some tests; keep them quiet. */
-	log_open("/dev/null");
-	return test_run(argc, argv, __FILE__, NULL, NULL, cases, sizeof(cases) / sizeof(cases[0]));
+	util_init();
+	return log_open("/dev/null");
 }
+
+TEST_MAIN_FIXTURE(setup, NULL, TEST_CASE(garbage_rejected), TEST_CASE(not_an_object_rejected),
+                  TEST_CASE(keys_not_array_rejected), TEST_CASE(empty_keys_rejected),
+                  TEST_CASE(oversize_document_rejected), TEST_CASE(rsa_1024_left_out),
+                  TEST_CASE(rsa_bad_exponent_left_out), TEST_CASE(oct_key_left_out),
+                  TEST_CASE(use_enc_left_out), TEST_CASE(key_ops_without_verify_left_out),
+                  TEST_CASE(unknown_kty_or_crv_left_out), TEST_CASE(ec_point_not_on_curve_left_out),
+                  TEST_CASE(ec_short_coordinate_left_out), TEST_CASE(bad_base64url_left_out),
+                  TEST_CASE(alg_inconsistent_left_out), TEST_CASE(bad_kid_left_out),
+                  TEST_CASE(mixed_keeps_valid_and_warns_by_kid), TEST_CASE(duplicate_kids_kept),
+                  TEST_CASE(duplicate_kids_warned), TEST_CASE(too_many_keys_capped),
+                  TEST_CASE(refusals_carry_code_and_message), TEST_CASE(rfc7638_thumbprint),
+                  TEST_CASE(thumbprint_ignores_leading_zero),
+                  TEST_CASE(alg_fits_key_type_and_own_alg), TEST_CASE(free_and_count_accept_null))

@@ -3,8 +3,6 @@
  */
 #include "lib/auth/auth.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,29 +15,14 @@
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 #include "lib/jose/token.h"
-
-/*
- * Tokens this process verified recently, by SHA-256 of the whole token: a
- * client sends the same token for many requests, and the signature check is
- * the largest cost of a request.  An entry answers only for the exact same
- * bytes, only while the key set it was verified with is the current one
- * (rotation or removal of a key voids it), and exp is checked again on every
- * use.  nbf and iat passed at verification stay passed as time moves on.
- */
-#define AUTH_MEMO_SLOTS 64
-
-struct memo {
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	uint64_t generation; /* jwks_cache_generation() at verification */
-	struct principal *p; /* owned; NULL for an empty slot */
-};
+#include "lib/jose/token_memo.h"
 
 struct auth {
 	const struct config *cfg;
 	struct token_policy policy;
 	struct jwks_cache *cache;
 	int64_t unavailable_logged; /* when "no usable keys" was last logged */
-	struct memo memo[AUTH_MEMO_SLOTS];
+	struct token_memo *memo;    /* tokens verified with the current keys */
 	struct auth_stats stats;
 };
 
@@ -91,6 +74,7 @@ auth_new(const struct config *cfg, struct err *e)
 		free(a);
 		return NULL;
 	}
+	a->memo = token_memo_new();
 	return a;
 }
 
@@ -99,8 +83,7 @@ auth_free(struct auth *a)
 {
 	if (a == NULL)
 		return;
-	for (size_t i = 0; i < AUTH_MEMO_SLOTS; i++)
-		principal_free(a->memo[i].p);
+	token_memo_free(a->memo);
 	jwks_cache_free(a->cache);
 	free(a);
 }
@@ -138,79 +121,6 @@ auth_bearer_token(const char *header, size_t *len)
 	return tok;
 }
 
-/* Empties a memo slot. */
-static void
-memo_drop(struct memo *m)
-{
-	principal_free(m->p);
-	m->p = NULL;
-}
-
-/*
- * Answers from the memo when it holds this exact token for the current
- * keys; returns TOKEN_OK (with a copy in *out), TOKEN_ERR_EXPIRED, or
- * TOKEN_ERR__MAX for "not remembered".
- */
-static enum token_err
-memo_lookup(struct auth *a, struct memo *m, const unsigned char *digest, uint64_t gen, int64_t now,
-            struct principal **out)
-{
-	if (m->p == NULL || m->generation != gen ||
-	    CRYPTO_memcmp(m->digest, digest, SHA256_DIGEST_LENGTH) != 0)
-		return TOKEN_ERR__MAX;
-	/* The same rule as the first check (RFC 7519 §4.1.4 with leeway). */
-	if (m->p->exp <= now - a->policy.leeway) {
-		memo_drop(m);
-		return TOKEN_ERR_EXPIRED;
-	}
-	if ((*out = principal_dup(m->p)) == NULL)
-		return TOKEN_ERR_NOMEM;
-	a->stats.memo_hits++;
-	return TOKEN_OK;
-}
-
-/*
- * Verifies once against the current keys: TOKEN_ERR__MAX with *kerr set
- * when there are no usable keys (remembered tokens included: fail closed).
- */
-static enum token_err
-verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principal **out,
-       struct err *kerr)
-{
-	const struct jwk_set *keys = NULL;
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	enum token_err terr;
-	struct memo *m;
-	uint64_t gen;
-
-	if (jwks_cache_keys(a->cache, now, &keys, kerr) != 0)
-		return TOKEN_ERR__MAX;
-	gen = jwks_cache_generation(a->cache);
-	SHA256((const unsigned char *)tok, len, digest);
-	m = &a->memo[(digest[0] | digest[1] << 8) % AUTH_MEMO_SLOTS];
-	if ((terr = memo_lookup(a, m, digest, gen, now, out)) != TOKEN_ERR__MAX)
-		return terr;
-	terr = token_verify(tok, len, keys, &a->policy, now, out);
-	a->stats.verifications++;
-	if (terr == TOKEN_OK) {
-		memo_drop(m);
-		if ((m->p = principal_dup(*out)) != NULL) {
-			memcpy(m->digest, digest, sizeof(digest));
-			m->generation = gen;
-		}
-	}
-	return terr;
-}
-
-/* RFC 6750 §3.1: no Bearer credentials (none, another scheme, "Bearer" alone). */
-static bool
-no_credentials(const char *authorization)
-{
-	return authorization == NULL || strncasecmp(authorization, "Bearer", 6) != 0 ||
-	       (authorization[6] != ' ' && authorization[6] != '\t') ||
-	       authorization[6 + strspn(authorization + 6, " \t")] == '\0';
-}
-
 /* No usable keys: fail closed, and say so in the log once a minute. */
 static int
 keys_unavailable(struct auth *a, const struct err *kerr, int64_t now, struct err *e)
@@ -224,31 +134,73 @@ keys_unavailable(struct auth *a, const struct err *kerr, int64_t now, struct err
 	return err_set(e, ERR_UNAVAILABLE, "signing keys unavailable");
 }
 
+/*
+ * Verifies once against the current keys, answering from the memo when it
+ * holds this exact token: 0, or -1 with e set (ERR_UNAVAILABLE when there
+ * are no usable keys, remembered tokens included: fail closed; ERR_NOT_FOUND
+ * for an unknown kid; ERR_INVALID for every other refusal).
+ */
+static int
+verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principal **out,
+       struct err *e)
+{
+	const struct jwk_set *keys = NULL;
+	unsigned char key[TOKEN_MEMO_KEY];
+	struct err kerr;
+	uint64_t gen;
+	int rc;
+
+	if (jwks_cache_keys(a->cache, now, &keys, &kerr) != 0)
+		return keys_unavailable(a, &kerr, now, e);
+	gen = jwks_cache_generation(a->cache);
+	token_memo_key(tok, len, key);
+	rc = token_memo_find(a->memo, key, gen, a->policy.leeway, now, out);
+	if (rc == 0) {
+		a->stats.memo_hits++;
+		return 0;
+	}
+	if (rc < 0)
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_EXPIRED);
+	a->stats.verifications++;
+	if ((rc = token_verify(tok, len, keys, &a->policy, now, out, e)) == 0)
+		token_memo_put(a->memo, key, gen, *out);
+	return rc;
+}
+
+/* RFC 6750 §3.1: no Bearer credentials (none, another scheme, "Bearer" alone). */
+static bool
+no_credentials(const char *authorization)
+{
+	return authorization == NULL || strncasecmp(authorization, "Bearer", 6) != 0 ||
+	       (authorization[6] != ' ' && authorization[6] != '\t') ||
+	       authorization[6 + strspn(authorization + 6, " \t")] == '\0';
+}
+
 int
 auth_check(struct auth *a, const char *authorization, int64_t now, struct principal **out,
            struct err *e)
 {
-	enum token_err terr;
-	struct err kerr;
 	const char *tok;
 	size_t len;
+	struct err why;
 
 	*out = NULL;
 	if (no_credentials(authorization))
 		return err_set(e, ERR_NOT_FOUND, "no bearer token");
 	if ((tok = auth_bearer_token(authorization, &len)) == NULL)
 		return err_set(e, ERR_INVALID, "malformed Authorization header");
-	terr = verify(a, tok, len, now, out, &kerr);
-	if (terr == TOKEN_ERR_KID_UNKNOWN) {
-		/* Key rotation: one refresh, throttled across processes against forged kids. */
-		if (jwks_cache_refresh_unknown_kid(a->cache, now, NULL) == 0)
-			terr = verify(a, tok, len, now, out, &kerr);
-	}
-	if (terr == TOKEN_ERR__MAX)
-		return keys_unavailable(a, &kerr, now, e);
-	if (terr != TOKEN_OK)
-		return err_set(e, ERR_INVALID, "%s", token_strerror(terr));
-	return 0;
+	if (verify(a, tok, len, now, out, &why) == 0)
+		return 0;
+	/* Key rotation: one refresh, throttled across processes against forged kids. */
+	if (why.code == ERR_NOT_FOUND && jwks_cache_refresh_unknown_kid(a->cache, now, NULL) == 0 &&
+	    verify(a, tok, len, now, out, &why) == 0)
+		return 0;
+	/* Whatever a refused token's reason, it is an invalid token (RFC 6750 §3.1). */
+	if (why.code != ERR_UNAVAILABLE)
+		why.code = ERR_INVALID;
+	if (e != NULL)
+		*e = why;
+	return -1;
 }
 
 /* Appends a formatted piece to buf at *off, never past len. */

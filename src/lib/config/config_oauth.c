@@ -65,16 +65,16 @@ load_algorithms(struct config *cfg, struct err *e)
 
 	strlist_split(&names, v != NULL ? v : CONFIG_ALGORITHMS_DEFAULT);
 	for (size_t i = 0; i < names.n && rc == 0; i++) {
-		enum jwk_alg alg;
-		/* "none" and HS* are not algorithms jwk_alg_parse knows: never configurable. */
-		if (jwk_alg_parse(names.v[i], &alg) != 0)
+		enum jwa_alg alg;
+		/* "none" and HS* are not algorithms jwa_parse knows: never configurable. */
+		if (jwa_parse(names.v[i], &alg) != 0)
 			rc = err_set(e, ERR_CONFIG,
 			             CONFIG_ALGORITHMS
 			             ": %s is not an allowed algorithm (RS256, "
 			             "RS384, RS512, PS256, PS384, PS512, ES256, ES384)",
 			             names.v[i]);
 		else
-			cfg->alg_mask |= JWK_ALG_BIT(alg);
+			cfg->alg_mask |= JWA_BIT(alg);
 	}
 	if (rc == 0 && cfg->alg_mask == 0)
 		rc = err_set(e, ERR_CONFIG, CONFIG_ALGORITHMS ": empty");

@@ -3,6 +3,8 @@
  */
 #include "lib/jose/b64url.h"
 
+#include "lib/core/util.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,13 +27,6 @@ b64url_value(char c)
 	if (c == '_')
 		return 63;
 	return -1;
-}
-
-/* Membership in the URL-safe alphabet; used to scan a token before decoding. */
-bool
-b64url_char_valid(char c)
-{
-	return b64url_value(c) >= 0;
 }
 
 /*
@@ -120,9 +115,7 @@ b64url_decode_alloc(const char *in, size_t inlen, unsigned char **out, size_t *o
 	*out = NULL;
 	if (need == (size_t)-1)
 		return -1;
-	buf = malloc(need + 1);
-	if (buf == NULL)
-		return -1;
+	buf = xmalloc(need + 1);
 	if (b64url_decode(in, inlen, buf, need, outlen) != 0) {
 		/* The caller may be decoding a token: leave no part of it behind. */
 		explicit_bzero(buf, need + 1);
@@ -176,12 +169,8 @@ b64url_encode_alloc(const void *in, size_t len)
 	if (len > (SIZE_MAX - 4) / 4 * 3)
 		return NULL;
 	cap = b64url_encoded_len(len) + 1;
-	out = malloc(cap);
-	if (out == NULL)
-		return NULL;
-	if (b64url_encode(in, len, out, cap) == (size_t)-1) {
-		free(out);
-		return NULL;
-	}
+	out = xmalloc(cap);
+	/* cap is exactly what b64url_encode needs, so it cannot fail here. */
+	b64url_encode(in, len, out, cap);
 	return out;
 }

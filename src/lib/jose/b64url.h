@@ -6,7 +6,8 @@
  * characters omitted"): it rejects padding, characters outside the URL-safe
  * alphabet, lengths that no encoding produces (4k+1) and non-canonical
  * trailing bits (RFC 4648 §3.5), so each byte string has exactly one
- * accepted encoding.
+ * accepted encoding.  Out of memory aborts (util.h), so the allocating
+ * functions fail on bad input only.
  */
 #ifndef B64URL_H
 #define B64URL_H
@@ -22,9 +23,6 @@ size_t b64url_encoded_len(size_t n);
  * valid encoding has that length (inlen % 4 == 1).
  */
 size_t b64url_decoded_len(size_t inlen);
-
-/* True when c belongs to the base64url alphabet [A-Za-z0-9_-]. */
-bool b64url_char_valid(char c);
 
 /*
  * True when the inlen characters of in are canonical base64url, exactly what
@@ -44,7 +42,7 @@ int b64url_decode(const char *in, size_t inlen, unsigned char *out, size_t outca
  * Like b64url_decode into a new buffer, which gets one extra NUL byte after
  * the data so decoded JSON text can be parsed as a C string.  Returns 0 with
  * *out owned by the caller (free(); wipe first when it held token data), or
- * -1 with *out NULL on invalid input or allocation failure.
+ * -1 with *out NULL when the input is not canonical base64url.
  */
 int b64url_decode_alloc(const char *in, size_t inlen, unsigned char **out, size_t *outlen);
 
@@ -58,7 +56,8 @@ size_t b64url_encode(const void *in, size_t len, char *out, size_t outcap);
 
 /*
  * Encodes len bytes of in into a new NUL-terminated string owned by the
- * caller (free()).  Returns NULL on allocation failure.
+ * caller (free()).  Returns NULL only when len is too large for any
+ * encoding to be addressable (near SIZE_MAX).
  */
 char *b64url_encode_alloc(const void *in, size_t len);
 

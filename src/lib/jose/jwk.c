@@ -1,99 +1,20 @@
 /*
- * jwk.c - the parsed JWK Set (RFC 7517 §5) and JWS signature verification
- * (RFC 7518 §3) with OpenSSL's EVP interface: the algorithm names, the
- * set's caps, lookup and lifetime, and the hot path, jwk_verify.  Turning
- * the document's JSON into keys is jwk_import.c's work.
+ * jwk.c - reading a parsed JWK Set (RFC 7517 §5) and JWS signature
+ * verification (RFC 7518 §3) with OpenSSL's EVP interface: lookup, the
+ * accessors, the algorithm-to-key check and the hot path, jwk_verify.
+ * Building and freeing sets is jwk_import.c's work; this file only reads
+ * what it built.
  */
 #include "lib/jose/jwk.h"
 
-#include "lib/jose/internal/jwk_import.h"
-#include "lib/core/log.h"
+#include "lib/jose/internal/jwk_set.h"
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
-#include <stdlib.h>
 #include <string.h>
-
-static const char *const jwk_err_names[JWK_ERR__MAX] = {
-    [JWK_OK] = "ok",
-    [JWK_ERR_TOO_LARGE] = "JWKS document too large",
-    [JWK_ERR_JSON] = "JWKS document is not a JSON object with a \"keys\" array",
-    [JWK_ERR_NO_KEYS] = "JWKS document has no usable signing key",
-    [JWK_ERR_NOMEM] = "out of memory",
-};
-
-static const char *const jwk_alg_names[JWK_ALG__MAX] = {
-    [JWK_ALG_RS256] = "RS256", [JWK_ALG_RS384] = "RS384", [JWK_ALG_RS512] = "RS512",
-    [JWK_ALG_PS256] = "PS256", [JWK_ALG_PS384] = "PS384", [JWK_ALG_PS512] = "PS512",
-    [JWK_ALG_ES256] = "ES256", [JWK_ALG_ES384] = "ES384",
-};
-
-/* Fixed text, safe to log or show: it never includes document content. */
-const char *
-jwk_strerror(enum jwk_err err)
-{
-	if ((unsigned)err >= JWK_ERR__MAX)
-		return "unknown JWKS error";
-	return jwk_err_names[err];
-}
-
-/* Exact, case-sensitive match against the names of RFC 7518 §3.1. */
-int
-jwk_alg_parse(const char *name, enum jwk_alg *out)
-{
-	if (name == NULL)
-		return -1;
-	/* Only asymmetric algorithms are listed, so "none" and HS* never match. */
-	for (int a = 0; a < JWK_ALG__MAX; a++) {
-		if (strcmp(name, jwk_alg_names[a]) == 0) {
-			*out = (enum jwk_alg)a;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* The inverse of jwk_alg_parse, for logs and exported JWKs. */
-const char *
-jwk_alg_name(enum jwk_alg alg)
-{
-	if ((unsigned)alg >= JWK_ALG__MAX)
-		return "?";
-	return jwk_alg_names[alg];
-}
-
-/* The key type an algorithm needs (RFC 7518 §3.1 table). */
-static enum jwk_kty
-alg_kty(enum jwk_alg alg)
-{
-	switch (alg) {
-	case JWK_ALG_ES256:
-		return JWK_KTY_EC_P256;
-	case JWK_ALG_ES384:
-		return JWK_KTY_EC_P384;
-	default:
-		return JWK_KTY_RSA;
-	}
-}
-
-const char *
-jwk_alg_digest(enum jwk_alg alg)
-{
-	switch (alg) {
-	case JWK_ALG_RS384:
-	case JWK_ALG_PS384:
-	case JWK_ALG_ES384:
-		return "SHA384";
-	case JWK_ALG_RS512:
-	case JWK_ALG_PS512:
-		return "SHA512";
-	default:
-		return "SHA256";
-	}
-}
 
 /*
  * The digest of an algorithm, fetched from the provider once per process and
@@ -101,68 +22,15 @@ jwk_alg_digest(enum jwk_alg alg)
  * verification (the hot path).  NULL only when the provider lacks it.
  */
 static const EVP_MD *
-alg_md(enum jwk_alg alg)
+alg_md(enum jwa_alg alg)
 {
-	static EVP_MD *fetched[JWK_ALG__MAX];
+	static EVP_MD *fetched[JWA__MAX];
 
-	if (alg >= JWK_ALG__MAX)
+	if ((unsigned)alg >= JWA__MAX)
 		return NULL;
 	if (fetched[alg] == NULL)
-		fetched[alg] = EVP_MD_fetch(NULL, jwk_alg_digest(alg), NULL);
+		fetched[alg] = EVP_MD_fetch(NULL, jwa_digest(alg), NULL);
 	return fetched[alg];
-}
-
-/* Logs each kid that more than one usable key carries (RFC 7517 §4.5). */
-static void
-dup_kids_warn(const struct jwk_set *set)
-{
-	for (size_t i = 0; i < set->n; i++) {
-		const char *kid = set->keys[i].kid;
-		for (size_t j = 0; kid != NULL && j < i; j++) {
-			if (set->keys[j].kid != NULL && strcmp(set->keys[j].kid, kid) == 0) {
-				log_msg(LOGL_WARN, "jwks: kid \"%s\" is used by more than one key",
-				        kid);
-				break;
-			}
-		}
-	}
-}
-
-/*
- * The caps come first, so an oversized or NUL-carrying document costs no
- * parsing at all; jwk_import_set does the rest.  A kid shared by two keys
- * is legal (RFC 7517 §4.5) but makes lookups by kid ambiguous, so it is
- * worth one warning per document.
- */
-enum jwk_err
-jwk_set_parse(const char *json, size_t len, struct jwk_set **out)
-{
-	enum jwk_err err;
-
-	*out = NULL;
-	if (len > JWK_SET_MAX_BYTES)
-		return JWK_ERR_TOO_LARGE;
-	/* A NUL inside the document would hide the rest of it from cJSON. */
-	if (json == NULL || memchr(json, '\0', len) != NULL)
-		return JWK_ERR_JSON;
-	if ((err = jwk_import_set(json, len, out)) != JWK_OK)
-		return err;
-	dup_kids_warn(*out);
-	return JWK_OK;
-}
-
-/* Public keys only: nothing secret to wipe. */
-void
-jwk_set_free(struct jwk_set *set)
-{
-	if (set == NULL)
-		return;
-	for (size_t i = 0; i < set->n; i++) {
-		EVP_PKEY_free(set->keys[i].pkey);
-		free(set->keys[i].kid);
-	}
-	free(set->keys);
-	free(set);
 }
 
 /* Usable keys only: skipped entries are not counted. */
@@ -191,14 +59,14 @@ jwk_kid(const struct jwk *key)
 	return key->kid;
 }
 
-enum jwk_kty
+enum jwa_kty
 jwk_kty_get(const struct jwk *key)
 {
 	return key->kty;
 }
 
 bool
-jwk_alg_get(const struct jwk *key, enum jwk_alg *alg)
+jwk_alg_get(const struct jwk *key, enum jwa_alg *alg)
 {
 	if (key->has_alg)
 		*alg = key->alg;
@@ -211,14 +79,14 @@ jwk_thumbprint(const struct jwk *key)
 	return key->thumb;
 }
 
-/* The one place that ties an algorithm to a key type; verification relies on it. */
+/* jwa_kty is the table; this adds the key's own "alg".  Verification relies on it. */
 bool
-jwk_alg_fits(const struct jwk *key, enum jwk_alg alg)
+jwk_alg_fits(const struct jwk *key, enum jwa_alg alg)
 {
-	if (key == NULL || (unsigned)alg >= JWK_ALG__MAX)
+	if (key == NULL || (unsigned)alg >= JWA__MAX)
 		return false;
 	/* RFC 8725 §3.1: the key, not the token, decides which algorithm applies. */
-	if (alg_kty(alg) != key->kty)
+	if (jwa_kty(alg) != key->kty)
 		return false;
 	return !key->has_alg || key->alg == alg;
 }
@@ -259,7 +127,7 @@ out:
  * nothing and cannot reach an ASN.1 parser.
  */
 int
-jwk_verify(const struct jwk *key, enum jwk_alg alg, const void *msg, size_t msglen,
+jwk_verify(const struct jwk *key, enum jwa_alg alg, const void *msg, size_t msglen,
            const unsigned char *sig, size_t siglen)
 {
 	EVP_MD_CTX *mdctx = NULL;
@@ -269,12 +137,12 @@ jwk_verify(const struct jwk *key, enum jwk_alg alg, const void *msg, size_t msgl
 
 	if (!jwk_alg_fits(key, alg) || sig == NULL || (msg == NULL && msglen > 0))
 		return -1;
-	if (key->kty == JWK_KTY_RSA) {
+	if (key->kty == JWA_KTY_RSA) {
 		/* RFC 8017 §8.2.2 / §8.1.2: the signature is exactly k octets. */
 		if (siglen != (size_t)EVP_PKEY_get_size(key->pkey))
 			return -1;
 	} else {
-		derlen = ecdsa_raw_to_der(sig, siglen, jwk_import_coord_len(key->kty), &der);
+		derlen = ecdsa_raw_to_der(sig, siglen, jwa_coord_len(key->kty), &der);
 		if (derlen <= 0)
 			goto out;
 		sig = der;
@@ -283,7 +151,7 @@ jwk_verify(const struct jwk *key, enum jwk_alg alg, const void *msg, size_t msgl
 	if ((mdctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestVerifyInit(mdctx, &pctx, alg_md(alg), NULL, key->pkey) != 1)
 		goto out;
-	if (alg == JWK_ALG_PS256 || alg == JWK_ALG_PS384 || alg == JWK_ALG_PS512) {
+	if (alg == JWA_PS256 || alg == JWA_PS384 || alg == JWA_PS512) {
 		/* RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash. */
 		if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
 		    EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||

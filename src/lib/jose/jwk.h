@@ -7,9 +7,16 @@
  * PEM or key-building work: a FastCGI worker keeps one jwk_set for as long
  * as the JWKS cache file is unchanged.  A jwk_set is read-only after
  * jwk_set_parse and may be shared by threads.
+ *
+ * The one public header of the jwk module: jwk_import.c builds and frees
+ * sets, jwk.c reads them and verifies; their shared layout is in
+ * internal/jwk_set.h.
  */
 #ifndef JWK_H
 #define JWK_H
+
+#include "lib/core/err.h"
+#include "lib/jose/jwa.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,23 +25,6 @@
 struct jwk_set;
 /* Opaque: one key; owned by its set and valid as long as the set is. */
 struct jwk;
-
-/* The JWS algorithms we verify (RFC 7518 §3.1); never "none", never HS*. */
-enum jwk_alg {
-	JWK_ALG_RS256 = 0,
-	JWK_ALG_RS384,
-	JWK_ALG_RS512,
-	JWK_ALG_PS256,
-	JWK_ALG_PS384,
-	JWK_ALG_PS512,
-	JWK_ALG_ES256,
-	JWK_ALG_ES384,
-	JWK_ALG__MAX
-};
-#define JWK_ALG_BIT(a) (1u << (a))
-
-/* Key types (RFC 7518 §6.1) that yield usable keys. */
-enum jwk_kty { JWK_KTY_RSA = 0, JWK_KTY_EC_P256, JWK_KTY_EC_P384, JWK_KTY__MAX };
 
 /* A JWKS document larger than this is refused unparsed. */
 #define JWK_SET_MAX_BYTES (256 * 1024)
@@ -48,32 +38,10 @@ enum jwk_kty { JWK_KTY_RSA = 0, JWK_KTY_EC_P256, JWK_KTY_EC_P384, JWK_KTY__MAX }
 /* Length of an RFC 7638 thumbprint: base64url of a SHA-256 digest. */
 #define JWK_THUMBPRINT_LEN 43
 
-enum jwk_err {
-	JWK_OK = 0,
-	JWK_ERR_TOO_LARGE,
-	JWK_ERR_JSON,
-	JWK_ERR_NO_KEYS,
-	JWK_ERR_NOMEM,
-	JWK_ERR__MAX
-};
-
-/* A short fixed description of err; never NULL. */
-const char *jwk_strerror(enum jwk_err err);
-
-/*
- * Parses the JWS "alg" name (case-sensitive, RFC 7515 §4.1.1).  Returns 0
- * and sets *out, or -1 for NULL, unknown names, "none" and every HS* name.
- */
-int jwk_alg_parse(const char *name, enum jwk_alg *out);
-
-/* The JWS name of alg ("RS256"), or "?" when alg is out of range. */
-const char *jwk_alg_name(enum jwk_alg alg);
-
-/*
- * The name of alg's hash function as OpenSSL knows it ("SHA256", "SHA384",
- * "SHA512"; RFC 7518 §3.1), for EVP_get_digestbyname().  Never NULL.
- */
-const char *jwk_alg_digest(enum jwk_alg alg);
+/* The messages of jwk_set_parse's refusals: fixed texts, no document content. */
+#define JWK_MSG_TOO_LARGE "JWKS document too large"
+#define JWK_MSG_JSON      "JWKS document is not a JSON object with a \"keys\" array"
+#define JWK_MSG_NO_KEYS   "JWKS document has no usable signing key"
 
 /*
  * Parses a JWKS document ({"keys":[...]}, len bytes of json, which need not
@@ -86,12 +54,13 @@ const char *jwk_alg_digest(enum jwk_alg alg);
  * different key types); both are kept and a warning is logged, and a token
  * naming that kid is then refused as ambiguous unless its alg picks one.
  *
- * Returns JWK_OK with *out a new set (free with jwk_set_free), or an error
- * with *out NULL: JWK_ERR_TOO_LARGE past JWK_SET_MAX_BYTES, JWK_ERR_JSON when
- * the text is not a JSON object whose "keys" is an array, JWK_ERR_NO_KEYS
- * when no key is usable, JWK_ERR_NOMEM.
+ * Returns 0 with *out a new set (free with jwk_set_free), or -1 with *out
+ * NULL and e filled: ERR_TOO_LARGE (JWK_MSG_TOO_LARGE) past
+ * JWK_SET_MAX_BYTES; ERR_INVALID with JWK_MSG_JSON when the text is not a
+ * JSON object whose "keys" is an array (or holds a NUL), with
+ * JWK_MSG_NO_KEYS when no key is usable.  json is borrowed.
  */
-enum jwk_err jwk_set_parse(const char *json, size_t len, struct jwk_set **out);
+int jwk_set_parse(const char *json, size_t len, struct jwk_set **out, struct err *e);
 
 /* Frees set and its keys; NULL is accepted. */
 void jwk_set_free(struct jwk_set *set);
@@ -100,8 +69,8 @@ void jwk_set_free(struct jwk_set *set);
 size_t jwk_set_count(const struct jwk_set *set);
 
 /*
- * The i-th usable key in document order, or NULL when i >= count.  The key
- * is owned by set.
+ * The i-th usable key in document order, or NULL when set is NULL or
+ * i >= count.  The key is owned by set.
  */
 const struct jwk *jwk_set_get(const struct jwk_set *set, size_t i);
 
@@ -109,13 +78,13 @@ const struct jwk *jwk_set_get(const struct jwk_set *set, size_t i);
 const char *jwk_kid(const struct jwk *key);
 
 /* The key's type and curve. */
-enum jwk_kty jwk_kty_get(const struct jwk *key);
+enum jwa_kty jwk_kty_get(const struct jwk *key);
 
 /*
  * The key's own "alg" member: returns true and sets *alg when the JWK had
- * one, false otherwise.
+ * one, false otherwise (*alg untouched).
  */
-bool jwk_alg_get(const struct jwk *key, enum jwk_alg *alg);
+bool jwk_alg_get(const struct jwk *key, enum jwa_alg *alg);
 
 /*
  * The key's RFC 7638 thumbprint (base64url SHA-256 of its required members),
@@ -124,11 +93,12 @@ bool jwk_alg_get(const struct jwk *key, enum jwk_alg *alg);
 const char *jwk_thumbprint(const struct jwk *key);
 
 /*
- * True when alg may be verified with key: RS* and PS* need an RSA key,
- * ES256 a P-256 key, ES384 a P-384 key (RFC 7518 §3.3-3.5), and a key that
- * names its own "alg" allows only that one (RFC 7517 §4.4).
+ * True when alg may be verified with key: the key is of the type alg needs
+ * (jwa_kty: RS* and PS* an RSA key, ES256 a P-256 key, ES384 a P-384 key,
+ * RFC 7518 §3.3-3.5), and a key that names its own "alg" allows only that
+ * one (RFC 7517 §4.4).  False for key NULL or alg out of range.
  */
-bool jwk_alg_fits(const struct jwk *key, enum jwk_alg alg);
+bool jwk_alg_fits(const struct jwk *key, enum jwa_alg alg);
 
 /*
  * Verifies the JWS signature sig (siglen bytes, already base64url-decoded)
@@ -137,9 +107,9 @@ bool jwk_alg_fits(const struct jwk *key, enum jwk_alg alg);
  * the digest (RFC 7518 §3.5); ES* signatures must be the raw R || S of
  * exactly 64 (ES256) or 96 (ES384) bytes (RFC 7518 §3.4) - a DER signature
  * or any other length is refused.  Returns 0 when the signature is valid,
- * -1 otherwise (including alg not fitting key, or allocation failure).
+ * -1 otherwise (alg not fitting key included).  Every argument is borrowed.
  */
-int jwk_verify(const struct jwk *key, enum jwk_alg alg, const void *msg, size_t msglen,
+int jwk_verify(const struct jwk *key, enum jwa_alg alg, const void *msg, size_t msglen,
                const unsigned char *sig, size_t siglen);
 
 #endif /* JWK_H */

@@ -1,14 +1,17 @@
 /*
  * jwk_import.c - a JWKS document (RFC 7517 §5) turned into OpenSSL public
- * keys: RSA from n and e (RFC 7518 §6.3.1), EC from crv, x and y (§6.2.1)
- * with the point checked on its curve, each with its RFC 7638 thumbprint.
+ * keys, and the set's lifetime: the document caps, RSA from n and e (RFC
+ * 7518 §6.3.1), EC from crv, x and y (§6.2.1) with the point checked on its
+ * curve, each with its RFC 7638 thumbprint; jwk_set_parse and jwk_set_free.
  * All the parsing work happens here, once per document, so that jwk.c's
  * verification path does no JSON or key-building work.
  */
-#include "lib/jose/internal/jwk_import.h"
+#include "lib/jose/jwk.h"
 
-#include "lib/jose/b64url.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
+#include "lib/jose/b64url.h"
+#include "lib/jose/internal/jwk_set.h"
 
 #include <cJSON.h>
 #include <openssl/bn.h>
@@ -34,16 +37,6 @@
 
 /* Public exponents above 64 bits are refused (OpenSSL's own RSA limit). */
 #define JWK_RSA_MAX_E_BYTES 8
-
-/* Outcome of parsing one JWK: usable, skipped (logged), or out of memory. */
-enum key_result { KEY_OK, KEY_SKIP, KEY_NOMEM };
-
-/* A coordinate's size follows from the curve alone (SEC 1 §2.3.5). */
-size_t
-jwk_import_coord_len(enum jwk_kty kty)
-{
-	return kty == JWK_KTY_EC_P384 ? 48 : 32;
-}
 
 /* A string member of o, or NULL when absent; *bad is set when not a string. */
 static const char *
@@ -71,9 +64,7 @@ member_bytes(const cJSON *o, const char *name, size_t *len)
 	const char *s = member_str(o, name, &bad);
 	unsigned char *buf = NULL;
 
-	if (s == NULL || *s == '\0')
-		return NULL;
-	if (b64url_decode_alloc(s, strlen(s), &buf, len) != 0)
+	if (s == NULL || *s == '\0' || b64url_decode_alloc(s, strlen(s), &buf, len) != 0)
 		return NULL;
 	return buf;
 }
@@ -109,159 +100,192 @@ pkey_from_params(const char *name, OSSL_PARAM_BLD *bld)
 }
 
 /*
- * Builds an RSA public key from "n" and "e" (RFC 7518 §6.3.1) into k.
- * Returns KEY_OK, or KEY_SKIP with *why set.
+ * Decodes "n" and "e" (RFC 7518 §6.3.1) into new numbers *n and *e and
+ * checks their sizes.  Returns NULL, or the reason the key is unusable
+ * (*n and *e then NULL).
  */
-static enum key_result
-rsa_build(const cJSON *jk, struct jwk *k, const char **why)
+static const char *
+rsa_numbers(const cJSON *jk, BIGNUM **n, BIGNUM **e)
 {
-	unsigned char *nb = NULL, *eb = NULL;
 	size_t nlen = 0, elen = 0;
+	unsigned char *nb = member_bytes(jk, JWK_M_N, &nlen);
+	unsigned char *eb = member_bytes(jk, JWK_M_E, &elen);
+	const char *why = NULL;
+	int bits;
+
+	*n = *e = NULL;
+	if (nb == NULL || eb == NULL) {
+		why = "n or e missing or not base64url";
+		goto out;
+	}
+	*n = BN_bin2bn(nb, (int)nlen, NULL);
+	*e = BN_bin2bn(eb, (int)elen, NULL);
+	if (*n == NULL || *e == NULL) {
+		why = "cannot build RSA numbers";
+		goto out;
+	}
+	bits = BN_num_bits(*n);
+	if (bits < JWK_RSA_MIN_BITS || bits > JWK_RSA_MAX_BITS)
+		why = "RSA modulus size outside 2048..16384 bits";
+	else if (BN_num_bytes(*e) > JWK_RSA_MAX_E_BYTES || !BN_is_odd(*e) || BN_is_one(*e))
+		why = "RSA public exponent invalid";
+out:
+	if (why != NULL) {
+		BN_free(*n);
+		BN_free(*e);
+		*n = *e = NULL;
+	}
+	free(nb);
+	free(eb);
+	return why;
+}
+
+/* base64url of the minimal big-endian form of bn, in a new string (free()). */
+static char *
+bn_b64(const BIGNUM *bn)
+{
+	size_t len = (size_t)BN_num_bytes(bn);
+	unsigned char *buf = xmalloc(len > 0 ? len : 1);
+	char *s;
+
+	BN_bn2bin(bn, buf);
+	s = b64url_encode_alloc(buf, len);
+	free(buf);
+	return s;
+}
+
+/*
+ * Builds an RSA public key from "n" and "e" (RFC 7518 §6.3.1) into k.
+ * Returns NULL, or the reason the key is unusable (k->pkey then NULL).
+ */
+static const char *
+rsa_build(const cJSON *jk, struct jwk *k)
+{
 	BIGNUM *n = NULL, *e = NULL;
 	OSSL_PARAM_BLD *bld = NULL;
 	char *n64 = NULL, *e64 = NULL, canon[4096];
-	enum key_result r = KEY_SKIP;
-	int bits;
+	const char *why;
 
-	nb = member_bytes(jk, JWK_M_N, &nlen);
-	eb = member_bytes(jk, JWK_M_E, &elen);
-	if (nb == NULL || eb == NULL) {
-		*why = "n or e missing or not base64url";
-		goto out;
-	}
-	n = BN_bin2bn(nb, (int)nlen, NULL);
-	e = BN_bin2bn(eb, (int)elen, NULL);
-	if (n == NULL || e == NULL) {
-		*why = "cannot build RSA numbers";
-		goto out;
-	}
-	bits = BN_num_bits(n);
-	if (bits < JWK_RSA_MIN_BITS || bits > JWK_RSA_MAX_BITS) {
-		*why = "RSA modulus size outside 2048..16384 bits";
-		goto out;
-	}
-	if (BN_num_bytes(e) > JWK_RSA_MAX_E_BYTES || !BN_is_odd(e) || BN_is_one(e)) {
-		*why = "RSA public exponent invalid";
-		goto out;
-	}
+	if ((why = rsa_numbers(jk, &n, &e)) != NULL)
+		return why;
 	bld = OSSL_PARAM_BLD_new();
 	if (bld == NULL || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
 	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
 	    (k->pkey = pkey_from_params("RSA", bld)) == NULL) {
-		*why = "OpenSSL refused the RSA key";
+		why = "OpenSSL refused the RSA key";
 		goto out;
 	}
 	/*
 	 * RFC 7638 §3.2: the thumbprint hashes the members in their canonical
 	 * form, so a modulus sent with a leading zero octet is re-encoded.
 	 */
-	BN_bn2bin(n, nb);
-	n64 = b64url_encode_alloc(nb, (size_t)BN_num_bytes(n));
-	BN_bn2bin(e, eb);
-	e64 = b64url_encode_alloc(eb, (size_t)BN_num_bytes(e));
-	if (n64 == NULL || e64 == NULL) {
-		r = KEY_NOMEM;
-		goto out;
-	}
-	snprintf(canon, sizeof(canon), "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", e64, n64);
-	if (thumbprint_set(k, canon) != 0) {
-		*why = "cannot compute thumbprint";
-		goto out;
-	}
-	k->kty = JWK_KTY_RSA;
-	r = KEY_OK;
+	n64 = bn_b64(n);
+	e64 = bn_b64(e);
+	if (n64 != NULL && e64 != NULL)
+		snprintf(canon, sizeof(canon), "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", e64,
+		         n64);
+	if (n64 == NULL || e64 == NULL || thumbprint_set(k, canon) != 0)
+		why = "cannot compute thumbprint";
+	k->kty = JWA_KTY_RSA;
 out:
-	if (r != KEY_OK) {
+	if (why != NULL) {
 		EVP_PKEY_free(k->pkey);
 		k->pkey = NULL;
 	}
-	free(nb);
-	free(eb);
 	free(n64);
 	free(e64);
 	BN_free(n);
 	BN_free(e);
 	OSSL_PARAM_BLD_free(bld);
-	return r;
+	return why;
+}
+
+/* Sets k->kty from "crv" (RFC 7518 §6.2.1.1); returns OpenSSL's group name, or NULL. */
+static const char *
+ec_group(const char *crv, struct jwk *k)
+{
+	if (crv != NULL && strcmp(crv, "P-256") == 0) {
+		k->kty = JWA_KTY_EC_P256;
+		return "prime256v1";
+	}
+	if (crv != NULL && strcmp(crv, "P-384") == 0) {
+		k->kty = JWA_KTY_EC_P384;
+		return "secp384r1";
+	}
+	return NULL;
 }
 
 /*
- * Builds an EC public key from "crv", "x", "y" (RFC 7518 §6.2.1) into k and
- * checks the point lies on the curve (an invalid-curve point would leak
- * nothing for verification, but it is certainly not the issuer's key).
- * Returns KEY_OK, or KEY_SKIP with *why set.
+ * Builds k->pkey from the uncompressed point pub (publen bytes) on group and
+ * checks that the point lies on the curve (an invalid-curve point would
+ * leak nothing for verification, but it is certainly not the issuer's
+ * key).  Returns NULL, or the reason the key is unusable.
  */
-static enum key_result
-ec_build(const cJSON *jk, struct jwk *k, const char **why)
+static const char *
+ec_pkey(struct jwk *k, const char *group, const unsigned char *pub, size_t publen)
+{
+	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+	EVP_PKEY_CTX *check = NULL;
+	const char *why = NULL;
+
+	if (bld == NULL ||
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
+	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, publen) != 1)
+		why = "cannot build the EC key";
+	/* fromdata decodes the point and refuses one that is not on the curve. */
+	else if ((k->pkey = pkey_from_params("EC", bld)) == NULL)
+		why = "point not on the curve";
+	else if ((check = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL)) == NULL ||
+	         EVP_PKEY_public_check(check) != 1)
+		why = "point not on the curve";
+	EVP_PKEY_CTX_free(check);
+	OSSL_PARAM_BLD_free(bld);
+	return why;
+}
+
+/*
+ * Builds an EC public key from "crv", "x", "y" (RFC 7518 §6.2.1) into k.
+ * Returns NULL, or the reason the key is unusable (k->pkey then NULL).
+ */
+static const char *
+ec_build(const cJSON *jk, struct jwk *k)
 {
 	unsigned char *x = NULL, *y = NULL, pub[1 + 2 * 48];
 	size_t xlen = 0, ylen = 0, clen;
 	bool bad = false;
-	const char *crv = member_str(jk, JWK_M_CRV, &bad), *group;
-	OSSL_PARAM_BLD *bld = NULL;
-	EVP_PKEY_CTX *check = NULL;
+	const char *crv = member_str(jk, JWK_M_CRV, &bad), *group, *why = NULL;
 	char canon[512];
-	enum key_result r = KEY_SKIP;
 
-	if (crv != NULL && strcmp(crv, "P-256") == 0) {
-		k->kty = JWK_KTY_EC_P256;
-		group = "prime256v1";
-	} else if (crv != NULL && strcmp(crv, "P-384") == 0) {
-		k->kty = JWK_KTY_EC_P384;
-		group = "secp384r1";
-	} else {
-		*why = "crv missing or not P-256/P-384";
-		goto out;
-	}
-	clen = jwk_import_coord_len(k->kty);
+	if ((group = ec_group(crv, k)) == NULL)
+		return "crv missing or not P-256/P-384";
+	clen = jwa_coord_len(k->kty);
 	x = member_bytes(jk, JWK_M_X, &xlen);
 	y = member_bytes(jk, JWK_M_Y, &ylen);
 	/* RFC 7518 §6.2.1.2-3: each coordinate is the full size of the field. */
 	if (x == NULL || y == NULL || xlen != clen || ylen != clen) {
-		*why = "x or y missing, not base64url or of the wrong length";
+		why = "x or y missing, not base64url or of the wrong length";
 		goto out;
 	}
 	/* SEC 1 §2.3.3 uncompressed point: 0x04 || X || Y. */
 	pub[0] = 0x04;
 	memcpy(pub + 1, x, clen);
 	memcpy(pub + 1 + clen, y, clen);
-	bld = OSSL_PARAM_BLD_new();
-	if (bld == NULL ||
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, 1 + 2 * clen) !=
-	        1) {
-		*why = "cannot build the EC key";
+	if ((why = ec_pkey(k, group, pub, 1 + 2 * clen)) != NULL)
 		goto out;
-	}
-	/* fromdata decodes the point and refuses one that is not on the curve. */
-	if ((k->pkey = pkey_from_params("EC", bld)) == NULL) {
-		*why = "point not on the curve";
-		goto out;
-	}
-	check = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
-	if (check == NULL || EVP_PKEY_public_check(check) != 1) {
-		*why = "point not on the curve";
-		goto out;
-	}
 	/* The strict decoder accepts one encoding only, so x and y are canonical. */
 	snprintf(canon, sizeof(canon), "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
 	         crv, cJSON_GetObjectItemCaseSensitive(jk, JWK_M_X)->valuestring,
 	         cJSON_GetObjectItemCaseSensitive(jk, JWK_M_Y)->valuestring);
-	if (thumbprint_set(k, canon) != 0) {
-		*why = "cannot compute thumbprint";
-		goto out;
-	}
-	r = KEY_OK;
+	if (thumbprint_set(k, canon) != 0)
+		why = "cannot compute thumbprint";
 out:
-	if (r != KEY_OK) {
+	if (why != NULL) {
 		EVP_PKEY_free(k->pkey);
 		k->pkey = NULL;
 	}
-	EVP_PKEY_CTX_free(check);
-	OSSL_PARAM_BLD_free(bld);
 	free(x);
 	free(y);
-	return r;
+	return why;
 }
 
 /*
@@ -290,132 +314,169 @@ purpose_check(const cJSON *jk)
 }
 
 /*
- * Parses one JWK into k (zeroed by the caller).  Returns KEY_OK, KEY_NOMEM,
- * or KEY_SKIP after logging one warning that names the key.
+ * Reads the members any JWK may carry: kid (*kid, borrowed from jk), use
+ * and key_ops, kty (*kty, borrowed) and alg (into k).  Returns NULL, or the
+ * reason the key is unusable.
  */
-static enum key_result
-key_parse(const cJSON *jk, size_t idx, struct jwk *k)
+static const char *
+key_members(const cJSON *jk, struct jwk *k, const char **kid, const char **kty)
 {
 	bool bad = false;
-	const char *kid = NULL, *kty, *alg, *why = NULL;
-	enum key_result r = KEY_SKIP;
+	const char *alg, *why;
 
-	if (!cJSON_IsObject(jk)) {
-		why = "not a JSON object";
-		goto out;
-	}
-	kid = member_str(jk, JWK_M_KID, &bad);
-	if (bad || (kid != NULL && strlen(kid) > JWK_KID_MAX)) {
-		why = "kid is not a string of at most 256 characters";
-		goto out;
-	}
+	if (!cJSON_IsObject(jk))
+		return "not a JSON object";
+	*kid = member_str(jk, JWK_M_KID, &bad);
+	if (bad || (*kid != NULL && strlen(*kid) > JWK_KID_MAX))
+		return "kid is not a string of at most 256 characters";
 	if ((why = purpose_check(jk)) != NULL)
-		goto out;
-	kty = member_str(jk, JWK_M_KTY, &bad);
+		return why;
+	*kty = member_str(jk, JWK_M_KTY, &bad);
 	alg = member_str(jk, JWK_M_ALG, &bad);
-	if (bad) {
-		why = "kty or alg is not a string";
-		goto out;
-	}
+	if (bad)
+		return "kty or alg is not a string";
 	if (alg != NULL) {
 		/* An encryption or HMAC alg makes the key unusable for us. */
-		if (jwk_alg_parse(alg, &k->alg) != 0) {
-			why = "alg is not an asymmetric signature algorithm";
-			goto out;
-		}
+		if (jwa_parse(alg, &k->alg) != 0)
+			return "alg is not an asymmetric signature algorithm";
 		k->has_alg = true;
 	}
+	return NULL;
+}
+
+/* Builds the public key of type kty into k; returns NULL or the reason it is unusable. */
+static const char *
+key_build(const cJSON *jk, const char *kty, struct jwk *k)
+{
 	if (kty != NULL && strcmp(kty, "RSA") == 0)
-		r = rsa_build(jk, k, &why);
-	else if (kty != NULL && strcmp(kty, "EC") == 0)
-		r = ec_build(jk, k, &why);
-	else if (kty != NULL && strcmp(kty, "oct") == 0)
-		why = "symmetric (oct) key";
-	else
-		why = "kty missing or unknown";
-	if (r != KEY_OK)
-		goto out;
-	/*
-	 * RFC 7517 §4.4: a key naming its own alg must be of the type that alg
-	 * needs (RFC 7518 §3.1); jwk_alg_fits holds that one table.
-	 */
-	if (k->has_alg && !jwk_alg_fits(k, k->alg)) {
-		why = "alg does not fit the key type";
-		r = KEY_SKIP;
-		goto out;
-	}
-	if (kid != NULL && (k->kid = strdup(kid)) == NULL)
-		r = KEY_NOMEM;
-out:
-	if (r == KEY_SKIP) {
-		if (kid != NULL)
-			log_msg(LOGL_WARN, "jwks: key \"%.64s\" skipped: %s", kid,
-			        why != NULL ? why : "unusable");
-		else
-			log_msg(LOGL_WARN, "jwks: key #%zu (no kid) skipped: %s", idx,
-			        why != NULL ? why : "unusable");
-	}
-	if (r != KEY_OK) {
-		EVP_PKEY_free(k->pkey);
-		free(k->kid);
-		memset(k, 0, sizeof(*k));
-	}
-	return r;
+		return rsa_build(jk, k);
+	if (kty != NULL && strcmp(kty, "EC") == 0)
+		return ec_build(jk, k);
+	if (kty != NULL && strcmp(kty, "oct") == 0)
+		return "symmetric (oct) key";
+	return "kty missing or unknown";
 }
 
 /*
- * Imports in one pass: the text is copied so cJSON sees a NUL-terminated
- * string and trailing garbage is detected, then each of at most
- * JWK_SET_MAX_KEYS entries is built or skipped on its own, so one bad key
- * (a rotation in progress, an encryption key) never hides the good ones.
+ * Parses one JWK into k (zeroed by the caller).  Returns true when the key
+ * is usable, or false after logging one warning that names it (k zeroed).
  */
-enum jwk_err
-jwk_import_set(const char *json, size_t len, struct jwk_set **out)
+static bool
+key_parse(const cJSON *jk, size_t idx, struct jwk *k)
 {
-	char *text = NULL;
-	cJSON *doc = NULL;
-	const cJSON *keys, *jk;
-	struct jwk_set *set = NULL;
-	enum jwk_err err = JWK_ERR_JSON;
-	size_t idx = 0, cap;
+	const char *kid = NULL, *kty = NULL, *why;
 
-	if ((text = malloc(len + 1)) == NULL)
-		return JWK_ERR_NOMEM;
-	memcpy(text, json, len);
-	text[len] = '\0';
-	doc = cJSON_ParseWithOpts(text, NULL, 1);
-	keys = cJSON_GetObjectItemCaseSensitive(doc, JWK_M_KEYS);
-	if (!cJSON_IsObject(doc) || !cJSON_IsArray(keys))
-		goto out;
-	cap = (size_t)cJSON_GetArraySize(keys);
+	why = key_members(jk, k, &kid, &kty);
+	if (why == NULL)
+		why = key_build(jk, kty, k);
+	/* RFC 7517 §4.4: a key naming its own alg must be of the type it needs (RFC 7518 §3.1). */
+	if (why == NULL && k->has_alg && jwa_kty(k->alg) != k->kty)
+		why = "alg does not fit the key type";
+	if (why == NULL) {
+		k->kid = xstrdup_opt(kid);
+		return true;
+	}
+	if (kid != NULL)
+		log_msg(LOGL_WARN, "jwks: key \"%.64s\" skipped: %s", kid, why);
+	else
+		log_msg(LOGL_WARN, "jwks: key #%zu (no kid) skipped: %s", idx, why);
+	EVP_PKEY_free(k->pkey);
+	memset(k, 0, sizeof(*k));
+	return false;
+}
+
+/*
+ * Builds a set from the "keys" array: each of at most JWK_SET_MAX_KEYS
+ * entries is built or skipped on its own, so one bad key (a rotation in
+ * progress, an encryption key) never hides the good ones.  Never NULL; the
+ * set may hold no key.
+ */
+static struct jwk_set *
+keys_import(const cJSON *keys)
+{
+	struct jwk_set *set = xcalloc(1, sizeof(*set));
+	size_t cap = (size_t)cJSON_GetArraySize(keys), idx = 0;
+	const cJSON *jk;
+
 	cap = cap > JWK_SET_MAX_KEYS ? JWK_SET_MAX_KEYS : cap;
-	err = JWK_ERR_NOMEM;
-	if ((set = calloc(1, sizeof(*set))) == NULL ||
-	    (cap > 0 && (set->keys = calloc(cap, sizeof(*set->keys))) == NULL))
-		goto out;
+	set->keys = cap > 0 ? xcalloc(cap, sizeof(*set->keys)) : NULL;
 	cJSON_ArrayForEach (jk, keys) {
-		enum key_result r;
-
 		if (idx == JWK_SET_MAX_KEYS) {
 			log_msg(LOGL_WARN, "jwks: keys past the first %d skipped",
 			        JWK_SET_MAX_KEYS);
 			break;
 		}
-		r = key_parse(jk, idx++, &set->keys[set->n]);
-		if (r == KEY_NOMEM)
-			goto out;
-		if (r == KEY_OK)
+		if (key_parse(jk, idx++, &set->keys[set->n]))
 			set->n++;
 	}
-	err = JWK_ERR_NO_KEYS;
-	if (set->n == 0)
-		goto out;
-	*out = set;
-	set = NULL;
-	err = JWK_OK;
-out:
-	jwk_set_free(set);
-	cJSON_Delete(doc);
+	return set;
+}
+
+/* Logs each kid that more than one usable key carries (RFC 7517 §4.5). */
+static void
+dup_kids_warn(const struct jwk_set *set)
+{
+	for (size_t i = 0; i < set->n; i++) {
+		const char *kid = set->keys[i].kid;
+		for (size_t j = 0; kid != NULL && j < i; j++) {
+			if (set->keys[j].kid != NULL && strcmp(set->keys[j].kid, kid) == 0) {
+				log_msg(LOGL_WARN, "jwks: kid \"%s\" is used by more than one key",
+				        kid);
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * The caps come first, so an oversized or NUL-carrying document costs no
+ * parsing at all.  The text is copied so cJSON sees a NUL-terminated string
+ * and trailing garbage is detected.  A kid shared by two keys is legal
+ * (RFC 7517 §4.5) but makes lookups by kid ambiguous, so it is worth one
+ * warning per document.
+ */
+int
+jwk_set_parse(const char *json, size_t len, struct jwk_set **out, struct err *e)
+{
+	struct jwk_set *set = NULL;
+	const cJSON *keys;
+	cJSON *doc;
+	char *text;
+
+	*out = NULL;
+	if (len > JWK_SET_MAX_BYTES)
+		return err_set(e, ERR_TOO_LARGE, "%s", JWK_MSG_TOO_LARGE);
+	/* A NUL inside the document would hide the rest of it from cJSON. */
+	if (json == NULL || memchr(json, '\0', len) != NULL)
+		return err_set(e, ERR_INVALID, "%s", JWK_MSG_JSON);
+	text = xstrndup(json, len);
+	doc = cJSON_ParseWithOpts(text, NULL, 1);
 	free(text);
-	return err;
+	keys = cJSON_GetObjectItemCaseSensitive(doc, JWK_M_KEYS);
+	if (cJSON_IsObject(doc) && cJSON_IsArray(keys))
+		set = keys_import(keys);
+	cJSON_Delete(doc);
+	if (set == NULL)
+		return err_set(e, ERR_INVALID, "%s", JWK_MSG_JSON);
+	if (set->n == 0) {
+		jwk_set_free(set);
+		return err_set(e, ERR_INVALID, "%s", JWK_MSG_NO_KEYS);
+	}
+	dup_kids_warn(set);
+	*out = set;
+	return 0;
+}
+
+/* Public keys only: nothing secret to wipe. */
+void
+jwk_set_free(struct jwk_set *set)
+{
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		EVP_PKEY_free(set->keys[i].pkey);
+		free(set->keys[i].kid);
+	}
+	free(set->keys);
+	free(set);
 }

@@ -29,61 +29,31 @@ struct span {
 	size_t len;
 };
 
-static const char *const token_err_names[TOKEN_ERR__MAX] = {
-    [TOKEN_OK] = "ok",
-    [TOKEN_ERR_TOO_LONG] = "token too long",
-    [TOKEN_ERR_MALFORMED] = "token is not a compact JWS",
-    [TOKEN_ERR_HEADER] = "invalid token header",
-    [TOKEN_ERR_ALG] = "token algorithm not allowed",
-    [TOKEN_ERR_CRIT] = "token has critical header extensions",
-    [TOKEN_ERR_TYP] = "token type is not an access token",
-    [TOKEN_ERR_KID_UNKNOWN] = "token signing key unknown",
-    [TOKEN_ERR_KID_AMBIGUOUS] = "token signing key ambiguous",
-    [TOKEN_ERR_SIGNATURE] = "invalid token signature",
-    [TOKEN_ERR_CLAIMS] = "invalid token claims",
-    [TOKEN_ERR_NO_EXP] = "token has no expiry",
-    [TOKEN_ERR_EXPIRED] = "token expired",
-    [TOKEN_ERR_NOT_YET_VALID] = "token not yet valid",
-    [TOKEN_ERR_IAT_FUTURE] = "token issued in the future",
-    [TOKEN_ERR_ISSUER] = "token issuer not accepted",
-    [TOKEN_ERR_AUDIENCE] = "token audience not accepted",
-    [TOKEN_ERR_NOMEM] = "out of memory",
-};
-
-/* Fixed text only: it may reach an RFC 6750 §3 error_description. */
-const char *
-token_strerror(enum token_err err)
-{
-	if ((unsigned)err >= TOKEN_ERR__MAX)
-		return "invalid token";
-	return token_err_names[err];
-}
-
 /*
  * Splits the compact serialization (RFC 7515 §7.1) into its three parts:
  * exactly two dots, no empty part, each part canonical base64url.  The JWE
  * form (five parts) and the unsecured form (empty signature) fail here.
  */
-static enum token_err
-parts_split(const char *token, size_t len, size_t max, struct span part[3])
+static int
+parts_split(const char *token, size_t len, size_t max, struct span part[3], struct err *e)
 {
 	size_t n = 0, start = 0;
 
 	if (len > max)
-		return TOKEN_ERR_TOO_LONG;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_TOO_LONG);
 	if (token == NULL)
-		return TOKEN_ERR_MALFORMED;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_MALFORMED);
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && token[i] != '.')
 			continue;
 		if (n == 3 || i == start || !b64url_valid(token + start, i - start))
-			return TOKEN_ERR_MALFORMED;
+			return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_MALFORMED);
 		part[n].p = token + start;
 		part[n].len = i - start;
 		n++;
 		start = i + 1;
 	}
-	return n == 3 ? TOKEN_OK : TOKEN_ERR_MALFORMED;
+	return n == 3 ? 0 : err_set(e, ERR_INVALID, "%s", TOKEN_MSG_MALFORMED);
 }
 
 /* Wipes and frees a decoded buffer of len bytes (plus its NUL). */
@@ -167,24 +137,26 @@ typ_accepted(const char *typ)
 
 /*
  * Checks the JOSE header: alg, crit, typ; sets *alg and *kid (borrowed
- * from hdr, NULL when absent).  No key has been touched yet.
+ * from hdr, NULL when absent).  No key has been touched yet.  Returns 0 or
+ * -1 with e set.
  */
-static enum token_err
-header_check(const cJSON *hdr, unsigned alg_mask, enum jwk_alg *alg, const char **kid)
+static int
+header_check(const cJSON *hdr, unsigned alg_mask, enum jwa_alg *alg, const char **kid,
+             struct err *e)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(hdr, HDR_ALG);
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(hdr, HDR_TYP);
 	const cJSON *k = cJSON_GetObjectItemCaseSensitive(hdr, HDR_KID);
 
-	/* RFC 8725 §3.1-3.2: none and HS* are unknown names to jwk_alg_parse. */
-	if (!cJSON_IsString(a) || jwk_alg_parse(a->valuestring, alg) != 0 ||
-	    (alg_mask & JWK_ALG_BIT(*alg)) == 0)
-		return TOKEN_ERR_ALG;
+	/* RFC 8725 §3.1-3.2: none and HS* are unknown names to jwa_parse. */
+	if (!cJSON_IsString(a) || jwa_parse(a->valuestring, alg) != 0 ||
+	    (alg_mask & JWA_BIT(*alg)) == 0)
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_ALG);
 	/* RFC 7515 §4.1.11: we understand no extension, so any crit is fatal. */
 	if (cJSON_GetObjectItemCaseSensitive(hdr, HDR_CRIT) != NULL)
-		return TOKEN_ERR_CRIT;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CRIT);
 	if (t != NULL && (!cJSON_IsString(t) || !typ_accepted(t->valuestring)))
-		return TOKEN_ERR_TYP;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_TYP);
 	/*
 	 * jku, x5u, jwk and x5c are never read: a key named by the token
 	 * itself proves nothing (RFC 8725 §3.10).  kid only selects from our set.
@@ -192,21 +164,23 @@ header_check(const cJSON *hdr, unsigned alg_mask, enum jwk_alg *alg, const char 
 	*kid = NULL;
 	if (k != NULL) {
 		if (!cJSON_IsString(k) || strlen(k->valuestring) > JWK_KID_MAX)
-			return TOKEN_ERR_HEADER;
+			return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_HEADER);
 		*kid = k->valuestring;
 	}
-	return TOKEN_OK;
+	return 0;
 }
 
 /*
  * Picks the key for kid and alg.  With a kid: no key with it is
- * KID_UNKNOWN, keys with it that cannot do alg are ALG, more than one that
- * can is KID_AMBIGUOUS.  Without a kid the set must hold exactly one key
- * fit for alg (KID_AMBIGUOUS otherwise): trying keys in turn would let a
- * token pick its key.
+ * KID_UNKNOWN (ERR_NOT_FOUND: the one refusal a key refresh may cure), keys
+ * with it that cannot do alg are ALG, more than one that can is
+ * KID_AMBIGUOUS.  Without a kid the set must hold exactly one key fit for
+ * alg (KID_AMBIGUOUS otherwise): trying keys in turn would let a token pick
+ * its key.  Returns 0 or -1 with e set.
  */
-static enum token_err
-key_select(const struct jwk_set *keys, const char *kid, enum jwk_alg alg, const struct jwk **out)
+static int
+key_select(const struct jwk_set *keys, const char *kid, enum jwa_alg alg, const struct jwk **out,
+           struct err *e)
 {
 	size_t n_kid = 0, n_fit = 0;
 
@@ -224,126 +198,68 @@ key_select(const struct jwk_set *keys, const char *kid, enum jwk_alg alg, const 
 		}
 	}
 	if (kid != NULL && n_kid == 0)
-		return TOKEN_ERR_KID_UNKNOWN;
+		return err_set(e, ERR_NOT_FOUND, "%s", TOKEN_MSG_KID_UNKNOWN);
 	if (kid != NULL && n_fit == 0)
-		return TOKEN_ERR_ALG;
-	return n_fit == 1 ? TOKEN_OK : TOKEN_ERR_KID_AMBIGUOUS;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_ALG);
+	return n_fit == 1 ? 0 : err_set(e, ERR_INVALID, "%s", TOKEN_MSG_KID_AMBIGUOUS);
 }
 
-/* Decodes the signature part and verifies it over part[0] "." part[1]. */
-static enum token_err
-signature_check(const struct jwk *key, enum jwk_alg alg, const struct span part[3])
+/*
+ * Decodes the signature part and verifies it over part[0] "." part[1].
+ * Returns 0 or -1 with e set.
+ */
+static int
+signature_check(const struct jwk *key, enum jwa_alg alg, const struct span part[3], struct err *e)
 {
 	unsigned char *sig = NULL;
 	size_t siglen = 0;
 	int rc;
 
-	/* parts_split checked the encoding: only allocation can fail here. */
+	/* parts_split checked the encoding, so this cannot fail; fail closed anyway. */
 	if (b64url_decode_alloc(part[2].p, part[2].len, &sig, &siglen) != 0)
-		return TOKEN_ERR_NOMEM;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_MALFORMED);
 	/* RFC 7515 §5.2 step 8: the input is the encoded text, as received. */
 	rc = jwk_verify(key, alg, part[0].p, part[0].len + 1 + part[1].len, sig, siglen);
 	wipe_free(sig, siglen);
-	return rc == 0 ? TOKEN_OK : TOKEN_ERR_SIGNATURE;
+	return rc == 0 ? 0 : err_set(e, ERR_INVALID, "%s", TOKEN_MSG_SIGNATURE);
 }
 
 /*
  * The single entry point: every step fails closed, and each step reads
  * only what the steps before it have vouched for (RFC 8725 §3.1-3.2).
  */
-enum token_err
+int
 token_verify(const char *token, size_t len, const struct jwk_set *keys,
-             const struct token_policy *policy, int64_t now, struct principal **out)
+             const struct token_policy *policy, int64_t now, struct principal **out, struct err *e)
 {
 	struct span part[3];
 	cJSON *hdr = NULL, *claims = NULL;
 	const struct jwk *key = NULL;
 	const char *kid = NULL;
-	enum jwk_alg alg = JWK_ALG_RS256;
-	enum token_err err;
+	enum jwa_alg alg = JWA_RS256;
+	int rc = -1;
 
 	*out = NULL;
 	if (policy == NULL)
-		return TOKEN_ERR_MALFORMED;
-	err = parts_split(token, len, policy->max_len ? policy->max_len : TOKEN_MAX_LEN, part);
-	if (err != TOKEN_OK)
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_MALFORMED);
+	if (parts_split(token, len, policy->max_len ? policy->max_len : TOKEN_MAX_LEN, part, e) !=
+	    0)
 		goto out;
-	err = TOKEN_ERR_HEADER;
-	if ((hdr = part_json(&part[0])) == NULL)
+	if ((hdr = part_json(&part[0])) == NULL) {
+		err_set(e, ERR_INVALID, "%s", TOKEN_MSG_HEADER);
 		goto out;
-	if ((err = header_check(hdr, policy->alg_mask, &alg, &kid)) != TOKEN_OK ||
-	    (err = key_select(keys, kid, alg, &key)) != TOKEN_OK ||
-	    (err = signature_check(key, alg, part)) != TOKEN_OK)
+	}
+	if (header_check(hdr, policy->alg_mask, &alg, &kid, e) != 0 ||
+	    key_select(keys, kid, alg, &key, e) != 0 || signature_check(key, alg, part, e) != 0)
 		goto out;
 	/* Only now, with the signature verified, is the payload read at all. */
-	err = TOKEN_ERR_CLAIMS;
-	if ((claims = part_json(&part[1])) == NULL)
+	if ((claims = part_json(&part[1])) == NULL) {
+		err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
 		goto out;
-	err = token_claims_check(claims, policy, now, out);
+	}
+	rc = token_claims_check(claims, policy, now, out, e);
 out:
 	cJSON_Delete(hdr);
 	cJSON_Delete(claims);
-	return err;
-}
-
-/* The principal's strings are copies, so nothing here is borrowed. */
-void
-principal_free(struct principal *p)
-{
-	if (p == NULL)
-		return;
-	free(p->subject);
-	free(p->client_id);
-	free(p->org_id);
-	free(p->issuer);
-	free(p->jti);
-	for (size_t i = 0; i < p->n_scopes; i++)
-		free(p->scopes[i]);
-	free(p->scopes);
-	free(p);
-}
-
-/* Copies s into *out; NULL stays NULL.  Returns false on ENOMEM. */
-static bool
-dup_str(char **out, const char *s)
-{
-	*out = s != NULL ? strdup(s) : NULL;
-	return s == NULL || *out != NULL;
-}
-
-struct principal *
-principal_dup(const struct principal *p)
-{
-	struct principal *d = calloc(1, sizeof(*d));
-	bool ok;
-
-	if (d == NULL)
-		return NULL;
-	d->exp = p->exp;
-	d->iat = p->iat;
-	ok = dup_str(&d->subject, p->subject) && dup_str(&d->client_id, p->client_id) &&
-	     dup_str(&d->org_id, p->org_id) && dup_str(&d->issuer, p->issuer) &&
-	     dup_str(&d->jti, p->jti);
-	if (ok && p->n_scopes > 0 && (d->scopes = calloc(p->n_scopes, sizeof(char *))) == NULL)
-		ok = false;
-	for (size_t i = 0; ok && i < p->n_scopes; i++, d->n_scopes++)
-		ok = dup_str(&d->scopes[i], p->scopes[i]);
-	if (!ok) {
-		principal_free(d);
-		return NULL;
-	}
-	return d;
-}
-
-/* RFC 6749 §3.3: scope tokens are compared exactly, case included. */
-bool
-principal_has_scope(const struct principal *p, const char *scope)
-{
-	if (p == NULL || scope == NULL || p->scopes == NULL)
-		return false;
-	for (size_t i = 0; i < p->n_scopes; i++) {
-		if (p->scopes[i] != NULL && strcmp(scope, p->scopes[i]) == 0)
-			return true;
-	}
-	return false;
+	return rc;
 }

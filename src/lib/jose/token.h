@@ -6,11 +6,18 @@
  * and the key's type, never from the token alone (RFC 8725 §3.1-3.2); keys
  * come only from the configured set, never from the token's jku, x5u, jwk or
  * x5c headers; the signature is checked before any claim is read.
+ *
+ * The one public header of the token module: token.c checks the structure,
+ * the header, the key and the signature, then hands the claims to
+ * token_claims.c (internal/token_claims.h); calls go that way only.
  */
 #ifndef TOKEN_H
 #define TOKEN_H
 
+#include "lib/core/err.h"
+#include "lib/jose/jwa.h"
 #include "lib/jose/jwk.h"
+#include "lib/jose/principal.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -38,55 +45,32 @@ struct token_policy {
 	size_t n_issuers;
 	const char *const *audiences; /* aud (string or array) must contain one */
 	size_t n_audiences;
-	unsigned alg_mask; /* JWK_ALG_BIT() of each allowed algorithm */
+	unsigned alg_mask; /* JWA_BIT() of each allowed algorithm */
 	int64_t leeway;    /* seconds of clock skew accepted for exp/nbf/iat (0..3600) */
 	size_t max_len;    /* 0 means TOKEN_MAX_LEN */
 };
 
-/* Who a verified token speaks for.  Every string is NUL-terminated and owned. */
-struct principal {
-	char *subject;   /* "sub" (RFC 7519 §4.1.2); NULL when absent */
-	char *client_id; /* "client_id" (RFC 9068 §2.2), else "azp"; NULL when absent */
-	char *org_id;    /* "org_id", else "oid"; NULL when absent */
-	char *issuer;    /* "iss", one of the policy's issuers */
-	char *jti;       /* "jti"; NULL when absent */
-	/*
-	 * Union of "scope" (space-separated, RFC 9068 §2.2.3), "scp" (string
-	 * or array) and "scopes" (array), de-duplicated, in first-seen order.
-	 */
-	char **scopes;
-	size_t n_scopes;
-	int64_t exp; /* "exp", seconds since the epoch */
-	int64_t iat; /* "iat", or 0 when absent */
-};
-
-enum token_err {
-	TOKEN_OK = 0,
-	TOKEN_ERR_TOO_LONG,
-	TOKEN_ERR_MALFORMED,
-	TOKEN_ERR_HEADER,
-	TOKEN_ERR_ALG,
-	TOKEN_ERR_CRIT,
-	TOKEN_ERR_TYP,
-	TOKEN_ERR_KID_UNKNOWN,
-	TOKEN_ERR_KID_AMBIGUOUS,
-	TOKEN_ERR_SIGNATURE,
-	TOKEN_ERR_CLAIMS,
-	TOKEN_ERR_NO_EXP,
-	TOKEN_ERR_EXPIRED,
-	TOKEN_ERR_NOT_YET_VALID,
-	TOKEN_ERR_IAT_FUTURE,
-	TOKEN_ERR_ISSUER,
-	TOKEN_ERR_AUDIENCE,
-	TOKEN_ERR_NOMEM,
-	TOKEN_ERR__MAX
-};
-
 /*
- * A short fixed description of err, safe to put in an RFC 6750 §3
- * error_description: it carries no token data.  Never NULL.
+ * The messages of token_verify's refusals, one per reason.  Fixed texts
+ * without token data, quote or backslash: each is sent as an RFC 6750 §3
+ * error_description and may be logged.
  */
-const char *token_strerror(enum token_err err);
+#define TOKEN_MSG_TOO_LONG      "token too long"
+#define TOKEN_MSG_MALFORMED     "token is not a compact JWS"
+#define TOKEN_MSG_HEADER        "invalid token header"
+#define TOKEN_MSG_ALG           "token algorithm not allowed"
+#define TOKEN_MSG_CRIT          "token has critical header extensions"
+#define TOKEN_MSG_TYP           "token type is not an access token"
+#define TOKEN_MSG_KID_UNKNOWN   "token signing key unknown"
+#define TOKEN_MSG_KID_AMBIGUOUS "token signing key ambiguous"
+#define TOKEN_MSG_SIGNATURE     "invalid token signature"
+#define TOKEN_MSG_CLAIMS        "invalid token claims"
+#define TOKEN_MSG_NO_EXP        "token has no expiry"
+#define TOKEN_MSG_EXPIRED       "token expired"
+#define TOKEN_MSG_NOT_YET_VALID "token not yet valid"
+#define TOKEN_MSG_IAT_FUTURE    "token issued in the future"
+#define TOKEN_MSG_ISSUER        "token issuer not accepted"
+#define TOKEN_MSG_AUDIENCE      "token audience not accepted"
 
 /*
  * Verifies a compact JWS access token of len bytes (need not be
@@ -98,23 +82,25 @@ const char *token_strerror(enum token_err err);
  * iat with leeway; iss; aud; then the principal's claims.  Both JSON parts
  * must be objects without duplicate member names (RFC 7515 §4).  Claims
  * of the wrong type, over-long strings and scope tokens outside RFC 6749
- * §3.3's character set are refused with TOKEN_ERR_CLAIMS.
+ * §3.3's character set are refused with TOKEN_MSG_CLAIMS.
  *
- * On TOKEN_OK *out is a new principal (caller frees with principal_free);
- * otherwise *out is NULL.  keys NULL is an empty set.  TOKEN_ERR_KID_UNKNOWN
- * tells the caller a refresh of the key set may help.  Never logs the
- * token; decoded token parts are wiped before they are freed.
+ * Returns 0 with *out a new principal (caller frees with principal_free),
+ * or -1 with *out NULL and e filled: ERR_NOT_FOUND with
+ * TOKEN_MSG_KID_UNKNOWN when no key of the set has the token's kid (a
+ * refresh of the key set may help), ERR_INVALID for every other refusal,
+ * the message exactly one TOKEN_MSG_* text.  keys NULL is an empty set;
+ * every argument but out and e is borrowed.  Never logs the token; decoded
+ * token parts are wiped before they are freed.
  */
-enum token_err token_verify(const char *token, size_t len, const struct jwk_set *keys,
-                            const struct token_policy *policy, int64_t now, struct principal **out);
+int token_verify(const char *token, size_t len, const struct jwk_set *keys,
+                 const struct token_policy *policy, int64_t now, struct principal **out,
+                 struct err *e);
 
-/* Frees p and its strings; NULL is accepted. */
-void principal_free(struct principal *p);
-
-/* A deep copy of p (caller frees with principal_free), or NULL on ENOMEM. */
-struct principal *principal_dup(const struct principal *p);
-
-/* True when p holds scope (exact, case-sensitive match, RFC 6749 §3.3). */
-bool principal_has_scope(const struct principal *p, const char *scope);
+/*
+ * The one expiry rule (RFC 7519 §4.1.4): true when a token whose "exp" is
+ * exp is no longer valid at now, i.e. exp + leeway <= now, with leeway
+ * clamped to 0..TOKEN_LEEWAY_MAX.  Never overflows, whatever the values.
+ */
+bool token_expired(int64_t exp, int64_t leeway, int64_t now);
 
 #endif /* TOKEN_H */

@@ -6,6 +6,8 @@
  */
 #include "lib/jose/internal/token_claims.h"
 
+#include "lib/core/util.h"
+
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,41 +59,59 @@ numeric_date(const cJSON *claims, const char *name, bool round_up, int64_t *out)
 	return 0;
 }
 
+/* The policy's leeway within 0..TOKEN_LEEWAY_MAX, so no sum below can overflow. */
+static int64_t
+leeway_clamp(int64_t leeway)
+{
+	if (leeway < 0)
+		return 0;
+	return leeway > TOKEN_LEEWAY_MAX ? TOKEN_LEEWAY_MAX : leeway;
+}
+
+/*
+ * RFC 7519 §4.1.4: valid only while now < exp (+ leeway).  exp + leeway is
+ * computed only when it fits, and now is never added to, so no value of
+ * either can overflow.
+ */
+bool
+token_expired(int64_t exp, int64_t leeway, int64_t now)
+{
+	leeway = leeway_clamp(leeway);
+	return exp <= INT64_MAX - leeway && exp + leeway <= now;
+}
+
 /*
  * Checks exp (required, RFC 9068 §2.2), nbf and iat against now with
- * leeway.  now is never added to, so no value of it can overflow.
+ * leeway.  Returns 0 with *exp and *iat set, or -1 with e set.
  */
-static enum token_err
-times_check(const cJSON *claims, int64_t leeway, int64_t now, int64_t *exp, int64_t *iat)
+static int
+times_check(const cJSON *claims, int64_t leeway, int64_t now, int64_t *exp, int64_t *iat,
+            struct err *e)
 {
 	int64_t nbf = 0;
 	int r;
 
-	if (leeway < 0)
-		leeway = 0;
-	if (leeway > TOKEN_LEEWAY_MAX)
-		leeway = TOKEN_LEEWAY_MAX;
+	leeway = leeway_clamp(leeway);
 	r = numeric_date(claims, CLM_EXP, false, exp);
 	if (r < 0)
-		return TOKEN_ERR_CLAIMS;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
 	if (r > 0)
-		return TOKEN_ERR_NO_EXP;
-	/* RFC 7519 §4.1.4: valid only while now < exp. */
-	if (*exp + leeway <= now)
-		return TOKEN_ERR_EXPIRED;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_NO_EXP);
+	if (token_expired(*exp, leeway, now))
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_EXPIRED);
 	r = numeric_date(claims, CLM_NBF, true, &nbf);
 	if (r < 0)
-		return TOKEN_ERR_CLAIMS;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
 	/* RFC 7519 §4.1.5: not valid before nbf. */
 	if (r == 0 && nbf - leeway > now)
-		return TOKEN_ERR_NOT_YET_VALID;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_NOT_YET_VALID);
 	*iat = 0;
 	r = numeric_date(claims, CLM_IAT, true, iat);
 	if (r < 0)
-		return TOKEN_ERR_CLAIMS;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
 	if (r == 0 && *iat - leeway > now)
-		return TOKEN_ERR_IAT_FUTURE;
-	return TOKEN_OK;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_IAT_FUTURE);
+	return 0;
 }
 
 /* True when s is exactly one of the n strings of list. */
@@ -106,14 +126,14 @@ str_listed(const char *s, const char *const *list, size_t n)
 }
 
 /* RFC 9068 §4: iss must match an accepted issuer exactly, byte for byte. */
-static enum token_err
-issuer_check(const cJSON *claims, const struct token_policy *pol)
+static int
+issuer_check(const cJSON *claims, const struct token_policy *pol, struct err *e)
 {
 	const cJSON *iss = cJSON_GetObjectItemCaseSensitive(claims, CLM_ISS);
 
 	if (!cJSON_IsString(iss) || !str_listed(iss->valuestring, pol->issuers, pol->n_issuers))
-		return TOKEN_ERR_ISSUER;
-	return TOKEN_OK;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_ISSUER);
+	return 0;
 }
 
 /*
@@ -121,8 +141,8 @@ issuer_check(const cJSON *claims, const struct token_policy *pol)
  * must name one of our audiences.  Any other shape, or an array holding a
  * non-string, is refused outright.
  */
-static enum token_err
-audience_check(const cJSON *claims, const struct token_policy *pol)
+static int
+audience_check(const cJSON *claims, const struct token_policy *pol, struct err *e)
 {
 	const cJSON *aud = cJSON_GetObjectItemCaseSensitive(claims, CLM_AUD), *a;
 	bool found = false;
@@ -130,45 +150,42 @@ audience_check(const cJSON *claims, const struct token_policy *pol)
 
 	if (cJSON_IsString(aud)) {
 		found = str_listed(aud->valuestring, pol->audiences, pol->n_audiences);
-		return found ? TOKEN_OK : TOKEN_ERR_AUDIENCE;
+	} else if (cJSON_IsArray(aud)) {
+		cJSON_ArrayForEach (a, aud) {
+			if (!cJSON_IsString(a) || ++n > TOKEN_AUD_MAX)
+				return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_AUDIENCE);
+			if (str_listed(a->valuestring, pol->audiences, pol->n_audiences))
+				found = true;
+		}
 	}
-	if (!cJSON_IsArray(aud))
-		return TOKEN_ERR_AUDIENCE;
-	cJSON_ArrayForEach (a, aud) {
-		if (!cJSON_IsString(a) || ++n > TOKEN_AUD_MAX)
-			return TOKEN_ERR_AUDIENCE;
-		if (str_listed(a->valuestring, pol->audiences, pol->n_audiences))
-			found = true;
-	}
-	return found ? TOKEN_OK : TOKEN_ERR_AUDIENCE;
+	return found ? 0 : err_set(e, ERR_INVALID, "%s", TOKEN_MSG_AUDIENCE);
 }
 
 /*
  * Copies the optional string claim name into *out (NULL when absent).
- * Returns TOKEN_OK, TOKEN_ERR_CLAIMS for a non-string or over-long value,
- * or TOKEN_ERR_NOMEM.
+ * Returns 0, or -1 with e set for a non-string or over-long value.
  */
-static enum token_err
-str_claim(const cJSON *claims, const char *name, char **out)
+static int
+str_claim(const cJSON *claims, const char *name, char **out, struct err *e)
 {
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(claims, name);
 
 	*out = NULL;
 	if (c == NULL)
-		return TOKEN_OK;
+		return 0;
 	if (!cJSON_IsString(c) || strlen(c->valuestring) > TOKEN_CLAIM_MAX)
-		return TOKEN_ERR_CLAIMS;
-	*out = strdup(c->valuestring);
-	return *out == NULL ? TOKEN_ERR_NOMEM : TOKEN_OK;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
+	*out = xstrdup(c->valuestring);
+	return 0;
 }
 
 /* Like str_claim for the first of two names present (name, then alt). */
-static enum token_err
-str_claim_either(const cJSON *claims, const char *name, const char *alt, char **out)
+static int
+str_claim_either(const cJSON *claims, const char *name, const char *alt, char **out, struct err *e)
 {
 	if (cJSON_GetObjectItemCaseSensitive(claims, name) != NULL)
-		return str_claim(claims, name, out);
-	return str_claim(claims, alt, out);
+		return str_claim(claims, name, out, e);
+	return str_claim(claims, alt, out, e);
 }
 
 /* RFC 6749 §3.3: scope-token = 1*NQCHAR, %x21 / %x23-5B / %x5D-7E. */
@@ -188,59 +205,49 @@ scope_token_valid(const char *s, size_t len)
 /*
  * Adds one scope token (len bytes of s) to p unless already there.  *seen
  * counts every token offered, duplicates included, to bound the work.
+ * Returns 0, or -1 with e set for an invalid token or too many.
  */
-static enum token_err
-scope_add(struct principal *p, const char *s, size_t len, size_t *seen)
+static int
+scope_add(struct principal *p, const char *s, size_t len, size_t *seen, struct err *e)
 {
-	char **grown;
-
 	if (++*seen > TOKEN_SCOPES_MAX || !scope_token_valid(s, len))
-		return TOKEN_ERR_CLAIMS;
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
 	for (size_t i = 0; i < p->n_scopes; i++) {
 		if (strlen(p->scopes[i]) == len && memcmp(p->scopes[i], s, len) == 0)
-			return TOKEN_OK;
+			return 0;
 	}
-	grown = realloc(p->scopes, (p->n_scopes + 1) * sizeof(*p->scopes));
-	if (grown == NULL)
-		return TOKEN_ERR_NOMEM;
-	p->scopes = grown;
-	if ((p->scopes[p->n_scopes] = strndup(s, len)) == NULL)
-		return TOKEN_ERR_NOMEM;
-	p->n_scopes++;
-	return TOKEN_OK;
+	p->scopes = xrealloc(p->scopes, (p->n_scopes + 1) * sizeof(*p->scopes));
+	p->scopes[p->n_scopes++] = xstrndup(s, len);
+	return 0;
 }
 
 /* Adds each space-separated token of s (RFC 6749 §3.3) to p. */
-static enum token_err
-scope_list_add(struct principal *p, const char *s, size_t *seen)
+static int
+scope_list_add(struct principal *p, const char *s, size_t *seen, struct err *e)
 {
-	enum token_err err;
-
 	while (*s != '\0') {
 		size_t len = strcspn(s, " ");
-		if (len > 0 && (err = scope_add(p, s, len, seen)) != TOKEN_OK)
-			return err;
+		if (len > 0 && scope_add(p, s, len, seen, e) != 0)
+			return -1;
 		s += len;
 		s += strspn(s, " ");
 	}
-	return TOKEN_OK;
+	return 0;
 }
 
 /* Adds each string of the array a to p, one scope per element. */
-static enum token_err
-scope_array_add(struct principal *p, const cJSON *a, size_t *seen)
+static int
+scope_array_add(struct principal *p, const cJSON *a, size_t *seen, struct err *e)
 {
-	const cJSON *e;
-	enum token_err err;
+	const cJSON *m;
 
-	cJSON_ArrayForEach (e, a) {
-		if (!cJSON_IsString(e))
-			return TOKEN_ERR_CLAIMS;
-		err = scope_add(p, e->valuestring, strlen(e->valuestring), seen);
-		if (err != TOKEN_OK)
-			return err;
+	cJSON_ArrayForEach (m, a) {
+		if (!cJSON_IsString(m))
+			return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
+		if (scope_add(p, m->valuestring, strlen(m->valuestring), seen, e) != 0)
+			return -1;
 	}
-	return TOKEN_OK;
+	return 0;
 }
 
 /*
@@ -250,62 +257,50 @@ scope_array_add(struct principal *p, const cJSON *a, size_t *seen)
  * not a valid scope string, refuses the token: a malformed authorization
  * claim is not guessed at.
  */
-static enum token_err
-scopes_collect(const cJSON *claims, struct principal *p)
+static int
+scopes_collect(const cJSON *claims, struct principal *p, struct err *e)
 {
 	const cJSON *scope = cJSON_GetObjectItemCaseSensitive(claims, CLM_SCOPE);
 	const cJSON *scp = cJSON_GetObjectItemCaseSensitive(claims, CLM_SCP);
 	const cJSON *scopes = cJSON_GetObjectItemCaseSensitive(claims, CLM_SCOPES);
-	enum token_err err = TOKEN_OK;
 	size_t seen = 0;
 
-	if (scope != NULL) {
-		if (!cJSON_IsString(scope))
-			return TOKEN_ERR_CLAIMS;
-		if ((err = scope_list_add(p, scope->valuestring, &seen)) != TOKEN_OK)
-			return err;
-	}
-	if (scp != NULL) {
-		if (cJSON_IsString(scp))
-			err = scope_list_add(p, scp->valuestring, &seen);
-		else if (cJSON_IsArray(scp))
-			err = scope_array_add(p, scp, &seen);
-		else
-			err = TOKEN_ERR_CLAIMS;
-		if (err != TOKEN_OK)
-			return err;
-	}
-	if (scopes != NULL) {
-		if (!cJSON_IsArray(scopes))
-			return TOKEN_ERR_CLAIMS;
-		err = scope_array_add(p, scopes, &seen);
-	}
-	return err;
+	if (scope != NULL && !cJSON_IsString(scope))
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
+	if (scope != NULL && scope_list_add(p, scope->valuestring, &seen, e) != 0)
+		return -1;
+	if (scp != NULL && !cJSON_IsString(scp) && !cJSON_IsArray(scp))
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
+	if (cJSON_IsString(scp) && scope_list_add(p, scp->valuestring, &seen, e) != 0)
+		return -1;
+	if (cJSON_IsArray(scp) && scope_array_add(p, scp, &seen, e) != 0)
+		return -1;
+	if (scopes != NULL && !cJSON_IsArray(scopes))
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CLAIMS);
+	if (scopes != NULL && scope_array_add(p, scopes, &seen, e) != 0)
+		return -1;
+	return 0;
 }
 
-/* Builds the principal from verified, checked claims. */
-static enum token_err
-principal_build(const cJSON *claims, int64_t exp, int64_t iat, struct principal **out)
+/* Builds the principal from verified, checked claims; 0, or -1 with e set. */
+static int
+principal_build(const cJSON *claims, int64_t exp, int64_t iat, struct principal **out,
+                struct err *e)
 {
-	struct principal *p = calloc(1, sizeof(*p));
-	enum token_err err = TOKEN_ERR_NOMEM;
+	struct principal *p = xcalloc(1, sizeof(*p));
 
-	if (p == NULL)
-		goto out;
 	p->exp = exp;
 	p->iat = iat;
-	if ((err = str_claim(claims, CLM_SUB, &p->subject)) != TOKEN_OK ||
-	    (err = str_claim_either(claims, CLM_CLIENT_ID, CLM_AZP, &p->client_id)) != TOKEN_OK ||
-	    (err = str_claim_either(claims, CLM_ORG_ID, CLM_OID, &p->org_id)) != TOKEN_OK ||
-	    (err = str_claim(claims, CLM_ISS, &p->issuer)) != TOKEN_OK ||
-	    (err = str_claim(claims, CLM_JTI, &p->jti)) != TOKEN_OK ||
-	    (err = scopes_collect(claims, p)) != TOKEN_OK)
-		goto out;
+	if (str_claim(claims, CLM_SUB, &p->subject, e) != 0 ||
+	    str_claim_either(claims, CLM_CLIENT_ID, CLM_AZP, &p->client_id, e) != 0 ||
+	    str_claim_either(claims, CLM_ORG_ID, CLM_OID, &p->org_id, e) != 0 ||
+	    str_claim(claims, CLM_ISS, &p->issuer, e) != 0 ||
+	    str_claim(claims, CLM_JTI, &p->jti, e) != 0 || scopes_collect(claims, p, e) != 0) {
+		principal_free(p);
+		return -1;
+	}
 	*out = p;
-	p = NULL;
-out:
-	principal_free(p);
-	return err;
+	return 0;
 }
 
 /*
@@ -313,16 +308,14 @@ out:
  * token is reported as expired whatever else is wrong with it, then who
  * issued it and for whom, and only then the principal's own claims.
  */
-enum token_err
+int
 token_claims_check(const cJSON *claims, const struct token_policy *policy, int64_t now,
-                   struct principal **out)
+                   struct principal **out, struct err *e)
 {
 	int64_t exp = 0, iat = 0;
-	enum token_err err;
 
-	if ((err = times_check(claims, policy->leeway, now, &exp, &iat)) != TOKEN_OK ||
-	    (err = issuer_check(claims, policy)) != TOKEN_OK ||
-	    (err = audience_check(claims, policy)) != TOKEN_OK)
-		return err;
-	return principal_build(claims, exp, iat, out);
+	if (times_check(claims, policy->leeway, now, &exp, &iat, e) != 0 ||
+	    issuer_check(claims, policy, e) != 0 || audience_check(claims, policy, e) != 0)
+		return -1;
+	return principal_build(claims, exp, iat, out, e);
 }

@@ -89,7 +89,7 @@ static bool
 cached_view(const struct jwks_cache *c, const struct jwks_meta *m, const char *doc, size_t len,
             struct jwk_set **set)
 {
-	enum jwk_err jerr;
+	struct err jerr;
 
 	*set = NULL;
 	if (!cache_is_ours(c, m)) {
@@ -99,9 +99,9 @@ cached_view(const struct jwks_cache *c, const struct jwks_meta *m, const char *d
 	}
 	/* The document was validated before it was written; a failure now
 	 * (tampering, a stricter parser) means no keys, never a crash. */
-	if (len > 0 && (jerr = jwk_set_parse(doc, len, set)) != JWK_OK) {
+	if (len > 0 && jwk_set_parse(doc, len, set, &jerr) != 0) {
 		log_msg(LOGL_WARN, "jwks: %s: cached document: %s; treated as missing",
-		        c->files.cache, jwk_strerror(jerr));
+		        c->files.cache, jerr.msg);
 		*set = NULL;
 		return false;
 	}

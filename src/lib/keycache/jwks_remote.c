@@ -173,7 +173,7 @@ int
 jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
                 struct fetch_result *r, struct jwk_set **set, struct err *e)
 {
-	enum jwk_err jerr;
+	struct err jerr;
 
 	*r = (struct fetch_result){.body = NULL};
 	*set = NULL;
@@ -182,11 +182,11 @@ jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
 	if (fetch_get(m->jwks_uri, &src->fetch, r, e) != 0)
 		return err_prefix(e, "fetch");
 	/* Validate before anything is replaced: a bad document never evicts good keys. */
-	if ((jerr = jwk_set_parse(r->body, r->len, set)) != JWK_OK) {
-		err_set(e, ERR_UNAVAILABLE, "document: %s", jwk_strerror(jerr));
+	if (jwk_set_parse(r->body, r->len, set, &jerr) != 0) {
+		err_wrap(e, &jerr, ERR_UNAVAILABLE, "document");
 		/* Without its query: a JWKS URL may carry a credential there. */
 		log_msg(LOGL_WARN, "jwks: %.*s: document: %s; previous keys kept",
-		        (int)strcspn(m->jwks_uri, "?#"), m->jwks_uri, jwk_strerror(jerr));
+		        (int)strcspn(m->jwks_uri, "?#"), m->jwks_uri, jerr.msg);
 		fetch_result_free(r);
 		return -1;
 	}
