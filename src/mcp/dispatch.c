@@ -173,7 +173,7 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 	struct tool_result res = {0};
 	const struct tool_entry *e;
 	cJSON *empty = NULL;
-	char why[200];
+	struct err why;
 
 	if (name == NULL) {
 		call_fail(c, JSONRPC_INVALID_PARAMS, "name is required");
@@ -192,8 +192,8 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		return;
 	if (args == NULL)
 		args = empty = cJSON_CreateObject();
-	if (!schema_validate(e->input_schema, args, why, sizeof(why))) {
-		call_fail(c, JSONRPC_INVALID_PARAMS, "invalid arguments: %s", why);
+	if (!schema_validate(e->input_schema, args, &why)) {
+		call_fail(c, JSONRPC_INVALID_PARAMS, "invalid arguments: %.200s", why.msg);
 		goto out;
 	}
 	if (e->tool->handler(&tctx, args, &res) != 0) {

@@ -3,6 +3,8 @@
  */
 #include "mcp/schema.h"
 
+#include "lib/core/util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +12,7 @@
 #define SCHEMA_MAX_DEPTH 16
 
 static bool validate(const cJSON *schema, const cJSON *value, const char *where, int depth,
-                     char *err, size_t errlen);
+                     struct err *e);
 
 /* True when value is an instance of the named JSON Schema type. */
 static bool
@@ -34,76 +36,64 @@ type_matches(const char *type, const cJSON *value)
 	return false;
 }
 
-/* Counts UTF-8 code points (JSON Schema lengths are in characters). */
-static size_t
-utf8_length(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 static bool
-check_type(const cJSON *schema, const cJSON *value, const char *where, char *err, size_t errlen)
+check_type(const cJSON *schema, const cJSON *value, const char *where, struct err *e)
 {
 	const cJSON *type = cJSON_GetObjectItemCaseSensitive(schema, "type"), *t;
 
 	if (cJSON_IsString(type) && !type_matches(type->valuestring, value)) {
-		snprintf(err, errlen, "%s: must be of type %s", where, type->valuestring);
+		err_set(e, ERR_INVALID, "%s: must be of type %s", where, type->valuestring);
 		return false;
 	}
 	if (cJSON_IsArray(type)) {
 		cJSON_ArrayForEach (t, type)
 			if (cJSON_IsString(t) && type_matches(t->valuestring, value))
 				return true;
-		snprintf(err, errlen, "%s: has the wrong type", where);
+		err_set(e, ERR_INVALID, "%s: has the wrong type", where);
 		return false;
 	}
 	return true;
 }
 
 static bool
-check_string(const cJSON *schema, const cJSON *value, const char *where, char *err, size_t errlen)
+check_string(const cJSON *schema, const cJSON *value, const char *where, struct err *e)
 {
 	const cJSON *min = cJSON_GetObjectItemCaseSensitive(schema, "minLength");
 	const cJSON *max = cJSON_GetObjectItemCaseSensitive(schema, "maxLength");
-	size_t len = utf8_length(value->valuestring);
+	size_t len = utf8_chars(value->valuestring) /* JSON Schema lengths are in characters */;
 
 	if (cJSON_IsNumber(min) && (double)len < min->valuedouble) {
-		snprintf(err, errlen, "%s: must be at least %.0f characters", where,
-		         min->valuedouble);
+		err_set(e, ERR_INVALID, "%s: must be at least %.0f characters", where,
+		        min->valuedouble);
 		return false;
 	}
 	if (cJSON_IsNumber(max) && (double)len > max->valuedouble) {
-		snprintf(err, errlen, "%s: must be at most %.0f characters", where,
-		         max->valuedouble);
+		err_set(e, ERR_INVALID, "%s: must be at most %.0f characters", where,
+		        max->valuedouble);
 		return false;
 	}
 	return true;
 }
 
 static bool
-check_number(const cJSON *schema, const cJSON *value, const char *where, char *err, size_t errlen)
+check_number(const cJSON *schema, const cJSON *value, const char *where, struct err *e)
 {
 	const cJSON *min = cJSON_GetObjectItemCaseSensitive(schema, "minimum");
 	const cJSON *max = cJSON_GetObjectItemCaseSensitive(schema, "maximum");
 
 	if (cJSON_IsNumber(min) && value->valuedouble < min->valuedouble) {
-		snprintf(err, errlen, "%s: must be at least %g", where, min->valuedouble);
+		err_set(e, ERR_INVALID, "%s: must be at least %g", where, min->valuedouble);
 		return false;
 	}
 	if (cJSON_IsNumber(max) && value->valuedouble > max->valuedouble) {
-		snprintf(err, errlen, "%s: must be at most %g", where, max->valuedouble);
+		err_set(e, ERR_INVALID, "%s: must be at most %g", where, max->valuedouble);
 		return false;
 	}
 	return true;
 }
 
 static bool
-check_enum(const cJSON *schema, const cJSON *value, const char *where, char *err, size_t errlen)
+check_enum(const cJSON *schema, const cJSON *value, const char *where, struct err *e)
 {
 	const cJSON *choices = cJSON_GetObjectItemCaseSensitive(schema, "enum"), *c;
 
@@ -112,7 +102,7 @@ check_enum(const cJSON *schema, const cJSON *value, const char *where, char *err
 	cJSON_ArrayForEach (c, choices)
 		if (cJSON_Compare(c, value, true))
 			return true;
-	snprintf(err, errlen, "%s: is not one of the allowed values", where);
+	err_set(e, ERR_INVALID, "%s: is not one of the allowed values", where);
 	return false;
 }
 
@@ -127,8 +117,7 @@ member_path(char *buf, size_t len, const char *where, const char *name)
 }
 
 static bool
-check_object(const cJSON *schema, const cJSON *value, const char *where, int depth, char *err,
-             size_t errlen)
+check_object(const cJSON *schema, const cJSON *value, const char *where, int depth, struct err *e)
 {
 	const cJSON *props = cJSON_GetObjectItemCaseSensitive(schema, "properties");
 	const cJSON *required = cJSON_GetObjectItemCaseSensitive(schema, "required");
@@ -140,7 +129,7 @@ check_object(const cJSON *schema, const cJSON *value, const char *where, int dep
 		if (cJSON_IsString(r) &&
 		    cJSON_GetObjectItemCaseSensitive(value, r->valuestring) == NULL) {
 			member_path(path, sizeof(path), where, r->valuestring);
-			snprintf(err, errlen, "%s: is required", path);
+			err_set(e, ERR_INVALID, "%s: is required", path);
 			return false;
 		}
 	}
@@ -150,67 +139,64 @@ check_object(const cJSON *schema, const cJSON *value, const char *where, int dep
 		member_path(path, sizeof(path), where, sub != NULL ? member->string : "(unknown)");
 		if (sub == NULL) {
 			if (cJSON_IsFalse(additional)) {
-				snprintf(err, errlen, "%s: unexpected argument",
-				         where[0] ? where : "arguments");
+				err_set(e, ERR_INVALID, "%s: unexpected argument",
+				        where[0] ? where : "arguments");
 				return false;
 			}
 			continue;
 		}
-		if (!validate(sub, member, path, depth + 1, err, errlen))
+		if (!validate(sub, member, path, depth + 1, e))
 			return false;
 	}
 	return true;
 }
 
 static bool
-check_array(const cJSON *schema, const cJSON *value, const char *where, int depth, char *err,
-            size_t errlen)
+check_array(const cJSON *schema, const cJSON *value, const char *where, int depth, struct err *e)
 {
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(schema, "items");
 	const cJSON *max = cJSON_GetObjectItemCaseSensitive(schema, "maxItems"), *it;
 
 	if (cJSON_IsNumber(max) && (double)cJSON_GetArraySize(value) > max->valuedouble) {
-		snprintf(err, errlen, "%s: must have at most %.0f items", where, max->valuedouble);
+		err_set(e, ERR_INVALID, "%s: must have at most %.0f items", where,
+		        max->valuedouble);
 		return false;
 	}
 	if (!cJSON_IsObject(items))
 		return true;
 	cJSON_ArrayForEach (it, value)
-		if (!validate(items, it, where, depth + 1, err, errlen))
+		if (!validate(items, it, where, depth + 1, e))
 			return false;
 	return true;
 }
 
 static bool
-validate(const cJSON *schema, const cJSON *value, const char *where, int depth, char *err,
-         size_t errlen)
+validate(const cJSON *schema, const cJSON *value, const char *where, int depth, struct err *e)
 {
 	if (depth > SCHEMA_MAX_DEPTH) {
-		snprintf(err, errlen, "%s: nested too deeply", where);
+		err_set(e, ERR_INVALID, "%s: nested too deeply", where);
 		return false;
 	}
 	if (!cJSON_IsObject(schema))
 		return true;
-	if (!check_type(schema, value, where, err, errlen) ||
-	    !check_enum(schema, value, where, err, errlen))
+	if (!check_type(schema, value, where, e) || !check_enum(schema, value, where, e))
 		return false;
 	if (cJSON_IsString(value))
-		return check_string(schema, value, where, err, errlen);
+		return check_string(schema, value, where, e);
 	if (cJSON_IsNumber(value))
-		return check_number(schema, value, where, err, errlen);
+		return check_number(schema, value, where, e);
 	if (cJSON_IsObject(value))
-		return check_object(schema, value, where, depth, err, errlen);
+		return check_object(schema, value, where, depth, e);
 	if (cJSON_IsArray(value))
-		return check_array(schema, value, where, depth, err, errlen);
+		return check_array(schema, value, where, depth, e);
 	return true;
 }
 
 bool
-schema_validate(const cJSON *schema, const cJSON *value, char *err, size_t errlen)
+schema_validate(const cJSON *schema, const cJSON *value, struct err *e)
 {
-	if (errlen > 0)
-		err[0] = '\0';
-	return validate(schema, value, "arguments", 0, err, errlen);
+	err_clear(e);
+	return validate(schema, value, "arguments", 0, e);
 }
 
 bool

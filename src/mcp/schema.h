@@ -14,13 +14,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/core/err.h"
+
 /*
  * Validates value against schema.  Returns true when it conforms; else false
- * with a short message naming the offending member in err (e.g.
- * "name: must be at most 256 characters").  err never quotes argument
- * values, so it is safe to send and to log.
+ * with ERR_INVALID and a short message naming the offending member in e
+ * (e.g. "name: must be at most 256 characters").  The message never quotes
+ * argument values, so it is safe to send and to log.
  */
-bool schema_validate(const cJSON *schema, const cJSON *value, char *err, size_t errlen);
+bool schema_validate(const cJSON *schema, const cJSON *value, struct err *e);
 
 /*
  * Checks that schema is one the validator understands as a tool's input

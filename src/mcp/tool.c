@@ -220,16 +220,13 @@ tool_registry_list_json(const struct tool_registry *reg)
 int
 tool_result_text(struct tool_result *res, const char *text)
 {
-	cJSON *block;
+	cJSON *block = cJSON_CreateObject();
 
-	if (res->content == NULL && (res->content = cJSON_CreateArray()) == NULL)
-		return -1;
-	if ((block = cJSON_CreateObject()) == NULL)
-		return -1;
+	if (res->content == NULL)
+		res->content = cJSON_CreateArray();
+	cJSON_AddStringToObject(block, "type", "text");
+	cJSON_AddStringToObject(block, "text", text);
 	cJSON_AddItemToArray(res->content, block);
-	if (!cJSON_AddStringToObject(block, "type", "text") ||
-	    !cJSON_AddStringToObject(block, "text", text))
-		return -1;
 	return 0;
 }
 
@@ -243,18 +240,13 @@ tool_result_error(struct tool_result *res, const char *message)
 int
 tool_result_structured(struct tool_result *res, cJSON *obj)
 {
-	char *text;
-	int rc;
+	char *text = cJSON_PrintUnformatted(obj);
 
-	if (obj == NULL)
-		return -1;
 	cJSON_Delete(res->structured);
 	res->structured = obj;
-	if ((text = cJSON_PrintUnformatted(obj)) == NULL)
-		return -1;
-	rc = tool_result_text(res, text);
+	tool_result_text(res, text);
 	cJSON_free(text);
-	return rc;
+	return 0;
 }
 
 void

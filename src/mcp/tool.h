@@ -96,19 +96,24 @@ const struct tool_entry *tool_registry_find(const struct tool_registry *reg, con
  */
 const char *tool_registry_list_json(const struct tool_registry *reg);
 
-/* Adds a {"type":"text","text":...} block to res->content.  0 or -1 on ENOMEM. */
+/*
+ * The result helpers return 0, so that a handler can end with `return
+ * tool_result_...(res, ...)`; memory is never short for them (err.h).
+ */
+
+/* Adds a {"type":"text","text":...} block to res->content. */
 int tool_result_text(struct tool_result *res, const char *text);
 
 /*
  * A tool-level failure: sets is_error and adds message as text (MCP tools
- * "Error Handling").  0 or -1 on ENOMEM.
+ * "Error Handling").
  */
 int tool_result_error(struct tool_result *res, const char *message);
 
 /*
  * Sets structuredContent to obj (takes ownership) and, for clients that read
  * only content, adds its serialisation as a text block (MCP 2025-06-18
- * "Structured Content": SHOULD also return it as text).  0 or -1.
+ * "Structured Content": SHOULD also return it as text).
  */
 int tool_result_structured(struct tool_result *res, cJSON *obj);
 

@@ -78,11 +78,11 @@ serve_health(const struct app *app, struct request *req)
 
 	/* Readiness warms the cache: a cold cache is fetched here, not by the first client. */
 	(void)jwks_cache_keys(app->cache, now, &keys, NULL);
-	if (jwks_cache_status(app->cache, now, &st, NULL) != 0 ||
-	    (body = prm_health_new(&st, now)) == NULL) {
+	if (jwks_cache_status(app->cache, now, &st, NULL) != 0) {
 		send_error(req, 500, "internal error");
 		return;
 	}
+	body = prm_health_new(&st, now);
 	response_init(&res, st.have_keys ? 200 : 503);
 	response_header(&res, "Cache-Control", "no-store");
 	send_json(req, &res, body, strlen(body));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/config/config.h"
+#include "lib/core/util.h"
 #include "lib/keycache/jwks_cache.h"
 
 /* Adds a JSON array of the strings of l to o under name. */
@@ -27,9 +28,8 @@ prm_document_new(const struct config *cfg)
 	char *s;
 
 	if (cfg->prm_document != NULL)
-		return strdup(cfg->prm_document);
-	if ((o = cJSON_CreateObject()) == NULL)
-		return NULL;
+		return xstrdup(cfg->prm_document);
+	o = cJSON_CreateObject();
 	/* RFC 9728 §3.3: resource is exactly the identifier clients used. */
 	cJSON_AddStringToObject(o, "resource", cfg->resource);
 	add_list(o, "authorization_servers", &cfg->authorization_servers);
@@ -63,8 +63,6 @@ prm_health_new(const struct jwks_cache_status *st, int64_t now)
 	cJSON *o = cJSON_CreateObject(), *keys;
 	char *s;
 
-	if (o == NULL)
-		return NULL;
 	cJSON_AddStringToObject(o, "status", st->have_keys ? "ok" : "unavailable");
 	cJSON_AddBoolToObject(o, "live", true);
 	cJSON_AddBoolToObject(o, "ready", st->have_keys);

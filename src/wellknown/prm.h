@@ -18,8 +18,7 @@ struct jwks_cache_status;
  * The document (RFC 9728 §2): resource, authorization_servers,
  * scopes_supported, bearer_methods_supported ["header"], resource_name,
  * resource_documentation; or PROTECTED_RESOURCE_METADATA as configured.
- * Returns a new compact JSON string (caller frees with free()) or NULL on
- * ENOMEM.
+ * Returns a new compact JSON string (caller frees with free()).
  */
 char *prm_document_new(const struct config *cfg);
 
@@ -31,7 +30,7 @@ bool prm_path_matches(const struct config *cfg, const char *path);
 
 /*
  * The /health body for the key cache's state at now: {"status":"ok" or
- * "unavailable", "keys":{...}}.  New string (free()) or NULL on ENOMEM.
+ * "unavailable", "keys":{...}}.  A new string (free()).
  */
 char *prm_health_new(const struct jwks_cache_status *st, int64_t now);
 

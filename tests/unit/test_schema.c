@@ -3,14 +3,16 @@
 
 #include "mcp/schema.h"
 
-static char err[200];
+static struct err e;
 
 /* Validates the JSON text value against the JSON text schema. */
 static bool
 valid(const char *schema, const char *value)
 {
 	cJSON *s = cJSON_Parse(schema), *v = cJSON_Parse(value);
-	bool ok = schema_validate(s, v, err, sizeof(err));
+	bool ok = schema_validate(s, v, &e);
+
+	CHECK(ok ? e.code == ERR_OK && e.msg[0] == '\0' : e.code == ERR_INVALID);
 
 	cJSON_Delete(s);
 	cJSON_Delete(v);
@@ -30,14 +32,14 @@ static const char todo[] =
 TEST(rejects_wrong_shapes)
 {
 	CHECK(!valid(todo, "[]"));
-	CHECK_STR(err, "arguments: must be of type object");
+	CHECK_STR(e.msg, "arguments: must be of type object");
 	CHECK(!valid(todo, "{}"));
-	CHECK_STR(err, "title: is required");
+	CHECK_STR(e.msg, "title: is required");
 	CHECK(!valid(todo, "{\"title\":1}"));
-	CHECK_STR(err, "title: must be of type string");
+	CHECK_STR(e.msg, "title: must be of type string");
 	CHECK(!valid(todo, "{\"title\":\"\"}"));
 	CHECK(!valid(todo, "{\"title\":\"toolong\"}"));
-	CHECK_STR(err, "title: must be at most 5 characters");
+	CHECK_STR(e.msg, "title: must be at most 5 characters");
 	CHECK(!valid(todo, "{\"title\":\"x\",\"limit\":1.5}"));
 	CHECK(!valid(todo, "{\"title\":\"x\",\"limit\":0}"));
 	CHECK(!valid(todo, "{\"title\":\"x\",\"limit\":101}"));
@@ -48,7 +50,7 @@ TEST(rejects_wrong_shapes)
 	CHECK(!valid(todo, "{\"title\":\"x\",\"either\":1}"));
 	CHECK(!valid(todo, "{\"title\":\"x\",\"evil\\u0001\":1}"));
 	/* A client's member name is not echoed into the message. */
-	CHECK(strstr(err, "evil") == NULL);
+	CHECK(strstr(e.msg, "evil") == NULL);
 }
 
 TEST(accepts_conforming)
@@ -76,7 +78,7 @@ TEST(depth_is_bounded)
 		strcat(value, "}");
 	}
 	CHECK(!valid(schema, value));
-	CHECK_CONTAINS(err, "nested too deeply");
+	CHECK_CONTAINS(e.msg, "nested too deeply");
 }
 
 TEST(object_schema_check)

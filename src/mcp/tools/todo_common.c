@@ -34,8 +34,6 @@ todo_to_json(const struct todo *t)
 {
 	cJSON *o = cJSON_CreateObject();
 
-	if (o == NULL)
-		return NULL;
 	cJSON_AddStringToObject(o, "id", t->id);
 	cJSON_AddStringToObject(o, "title", t->title);
 	cJSON_AddStringToObject(o, "description", t->description);

@@ -28,12 +28,12 @@
  */
 bool todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_result *res);
 
-/* A todo as a JSON object; NULL on ENOMEM. */
+/* A todo as a new JSON object. */
 cJSON *todo_to_json(const struct todo *t);
 
 /*
  * The result of a tool that returns one todo: t as structuredContent (and
- * text).  Clears t.  Returns 0, or -1 on ENOMEM.
+ * text).  Clears t.  Returns 0.
  */
 int todo_reply(struct tool_result *res, struct todo *t);
 

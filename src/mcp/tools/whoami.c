@@ -24,10 +24,6 @@ whoami(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
 	cJSON *o = cJSON_CreateObject(), *scopes;
 
 	(void)args;
-	if (o == NULL || p == NULL) {
-		cJSON_Delete(o);
-		return -1;
-	}
 	add_claim(o, "subject", p->subject);
 	add_claim(o, "client_id", p->client_id);
 	add_claim(o, "org_id", p->org_id);
