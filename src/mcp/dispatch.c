@@ -174,6 +174,7 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 	const struct tool_entry *e;
 	cJSON *empty = NULL;
 	struct err why;
+	char text[ERR_MSG_MAX + 32];
 
 	if (name == NULL) {
 		call_fail(c, JSONRPC_INVALID_PARAMS, "name is required");
@@ -192,11 +193,15 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		return;
 	if (args == NULL)
 		args = empty = cJSON_CreateObject();
+	/*
+	 * Arguments that break the input schema are the tool's error, not the
+	 * protocol's (2025-11-25, tools "Error Handling"; SEP-1303): the model
+	 * reads which argument and which rule, and can correct itself.
+	 */
 	if (!schema_validate(e->input_schema, args, &why)) {
-		call_fail(c, JSONRPC_INVALID_PARAMS, "invalid arguments: %.200s", why.msg);
-		goto out;
-	}
-	if (e->tool->handler(&tctx, args, &res) != 0) {
+		snprintf(text, sizeof(text), "invalid arguments: %s", why.msg);
+		tool_result_error(&res, text);
+	} else if (e->tool->handler(&tctx, args, &res) != 0) {
 		log_msg(LOGL_ERROR, "tool %s failed (request %s)", e->tool->name, ctx->request_id);
 		call_fail(c, JSONRPC_INTERNAL_ERROR, "internal error");
 		goto out;

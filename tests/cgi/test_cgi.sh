@@ -303,9 +303,9 @@ want_result 2
 want_json 'r.result.tools.map(x => x.name).includes("greet_user")' true
 want_served
 
-t "greet_user without a name -> -32602"
+t "greet_user without a name -> isError naming the argument"
 cgi "$(call_json greet_user '{}' 8)"
-want_rpc_error -32602 8
+want_tool_error 8 "invalid arguments: name: is required"
 want_served
 
 # ---- configuration -----------------------------------------------------------

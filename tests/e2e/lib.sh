@@ -437,6 +437,13 @@ want_rpc_error() {
 		'typeof r.error.message' '"string"' '"result" in r' 'false'
 }
 
+# want_tool_error ID TEXT: a result with isError true and TEXT as its text.
+want_tool_error() {
+	want_result "$1"
+	want_json 'r.result.isError' true 'r.result.content' "[{\"type\":\"text\",\"text\":\"$2\"}]" \
+		'"structuredContent" in r.result' false
+}
+
 # want_result ID: HTTP 200 with a JSON-RPC result for request ID.
 want_result() {
 	want_status 200

@@ -88,13 +88,6 @@ want_tool_ok() {
 	[ ${#pairs[@]} -eq 0 ] || want_json "${pairs[@]}"
 }
 
-# want_tool_error ID TEXT: a result with isError true and TEXT as its text.
-want_tool_error() {
-	want_result "$1"
-	want_json 'r.result.isError' true 'r.result.content' "[{\"type\":\"text\",\"text\":\"$2\"}]" \
-		'"structuredContent" in r.result' false
-}
-
 # want_scope_403 ID SCOPE: 403 with the exact challenge naming SCOPE and a
 # JSON-RPC error -32003 for request ID.
 want_scope_403() {
@@ -333,10 +326,10 @@ call "$T_RW" create_todo '{"title":"No details"}' 46
 want_tool_ok 46 s.title '"No details"' s.description '""' s.completed false
 NODESC=$(jget 'r.result.structuredContent.id')
 
-t "create_todo with an empty title -> -32602, nothing stored"
+t "create_todo with an empty title -> isError naming title, nothing stored"
 before=$(db_sum)
 call "$T_RW" create_todo '{"title":""}' 47
-want_rpc_error -32602 47
+want_tool_error 47 "invalid arguments: title: must be at least 1 characters"
 want_eq "database checksum" "$before" "$(db_sum)"
 
 t "list_todos with todo:read -> the todos, oldest first, next_cursor null"
@@ -465,14 +458,14 @@ t "title of 201 characters -> isError, nothing stored"
 before=$(db_sum)
 n0=$(count "$T_RO")
 call "$T_RW" create_todo "{\"title\":\"$(repeat a 201)\"}" 101
-want_tool_error 101 "title is too long: at most 200 characters"
+want_tool_error 101 "invalid arguments: title: must be at most 200 characters"
 want_eq "database checksum" "$before" "$(db_sum)"
 want_eq "todos listed" "$n0" "$(count "$T_RO")"
 
 t "title of 201 two-byte characters -> isError, nothing stored"
 before=$(db_sum)
 call "$T_RW" create_todo "{\"title\":\"$(repeat é 201)\"}" 102
-want_tool_error 102 "title is too long: at most 200 characters"
+want_tool_error 102 "invalid arguments: title: must be at most 200 characters"
 want_eq "database checksum" "$before" "$(db_sum)"
 
 t "title of 200 characters (also two-byte ones) -> stored whole"
@@ -486,7 +479,7 @@ t "description of 2001 characters -> isError, nothing stored"
 before=$(db_sum)
 n0=$(count "$T_RO")
 call "$T_RW" create_todo "{\"title\":\"d\",\"description\":\"$(repeat b 2001)\"}" 105
-want_tool_error 105 "description is too long: at most 2000 characters"
+want_tool_error 105 "invalid arguments: description: must be at most 2000 characters"
 want_eq "database checksum" "$before" "$(db_sum)"
 want_eq "todos listed" "$n0" "$(count "$T_RO")"
 
@@ -498,24 +491,25 @@ t "update_todo with a 201-character title -> isError, todo unchanged"
 snap=$(snapshot "$T_RO" "$LONG")
 before=$(db_sum)
 call "$T_RW" update_todo "{\"todo_id\":\"$LONG\",\"title\":\"$(repeat c 201)\",\"completed\":true}" 107
-want_tool_error 107 "title is too long: at most 200 characters"
+want_tool_error 107 "invalid arguments: title: must be at most 200 characters"
 want_eq "database checksum" "$before" "$(db_sum)"
 want_eq "get_todo afterwards" "$snap" "$(snapshot "$T_RO" "$LONG")"
 
 t "update_todo with a 2001-character description -> isError, todo unchanged"
 call "$T_RW" update_todo "{\"todo_id\":\"$LONG\",\"description\":\"$(repeat c 2001)\"}" 108
-want_tool_error 108 "description is too long: at most 2000 characters"
+want_tool_error 108 "invalid arguments: description: must be at most 2000 characters"
 want_eq "get_todo afterwards" "$snap" "$(snapshot "$T_RO" "$LONG")"
 
-t "list_todos limit 101 -> isError"
+# 2025-11-25, tools "Error Handling": a schema violation is a tool error the model can act on.
+t "list_todos limit 101 -> isError naming the argument and the rule"
 call "$T_RO" list_todos '{"limit":101}' 109
-want_tool_error 109 "limit is too large: at most 100 per page"
+want_tool_error 109 "invalid arguments: limit: must be at most 100"
 
-t "list_todos limit 0 and -1 -> -32602"
+t "list_todos limit 0 and -1 -> isError, the same kind of answer"
 call "$T_RO" list_todos '{"limit":0}' 110
-want_rpc_error -32602 110
+want_tool_error 110 "invalid arguments: limit: must be at least 1"
 call "$T_RO" list_todos '{"limit":-1}' 111
-want_rpc_error -32602 111
+want_tool_error 111 "invalid arguments: limit: must be at least 1"
 
 t "list_todos limit 100 and limit 1 -> served"
 n0=$(count "$T_RO")

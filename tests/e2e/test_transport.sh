@@ -389,16 +389,26 @@ mcp "$(call_json greet_user "{\"name\":\"$name256\"}")"
 want_result 1
 want_json 'r.result.content[0].text' "\"Hi $name256, welcome!\""
 
-for args in '{}' '{"name":""}' "{\"name\":\"${name256}n\"}" '{"name":42}' '{"name":null}' \
-	'{"name":["Ada"]}' '[]' '"Ada"'; do
-	t "greet_user arguments $(short "$args") -> -32602"
+# 2025-11-25, tools "Error Handling": arguments that break the input schema are a tool
+# error naming the argument and the rule, so the model can correct itself and retry.
+while IFS='|' read -r args why; do
+	t "greet_user arguments $(short "$args") -> isError: $why"
 	mcp "$(call_json greet_user "$args" 8)"
-	want_rpc_error -32602 8
-done
+	want_tool_error 8 "invalid arguments: $why"
+done <<EOF_ARGS
+{}|name: is required
+{"name":""}|name: must be at least 1 characters
+{"name":"${name256}n"}|name: must be at most 256 characters
+{"name":42}|name: must be of type string
+{"name":null}|name: must be of type string
+{"name":["Ada"]}|name: must be of type string
+[]|arguments: must be of type object
+"Ada"|arguments: must be of type object
+EOF_ARGS
 
-t "greet_user without arguments -> -32602"
+t "greet_user without arguments -> isError: name is required"
 mcp '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"greet_user"}}'
-want_rpc_error -32602 8
+want_tool_error 8 "invalid arguments: name: is required"
 
 t "tools/call of an unknown tool -> -32602"
 mcp "$(call_json no_such_tool '{}' 9)"

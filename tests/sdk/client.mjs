@@ -29,6 +29,18 @@ async function expectRpcError(code, call) {
   }
 }
 
+// expectToolError: the call must resolve to a result with isError whose text is text.
+async function expectToolError(text, call) {
+  let r;
+  try {
+    r = await call();
+  } catch (e) {
+    return `wanted a tool error, got ${e && e.code ? `JSON-RPC error ${e.code}` : e}`;
+  }
+  if (r.isError !== true) return `isError: ${JSON.stringify(r.isError)} in ${JSON.stringify(r)}`;
+  return want("content", [{ type: "text", text }], r.content);
+}
+
 const requestInit = token ? { headers: { Authorization: `Bearer ${token}` } } : undefined;
 const transport = new StreamableHTTPClientTransport(new URL(url), { requestInit });
 const client = new Client({ name: "mcp-fcgi-sdk-test", version: "1.0.0" }, { capabilities: {} });
@@ -79,11 +91,14 @@ if (connected) {
     return want("content", [{ type: "text", text: "Hi Ada, welcome!" }], r.content);
   });
 
-  await check("tools/call greet_user without a name -> -32602", () =>
-    expectRpcError(-32602, () => client.callTool({ name: "greet_user", arguments: {} }, undefined, opts)));
+  // 2025-11-25, tools "Error Handling": a schema violation comes back as a tool
+  // result with isError, whose text names the argument, for the model to correct.
+  await check("tools/call greet_user without a name -> isError naming name", () =>
+    expectToolError("invalid arguments: name: is required", () =>
+      client.callTool({ name: "greet_user", arguments: {} }, undefined, opts)));
 
-  await check("tools/call greet_user with a number -> -32602", () =>
-    expectRpcError(-32602, () =>
+  await check("tools/call greet_user with a number -> isError naming name and the type", () =>
+    expectToolError("invalid arguments: name: must be of type string", () =>
       client.callTool({ name: "greet_user", arguments: { name: 42 } }, undefined, opts)));
 
   await check("tools/call of an unknown tool -> -32602", () =>

@@ -158,13 +158,14 @@ if (rw) {
     const r = await call(c, "create_todo", { title: "x".repeat(201) });
     const l = await call(c, "list_todos", { limit: 100 });
     return want(["isError", true, r.isError],
-      ["text", "title is too long: at most 200 characters", r.content && r.content[0] && r.content[0].text],
+      ["text", "invalid arguments: title: must be at most 200 characters", r.content && r.content[0] && r.content[0].text],
       ["count", before, l.structuredContent.todos.length]);
   });
 
-  await check("list_todos limit 101 -> isError", async () => {
+  await check("list_todos limit 101 -> isError naming limit and the rule", async () => {
     const r = await call(c, "list_todos", { limit: 101 });
-    return want(["isError", true, r.isError]);
+    return want(["isError", true, r.isError],
+      ["text", "invalid arguments: limit: must be at most 100", r.content && r.content[0] && r.content[0].text]);
   });
 
   // The SDK's GET for a server-sent event stream gets 405 (none offered): not counted.

@@ -14,7 +14,21 @@ static struct tool_registry *reg;
 static struct config cfg = {.resource_name = "test server"};
 static struct outcome out;
 
-/* Dispatches body under version; the response body stays in out until the next call. */
+/* Dispatches body for principal p under version; the response body stays in out. */
+static const char *
+call_as(const struct principal *p, const char *version, const char *body)
+{
+	struct dispatch_ctx ctx = {.reg = reg,
+	                           .cfg = &cfg,
+	                           .principal = p,
+	                           .protocol_version = version,
+	                           .request_id = "t"};
+
+	dispatch_body(&ctx, body, strlen(body), &out);
+	return out.body;
+}
+
+/* Dispatches body under version for a caller without a token's claims. */
 static const char *
 call(const char *version, const char *body)
 {
@@ -121,6 +135,9 @@ TEST(methods)
 
 TEST(tools_call)
 {
+	char *scopes[] = {"todo:read"};
+	const struct principal reader = {.subject = "r", .scopes = scopes, .n_scopes = 1};
+
 	CHECK_STR(call("2025-06-18",
 	               "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
 	               "\"params\":{\"name\":\"greet_user\",\"arguments\":{\"name\":\"Ada\"}}}"),
@@ -134,17 +151,37 @@ TEST(tools_call)
 	CHECK_CONTAINS(
 	    call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\"}"),
 	    "-32602");
-	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
-	                                  "\"params\":{\"name\":\"greet_user\"}}"),
-	               "name: is required");
+	/* Arguments that break the schema are a tool error naming the argument and the rule. */
+	CHECK_STR(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+	                             "\"params\":{\"name\":\"greet_user\"}}"),
+	          "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\","
+	          "\"text\":\"invalid arguments: name: is required\"}],\"isError\":true}}");
+	CHECK_INT(out.status, 200);
+	CHECK_INT(outcome_rpc_error(&out), 0);
 	CHECK_CONTAINS(call("2025-06-18",
 	                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
 	                    "\"params\":{\"name\":\"greet_user\",\"arguments\":{\"name\":5}}}"),
-	               "name: must be of type string");
+	               "\"text\":\"invalid arguments: name: must be of type string\"}],"
+	               "\"isError\":true}");
 	CHECK_CONTAINS(call("2025-06-18",
 	                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
 	                    "\"params\":{\"name\":\"greet_user\",\"arguments\":[\"x\"]}}"),
-	               "-32602");
+	               "\"text\":\"invalid arguments: arguments: must be of type object\"}],"
+	               "\"isError\":true}");
+	/* list_todos' page size: too small and too large are the same kind of answer. */
+	CHECK_CONTAINS(call_as(&reader, "2025-06-18",
+	                       "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+	                       "\"params\":{\"name\":\"list_todos\",\"arguments\":{\"limit\":0}}}"),
+	               "\"invalid arguments: limit: must be at least 1\"}],\"isError\":true}");
+	CHECK_CONTAINS(
+	    call_as(&reader, "2025-06-18",
+	            "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\","
+	            "\"params\":{\"name\":\"list_todos\",\"arguments\":{\"limit\":500}}}"),
+	    "\"invalid arguments: limit: must be at most 100\"}],\"isError\":true}");
+	/* A malformed params (no name) and an unknown tool stay protocol errors. */
+	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\","
+	                                  "\"params\":{\"arguments\":{}}}"),
+	               "\"code\":-32602,\"message\":\"name is required\"");
 }
 
 TEST(batches)

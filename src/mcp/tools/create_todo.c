@@ -12,9 +12,7 @@ create_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 	struct todo t;
 	struct err e;
 
-	if (!todo_owner_of(ctx, &owner, res) ||
-	    !todo_check_length("title", title, TODO_TITLE_MAX, res) ||
-	    !todo_check_length("description", desc, TODO_DESC_MAX, res))
+	if (!todo_owner_of(ctx, &owner, res))
 		return 0;
 	if (todo_create(ctx->todos, &owner, title, desc, &t, &e) != 0)
 		return todo_fail(&e, res);
@@ -28,8 +26,7 @@ const struct tool tool_create_todo = {
                    "up to 2000. Returns the new todo with its id.",
     .input_schema =
         "{\"type\":\"object\",\"properties\":{"
-        "\"title\":{\"type\":\"string\",\"minLength\":1,\"description\":\"Short title\"},"
-        "\"description\":{\"type\":\"string\",\"description\":\"Details\"}},"
+        TODO_TITLE_PROP "," TODO_DESC_PROP "},"
         "\"required\":[\"title\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = 0,

@@ -13,22 +13,16 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	const char *cursor = todo_arg_string(args, "cursor");
 	struct todo_owner owner;
 	struct todo *items = NULL;
-	char next[32], msg[96];
+	char next[32];
 	size_t n = 0, page = TODO_PAGE_DEFAULT;
 	struct err e;
 	cJSON *o, *list;
 
 	if (!todo_owner_of(ctx, &owner, res))
 		return 0;
-	if (cJSON_IsNumber(limit)) {
-		/* The schema made it an integer >= 1; the page cap is a tool-level limit. */
-		if (limit->valuedouble > TODO_PAGE_MAX) {
-			snprintf(msg, sizeof(msg), "limit is too large: at most %d per page",
-			         TODO_PAGE_MAX);
-			return tool_result_error(res, msg);
-		}
+	/* The schema made it an integer from 1 to TODO_PAGE_MAX. */
+	if (cJSON_IsNumber(limit))
 		page = (size_t)limit->valuedouble;
-	}
 	if (todo_list(ctx->todos, &owner, cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, page,
 	              cursor, &items, &n, next, &e) != 0)
 		return todo_fail(&e, res);
@@ -53,7 +47,8 @@ const struct tool tool_list_todos = {
         "{\"type\":\"object\",\"properties\":{"
         "\"completed\":{\"type\":\"boolean\",\"description\":\"Only completed (true) or open "
         "(false) todos\"},"
-        "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"description\":\"Page size, at most 100\"},"
+        "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" TODO_STR(
+            TODO_PAGE_MAX) ",\"description\":\"Page size, at most " TODO_STR(TODO_PAGE_MAX) "\"},"
         "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},"
         "\"additionalProperties\":false}",
     .output_schema = "{\"type\":\"object\",\"properties\":{\"todos\":{\"type\":\"array\",\"items\":"

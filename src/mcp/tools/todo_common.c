@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "lib/core/log.h"
-#include "lib/core/util.h"
 #include "lib/jose/token.h"
 
 bool
@@ -66,16 +65,4 @@ todo_arg_string(const cJSON *args, const char *name)
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
 
 	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-bool
-todo_check_length(const char *field, const char *value, size_t max, struct tool_result *res)
-{
-	char msg[128];
-
-	if (utf8_chars(value) <= max)
-		return true;
-	snprintf(msg, sizeof(msg), "%s is too long: at most %zu characters", field, max);
-	tool_result_error(res, msg);
-	return false;
 }

@@ -11,6 +11,19 @@
 #include "mcp/todo_store.h"
 #include "mcp/tool.h"
 
+#define TODO_STR_(x) #x
+#define TODO_STR(x)  TODO_STR_(x)
+
+/* The input schema of a todo's title and description: the length limits live here. */
+#define TODO_TITLE_PROP                                                                            \
+	"\"title\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":" TODO_STR(               \
+	    TODO_TITLE_MAX) ",\"description\":\"Short title, at most " TODO_STR(TODO_TITLE_MAX)     \
+	    " characters\"}"
+#define TODO_DESC_PROP                                                                             \
+	"\"description\":{\"type\":\"string\",\"maxLength\":" TODO_STR(                          \
+	    TODO_DESC_MAX) ",\"description\":\"Details, at most " TODO_STR(TODO_DESC_MAX)          \
+	    " characters\"}"
+
 /* The output schema of one todo (JSON Schema text). */
 #define TODO_SCHEMA_PROPS                                                                          \
 	"\"id\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},"                            \
@@ -47,10 +60,5 @@ int todo_fail(const struct err *e, struct tool_result *res);
 /* A string argument, or NULL when absent. */
 const char *todo_arg_string(const cJSON *args, const char *name);
 
-/*
- * Checks a title/description against its length limit in characters;
- * false with a tool error naming field and limit when it is longer.
- */
-bool todo_check_length(const char *field, const char *value, size_t max, struct tool_result *res);
 
 #endif /* TODO_COMMON_H */

@@ -14,9 +14,7 @@ update_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 	struct todo t;
 	struct err e;
 
-	if (!todo_owner_of(ctx, &owner, res) ||
-	    !todo_check_length("title", title, TODO_TITLE_MAX, res) ||
-	    !todo_check_length("description", desc, TODO_DESC_MAX, res))
+	if (!todo_owner_of(ctx, &owner, res))
 		return 0;
 	if (todo_update(ctx->todos, &owner, id, title, desc,
 	                cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, &t, &e) != 0)
@@ -31,8 +29,7 @@ const struct tool tool_update_todo = {
                    "fields left out stay as they are. Returns the todo afterwards.",
     .input_schema = "{\"type\":\"object\",\"properties\":{"
                     "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"},"
-                    "\"title\":{\"type\":\"string\",\"minLength\":1},"
-                    "\"description\":{\"type\":\"string\"},"
+                    TODO_TITLE_PROP "," TODO_DESC_PROP ","
                     "\"completed\":{\"type\":\"boolean\"}},"
                     "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
