@@ -61,7 +61,8 @@ $(BIN)/mcp.fcgi: $(call obj,src/mcp/main.c) $(MCP_A) $(LIB_A)
 	@mkdir -p $(BIN)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
-$(BIN)/wellknown.fcgi: $(call obj,src/wellknown/main.c) $(WK_A) $(LIB_A)
+# The metadata program shares the tools' catalogue (names and scopes), nothing else of src/mcp.
+$(BIN)/wellknown.fcgi: $(call obj,src/wellknown/main.c) $(WK_A) $(call obj,src/mcp/catalog.c) $(LIB_A)
 	@mkdir -p $(BIN)
 	@echo "  LD      $@"
 	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -30,9 +30,9 @@ add_str(cJSON *o, const char *name, const char *value)
 		cJSON_AddStringToObject(o, name, value);
 }
 
-/* The decision text of o. */
+/* The decision text of o, or of its message m (NULL for the request as a whole). */
 static void
-decision(const struct outcome *o, char *buf, size_t len)
+decision(const struct outcome *o, const struct outcome_msg *m, char *buf, size_t len)
 {
 	switch (o->kind) {
 	case OUTCOME_PREFLIGHT:
@@ -45,8 +45,8 @@ decision(const struct outcome *o, char *buf, size_t len)
 		snprintf(buf, len, "%d %s", o->status, o->reason);
 		break;
 	case OUTCOME_ANSWERED:
-		if (o->auth == OUTCOME_AUTH_SCOPE)
-			snprintf(buf, len, "403 missing %s", o->scope);
+		if (m != NULL && m->needs[0] != '\0')
+			snprintf(buf, len, "403 missing %s", m->needs);
 		else
 			snprintf(buf, len, "allowed");
 		break;
@@ -67,9 +67,14 @@ add_principal(cJSON *o, const struct principal *p)
 	cJSON_AddItemToObject(o, "scopes", scopes);
 }
 
-void
-audit_log(const struct request *req, const struct principal *principal, const struct outcome *out,
-          int64_t duration_us)
+/*
+ * Writes one line: the request's facts, and those of message m (NULL: the
+ * request was decided before its body was read).  A message of a batch
+ * carries its index and the batch's size.
+ */
+static void
+write_line(const struct request *req, const struct principal *principal, const struct outcome *out,
+           const struct outcome_msg *m, int64_t duration_us)
 {
 	cJSON *o = cJSON_CreateObject();
 	char ts[40], text[768], *line;
@@ -87,16 +92,33 @@ audit_log(const struct request *req, const struct principal *principal, const st
 	add_str(o, "http_method", req->method);
 	if (principal != NULL)
 		add_principal(o, principal);
-	add_str(o, "method", outcome_method(out));
-	add_str(o, "tool", outcome_tool(out));
-	decision(out, text, sizeof(text));
+	if (m != NULL && out->batch) {
+		cJSON_AddNumberToObject(o, "message", (double)(m - out->msgs));
+		cJSON_AddNumberToObject(o, "messages", (double)out->n_msgs);
+	}
+	add_str(o, "method", m != NULL ? m->method : NULL);
+	add_str(o, "tool", m != NULL ? m->tool : NULL);
+	decision(out, m, text, sizeof(text));
 	add_str(o, "decision", text);
 	cJSON_AddNumberToObject(o, "status", out->status);
-	if (outcome_rpc_error(out) != 0)
-		cJSON_AddNumberToObject(o, "rpc_error", outcome_rpc_error(out));
+	if (m != NULL && m->rpc_error != 0)
+		cJSON_AddNumberToObject(o, "rpc_error", m->rpc_error);
 	cJSON_AddNumberToObject(o, "duration_us", (double)duration_us);
 	if ((line = cJSON_PrintUnformatted(o)) != NULL)
 		log_json_line(line);
 	free(line);
 	cJSON_Delete(o);
+}
+
+void
+audit_log(const struct request *req, const struct principal *principal, const struct outcome *out,
+          int64_t duration_us)
+{
+	/* Every message of a body is audited on its own line: a batch hides no call. */
+	if (out->kind != OUTCOME_ANSWERED || out->n_msgs == 0) {
+		write_line(req, principal, out, NULL, duration_us);
+		return;
+	}
+	for (size_t i = 0; i < out->n_msgs; i++)
+		write_line(req, principal, out, &out->msgs[i], duration_us);
 }

@@ -135,27 +135,31 @@ render_tool_result(struct tool_result *res)
 
 /*
  * The scope check of one request (MCP authorization, RFC 6750 §3.1): the
- * operator's required scopes and, for a tool, the tool's.  On refusal sets
- * the 403, the scopes the challenge names, and the error that carries the
- * request's id, and returns false.
+ * operator's required scopes and, for a tool, the tool's.  On refusal
+ * records what the call needs in m, adds the challenge (403, or the
+ * batch's 200: the caller decides the status), and sets the error that
+ * carries the request's id; returns false.
  */
 static bool
 call_permitted(const struct dispatch_ctx *ctx, const struct tool_entry *e, struct call *c,
-               struct outcome *out)
+               struct outcome *out, struct outcome_msg *m)
 {
 	const struct strlist *req = &ctx->cfg->required_scopes;
 	const char *const *required = (const char *const *)req->v;
-	const char *const *tool = e != NULL ? (const char *const *)e->scopes : NULL;
+	const char *const *tool = e != NULL ? e->scopes : NULL;
 	size_t n_tool = e != NULL ? e->n_scopes : 0;
 
 	if (scope_call_allowed(ctx->principal, required, req->n, e != NULL ? e->tool->name : NULL,
 	                       tool, n_tool))
 		return true;
+	scope_call_needs(required, req->n, tool, n_tool, m->needs, sizeof(m->needs));
 	out->status = 403;
 	out->auth = OUTCOME_AUTH_SCOPE;
-	scope_call_needs(required, req->n, tool, n_tool, out->scope, sizeof(out->scope));
+	scope_challenge_add(out->needs, sizeof(out->needs), m->needs, NULL, NULL);
+	scope_challenge_add(out->scope, sizeof(out->scope), m->needs, ctx->principal,
+	                    &ctx->cfg->scopes_supported);
 	call_fail(c, MCP_ERROR_INSUFFICIENT_SCOPE, "insufficient scope: this call needs %s",
-	          out->scope);
+	          m->needs);
 	return false;
 }
 
@@ -181,7 +185,7 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		return;
 	}
 	if ((e = tool_registry_find(ctx->reg, name)) == NULL) {
-		if (!call_permitted(ctx, NULL, c, out))
+		if (!call_permitted(ctx, NULL, c, out, m))
 			return;
 		/* The name comes from the client: not echoed into the message. */
 		call_fail(c, JSONRPC_INVALID_PARAMS, "unknown tool");
@@ -189,7 +193,7 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 	}
 	snprintf(m->tool, sizeof(m->tool), "%s", e->tool->name);
 	/* Scopes before arguments: a caller without them learns nothing about the tool's input. */
-	if (!call_permitted(ctx, e, c, out))
+	if (!call_permitted(ctx, e, c, out, m))
 		return;
 	if (args == NULL)
 		args = empty = cJSON_CreateObject();
@@ -220,7 +224,7 @@ run_method(const struct dispatch_ctx *ctx, const char *method, const cJSON *para
 	/* tools/call checks scopes itself, adding the tool's own to the required ones. */
 	if (strcmp(method, "tools/call") == 0)
 		method_tools_call(ctx, params, c, out, m);
-	else if (!call_permitted(ctx, NULL, c, out))
+	else if (!call_permitted(ctx, NULL, c, out, m))
 		return;
 	else if (strcmp(method, "initialize") == 0)
 		method_initialize(ctx, params, c);
@@ -298,10 +302,11 @@ answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct outcome 
 		if (r != NULL)
 			cJSON_AddItemToArray(responses, r);
 	}
-	/* A refused call is that element's -32003 error; the batch as a whole is not a 403. */
+	/*
+	 * A refused call is that element's -32003 error; the batch as a whole is
+	 * no 403, but its 200 carries the challenge when an element was refused.
+	 */
 	out->status = 200;
-	out->auth = OUTCOME_AUTH_NONE;
-	out->scope[0] = '\0';
 	if (cJSON_GetArraySize(responses) == 0) {
 		cJSON_Delete(responses);
 		out->status = 202;
@@ -362,8 +367,10 @@ dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len, stru
 			reply = body_error(out, JSONRPC_INVALID_REQUEST, "empty batch");
 		else if (cJSON_GetArraySize(doc) > JSONRPC_BATCH_MAX)
 			reply = body_error(out, JSONRPC_INVALID_REQUEST, "batch too large");
-		else
+		else {
+			out->batch = true;
 			reply = answer_batch(ctx, doc, out);
+		}
 	} else {
 		reply = answer_message(ctx, doc, out, &ok);
 		if (!ok)

@@ -20,6 +20,7 @@
 #include "lib/jose/token.h"
 #include "lib/core/util.h"
 #include "mcp/audit.h"
+#include "mcp/catalog.h"
 #include "mcp/dispatch.h"
 #include "mcp/outcome.h"
 #include "mcp/reply.h"
@@ -111,6 +112,10 @@ app_init(struct app *app)
 	}
 	if ((app->reg = tool_registry_new(app->cfg.tool_scopes, &e)) == NULL)
 		goto fail;
+	/* Without MCP_SCOPES_SUPPORTED, every challenge names what the tools need. */
+	if (app->cfg.scopes_supported.n == 0)
+		catalog_scopes_supported(tool_registry_catalog(app->reg), &app->cfg.required_scopes,
+		                         &app->cfg.scopes_supported);
 	if (fetch_global_init(&e) != 0)
 		goto fail;
 	/* The state directory exists once the key cache is set up; the database lives there too. */

@@ -59,33 +59,6 @@ outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reas
 	set_body(o, doc);
 }
 
-const char *
-outcome_method(const struct outcome *o)
-{
-	for (size_t i = 0; i < o->n_msgs; i++)
-		if (o->msgs[i].method[0] != '\0')
-			return o->msgs[i].method;
-	return "";
-}
-
-const char *
-outcome_tool(const struct outcome *o)
-{
-	for (size_t i = 0; i < o->n_msgs; i++)
-		if (o->msgs[i].tool[0] != '\0')
-			return o->msgs[i].tool;
-	return "";
-}
-
-int
-outcome_rpc_error(const struct outcome *o)
-{
-	for (size_t i = 0; i < o->n_msgs; i++)
-		if (o->msgs[i].rpc_error != 0)
-			return o->msgs[i].rpc_error;
-	return 0;
-}
-
 void
 outcome_clear(struct outcome *o)
 {

@@ -33,6 +33,7 @@ struct outcome_msg {
 	char method[64]; /* "" for a response or an invalid message */
 	char tool[64];   /* tools/call: the registered tool it named, else "" */
 	int rpc_error;   /* the JSON-RPC error code answered, 0 when none */
+	char needs[256]; /* refused for scope: every scope the call needs, else "" */
 };
 
 struct outcome {
@@ -42,9 +43,17 @@ struct outcome {
 	char *body; /* JSON body (owned), NULL for none */
 	size_t body_len;
 	char reason[192]; /* why refused or challenged: fixed text, safe to send and log */
-	char scope[512];  /* OUTCOME_AUTH_SCOPE: every scope the refused call needs */
+	/*
+	 * OUTCOME_AUTH_SCOPE: the challenge's scope - what the refused calls
+	 * need and the scopes the token already holds that the server knows, so
+	 * a client that re-authorises keeps what it had (MCP 2025-11-25
+	 * authorization, scope challenge handling) - and what the calls need.
+	 */
+	char scope[512];
+	char needs[512];
 	struct outcome_msg msgs[JSONRPC_BATCH_MAX]; /* the body's messages, in order */
 	size_t n_msgs;
+	bool batch; /* the body was a JSON-RPC batch */
 };
 
 /*
@@ -63,15 +72,6 @@ void outcome_preflight(struct outcome *o);
  * OAuth-style JSON error body.
  */
 void outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reason);
-
-/* The JSON-RPC method the audit line names: the first message's ("" when none). */
-const char *outcome_method(const struct outcome *o);
-
-/* The tool the audit line names: the first a message named ("" when none). */
-const char *outcome_tool(const struct outcome *o);
-
-/* The first JSON-RPC error code answered, 0 when none. */
-int outcome_rpc_error(const struct outcome *o);
 
 /* Frees the body and zeroes *o. */
 void outcome_clear(struct outcome *o);

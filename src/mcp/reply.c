@@ -4,6 +4,7 @@
 #include "mcp/reply.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lib/auth/auth.h"
 #include "lib/config/config.h"
@@ -38,7 +39,7 @@ add_cors(const struct config *cfg, const struct request *req, const struct outco
 static void
 add_challenge(const struct config *cfg, const struct outcome *o, struct response *res)
 {
-	char challenge[2048];
+	char challenge[2048], description[600];
 
 	switch (o->auth) {
 	case OUTCOME_AUTH_NONE:
@@ -55,7 +56,9 @@ add_challenge(const struct config *cfg, const struct outcome *o, struct response
 		response_header(res, "WWW-Authenticate", "%s", challenge);
 		break;
 	case OUTCOME_AUTH_SCOPE:
-		auth_challenge(cfg, "insufficient_scope", NULL, o->scope, challenge,
+		/* The scopes are checked tokens without quotes or backslashes (RFC 6749 §3.3). */
+		snprintf(description, sizeof(description), "the request needs %s", o->needs);
+		auth_challenge(cfg, "insufficient_scope", description, o->scope, challenge,
 		               sizeof(challenge));
 		response_header(res, "WWW-Authenticate", "%s", challenge);
 		return;

@@ -6,9 +6,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/core/util.h"
 #include "lib/jose/token.h"
 
-/* True when the granted scope g satisfies needed: exact, or "prefix:*" above it. */
+/*
+ * True when the granted scope g satisfies needed: exact, or "prefix:*" one
+ * segment above it.  "todo:*" covers "todo:read", never "todo:x:y" (a
+ * grant of everything below would let a broad scope reach narrow ones an
+ * authorization server never meant to hand out together), nor "todo"
+ * itself; a bare "*" grants nothing.
+ */
 static bool
 scope_matches(const char *g, const char *needed)
 {
@@ -16,9 +23,8 @@ scope_matches(const char *g, const char *needed)
 
 	if (strcmp(g, needed) == 0)
 		return true;
-	/* "todo:*" covers "todo:<anything non-empty>"; a bare "*" grants nothing. */
 	return n >= 3 && g[n - 1] == '*' && g[n - 2] == ':' && strncmp(g, needed, n - 1) == 0 &&
-	       needed[n - 1] != '\0';
+	       needed[n - 1] != '\0' && strchr(needed + n - 1, ':') == NULL;
 }
 
 bool
@@ -90,4 +96,19 @@ scope_call_needs(const char *const *required, size_t n_required, const char *con
 		list_add(buf, len, required[i]);
 	for (size_t i = 0; i < n_tool; i++)
 		list_add(buf, len, tool_scopes[i]);
+}
+
+void
+scope_challenge_add(char *buf, size_t len, const char *needs, const struct principal *p,
+                    const struct strlist *supported)
+{
+	struct strlist l = {0};
+
+	strlist_split(&l, needs);
+	for (size_t i = 0; i < l.n; i++)
+		list_add(buf, len, l.v[i]);
+	strlist_free(&l);
+	for (size_t i = 0; p != NULL && i < p->n_scopes; i++)
+		if (strlist_contains(supported, p->scopes[i]))
+			list_add(buf, len, p->scopes[i]);
 }

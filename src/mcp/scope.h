@@ -3,8 +3,8 @@
  *
  * Matching (RFC 6749 §3.3 scopes are case-sensitive strings):
  *   - exact: "todo:read" satisfies "todo:read";
- *   - hierarchical wildcard: "todo:*" satisfies every scope below "todo:"
- *     ("todo:read", "todo:write", "todo:admin:x"), never "todo" itself;
+ *   - one-segment wildcard: "todo:*" satisfies "todo:read" and "todo:write",
+ *     never "todo:admin:x" nor "todo" itself; "mcp:*" is no tool grant;
  *   - tool grants (Scalekit's scope design): "mcp:tools:*" and
  *     "mcp:tools:<tool>" allow calling that tool whatever it needs.
  */
@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 struct principal;
+struct strlist;
 
 #define SCOPE_TOOL_PREFIX "mcp:tools:"
 
@@ -47,5 +48,15 @@ bool scope_call_allowed(const struct principal *p, const char *const *required, 
  */
 void scope_call_needs(const char *const *required, size_t n_required,
                       const char *const *tool_scopes, size_t n_tool, char *buf, size_t len);
+
+/*
+ * The insufficient_scope challenge of a refused call (RFC 6750 §3.1, MCP
+ * 2025-11-25 authorization "scope challenge handling"): appends to the
+ * space-separated list in buf (len bytes) each scope of needs (space-
+ * separated), then each scope p holds that supported lists, skipping what
+ * buf already names, so a batch's refusals add up to one challenge.
+ */
+void scope_challenge_add(char *buf, size_t len, const char *needs, const struct principal *p,
+                         const struct strlist *supported);
 
 #endif /* SCOPE_H */

@@ -8,14 +8,15 @@
 #include <string.h>
 
 #include "lib/config/config.h"
+#include "mcp/catalog.h"
 #include "mcp/schema.h"
 
-#define TOOL(name) extern const struct tool tool_##name;
+#define TOOL(name, scopes) extern const struct tool tool_##name;
 #include "mcp/tools/tools.def"
 #undef TOOL
 
 static const struct tool *const all_tools[] = {
-#define TOOL(name) &tool_##name,
+#define TOOL(name, scopes) &tool_##name,
 #include "mcp/tools/tools.def"
 #undef TOOL
 };
@@ -23,6 +24,7 @@ static const struct tool *const all_tools[] = {
 #define N_TOOLS (sizeof(all_tools) / sizeof(all_tools[0]))
 
 struct tool_registry {
+	struct catalog catalog; /* names and scopes; entry i is the catalogue's tool i */
 	struct tool_entry entries[N_TOOLS];
 	char *list_json;
 };
@@ -70,90 +72,19 @@ parse_schema(const struct tool *t, const char *text, const char *which, struct e
 	return s;
 }
 
-/* Fills e from t; returns 0 or -1 with err set. */
+/* Fills e from t, needing the scopes of the catalogue; returns 0 or -1 with err set. */
 static int
-entry_init(struct tool_entry *e, const struct tool *t, struct err *err)
+entry_init(struct tool_entry *e, const struct tool *t, const struct strlist *scopes,
+           struct err *err)
 {
-	struct strlist scopes = {0};
-
 	e->tool = t;
+	e->scopes = (const char *const *)scopes->v;
+	e->n_scopes = scopes->n;
 	if ((e->input_schema = parse_schema(t, t->input_schema, "inputSchema", err)) == NULL)
 		return -1;
 	if (t->output_schema != NULL &&
 	    (e->output_schema = parse_schema(t, t->output_schema, "outputSchema", err)) == NULL)
 		return -1;
-	strlist_split(&scopes, t->scopes);
-	e->scopes = scopes.v;
-	e->n_scopes = scopes.n;
-	return 0;
-}
-
-/* Replaces e's scopes with the space-separated list in text (len bytes). */
-static void
-entry_set_scopes(struct tool_entry *e, const char *text, size_t len)
-{
-	struct strlist scopes = {0};
-	char *copy = xstrndup(text, len);
-
-	strlist_split(&scopes, copy);
-	free(copy);
-	for (size_t j = 0; j < e->n_scopes; j++)
-		free(e->scopes[j]);
-	free(e->scopes);
-	e->scopes = scopes.v;
-	e->n_scopes = scopes.n;
-}
-
-/* The entry of the tool whose name is the len bytes at name, or NULL. */
-static struct tool_entry *
-entry_named(struct tool_registry *reg, const char *name, size_t len)
-{
-	for (size_t i = 0; i < N_TOOLS; i++)
-		if (strlen(all_tools[i]->name) == len &&
-		    strncmp(all_tools[i]->name, name, len) == 0)
-			return &reg->entries[i];
-	return NULL;
-}
-
-/* Applies one "tool=scope scope" entry of MCP_TOOL_SCOPES (len bytes at p). */
-static int
-apply_scope_entry(struct tool_registry *reg, const char *p, size_t len, struct err *err)
-{
-	const char *eq = memchr(p, '=', len), *name = p;
-	struct tool_entry *e;
-	size_t nlen;
-
-	if (eq == NULL)
-		return strspn(p, " \t\r") < len
-		           ? err_set(err, ERR_CONFIG,
-		                     CONFIG_TOOL_SCOPES ": \"%.*s\" is not tool=scopes", (int)len,
-		                     p)
-		           : 0;
-	while (*name == ' ' || *name == '\t')
-		name++;
-	for (nlen = (size_t)(eq - name);
-	     nlen > 0 && (name[nlen - 1] == ' ' || name[nlen - 1] == '\t'); nlen--)
-		;
-	if ((e = entry_named(reg, name, nlen)) == NULL)
-		return err_set(err, ERR_CONFIG, CONFIG_TOOL_SCOPES ": no tool named \"%.*s\"",
-		               (int)nlen, name);
-	entry_set_scopes(e, eq + 1, len - (size_t)(eq + 1 - p));
-	return 0;
-}
-
-/* Applies the operator's MCP_TOOL_SCOPES override (entries split by ';' or newlines). */
-static int
-apply_scope_map(struct tool_registry *reg, const char *map, struct err *err)
-{
-	for (const char *p = map; p != NULL && *p != '\0';) {
-		size_t len = strcspn(p, ";\n");
-
-		if (apply_scope_entry(reg, p, len, err) != 0)
-			return -1;
-		p += len;
-		if (*p != '\0')
-			p++;
-	}
 	return 0;
 }
 
@@ -163,16 +94,22 @@ tool_registry_new(const char *scope_map, struct err *e)
 	struct tool_registry *reg = xcalloc(1, sizeof(*reg));
 	cJSON *list, *tools;
 
+	if (catalog_load(&reg->catalog, scope_map, e) != 0)
+		goto fail;
 	for (size_t i = 0; i < N_TOOLS; i++) {
 		if (tool_registry_find(reg, all_tools[i]->name) != NULL) {
 			err_set(e, ERR_CONFIG, "tool %s: registered twice", all_tools[i]->name);
 			goto fail;
 		}
-		if (entry_init(&reg->entries[i], all_tools[i], e) != 0)
+		/* tools.def feeds both tables: the i-th tool is the catalogue's i-th. */
+		if (strcmp(reg->catalog.names[i], all_tools[i]->name) != 0) {
+			err_set(e, ERR_CONFIG, "tool %s: defined as %s", reg->catalog.names[i],
+			        all_tools[i]->name);
+			goto fail;
+		}
+		if (entry_init(&reg->entries[i], all_tools[i], &reg->catalog.scopes[i], e) != 0)
 			goto fail;
 	}
-	if (apply_scope_map(reg, scope_map, e) != 0)
-		goto fail;
 	list = cJSON_CreateObject();
 	tools = cJSON_AddArrayToObject(list, "tools");
 	for (size_t i = 0; i < N_TOOLS; i++)
@@ -194,10 +131,8 @@ tool_registry_free(struct tool_registry *reg)
 		struct tool_entry *e = &reg->entries[i];
 		cJSON_Delete(e->input_schema);
 		cJSON_Delete(e->output_schema);
-		for (size_t j = 0; j < e->n_scopes; j++)
-			free(e->scopes[j]);
-		free(e->scopes);
 	}
+	catalog_free(&reg->catalog);
 	free(reg->list_json);
 	free(reg);
 }
@@ -209,6 +144,12 @@ tool_registry_find(const struct tool_registry *reg, const char *name)
 		if (reg->entries[i].tool != NULL && strcmp(reg->entries[i].tool->name, name) == 0)
 			return &reg->entries[i];
 	return NULL;
+}
+
+const struct catalog *
+tool_registry_catalog(const struct tool_registry *reg)
+{
+	return &reg->catalog;
 }
 
 const char *

@@ -15,6 +15,7 @@
 
 #include "lib/core/err.h"
 
+struct catalog;
 struct config;
 struct principal;
 struct todo_store;
@@ -61,8 +62,7 @@ struct tool {
 	const char *input_schema;  /* JSON Schema text, "type":"object" */
 	const char *output_schema; /* JSON Schema text, or NULL */
 	unsigned hints;            /* enum tool_hint flags */
-	const char *scopes;        /* space-separated scopes the tool needs by default, or NULL */
-	tool_handler handler;
+	tool_handler handler;      /* (its default scopes are on its line of tools.def) */
 };
 
 /* One registered tool with what the registry derived from it. */
@@ -70,25 +70,27 @@ struct tool_entry {
 	const struct tool *tool;
 	cJSON *input_schema;
 	cJSON *output_schema;
-	char **scopes; /* required scopes (defaults, or the operator's override) */
+	const char *const *scopes; /* the scopes a call needs (the catalogue's; borrowed) */
 	size_t n_scopes;
 };
 
 struct tool_registry;
 
 /*
- * Builds the registry from every tool in tools.def.  scope_map (may be NULL)
- * is the operator's MCP_TOOL_SCOPES override, "tool=scope scope; tool2=...",
- * entries separated by ';' or newlines; an entry replaces that tool's
- * default scopes ("tool=" needs none).  Fails (NULL, with ERR_CONFIG and
- * one line in e) when a schema does not parse or is not an object schema,
- * two tools share a name, or the map is malformed or names an unknown tool.
+ * Builds the registry from every tool in tools.def, with the scopes of the
+ * catalogue (catalog.h) that scope_map, the operator's MCP_TOOL_SCOPES (may
+ * be NULL), adjusts.  Fails (NULL, with ERR_CONFIG and one line in e) when
+ * a schema does not parse or is not an object schema, two tools share a
+ * name, or the map is refused by catalog_load().
  */
 struct tool_registry *tool_registry_new(const char *scope_map, struct err *e);
 void tool_registry_free(struct tool_registry *reg);
 
 /* The entry named name, or NULL.  Borrowed from reg. */
 const struct tool_entry *tool_registry_find(const struct tool_registry *reg, const char *name);
+
+/* The tools' names and scopes the registry was built with.  Borrowed from reg. */
+const struct catalog *tool_registry_catalog(const struct tool_registry *reg);
 
 /*
  * The tools/list result {"tools":[...]} rendered once as compact JSON.

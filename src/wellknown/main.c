@@ -20,6 +20,7 @@
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 #include "lib/http/request.h"
+#include "mcp/catalog.h"
 #include "wellknown/prm.h"
 
 #define JSON_TYPE "application/json"
@@ -125,13 +126,19 @@ main(void)
 {
 	struct app app = {0};
 	struct request req;
+	struct catalog catalog;
 	struct err e = {0};
 
 	log_set_prog("wellknown");
 	signal(SIGPIPE, SIG_IGN);
 	util_init();
-	if (config_load(&app.cfg, &e) != 0)
+	if (config_load(&app.cfg, &e) != 0 || catalog_load(&catalog, app.cfg.tool_scopes, &e) != 0)
 		request_startup_fail("wellknown.fcgi", e.msg);
+	/* Without MCP_SCOPES_SUPPORTED, the metadata names what the tools need. */
+	if (app.cfg.scopes_supported.n == 0)
+		catalog_scopes_supported(&catalog, &app.cfg.required_scopes,
+		                         &app.cfg.scopes_supported);
+	catalog_free(&catalog);
 	log_set_level(app.cfg.log_level);
 	app.prm = prm_document_new(&app.cfg);
 	app.prm_len = strlen(app.prm);

@@ -560,11 +560,17 @@ elif SRV_APPEND=$SK_APPEND server_start --template "$TMP/scalekit.conf.example" 
 	want_status 200
 	want_json 'r.resource' "\"$BASE/mcp\"" 'r.authorization_servers' "[\"$SK_ISS\"]"
 
-	t "Scalekit: no token -> 401 naming the metadata of MCP_URL"
+	# Without MCP_SCOPES_SUPPORTED the challenge and the metadata name every scope the
+	# tools need, so a client that starts from nothing asks for enough the first time.
+	t "Scalekit: no token -> 401 naming the tools' scopes and the metadata of MCP_URL"
 	AUTH= mcp "$GREET"
 	want_status 401
 	want_header WWW-Authenticate \
-		"Bearer realm=\"mcp\", resource_metadata=\"$BASE/.well-known/oauth-protected-resource/mcp\""
+		"Bearer realm=\"mcp\", scope=\"todo:write todo:read\", resource_metadata=\"$BASE/.well-known/oauth-protected-resource/mcp\""
+
+	t "Scalekit: the metadata's scopes_supported are the tools' scopes"
+	http GET "$PRM/mcp"
+	want_json 'r.scopes_supported' '["todo:write","todo:read"]'
 
 	t "Scalekit: aud res_test, iss <env>/resources/res_test -> accepted, keys from <env>/keys"
 	TOK_SK=$(mint_token --aud res_test --iss "$SK_ISS" --sub sk-user)

@@ -88,28 +88,36 @@ want_tool_ok() {
 	[ ${#pairs[@]} -eq 0 ] || want_json "${pairs[@]}"
 }
 
-# want_scope_403 ID SCOPE: 403 with the exact challenge naming SCOPE and a
-# JSON-RPC error -32003 for request ID.
+# want_scope_403 ID NEEDS [SCOPE]: 403 with the exact challenge: its
+# error_description names NEEDS, what the call needs, and scope= is SCOPE
+# (default NEEDS): NEEDS, then the scopes the token holds that the server
+# knows, so a step-up keeps them (MCP 2025-11-25, scope challenge handling);
+# and a JSON-RPC error -32003 for request ID.
 want_scope_403() {
 	want_status 403
 	want_header WWW-Authenticate \
-		"Bearer realm=\"mcp\", error=\"insufficient_scope\", scope=\"$2\", resource_metadata=\"$(prm)\""
+		"Bearer realm=\"mcp\", error=\"insufficient_scope\", error_description=\"the request needs $2\", scope=\"${3:-$2}\", resource_metadata=\"$(prm)\""
 	want_header_match Content-Type '^application/json'
 	want_json 'r.jsonrpc' '"2.0"' 'r.id' "$1" 'r.error.code' -32003 \
 		'typeof r.error.message' '"string"' '"result" in r' false
 }
 
-# want_401_no_token: the challenge for a request without a token.
+# The scopes the server advertises (every tool's, then MCP_REQUIRED_SCOPES):
+# set for each server the test starts.
+SUPPORTED="todo:write todo:read"
+
+# want_401_no_token: the challenge for a request without a token, naming
+# every scope the server knows, so a client asks for enough the first time.
 want_401_no_token() {
 	want_status 401
-	want_header WWW-Authenticate "Bearer realm=\"mcp\", resource_metadata=\"$(prm)\""
+	want_header WWW-Authenticate "Bearer realm=\"mcp\", scope=\"$SUPPORTED\", resource_metadata=\"$(prm)\""
 }
 
 # want_401_invalid: the challenge for a refused token (never a 403).
 want_401_invalid() {
 	want_status 401
 	want_header_match WWW-Authenticate \
-		"^Bearer realm=\"mcp\", error=\"invalid_token\"(, error_description=\"[^\"]*\")?, resource_metadata=\"$(prm)\"\$"
+		"^Bearer realm=\"mcp\", error=\"invalid_token\"(, error_description=\"[^\"]*\")?, scope=\"$SUPPORTED\", resource_metadata=\"$(prm)\"\$"
 	want_body_lacks insufficient_scope
 }
 
@@ -188,7 +196,7 @@ want_tool_ok 12 s.title '"kept todo"' s.completed false
 t "create_todo with todo:read only -> 403 scope=todo:write, nothing stored"
 before=$(db_sum)
 call "$T_RO" create_todo '{"title":"should not exist"}' 21
-want_scope_403 21 todo:write
+want_scope_403 21 todo:write "todo:write todo:read"
 want_eq "database checksum" "$before" "$(db_sum)"
 want_eq "todos listed" 1 "$(count "$T_RO")"
 
@@ -207,12 +215,12 @@ want_eq "database checksum" "$before" "$(db_sum)"
 
 t "list_todos with todo:write only -> 403 scope=todo:read, no todos shown"
 call "$T_WO" list_todos '{}' 23
-want_scope_403 23 todo:read
+want_scope_403 23 todo:read "todo:read todo:write"
 want_body_lacks 'kept todo'
 
 t "get_todo with todo:write only -> 403 scope=todo:read, no todo shown"
 call "$T_WO" get_todo "{\"todo_id\":\"$FIRST\"}" 24
-want_scope_403 24 todo:read
+want_scope_403 24 todo:read "todo:read todo:write"
 want_body_lacks 'kept todo'
 
 t "get_todo with no scope -> 403 scope=todo:read"
@@ -223,18 +231,18 @@ snap=$(snapshot "$T_RO" "$FIRST")
 t "update_todo with todo:read only -> 403 scope=todo:write, todo unchanged"
 before=$(db_sum)
 call "$T_RO" update_todo "{\"todo_id\":\"$FIRST\",\"title\":\"changed\",\"completed\":true}" 26
-want_scope_403 26 todo:write
+want_scope_403 26 todo:write "todo:write todo:read"
 want_eq "database checksum" "$before" "$(db_sum)"
 want_eq "get_todo afterwards" "$snap" "$(snapshot "$T_RO" "$FIRST")"
 
 t "update_todo of an unknown id with todo:read only -> 403 (not 'todo not found')"
 call "$T_RO" update_todo '{"todo_id":"00000000000000000000000000000000"}' 27
-want_scope_403 27 todo:write
+want_scope_403 27 todo:write "todo:write todo:read"
 
 t "delete_todo with todo:read only -> 403 scope=todo:write, todo still there"
 before=$(db_sum)
 call "$T_RO" delete_todo "{\"todo_id\":\"$FIRST\"}" 28
-want_scope_403 28 todo:write
+want_scope_403 28 todo:write "todo:write todo:read"
 want_eq "database checksum" "$before" "$(db_sum)"
 want_eq "get_todo afterwards" "$snap" "$(snapshot "$T_RO" "$FIRST")"
 
@@ -243,14 +251,19 @@ call "$T_OTHER" delete_todo "{\"todo_id\":\"$FIRST\"}" 29
 want_scope_403 29 todo:write
 want_eq "get_todo afterwards" "$snap" "$(snapshot "$T_RO" "$FIRST")"
 
-# Scope strings match exactly (RFC 6749 §3.3: case-sensitive), "todo:*"
-# only below "todo:", and a tool grant names the whole tool.
+# Scope strings match exactly (RFC 6749 §3.3: case-sensitive), a wildcard covers one
+# segment ("todo:*" is todo:<x>; "mcp:*" is no tool grant), and a tool grant names the
+# whole tool.
 for s in todo TODO:WRITE todo:writer todo:write:x 'todo:read todo:writ' 'todo:read:*' \
-	mcp:tools mcp:tools:create mcp:tools:create_todos mcp:tools:list_todos 'mcp:tools:create_todo:*'; do
+	mcp:tools mcp:tools:create mcp:tools:create_todos mcp:tools:list_todos 'mcp:tools:create_todo:*' \
+	'mcp:*' 'todo:write:*'; do
 	t "create_todo with scope '$s' -> 403 scope=todo:write, nothing stored"
 	before=$(db_sum)
 	call "$(tok "$s")" create_todo '{"title":"should not exist"}' 30
-	want_scope_403 30 todo:write
+	case " $s " in
+	*" todo:read "*) want_scope_403 30 todo:write "todo:write todo:read" ;;
+	*) want_scope_403 30 todo:write ;;
+	esac
 	want_eq "database checksum" "$before" "$(db_sum)"
 done
 
@@ -654,6 +667,47 @@ out=$(node -e '
 	process.exit(bad.length ? 1 : 0);
 ' "$TMP/audit.lines" 2>&1) || note "$out" "lines: $(cat "$TMP/audit.lines")"
 
+# A batch (2025-03-26) cannot hide a call: each message is audited on its own line.
+t "batch: a delete refused for scope is its element's -32003; the 200 carries the challenge"
+mark=$(wc -l <"$ERRLOG")
+BATCH="[$(call_json delete_todo "{\"todo_id\":\"$aud_id\"}" 151),$(call_json greet_user '{"name":"B"}' 152)]"
+AUTH="Bearer $T_RO" mcp "$BATCH"
+want_status 200
+want_header WWW-Authenticate \
+	"Bearer realm=\"mcp\", error=\"insufficient_scope\", error_description=\"the request needs todo:write\", scope=\"todo:write todo:read\", resource_metadata=\"$(prm)\""
+want_json 'r.length' 2 'r[0].id' 151 'r[0].error.code' -32003 'r[1].id' 152 \
+	'r[1].result.content[0].text' '"Hi B, welcome!"'
+has_todo "$T_RO" "$aud_id" || note "the refused delete deleted the todo"
+
+t "batch: the delete and the greeting are audited on their own lines, one request id"
+audit_since "$mark" 2
+out=$(node -e '
+	const fs = require("fs");
+	const recs = fs.readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+	const bad = [];
+	if (recs.length !== 2) bad.push(`wanted 2 audit lines, got ${recs.length}`);
+	if (new Set(recs.map((r) => r.request_id)).size !== 1) bad.push("the lines do not share a request_id");
+	const [d, g] = recs;
+	const ok = (c, what) => { if (!c) bad.push(what); };
+	ok(d && d.message === 0 && d.messages === 2 && d.tool === "delete_todo" &&
+		d.decision === "403 missing todo:write" && d.rpc_error === -32003 && d.status === 200,
+		"delete line: " + JSON.stringify(d));
+	ok(g && g.message === 1 && g.messages === 2 && g.tool === "greet_user" && g.decision === "allowed" &&
+		!("rpc_error" in g), "greet line: " + JSON.stringify(g));
+	console.log(bad.join("\n"));
+	process.exit(bad.length ? 1 : 0);
+' "$TMP/audit.lines" 2>&1) || note "$out" "lines: $(cat "$TMP/audit.lines")"
+
+t "batch: an allowed delete beside a greeting leaves an audit line for the delete"
+mark=$(wc -l <"$ERRLOG")
+AUTH="Bearer $T_RW" mcp "$BATCH"
+want_status 200
+want_no_header WWW-Authenticate
+want_json 'r[0].result.structuredContent.deleted' true 'r[1].result.content[0].text' '"Hi B, welcome!"'
+audit_since "$mark" 2
+grep -q '"tool":"delete_todo","decision":"allowed","status":200' "$TMP/audit.lines" ||
+	note "no audit line for the delete: $(cat "$TMP/audit.lines")"
+
 t "audit: the error log holds no token and no argument text of write tools"
 for v in "$SECRET_TITLE" "$SECRET_DESC" "$SECRET_UPD"; do
 	grep -qF "$v" "$ERRLOG" && note "the error log contains the argument text '$v'"
@@ -664,16 +718,17 @@ for name in T_RO T_WO T_RW T_NONE T_EXP T_ALICE T_BOB; do
 	grep -qF "$(cut -d. -f2 <<<"$tk")" "$ERRLOG" && note "the error log contains the payload of token $name"
 done
 
-t "audit: as many audit lines as requests to /mcp (lighttpd's access log)"
+t "audit: as many audited requests as requests to /mcp (lighttpd's access log)"
 # Both logs are written after the response, and lighttpd flushes its access
-# log only every few seconds: give them up to 10 s to agree.
+# log only every few seconds: give them up to 10 s to agree.  A batch's
+# messages share their request's id.
 for ((i = 0; i < 100; i++)); do
 	n_acc=$(grep -cE '"[A-Z]+ /mcp[ ?]' "$SRV_DIR/log/access.log")
-	n_aud=$(grep -c '"type":"audit"' "$ERRLOG")
+	n_aud=$(grep '"type":"audit"' "$ERRLOG" | sed 's/.*"request_id":"\([^"]*\)".*/\1/' | sort -u | wc -l)
 	[ "$n_acc" = "$n_aud" ] && break
 	sleep 0.1
 done
-want_eq "audit lines (= POSTs to /mcp)" "$n_acc" "$n_aud"
+want_eq "audited requests (= POSTs to /mcp)" "$n_acc" "$n_aud"
 [ "$n_acc" -gt 100 ] || note "only $n_acc requests in the access log"
 
 t "the workers never crashed (no sanitizer report, no respawn note)"
@@ -685,6 +740,7 @@ grep -nE 'AddressSanitizer|runtime error:|LeakSanitizer|child signalled|child ex
 
 if server_start --env 'MCP_TOOL_SCOPES=create_todo=todo:write todo:admin; delete_todo = todo:admin'; then
 	mint_all
+	SUPPORTED="todo:write todo:admin todo:read"
 	T_RWA=$(tok "todo:read todo:write todo:admin")
 
 	t "MCP_TOOL_SCOPES: tools/list shows the overridden scopes"
@@ -696,7 +752,7 @@ if server_start --env 'MCP_TOOL_SCOPES=create_todo=todo:write todo:admin; delete
 	t "MCP_TOOL_SCOPES: create_todo with todo:read todo:write -> 403 scope lists both, nothing stored"
 	before=$(db_sum)
 	call "$T_RW" create_todo '{"title":"needs admin"}' 202
-	want_scope_403 202 'todo:write todo:admin'
+	want_scope_403 202 'todo:write todo:admin' 'todo:write todo:admin todo:read'
 	want_eq "database checksum" "$before" "$(db_sum)"
 	want_eq "todos listed" 0 "$(count "$T_RO")"
 
@@ -719,7 +775,7 @@ if server_start --env 'MCP_TOOL_SCOPES=create_todo=todo:write todo:admin; delete
 	t "MCP_TOOL_SCOPES: delete_todo with todo:write -> 403 scope=todo:admin, todo kept"
 	before=$(db_sum)
 	call "$T_RW" delete_todo "{\"todo_id\":\"$ADM\"}" 207
-	want_scope_403 207 todo:admin
+	want_scope_403 207 todo:admin 'todo:admin todo:read todo:write'
 	want_eq "database checksum" "$before" "$(db_sum)"
 	has_todo "$T_RO" "$ADM" || note "the todo is gone"
 
@@ -731,7 +787,7 @@ if server_start --env 'MCP_TOOL_SCOPES=create_todo=todo:write todo:admin; delete
 	call "$T_WO" update_todo '{"todo_id":"00000000000000000000000000000000"}' 209
 	want_tool_error 209 "todo not found"
 	call "$T_WO" list_todos '{}' 210
-	want_scope_403 210 todo:read
+	want_scope_403 210 todo:read 'todo:read todo:write'
 else
 	t "lighttpd starts with MCP_TOOL_SCOPES"
 	note "see the error log above"
@@ -746,7 +802,7 @@ want_scope_set_403() {
 	shift
 	want_status 403
 	want_header_match WWW-Authenticate \
-		"^Bearer realm=\"mcp\", error=\"insufficient_scope\", scope=\"[^\"]*\", resource_metadata=\"$(prm)\"\$"
+		"^Bearer realm=\"mcp\", error=\"insufficient_scope\", error_description=\"the request needs [^\"]*\", scope=\"[^\"]*\", resource_metadata=\"$(prm)\"\$"
 	got=$(header_value WWW-Authenticate | sed -n 's/.*scope="\([^"]*\)".*/\1/p' | tr ' ' '\n' | sort | tr '\n' ' ')
 	want=$(printf '%s\n' "$@" | sort | tr '\n' ' ')
 	want_eq "challenge scopes" "$want" "$got"
@@ -755,6 +811,7 @@ want_scope_set_403() {
 
 if server_start --env 'MCP_REQUIRED_SCOPES=mcp:access'; then
 	mint_all
+	SUPPORTED="todo:write todo:read mcp:access"
 	T_ACC=$(tok "mcp:access")
 	T_ACC_RW=$(tok "mcp:access todo:read todo:write")
 
@@ -770,17 +827,17 @@ if server_start --env 'MCP_REQUIRED_SCOPES=mcp:access'; then
 	rpc "$T_RW" ping 303
 	want_status 403
 	want_header_match WWW-Authenticate \
-		"^Bearer realm=\"mcp\", error=\"insufficient_scope\", scope=\"[^\"]*mcp:access[^\"]*\", resource_metadata=\"$(prm)\"\$"
+		"^Bearer realm=\"mcp\", error=\"insufficient_scope\", error_description=\"the request needs mcp:access\", scope=\"[^\"]*mcp:access[^\"]*\", resource_metadata=\"$(prm)\"\$"
 
 	t "MCP_REQUIRED_SCOPES: greet_user without mcp:access -> 403 scope=mcp:access, -32003 with the id"
 	call "$T_RW" greet_user '{"name":"Ada"}' 304
-	want_scope_set_403 304 mcp:access
+	want_scope_set_403 304 mcp:access todo:read todo:write
 	want_body_lacks 'Hi Ada'
 
 	t "MCP_REQUIRED_SCOPES: create_todo with todo:write, without mcp:access -> 403, nothing stored"
 	before=$(db_sum)
 	call "$T_RW" create_todo '{"title":"no access"}' 305
-	want_scope_set_403 305 mcp:access todo:write
+	want_scope_set_403 305 mcp:access todo:write todo:read
 	want_eq "database checksum" "$before" "$(db_sum)"
 
 	t "MCP_REQUIRED_SCOPES: create_todo with mcp:access only -> 403 naming mcp:access and todo:write"
@@ -811,6 +868,7 @@ fi
 
 # ---- MCP_TODO_MAX_PER_SUBJECT (the first release's name of MCP_TODO_MAX_PER_OWNER) ----
 
+SUPPORTED="todo:write todo:read"
 if server_start --env MCP_TODO_MAX_PER_SUBJECT=3; then
 	mint_all
 	T_CAROL=$(tok "todo:read todo:write" --sub carol)

@@ -32,7 +32,9 @@ const opts = { timeout: TIMEOUT_MS };
 // RFC 9728 §3.1: the well-known suffix goes between the origin and the path.
 const u = new URL(url);
 const PRM = `${u.origin}/.well-known/oauth-protected-resource${u.pathname === "/" ? "" : u.pathname}`;
-const CHALLENGE_403 = `Bearer realm="mcp", error="insufficient_scope", scope="todo:write", resource_metadata="${PRM}"`;
+// The step-up challenge of a read-only client: what create_todo needs, and the scope it holds,
+// so re-authorising for todo:write keeps todo:read (MCP 2025-11-25, scope challenge handling).
+const CHALLENGE_403 = `Bearer realm="mcp", error="insufficient_scope", error_description="the request needs todo:write", scope="todo:write todo:read", resource_metadata="${PRM}"`;
 
 // toolOk: a successful tool result whose text content is its structuredContent.
 function toolOk(r) {
@@ -208,14 +210,14 @@ if (ro) {
     }
   });
 
-  await check("read-only: the 403 the SDK got carries the insufficient_scope challenge for todo:write", () => {
+  await check("read-only: the 403 the SDK got asks for todo:write and keeps todo:read", () => {
     const last = ro.seen.filter((s) => s.method === "POST").pop();
     if (!last) return "no response recorded";
     const p = extractWWWAuthenticateParams(last);
     let body = null;
     try { body = JSON.parse(last.body); } catch (e) { /* shown below */ }
     return want(["status", 403, last.status], ["WWW-Authenticate", CHALLENGE_403, last.headers.get("www-authenticate")],
-      ["SDK-parsed error", "insufficient_scope", p.error], ["SDK-parsed scope", "todo:write", p.scope],
+      ["SDK-parsed error", "insufficient_scope", p.error], ["SDK-parsed scope", "todo:write todo:read", p.scope],
       ["SDK-parsed resource_metadata", PRM, p.resourceMetadataUrl && p.resourceMetadataUrl.href],
       ["body error code", -32003, body && body.error && body.error.code],
       ["body id is a request id", true, body !== null && (typeof body.id === "number" || typeof body.id === "string")]);

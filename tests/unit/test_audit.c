@@ -94,17 +94,54 @@ TEST(decisions)
 	                     .reason = "signing keys unavailable"};
 	CHECK_CONTAINS(audit_text(&req, NULL, &o, 0),
 	               "\"decision\":\"503 signing keys unavailable\",\"status\":503");
-	o = (struct outcome){
-	    .kind = OUTCOME_ANSWERED,
-	    .auth = OUTCOME_AUTH_SCOPE,
-	    .status = 403,
-	    .scope = "todo:write",
-	    .n_msgs = 2,
-	    .msgs = {{.method = ""}, {.method = "tools/call", .rpc_error = -32003}}};
+	o = (struct outcome){.kind = OUTCOME_ANSWERED,
+	                     .auth = OUTCOME_AUTH_SCOPE,
+	                     .status = 403,
+	                     .scope = "todo:write todo:read",
+	                     .n_msgs = 1,
+	                     .msgs = {{.method = "tools/call",
+	                               .tool = "create_todo",
+	                               .rpc_error = -32003,
+	                               .needs = "todo:write"}}};
 	CHECK_CONTAINS(audit_text(&req, NULL, &o, 0),
-	               "\"method\":\"tools/call\",\"decision\":\"403 missing todo:write\","
-	               "\"status\":403,\"rpc_error\":-32003");
+	               "\"method\":\"tools/call\",\"tool\":\"create_todo\",\"decision\":\"403 "
+	               "missing todo:write\",\"status\":403,\"rpc_error\":-32003");
+	/* A single message is one line, without batch fields. */
+	CHECK(strstr(audit_text(&req, NULL, &o, 0), "\"message\"") == NULL);
+}
+
+/*
+ * A batch cannot hide a call: each message is its own line, with its own
+ * method, tool, decision and error, all under the request's id.
+ */
+TEST(one_line_per_message_of_a_batch)
+{
+	struct request req = {.method = "POST", .request_id = "r42"};
+	struct outcome o = {.kind = OUTCOME_ANSWERED,
+	                    .auth = OUTCOME_AUTH_SCOPE,
+	                    .status = 200,
+	                    .batch = true,
+	                    .n_msgs = 3,
+	                    .msgs = {{.method = "tools/call",
+	                              .tool = "delete_todo",
+	                              .rpc_error = -32003,
+	                              .needs = "todo:write"},
+	                             {.method = "tools/call", .tool = "greet_user"},
+	                             {.rpc_error = -32600}}};
+	const char *text = audit_text(&req, NULL, &o, 7);
+	const char *l2 = strchr(text, '\n'), *l3 = l2 != NULL ? strchr(l2 + 1, '\n') : NULL;
+
+	CHECK(l3 != NULL && strchr(l3 + 1, '\n') == text + strlen(text) - 1);
+	CHECK_CONTAINS(text, "\"request_id\":\"r42\",\"http_method\":\"POST\",\"message\":0,"
+	                     "\"messages\":3,\"method\":\"tools/call\",\"tool\":\"delete_todo\","
+	                     "\"decision\":\"403 missing todo:write\",\"status\":200,"
+	                     "\"rpc_error\":-32003");
+	CHECK_CONTAINS(l2, "\"message\":1,\"messages\":3,\"method\":\"tools/call\","
+	                   "\"tool\":\"greet_user\",\"decision\":\"allowed\",\"status\":200,"
+	                   "\"duration_us\":7}");
+	CHECK_CONTAINS(l3, "\"message\":2,\"messages\":3,\"decision\":\"allowed\",\"status\":200,"
+	                   "\"rpc_error\":-32600");
 }
 
 TEST_MAIN(TEST_CASE(fields), TEST_CASE(hostile_values_are_escaped_on_one_line),
-          TEST_CASE(decisions))
+          TEST_CASE(decisions), TEST_CASE(one_line_per_message_of_a_batch))

@@ -71,7 +71,7 @@ TEST(registry_builds)
 	CHECK_ERR(e, ERR_CONFIG, "MCP_TOOL_SCOPES: no tool named \"nope\"");
 	CHECK(tool_registry_new("greet_user", &e) == NULL);
 	CHECK_ERR(e, ERR_CONFIG, "MCP_TOOL_SCOPES: \"greet_user\" is not tool=scopes");
-	r = tool_registry_new(" greet_user = a:b c ;\ncreate_todo=", &e);
+	r = tool_registry_new(" greet_user = a:b c ;\ncreate_todo=-", &e);
 	CHECK(r != NULL && tool_registry_find(r, "greet_user")->n_scopes == 2 &&
 	      tool_registry_find(r, "create_todo")->n_scopes == 0);
 	tool_registry_free(r);
@@ -114,8 +114,8 @@ TEST(methods)
 	          "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32601,\"message\":\"method "
 	          "not found\"}}");
 	CHECK_INT(out.status, 200);
-	CHECK_INT(outcome_rpc_error(&out), -32601);
-	CHECK_STR(outcome_method(&out), "nope");
+	CHECK_INT(out.msgs[0].rpc_error, -32601);
+	CHECK_STR(out.msgs[0].method, "nope");
 	CHECK_CONTAINS(call("2025-06-18",
 	                    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"logging/setLevel\","
 	                    "\"params\":{\"level\":\"warning\"}}"),
@@ -143,8 +143,8 @@ TEST(tools_call)
 	               "\"params\":{\"name\":\"greet_user\",\"arguments\":{\"name\":\"Ada\"}}}"),
 	          "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\","
 	          "\"text\":\"Hi Ada, welcome!\"}]}}");
-	CHECK_STR(outcome_tool(&out), "greet_user");
-	CHECK_STR(outcome_method(&out), "tools/call");
+	CHECK_STR(out.msgs[0].tool, "greet_user");
+	CHECK_STR(out.msgs[0].method, "tools/call");
 	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
 	                                  "\"params\":{\"name\":\"nope\"}}"),
 	               "\"code\":-32602,\"message\":\"unknown tool\"");
@@ -157,7 +157,7 @@ TEST(tools_call)
 	          "{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"content\":[{\"type\":\"text\","
 	          "\"text\":\"invalid arguments: name: is required\"}],\"isError\":true}}");
 	CHECK_INT(out.status, 200);
-	CHECK_INT(outcome_rpc_error(&out), 0);
+	CHECK_INT(out.msgs[0].rpc_error, 0);
 	CHECK_CONTAINS(call("2025-06-18",
 	                    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
 	                    "\"params\":{\"name\":\"greet_user\",\"arguments\":{\"name\":5}}}"),
@@ -198,6 +198,7 @@ TEST(batches)
 	    "object\"}}]");
 	CHECK_INT(out.status, 200);
 	/* Every message is recorded, each with what it came to. */
+	CHECK(out.batch);
 	CHECK_INT(out.n_msgs, 4);
 	CHECK_STR(out.msgs[1].method, "notifications/initialized");
 	CHECK_INT(out.msgs[2].rpc_error, -32601);
@@ -241,8 +242,20 @@ TEST(scopes_refused_with_the_request_id)
 	CHECK_INT(out.status, 403);
 	CHECK_INT(out.auth, OUTCOME_AUTH_SCOPE);
 	CHECK_STR(out.scope, "todo:write");
+	CHECK_STR(out.needs, "todo:write");
+	CHECK_STR(out.msgs[0].needs, "todo:write");
 	CHECK_STR(out.body, "{\"jsonrpc\":\"2.0\",\"id\":305,\"error\":{\"code\":-32003,"
 	                    "\"message\":\"insufficient scope: this call needs todo:write\"}}");
+	/*
+	 * The step-up keeps what the client has: the scopes it holds that the
+	 * server knows join the challenge, so re-authorising for todo:write does
+	 * not lose todo:read (MCP 2025-11-25, scope challenge handling).
+	 */
+	strlist_split(&cfg.scopes_supported, "todo:read todo:write");
+	dispatch_body(&ctx, create, strlen(create), &out);
+	CHECK_STR(out.scope, "todo:write todo:read");
+	CHECK_STR(out.needs, "todo:write");
+	strlist_free(&cfg.scopes_supported);
 	/* MCP_REQUIRED_SCOPES joins every call's needs, tool calls and the rest alike. */
 	strlist_add(&cfg.required_scopes, "mcp:access");
 	dispatch_body(&ctx, create, strlen(create), &out);
@@ -288,11 +301,16 @@ TEST(hostile_bodies)
 	strcat(batch, "]");
 	CHECK_CONTAINS(call("2025-03-26", batch), "batch too large");
 	CHECK_INT(out.status, 400);
-	/* One refused call in a batch is that element's error; the batch is answered 200. */
+	/*
+	 * One refused call in a batch is that element's error; the batch is
+	 * answered 200, with the challenge for the refused element.
+	 */
 	dispatch_body(&ctx, mixed, strlen(mixed), &out);
 	CHECK_INT(out.status, 200);
-	CHECK_INT(out.auth, OUTCOME_AUTH_NONE);
-	CHECK_STR(out.scope, "");
+	CHECK_INT(out.auth, OUTCOME_AUTH_SCOPE);
+	CHECK_STR(out.scope, "todo:write");
+	CHECK_STR(out.msgs[0].needs, "todo:write");
+	CHECK_STR(out.msgs[1].needs, "");
 	CHECK_CONTAINS(out.body, "\"id\":1,\"error\":{\"code\":-32003");
 	CHECK_CONTAINS(out.body, "\"id\":2,\"result\":{}");
 	/* A token without sub owns no todos, whatever its client id. */

@@ -218,7 +218,8 @@ TEST(test_open_refuses_bad_options)
 	long_issuer[URL_MAX - 20] = '\0';
 	o.issuer = long_issuer;
 	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);
-	CHECK_ERR(e, ERR_INVALID, "issuer: longer than 2009 bytes (its metadata URL must fit 2048)");
+	CHECK_ERR(e, ERR_INVALID,
+	          "issuer: longer than 2009 bytes (its metadata URL must fit 2048)");
 	o.issuer = "https://as.example";
 	o.state_dir = "";
 	CHECK_INT(jwks_cache_open(&o, &c, &e), -1);

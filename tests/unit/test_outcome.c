@@ -1,4 +1,4 @@
-/* Unit tests for src/mcp/outcome.h: the refusal bodies and the audit accessors. */
+/* Unit tests for src/mcp/outcome.h: the refusals and their bodies. */
 #include "test.h"
 
 #include "mcp/outcome.h"
@@ -55,21 +55,4 @@ TEST(preflight)
 	CHECK(o.body == NULL);
 }
 
-TEST(audit_accessors)
-{
-	struct outcome o = {.n_msgs = 3,
-	                    .msgs = {{.rpc_error = -32700},
-	                             {.method = "tools/call", .tool = "greet_user"},
-	                             {.method = "ping", .tool = "", .rpc_error = -32003}}};
-
-	CHECK_STR(outcome_method(&o), "tools/call");
-	CHECK_STR(outcome_tool(&o), "greet_user");
-	CHECK_INT(outcome_rpc_error(&o), -32700);
-	o.n_msgs = 0;
-	CHECK_STR(outcome_method(&o), "");
-	CHECK_STR(outcome_tool(&o), "");
-	CHECK_INT(outcome_rpc_error(&o), 0);
-}
-
-TEST_MAIN(TEST_CASE(refusal_body), TEST_CASE(unauthorized_bodies), TEST_CASE(preflight),
-          TEST_CASE(audit_accessors))
+TEST_MAIN(TEST_CASE(refusal_body), TEST_CASE(unauthorized_bodies), TEST_CASE(preflight))

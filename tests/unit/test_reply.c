@@ -120,16 +120,23 @@ TEST(challenges)
 	o = (struct outcome){.kind = OUTCOME_ANSWERED,
 	                     .auth = OUTCOME_AUTH_SCOPE,
 	                     .status = 403,
-	                     .scope = "mcp:access todo:write"};
+	                     .needs = "mcp:access todo:write",
+	                     .scope = "mcp:access todo:write todo:read"};
 	r = render(&o, "http://localhost:6274");
 	CHECK_CONTAINS(r, "Status: 403 Forbidden\r\nWWW-Authenticate: Bearer realm=\"mcp\", "
-	                  "error=\"insufficient_scope\", scope=\"mcp:access todo:write\", " PRM
+	                  "error=\"insufficient_scope\", error_description=\"the request needs "
+	                  "mcp:access todo:write\", scope=\"mcp:access todo:write todo:read\", " PRM
 	                  "\r\n");
 	/* The browser client of an allowed origin may read the challenge. */
 	CHECK_CONTAINS(r, "Access-Control-Allow-Origin: http://localhost:6274\r\n"
 	                  "Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, "
 	                  "MCP-Protocol-Version\r\nVary: Origin\r\n");
 	CHECK_CONTAINS(r, "Content-Length: 0\r\n\r\n");
+	/* A batch answered 200 with a refused element carries the same challenge. */
+	o.status = 200;
+	r = render(&o, NULL);
+	CHECK_CONTAINS(r, "Status: 200 OK\r\nWWW-Authenticate: Bearer realm=\"mcp\", "
+	                  "error=\"insufficient_scope\"");
 }
 
 TEST(preflight)

@@ -23,7 +23,9 @@ TEST(exact_and_wildcard)
 	CHECK(!scope_granted(&p, "todo:read:more"));
 	CHECK(!scope_granted(&p, "TODO:READ"));
 	CHECK(scope_granted(&p, "files:read"));
-	CHECK(scope_granted(&p, "files:admin:all"));
+	/* A wildcard is one segment: "files:*" is not "files:admin:all". */
+	CHECK(!scope_granted(&p, "files:admin:all"));
+	CHECK(!scope_granted(&p, "files:a:"));
 	/* "files:*" covers what is below "files:", not "files" itself nor "filesystem". */
 	CHECK(!scope_granted(&p, "files"));
 	CHECK(!scope_granted(&p, "files:"));
@@ -32,6 +34,15 @@ TEST(exact_and_wildcard)
 	CHECK(!scope_granted(&p, "anything"));
 	CHECK(!scope_granted(&p, "x:a:y"));
 	CHECK(!scope_granted(NULL, "todo:read"));
+	/* "mcp:*" grants mcp:<one segment>, never a tool through mcp:tools:<tool>. */
+	{
+		char *m[] = {"mcp:*"};
+		const char *const w[] = {"todo:write"};
+		struct principal q = holding(m, 1);
+		CHECK(scope_granted(&q, "mcp:access"));
+		CHECK(!scope_granted(&q, "mcp:tools:create_todo"));
+		CHECK(!scope_tool_allowed(&q, "create_todo", w, 1));
+	}
 }
 
 TEST(tool_rules)
@@ -123,7 +134,7 @@ TEST(registry_defaults_and_override)
 	tool_registry_free(reg);
 
 	reg = tool_registry_new(
-	    " create_todo = todo:write todo:admin ;\ngreet_user=hello:use;get_todo=", &err);
+	    " create_todo = todo:write todo:admin ;\ngreet_user=hello:use;get_todo=-", &err);
 	CHECK(reg != NULL);
 	e = tool_registry_find(reg, "create_todo");
 	CHECK(e != NULL && e->n_scopes == 2 && strcmp(e->scopes[1], "todo:admin") == 0);
@@ -136,6 +147,16 @@ TEST(registry_defaults_and_override)
 	CHECK_ERR(err, ERR_CONFIG, "MCP_TOOL_SCOPES: no tool named \"nope\"");
 	CHECK(tool_registry_new("create_todo todo:read", &err) == NULL);
 	CHECK_ERR(err, ERR_CONFIG, "is not tool=scopes");
+	/* An empty list is a slip, refused; "-" says the tool needs no scope. */
+	CHECK(tool_registry_new("get_todo=", &err) == NULL);
+	CHECK_ERR(
+	    err, ERR_CONFIG,
+	    "MCP_TOOL_SCOPES: get_todo= names no scope; write get_todo=- for a tool that needs "
+	    "none");
+	CHECK(tool_registry_new("get_todo= ; list_todos=todo:read", &err) == NULL);
+	CHECK_ERR(err, ERR_CONFIG, "get_todo= names no scope");
+	CHECK(tool_registry_new("get_todo=a\"b", &err) == NULL);
+	CHECK_ERR(err, ERR_CONFIG, "MCP_TOOL_SCOPES: get_todo: a scope must not contain quotes");
 }
 
 TEST_MAIN(TEST_CASE(exact_and_wildcard), TEST_CASE(tool_rules),

@@ -30,6 +30,5 @@ const struct tool tool_create_todo = {
         "\"required\":[\"title\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = 0,
-    .scopes = "todo:write",
     .handler = create_todo,
 };

@@ -31,6 +31,5 @@ const struct tool tool_delete_todo = {
     .output_schema = "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
                      "\"deleted\":{\"type\":\"boolean\"}},\"required\":[\"id\",\"deleted\"]}",
     .hints = TOOL_DESTRUCTIVE | TOOL_IDEMPOTENT,
-    .scopes = "todo:write",
     .handler = delete_todo,
 };

@@ -27,6 +27,5 @@ const struct tool tool_get_todo = {
                     "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
-    .scopes = "todo:read",
     .handler = get_todo,
 };

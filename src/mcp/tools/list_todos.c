@@ -57,6 +57,5 @@ const struct tool tool_list_todos = {
                      "}},\"next_cursor\":{\"type\":[\"string\",\"null\"]}},"
                      "\"required\":[\"todos\",\"next_cursor\"]}",
     .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
-    .scopes = "todo:read",
     .handler = list_todos,
 };

@@ -34,6 +34,5 @@ const struct tool tool_update_todo = {
                     "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = TOOL_DESTRUCTIVE | TOOL_IDEMPOTENT,
-    .scopes = "todo:write",
     .handler = update_todo,
 };
