@@ -379,7 +379,7 @@ cmd_inspect(int argc, char **argv)
 	}
 	if (fetch_global_init(&e) == 0 && (a = auth_new(&cfg, &e)) != NULL) {
 		snprintf(header, sizeof(header), "Bearer %s", tok);
-		if (auth_check(a, header, (int64_t)time(NULL), &p, &e) == 0) {
+		if (auth_check(a, header, NULL, (int64_t)time(NULL), &p, &e) == 0) {
 			printf("verdict: accepted (subject %s)\n", p->subject ? p->subject : "-");
 			ret = 0;
 		} else {

@@ -269,14 +269,24 @@ next_msg(struct outcome *out)
 	return &out->msgs[out->n_msgs - 1];
 }
 
-/* Classifies and answers one message; NULL when it needs no response. */
+/*
+ * Classifies and answers one message; NULL when it needs no response.
+ * bad_id: its id is a number written so that it would not echo exactly
+ * (jsonrpc_ids_check()), which makes it invalid.
+ */
 static cJSON *
-answer_message(const struct dispatch_ctx *ctx, const cJSON *item, struct outcome *out, bool *ok)
+answer_message(const struct dispatch_ctx *ctx, const cJSON *item, bool bad_id, struct outcome *out,
+               bool *ok)
 {
 	struct outcome_msg *m = next_msg(out);
 	struct jsonrpc_msg jm;
 	enum jsonrpc_kind kind = jsonrpc_classify(item, &jm);
 
+	if (bad_id && kind != JSONRPC_INVALID) {
+		kind = JSONRPC_INVALID;
+		jm.id = NULL;
+		jm.invalid = "id must be a string or an integer written in digits";
+	}
 	*ok = kind != JSONRPC_INVALID;
 	if (kind == JSONRPC_REQUEST || kind == JSONRPC_NOTIFICATION)
 		snprintf(m->method, sizeof(m->method), "%s", jm.method);
@@ -288,17 +298,17 @@ answer_message(const struct dispatch_ctx *ctx, const cJSON *item, struct outcome
 	return jsonrpc_error_new(jm.id, JSONRPC_INVALID_REQUEST, jm.invalid, NULL);
 }
 
-/* Answers a whole batch (JSON-RPC 2.0 §6). */
+/* Answers a whole batch (JSON-RPC 2.0 §6); bad_id[i] as answer_message()'s, per element. */
 static cJSON *
-answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, struct outcome *out)
+answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, const bool *bad_id,
+             struct outcome *out)
 {
 	cJSON *responses = cJSON_CreateArray(), *item;
+	size_t i = 0;
 	bool ok;
 
-	if (responses == NULL)
-		return NULL;
 	cJSON_ArrayForEach (item, batch) {
-		cJSON *r = answer_message(ctx, item, out, &ok);
+		cJSON *r = answer_message(ctx, item, bad_id[i++], out, &ok);
 		if (r != NULL)
 			cJSON_AddItemToArray(responses, r);
 	}
@@ -351,9 +361,11 @@ void
 dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len, struct outcome *out)
 {
 	cJSON *doc = parse_body(body, len), *reply = NULL;
-	bool ok = true;
+	bool ok = true, bad_id[JSONRPC_BATCH_MAX];
 
 	outcome_clear(out);
+	if (doc != NULL)
+		jsonrpc_ids_check(body, len, bad_id, JSONRPC_BATCH_MAX);
 	out->kind = OUTCOME_ANSWERED;
 	out->status = 200;
 	if (doc == NULL) {
@@ -369,10 +381,10 @@ dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len, stru
 			reply = body_error(out, JSONRPC_INVALID_REQUEST, "batch too large");
 		else {
 			out->batch = true;
-			reply = answer_batch(ctx, doc, out);
+			reply = answer_batch(ctx, doc, bad_id, out);
 		}
 	} else {
-		reply = answer_message(ctx, doc, out, &ok);
+		reply = answer_message(ctx, doc, bad_id[0], out, &ok);
 		if (!ok)
 			out->status = 400;
 		else if (reply == NULL)

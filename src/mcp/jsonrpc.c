@@ -68,6 +68,99 @@ jsonrpc_classify(const cJSON *item, struct jsonrpc_msg *out)
 	return out->kind;
 }
 
+/* The end of the string whose opening quote is at s[i]: the index after its closing quote. */
+static size_t
+string_end(const char *s, size_t len, size_t i)
+{
+	for (i++; i < len && s[i] != '"'; i++)
+		if (s[i] == '\\')
+			i++;
+	return i + 1;
+}
+
+/*
+ * True when the number token at s (up to len bytes) is an integer written
+ * the one way that echoes exactly: 0, or an optional '-' and digits without
+ * a leading zero; not "-0", "1e2", "1.0" or "+1".
+ */
+static bool
+number_plain(const char *s, size_t len)
+{
+	size_t i = s[0] == '-', n = strspn(s + i, "0123456789");
+
+	if (n == 0 || i + n > len || (i + n < len && strchr("+-.eE", s[i + n]) != NULL))
+		return false;
+	return s[i] != '0' || (n == 1 && i == 0);
+}
+
+/* The scan of a body: where messages and their members stand. */
+struct id_scan {
+	size_t depth;     /* nesting of the current position */
+	size_t msg_depth; /* 1 for a single message, 2 for a batch's elements */
+	long index;       /* the current message, -1 before the first */
+	bool key_next;    /* at message level, the next string is a member name */
+	bool id_key;      /* the member being read may be "id" */
+};
+
+/* Handles one structural byte c of the body at message level or above. */
+static void
+id_scan_byte(struct id_scan *sc, char c)
+{
+	if (c == '{' || c == '[') {
+		sc->depth++;
+		if (sc->depth == sc->msg_depth && c == '{')
+			sc->key_next = true;
+	} else if (c == '}' || c == ']') {
+		sc->depth--;
+	} else if (c == ',' && sc->depth == sc->msg_depth) {
+		sc->key_next = true;
+	}
+}
+
+void
+jsonrpc_ids_check(const char *text, size_t len, bool *bad, size_t n)
+{
+	struct id_scan sc = {.msg_depth = 1, .index = -1};
+	size_t i = strspn(text, " \t\r\n");
+
+	memset(bad, 0, n * sizeof(*bad));
+	if (i < len && text[i] == '[')
+		sc.msg_depth = 2;
+	else
+		sc.index = 0;
+	for (; i < len; i++) {
+		char c = text[i];
+		/* A batch element starts wherever a value begins at depth 1. */
+		if (sc.msg_depth == 2 && sc.depth == 1 && strchr(" \t\r\n,]", c) == NULL)
+			sc.index++;
+		if (c == '"') {
+			size_t end = string_end(text, len, i);
+			if (sc.depth == sc.msg_depth && sc.key_next) {
+				/* "id", or a name spelt with escapes that may mean it. */
+				sc.id_key = (end - i == 4 && memcmp(text + i, "\"id\"", 4) == 0) ||
+				            memchr(text + i, '\\', end - i) != NULL;
+				sc.key_next = false;
+			} else {
+				sc.id_key = false;
+			}
+			i = end - 1;
+		} else if ((c == '-' || (c >= '0' && c <= '9')) && sc.depth == sc.msg_depth) {
+			size_t tok = strspn(text + i, "+-.0123456789eE");
+			if (sc.id_key && sc.index >= 0 && (size_t)sc.index < n &&
+			    !number_plain(text + i, tok))
+				bad[sc.index] = true;
+			i += tok - 1;
+		} else if (c >= 'a' && c <= 'z') {
+			/* true, false, null: one value, however many letters. */
+			i += strspn(text + i, "aeflnrstu") - 1;
+		} else if (c != ':' && c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+			if (sc.depth != sc.msg_depth || c == '{' || c == '[' || c == ',')
+				sc.id_key = false;
+			id_scan_byte(&sc, c);
+		}
+	}
+}
+
 cJSON *
 jsonrpc_id_dup(const cJSON *id)
 {

@@ -65,6 +65,16 @@ bool jsonrpc_text_acceptable(const char *text, size_t len);
 enum jsonrpc_kind jsonrpc_classify(const cJSON *item, struct jsonrpc_msg *out);
 
 /*
+ * The one check cJSON cannot make: how an id was written.  A number id is
+ * echoed from its value, so "1e2" would come back as 100 and "-0" as 0;
+ * such ids (anything but 0 or an optional '-' and digits without a leading
+ * zero) are refused instead.  Scans the len bytes of text, a body cJSON has
+ * accepted, and sets bad[i] for each message i (the single one, or the
+ * elements of a batch, in order; the first n) whose "id" is such a number.
+ */
+void jsonrpc_ids_check(const char *text, size_t len, bool *bad, size_t n);
+
+/*
  * A copy of id for a response: integers are printed exactly (as digits,
  * never in exponent form), strings copied; NULL gives JSON null.  Returns a
  * new item the caller owns, or NULL on ENOMEM.

@@ -37,9 +37,10 @@ struct app {
 };
 
 /*
- * The authentication step: the verified principal, or the RFC 6750 §3
- * refusal in *out (401 without an error code when no token came, 401
- * invalid_token when one was refused, 503 when no keys can be had).
+ * The authentication step: the verified principal, or the RFC 6750 §3.1
+ * refusal in *out: 401 without an error code when no token came, 400
+ * invalid_request for malformed or doubled credentials, 401 invalid_token
+ * when a token was refused, 503 when no keys can be had.
  */
 static struct principal *
 authenticate(const struct app *app, const struct request *req, struct outcome *out)
@@ -47,10 +48,11 @@ authenticate(const struct app *app, const struct request *req, struct outcome *o
 	struct principal *p = NULL;
 	struct err e;
 
-	if (auth_check(app->auth, req->authorization, (int64_t)time(NULL), &p, &e) == 0)
+	if (auth_check(app->auth, req->authorization, req->query, (int64_t)time(NULL), &p, &e) == 0)
 		return p;
 	outcome_unauthorized(out,
 	                     e.code == ERR_NOT_FOUND     ? OUTCOME_AUTH_MISSING
+	                     : e.code == ERR_INVALID     ? OUTCOME_AUTH_MALFORMED
 	                     : e.code == ERR_UNAVAILABLE ? OUTCOME_AUTH_UNAVAILABLE
 	                                                 : OUTCOME_AUTH_INVALID,
 	                     e.msg);

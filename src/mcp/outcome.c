@@ -39,6 +39,22 @@ outcome_preflight(struct outcome *o)
 	o->status = 204;
 }
 
+/* The OAuth error code of an authentication refusal (RFC 6750 §3.1, RFC 6749 §5.2). */
+static const char *
+error_code(enum outcome_auth auth)
+{
+	switch (auth) {
+	case OUTCOME_AUTH_INVALID:
+		return "invalid_token";
+	case OUTCOME_AUTH_MALFORMED:
+		return "invalid_request";
+	case OUTCOME_AUTH_UNAVAILABLE:
+		return "temporarily_unavailable";
+	default:
+		return "unauthorized";
+	}
+}
+
 void
 outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reason)
 {
@@ -47,12 +63,11 @@ outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reas
 	outcome_clear(o);
 	o->kind = OUTCOME_UNAUTHORIZED;
 	o->auth = auth;
-	o->status = auth == OUTCOME_AUTH_UNAVAILABLE ? 503 : 401;
+	o->status = auth == OUTCOME_AUTH_UNAVAILABLE ? 503
+	            : auth == OUTCOME_AUTH_MALFORMED ? 400
+	                                             : 401;
 	snprintf(o->reason, sizeof(o->reason), "%s", reason);
-	cJSON_AddStringToObject(doc, OAUTH_ERROR,
-	                        auth == OUTCOME_AUTH_INVALID       ? "invalid_token"
-	                        : auth == OUTCOME_AUTH_UNAVAILABLE ? "temporarily_unavailable"
-	                                                           : "unauthorized");
+	cJSON_AddStringToObject(doc, OAUTH_ERROR, error_code(auth));
 	cJSON_AddStringToObject(doc, OAUTH_DESCRIPTION,
 	                        auth == OUTCOME_AUTH_MISSING ? "a Bearer access token is required"
 	                                                     : reason);

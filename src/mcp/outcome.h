@@ -22,8 +22,9 @@ enum outcome_kind {
 /* The RFC 6750 §3 challenge (or its absence) the response carries. */
 enum outcome_auth {
 	OUTCOME_AUTH_NONE = 0,
-	OUTCOME_AUTH_MISSING,     /* 401 without an error code: no credentials (§3.1) */
-	OUTCOME_AUTH_INVALID,     /* 401 error="invalid_token" */
+	OUTCOME_AUTH_MISSING,   /* 401 without an error code: no credentials (§3.1) */
+	OUTCOME_AUTH_MALFORMED, /* 400 error="invalid_request": malformed or doubled credentials */
+	OUTCOME_AUTH_INVALID,   /* 401 error="invalid_token" */
 	OUTCOME_AUTH_UNAVAILABLE, /* 503 with Retry-After: no usable keys */
 	OUTCOME_AUTH_SCOPE,       /* 403 error="insufficient_scope" with scope */
 };
@@ -67,9 +68,9 @@ void outcome_refuse(struct outcome *o, int status, const char *why);
 void outcome_preflight(struct outcome *o);
 
 /*
- * An authentication refusal: auth MISSING, INVALID (401) or UNAVAILABLE
- * (503), reason the fixed text that becomes error_description, and the
- * OAuth-style JSON error body.
+ * An authentication refusal: auth MISSING, INVALID (401), MALFORMED (400)
+ * or UNAVAILABLE (503), reason the fixed text that becomes
+ * error_description, and the OAuth-style JSON error body.
  */
 void outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reason);
 

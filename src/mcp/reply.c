@@ -52,7 +52,10 @@ add_challenge(const struct config *cfg, const struct outcome *o, struct response
 		response_header(res, "WWW-Authenticate", "%s", challenge);
 		break;
 	case OUTCOME_AUTH_INVALID:
-		auth_challenge(cfg, "invalid_token", o->reason, NULL, challenge, sizeof(challenge));
+	case OUTCOME_AUTH_MALFORMED:
+		auth_challenge(
+		    cfg, o->auth == OUTCOME_AUTH_INVALID ? "invalid_token" : "invalid_request",
+		    o->reason, NULL, challenge, sizeof(challenge));
 		response_header(res, "WWW-Authenticate", "%s", challenge);
 		break;
 	case OUTCOME_AUTH_SCOPE:

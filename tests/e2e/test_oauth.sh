@@ -339,6 +339,24 @@ t "token only in the query string (?access_token=) -> 401 without error="
 MCP_PATH="/mcp?access_token=$TOK_QUERY" AUTH= mcp "$GREET"
 want_401
 
+# RFC 6750 §3.1: malformed credentials, or a token sent in more than one place,
+# are a bad request (400 invalid_request), not an invalid token.
+for bad in 'Bearer a b' "Bearer $TOKEN, Bearer $TOKEN" 'Bearer a"b'; do
+	t "Authorization '$(short "${bad:0:40}")' -> 400 invalid_request"
+	AUTH=$bad mcp "$GREET"
+	want_status 400
+	want_challenge invalid_request
+	want_json 'r.error' '"invalid_request"' 'r.error_description' '"malformed Authorization header"'
+	want_body_lacks 'Hi Ada'
+done
+
+t "a token in the header and in the query -> 400 invalid_request"
+MCP_PATH="/mcp?access_token=$TOK_QUERY" mcp "$GREET"
+want_status 400
+want_challenge invalid_request
+want_json 'r.error_description' '"access token sent in more than one place"'
+want_body_lacks 'Hi Ada'
+
 t "Authorization: Basic -> 401 without error="
 AUTH='Basic ZTJlOnNlY3JldA==' mcp "$GREET"
 want_401
@@ -363,9 +381,14 @@ for tok in "${SENT[@]}"; do
 	done
 done
 want_eq "tokens checked" true "$([ $n -ge 15 ] && echo true || echo "only $n")"
-# A token a client puts in a URL is in lighttpd's access log (it logs request
-# lines) - one reason RFC 6750 §2.3 is refused; the programs never log it.
-if grep -qF -- "$TOK_QUERY" "$ERRLOG"; then note "the query-string token is in the error log"; fi
+# A token a client puts in a URL reaches neither log: the programs never log it,
+# and the shipped lighttpd.conf.example logs request paths without the query.
+for f in "$ERRLOG" "$SRV_DIR/log/access.log"; do
+	if grep -qF -- "$TOK_QUERY" "$f"; then note "the query-string token is in $f"; fi
+	if grep -qF -- "access_token=" "$f"; then note "a query string is in $f"; fi
+done
+grep -qE '"POST /mcp HTTP/1\.1" 40[01] ' "$SRV_DIR/log/access.log" ||
+	note "the access log does not show the refused requests' method and path"
 
 # ==== server 2: forged-kid flood, then a crowd of cold CGI processes =========
 

@@ -96,20 +96,36 @@ TEST(refusals_before_keys)
 	CHECK(a != NULL);
 	if (a == NULL)
 		return;
-	CHECK_INT(auth_check(a, NULL, 0, &p, &e), -1);
+	CHECK_INT(auth_check(a, NULL, NULL, 0, &p, &e), -1);
 	CHECK_ERR(e, ERR_NOT_FOUND, "no bearer token");
 	CHECK(p == NULL);
-	CHECK_INT(auth_check(a, "Basic dXNlcjpwYXNz", 0, &p, &e), -1);
+	CHECK_INT(auth_check(a, "Basic dXNlcjpwYXNz", NULL, 0, &p, &e), -1);
 	CHECK_ERR(e, ERR_NOT_FOUND, NULL);
 	/* RFC 6750 §3.1: no Bearer credentials is not an invalid token. */
-	CHECK_INT(auth_check(a, "Bearer", 0, &p, &e), -1);
+	CHECK_INT(auth_check(a, "Bearer", NULL, 0, &p, &e), -1);
 	CHECK_ERR(e, ERR_NOT_FOUND, NULL);
-	CHECK_INT(auth_check(a, "Bearer   ", 0, &p, &e), -1);
+	CHECK_INT(auth_check(a, "Bearer   ", NULL, 0, &p, &e), -1);
 	CHECK_ERR(e, ERR_NOT_FOUND, NULL);
-	CHECK_INT(auth_check(a, "Bearerxyz", 0, &p, &e), -1);
+	CHECK_INT(auth_check(a, "Bearerxyz", NULL, 0, &p, &e), -1);
 	CHECK_ERR(e, ERR_NOT_FOUND, NULL);
-	CHECK_INT(auth_check(a, "Bearer a b c", 0, &p, &e), -1);
+	/* RFC 6750 §3.1: a malformed value is a bad request, not an invalid token. */
+	CHECK_INT(auth_check(a, "Bearer a b c", NULL, 0, &p, &e), -1);
 	CHECK_ERR(e, ERR_INVALID, "malformed Authorization header");
+	CHECK_INT(auth_check(a, "Bearer a.b.c, Bearer d.e.f", NULL, 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "malformed Authorization header");
+	CHECK_INT(auth_check(a, "Bearer a\"b", NULL, 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "malformed Authorization header");
+	/* Credentials in the header and in the query: more than one method (RFC 6750 §2). */
+	CHECK_INT(auth_check(a, "Bearer a.b.c", "x=1&access_token=t", 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "access token sent in more than one place");
+	/* A token only in the query is never read: no credentials. */
+	CHECK_INT(auth_check(a, NULL, "access_token=a.b.c", 0, &p, &e), -1);
+	CHECK_ERR(e, ERR_NOT_FOUND, "no bearer token");
+	CHECK(auth_query_has_token("access_token"));
+	CHECK(auth_query_has_token("a=1;access_token=x"));
+	CHECK(!auth_query_has_token("my_access_token=x"));
+	CHECK(!auth_query_has_token("x=access_token"));
+	CHECK(!auth_query_has_token(NULL));
 	auth_free(a);
 	auth_free(NULL);
 }
@@ -150,7 +166,7 @@ check(struct auth *a, const char *tok, int64_t now)
 	int r;
 
 	snprintf(header, sizeof(header), "Bearer %s", tok != NULL ? tok : "");
-	r = auth_check(a, header, now, &p, &e);
+	r = auth_check(a, header, NULL, now, &p, &e);
 	CHECK(r == 0 ? p != NULL && p->subject != NULL : p == NULL);
 	principal_free(p);
 	return r == 0 ? ERR_OK : e.code;
@@ -197,10 +213,10 @@ TEST(verified_token_memo)
 	/* One changed byte of the signature is another token: verified, and refused. */
 	tx = strdup(t1);
 	tx[strlen(tx) - 2] = tx[strlen(tx) - 2] == 'A' ? 'B' : 'A';
-	CHECK_INT(check(a, tx, now), ERR_INVALID);
+	CHECK_INT(check(a, tx, now), ERR_DENIED);
 	/* exp is checked on every use, leeway (60 s) included. */
 	CHECK_INT(check(a, t1, now + 600 + 59), ERR_OK);
-	CHECK_INT(check(a, t1, now + 600 + 60), ERR_INVALID);
+	CHECK_INT(check(a, t1, now + 600 + 60), ERR_DENIED);
 	/* A new key set (another key, published and fetched) voids what was remembered. */
 	free(jwks);
 	jwks = NULL;
@@ -211,8 +227,8 @@ TEST(verified_token_memo)
 	auth_stats_get(a, &st);
 	CHECK_INT(st.verifications, 3);
 	/* Past the keys' freshness the new set is fetched: t2 is alive but its key is gone. */
-	CHECK_INT(check(a, t2, now + 4000), ERR_INVALID);
-	CHECK_INT(check(a, t2, now + 4001), ERR_INVALID);
+	CHECK_INT(check(a, t2, now + 4000), ERR_DENIED);
+	CHECK_INT(check(a, t2, now + 4001), ERR_DENIED);
 out:
 	CHECK(a != NULL && t1 != NULL && t2 != NULL);
 	free(t1);

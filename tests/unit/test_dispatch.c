@@ -212,6 +212,27 @@ TEST(batches)
 	CHECK_INT(out.status, 202);
 }
 
+/* Ids come back as they were written, or the message is refused (README: ids). */
+TEST(ids_exact_or_refused)
+{
+	CHECK_STR(
+	    call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,\"method\":\"ping\"}"),
+	    "{\"jsonrpc\":\"2.0\",\"id\":9007199254740991,\"result\":{}}");
+	CHECK_STR(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":1e2,\"method\":\"ping\"}"),
+	          "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"id "
+	          "must be a string or an integer written in digits\"}}");
+	CHECK_INT(out.status, 400);
+	CHECK_CONTAINS(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":-0,\"method\":\"ping\"}"),
+	               "\"id\":null,\"error\":{\"code\":-32600");
+	/* In a batch, only the element with such an id is refused. */
+	CHECK_STR(call("2025-03-26", "[{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\"},"
+	                             "{\"jsonrpc\":\"2.0\",\"id\":7.0,\"method\":\"ping\"}]"),
+	          "[{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}},{\"jsonrpc\":\"2.0\",\"id\":null,"
+	          "\"error\":{\"code\":-32600,\"message\":\"id must be a string or an integer "
+	          "written in digits\"}}]");
+	CHECK_INT(out.status, 200);
+}
+
 TEST(notifications_and_responses_get_202)
 {
 	CHECK(call("2025-06-18",
@@ -321,5 +342,6 @@ TEST(hostile_bodies)
 
 TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(registry_builds), TEST_CASE(parse_errors),
                   TEST_CASE(initialize_negotiates), TEST_CASE(methods), TEST_CASE(tools_call),
-                  TEST_CASE(batches), TEST_CASE(notifications_and_responses_get_202),
+                  TEST_CASE(batches), TEST_CASE(ids_exact_or_refused),
+                  TEST_CASE(notifications_and_responses_get_202),
                   TEST_CASE(scopes_refused_with_the_request_id), TEST_CASE(hostile_bodies))

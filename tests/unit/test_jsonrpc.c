@@ -147,5 +147,41 @@ TEST(text_acceptable)
 #undef BAD
 }
 
+/* Which messages of body have an id number that would not echo exactly ("01" = 2nd bad). */
+static const char *
+bad_ids(const char *body)
+{
+	static char flags[8];
+	bool bad[6];
+
+	jsonrpc_ids_check(body, strlen(body), bad, 6);
+	for (size_t i = 0; i < 6; i++)
+		flags[i] = bad[i] ? '1' : '0';
+	flags[6] = '\0';
+	return flags;
+}
+
+/* An id is echoed as written or refused: 1e2 would come back as 100, -0 as 0. */
+TEST(id_texts)
+{
+	CHECK_STR(bad_ids("{\"jsonrpc\":\"2.0\",\"id\":100,\"method\":\"ping\"}"), "000000");
+	CHECK_STR(bad_ids("{\"jsonrpc\":\"2.0\",\"id\":1e2,\"method\":\"ping\"}"), "100000");
+	CHECK_STR(bad_ids("{\"id\" : -0 , \"method\":\"ping\"}"), "100000");
+	CHECK_STR(bad_ids("{\"id\":1.0}"), "100000");
+	CHECK_STR(bad_ids("{\"id\":-7}"), "000000");
+	CHECK_STR(bad_ids("{\"id\":0}"), "000000");
+	CHECK_STR(bad_ids("{\"id\":007}"), "100000");
+	CHECK_STR(bad_ids("{\"id\":\"1e2\"}"), "000000"); /* a string is echoed as it is */
+	/* Numbers elsewhere are the tools' business, "id" members of params too. */
+	CHECK_STR(bad_ids("{\"id\":5,\"params\":{\"id\":1e2,\"limit\":1.5},\"x\":2e3}"), "000000");
+	CHECK_STR(bad_ids("{\"method\":\"a\\\"id\",\"n\":1e2,\"id\":3}"), "000000");
+	/* A member name spelt with escapes may mean "id": checked as one. */
+	CHECK_STR(bad_ids("{\"\\u0069d\":1e2}"), "100000");
+	/* In a batch, per element, whatever the elements are. */
+	CHECK_STR(bad_ids("[{\"id\":1},true,{\"id\":1E2},\"x\",null,{\"id\":-0}]"), "001001");
+	CHECK_STR(bad_ids("[ {\"id\":[1e2]}, {\"id\":{\"a\":1e2}}, 12.5, {\"id\":2} ]"), "000000");
+}
+
 TEST_MAIN(TEST_CASE(text_acceptable), TEST_CASE(invalid_envelopes), TEST_CASE(invalid_ids),
-          TEST_CASE(kinds), TEST_CASE(ids_echoed_exactly), TEST_CASE(error_objects))
+          TEST_CASE(kinds), TEST_CASE(ids_echoed_exactly), TEST_CASE(error_objects),
+          TEST_CASE(id_texts))

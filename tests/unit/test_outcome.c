@@ -37,6 +37,10 @@ TEST(unauthorized_bodies)
 	outcome_unauthorized(&o, OUTCOME_AUTH_INVALID, "token expired");
 	CHECK_INT(o.status, 401);
 	CHECK_STR(o.body, "{\"error\":\"invalid_token\",\"error_description\":\"token expired\"}");
+	outcome_unauthorized(&o, OUTCOME_AUTH_MALFORMED, "malformed Authorization header");
+	CHECK_INT(o.status, 400);
+	CHECK_STR(o.body, "{\"error\":\"invalid_request\","
+	                  "\"error_description\":\"malformed Authorization header\"}");
 	outcome_unauthorized(&o, OUTCOME_AUTH_UNAVAILABLE, "signing keys unavailable");
 	CHECK_INT(o.status, 503);
 	CHECK_STR(o.body, "{\"error\":\"temporarily_unavailable\","

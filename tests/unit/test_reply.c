@@ -111,6 +111,13 @@ TEST(challenges)
 	CHECK_CONTAINS(
 	    r, "WWW-Authenticate: Bearer realm=\"mcp\", error=\"invalid_token\", "
 	       "error_description=\"token expired\", scope=\"todo:read todo:write\", " PRM "\r\n");
+	/* RFC 6750 §3.1: malformed or doubled credentials are a bad request. */
+	outcome_unauthorized(&o, OUTCOME_AUTH_MALFORMED, "malformed Authorization header");
+	r = render(&o, NULL);
+	CHECK_CONTAINS(r, "Status: 400 Bad Request\r\nWWW-Authenticate: Bearer realm=\"mcp\", "
+	                  "error=\"invalid_request\", error_description=\"malformed Authorization "
+	                  "header\", scope=\"todo:read todo:write\", " PRM
+	                  "\r\nCache-Control: no-store\r\n");
 	outcome_unauthorized(&o, OUTCOME_AUTH_UNAVAILABLE, "signing keys unavailable");
 	r = render(&o, NULL);
 	CHECK_CONTAINS(r, "Status: 503 Service Unavailable\r\nRetry-After: 30\r\n"

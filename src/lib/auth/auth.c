@@ -176,9 +176,25 @@ no_credentials(const char *authorization)
 	       authorization[6 + strspn(authorization + 6, " \t")] == '\0';
 }
 
+bool
+auth_query_has_token(const char *query)
+{
+	static const char name[] = "access_token";
+	const size_t n = sizeof(name) - 1;
+
+	/* Parameters are split on '&' (and ';', which some servers still take). */
+	for (const char *p = query; p != NULL && *p != '\0';
+	     p += strcspn(p, "&;"), p += *p != '\0') {
+		if (strncmp(p, name, n) == 0 &&
+		    (p[n] == '=' || p[n] == '&' || p[n] == ';' || p[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 int
-auth_check(struct auth *a, const char *authorization, int64_t now, struct principal **out,
-           struct err *e)
+auth_check(struct auth *a, const char *authorization, const char *query, int64_t now,
+           struct principal **out, struct err *e)
 {
 	const char *tok;
 	size_t len;
@@ -187,6 +203,9 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 	*out = NULL;
 	if (no_credentials(authorization))
 		return err_set(e, ERR_NOT_FOUND, "no bearer token");
+	/* RFC 6750 §2: a client MUST NOT use more than one method to send the token. */
+	if (auth_query_has_token(query))
+		return err_set(e, ERR_INVALID, "access token sent in more than one place");
 	if ((tok = auth_bearer_token(authorization, &len)) == NULL)
 		return err_set(e, ERR_INVALID, "malformed Authorization header");
 	if (verify(a, tok, len, now, out, &why) == 0)
@@ -197,7 +216,7 @@ auth_check(struct auth *a, const char *authorization, int64_t now, struct princi
 		return 0;
 	/* Whatever a refused token's reason, it is an invalid token (RFC 6750 §3.1). */
 	if (why.code != ERR_UNAVAILABLE)
-		why.code = ERR_INVALID;
+		why.code = ERR_DENIED;
 	if (e != NULL)
 		*e = why;
 	return -1;

@@ -13,6 +13,7 @@
 #ifndef AUTH_H
 #define AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,20 +33,31 @@ struct auth *auth_new(const struct config *cfg, struct err *e);
 void auth_free(struct auth *a);
 
 /*
- * Checks the Authorization header value (NULL when absent) at time now.
- * A token verified earlier by this process is answered from memory while
- * the key set is unchanged and it has not expired (exp is checked again);
- * no usable keys fail every token, remembered ones too.  Returns 0 with
- * *out a new principal the caller frees with principal_free(), or -1 with
- * *out NULL and e set:
- *   ERR_NOT_FOUND    no Bearer credentials (RFC 6750 §3.1: no error code)
- *   ERR_INVALID      a token was sent and refused: 401 invalid_token
+ * Checks the credentials of a request at time now: the Authorization
+ * header's value and the query string (each NULL when absent).  A token
+ * verified earlier by this process is answered from memory while the key
+ * set is unchanged and it has not expired (exp is checked again); no usable
+ * keys fail every token, remembered ones too.  Returns 0 with *out a new
+ * principal the caller frees with principal_free(), or -1 with *out NULL
+ * and e set, as RFC 6750 §3.1 answers each:
+ *   ERR_NOT_FOUND    no Bearer credentials: 401 without an error code (a
+ *                    token only in the query is none: it is never read)
+ *   ERR_INVALID      a malformed Bearer value (spaces inside, two tokens,
+ *                    characters outside token68), or credentials in more
+ *                    than one place: 400 invalid_request
+ *   ERR_DENIED       a token was sent and refused: 401 invalid_token
  *   ERR_UNAVAILABLE  no usable keys (issuer unreachable past the stale age)
  * e->msg is a short fixed text safe for an error_description and a log
  * line (never token data).
  */
-int auth_check(struct auth *a, const char *authorization, int64_t now, struct principal **out,
-               struct err *e);
+int auth_check(struct auth *a, const char *authorization, const char *query, int64_t now,
+               struct principal **out, struct err *e);
+
+/*
+ * True when the query string (NULL: none) carries an access_token
+ * parameter (RFC 6750 §2.3), whatever its value.
+ */
+bool auth_query_has_token(const char *query);
 
 /* Counters of one gate, for tests and diagnostics. */
 struct auth_stats {

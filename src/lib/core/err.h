@@ -27,6 +27,7 @@ enum err_code {
 	ERR_SYSTEM,      /* the system refused: a file, a lock, a directory, a database */
 	ERR_CONFIG,      /* the configuration is unusable: stop at start-up */
 	ERR_INVALID,     /* input from outside is malformed or breaks a rule */
+	ERR_DENIED,      /* well-formed input refused: a credential that does not verify */
 	ERR_TOO_LARGE,   /* input from outside is over its cap */
 	ERR_NOT_FOUND,   /* what was named is not there: credentials, a key id, a todo */
 	ERR_LIMIT,       /* a quota is reached */

@@ -62,6 +62,7 @@ copy_params(struct request *req)
 	} params[] = {
 	    {"REQUEST_METHOD", offsetof(struct request, method)},
 	    {"REQUEST_URI", offsetof(struct request, uri)},
+	    {"QUERY_STRING", offsetof(struct request, query)},
 	    {"HTTP_HOST", offsetof(struct request, host)},
 	    {"HTTP_ORIGIN", offsetof(struct request, origin)},
 	    {"HTTP_ACCEPT", offsetof(struct request, accept)},
@@ -295,6 +296,7 @@ request_finish(struct request *req)
 	free(req->method);
 	free(req->uri);
 	free(req->path);
+	free(req->query);
 	free(req->host);
 	free(req->origin);
 	free(req->accept);

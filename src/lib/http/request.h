@@ -24,6 +24,7 @@ struct request {
 	char *method;           /* REQUEST_METHOD */
 	char *uri;              /* REQUEST_URI (path and query) */
 	char *path;             /* REQUEST_URI without the query string */
+	char *query;            /* QUERY_STRING */
 	char *host;             /* HTTP_HOST */
 	char *origin;           /* HTTP_ORIGIN */
 	char *accept;           /* HTTP_ACCEPT */
