@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "lib/http/request.h"
 #include "lib/jose/token.h"
 #include "mcp/outcome.h"
@@ -22,12 +23,21 @@ audit_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Adds name: value when value is set (cJSON escapes control characters). */
+/*
+ * Adds name: value when value is set.  cJSON escapes control characters but
+ * copies other bytes as they are: text from outside (claims, methods) is
+ * made valid UTF-8 first, so every audit line is valid UTF-8 JSON.
+ */
 static void
 add_str(cJSON *o, const char *name, const char *value)
 {
-	if (value != NULL && *value != '\0')
-		cJSON_AddStringToObject(o, name, value);
+	char *clean;
+
+	if (value == NULL || *value == '\0')
+		return;
+	clean = utf8_dup(value);
+	cJSON_AddStringToObject(o, name, clean);
+	free(clean);
 }
 
 /* The decision text of o, or of its message m (NULL for the request as a whole). */
@@ -62,6 +72,7 @@ add_principal(cJSON *o, const struct principal *p)
 	add_str(o, "subject", p->subject);
 	add_str(o, "client_id", p->client_id);
 	add_str(o, "org_id", p->org_id);
+	/* Scope tokens are checked ASCII (RFC 6749 §3.3): no cleaning needed. */
 	for (size_t i = 0; i < p->n_scopes; i++)
 		cJSON_AddItemToArray(scopes, cJSON_CreateString(p->scopes[i]));
 	cJSON_AddItemToObject(o, "scopes", scopes);

@@ -11,6 +11,7 @@
 
 #include "lib/config/config.h"
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/outcome.h"
 #include "mcp/protocol.h"
@@ -191,7 +192,7 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		call_fail(c, JSONRPC_INVALID_PARAMS, "unknown tool");
 		return;
 	}
-	snprintf(m->tool, sizeof(m->tool), "%s", e->tool->name);
+	utf8_copy(m->tool, sizeof(m->tool), e->tool->name);
 	/* Scopes before arguments: a caller without them learns nothing about the tool's input. */
 	if (!call_permitted(ctx, e, c, out, m))
 		return;
@@ -289,7 +290,7 @@ answer_message(const struct dispatch_ctx *ctx, const cJSON *item, bool bad_id, s
 	}
 	*ok = kind != JSONRPC_INVALID;
 	if (kind == JSONRPC_REQUEST || kind == JSONRPC_NOTIFICATION)
-		snprintf(m->method, sizeof(m->method), "%s", jm.method);
+		utf8_copy(m->method, sizeof(m->method), jm.method);
 	if (kind == JSONRPC_REQUEST)
 		return answer_request(ctx, &jm, out, m);
 	if (kind != JSONRPC_INVALID)

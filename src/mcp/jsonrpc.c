@@ -3,6 +3,8 @@
  */
 #include "mcp/jsonrpc.h"
 
+#include "lib/core/util.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -222,46 +224,6 @@ jsonrpc_error_new(const cJSON *id, int code, const char *message, cJSON *data)
 	return msg;
 }
 
-/*
- * Length of the UTF-8 sequence at s (at most n bytes available), or 0 when
- * it is not a well-formed sequence (RFC 3629 §4 table).
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	/* The second byte's range excludes overlongs, surrogates and > U+10FFFF. */
-	if (c == 0xe0)
-		lo = 0xa0;
-	else if (c == 0xed)
-		hi = 0x9f;
-	else if (c == 0xf0)
-		lo = 0x90;
-	else if (c == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
-}
-
 bool
 jsonrpc_text_acceptable(const char *text, size_t len)
 {
@@ -270,7 +232,7 @@ jsonrpc_text_acceptable(const char *text, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		size_t n = utf8_seq(s + i, len - i);
+		size_t n = utf8_seq(text + i, len - i);
 		if (n == 0 || s[i] == 0)
 			return false;
 		if (in_string && s[i] < 0x20)

@@ -77,8 +77,12 @@ prm_health_new(const struct jwks_cache_status *st, int64_t now)
 	if (st->last_attempt > 0)
 		cJSON_AddNumberToObject(keys, "last_attempt_age_seconds",
 		                        (double)(now - st->last_attempt));
-	if (st->last_error[0] != '\0')
-		cJSON_AddStringToObject(keys, "last_error", st->last_error);
+	if (st->last_error[0] != '\0') {
+		/* Words of ours about a remote's answer: made valid UTF-8 for the JSON document. */
+		char clean[sizeof(st->last_error) * 3];
+		utf8_copy(clean, sizeof(clean), st->last_error);
+		cJSON_AddStringToObject(keys, "last_error", clean);
+	}
 	/* Reachable as far as we know: the last attempt to reach the issuer worked. */
 	cJSON_AddBoolToObject(o, "issuer_reachable", st->last_ok);
 	s = cJSON_PrintUnformatted(o);

@@ -10,6 +10,7 @@
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
+EXTRA_LOGS+=("$TMP/cgi-all.err")
 need_programs mcp.fcgi
 PROG=$BIN/mcp.fcgi
 CGI_TIMEOUT=10
@@ -58,6 +59,8 @@ cgi_file() {
 		<"$in" >"$TMP/cgi.out" 2>"$TMP/cgi.err"
 	CGI_EXIT=$?
 	CGI_ERR=$(cat "$TMP/cgi.err")
+	# Every run's log lines are checked by finish() (valid UTF-8 JSON).
+	cat "$TMP/cgi.err" >>"$TMP/cgi-all.err"
 	raw=$(
 		cat "$TMP/cgi.out"
 		printf x

@@ -55,6 +55,7 @@ HEADERS=""
 BODY=""
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mcp-test.XXXXXX") || exit 1
+EXTRA_LOGS=() # more log files for finish() to check, beside each server's error log
 RESP_BODY=$TMP/resp.body
 RESP_HEAD=$TMP/resp.head
 
@@ -455,6 +456,11 @@ want_result() {
 # finish: closes the last case and prints the count; the last line is
 # exactly "N passed, N failed".  Exits non-zero when a case failed.
 finish() {
+	local logs=() f out
+	# DESIGN: every log line is valid UTF-8 JSON, whatever the requests held.
+	for f in "$TMP"/srv*/log/error.log "${EXTRA_LOGS[@]}"; do [ -f "$f" ] && logs+=("$f"); done
+	t "every line the programs logged (${#logs[@]} logs) is valid UTF-8 JSON"
+	out=$(node "$ROOT/tests/lib/json_lines.mjs" "${logs[@]}" 2>&1) || note "$out"
 	t_end
 	printf '%s passed, %s failed\n' "$T_PASSED" "$T_FAILED"
 	[ "$T_FAILED" -eq 0 ]

@@ -657,9 +657,11 @@ for c in "OAUTH_ISSUER|MCP_RESOURCE=$R" \
 	[ "$CGI_EXIT" != 0 ] || note "exit status 0"
 	want_eq "stderr lines" 1 "$(grep -c . "$TMP/conf.err")"
 	case $CGI_ERR in
-	"mcp.fcgi: configuration error: $var: "*) ;;
-	*) note "stderr: wanted 'mcp.fcgi: configuration error: $var: ...', got '$CGI_ERR'" ;;
+	'{'*'"level":"error"'*'"msg":"mcp.fcgi: configuration error: '"$var"': '*) ;;
+	*) note "stderr: wanted the JSON line 'mcp.fcgi: configuration error: $var: ...', got '$CGI_ERR'" ;;
 	esac
+	N_CONF=$((${N_CONF:-0} + 1))
+	cp "$TMP/conf.err" "$TMP/conf-$N_CONF.err" && EXTRA_LOGS+=("$TMP/conf-$N_CONF.err")
 	want_eq "first stdout line" 'Status: 500 Internal Server Error' "$(head -n 1 <<<"$CGI_OUT")"
 	case $CGI_OUT in *'Hi Ada'*) note "served anyway: $(short "$CGI_OUT")" ;; esac
 done

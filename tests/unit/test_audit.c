@@ -1,6 +1,7 @@
 /* Unit tests for src/mcp/audit.h: the audit line's fields and escaping. */
 #include "test.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -9,6 +10,8 @@
 #include "lib/jose/token.h"
 #include "mcp/audit.h"
 #include "mcp/outcome.h"
+
+#include "json_lines.h"
 
 /* Writes the audit line through audit_log() into a file and returns its text (static). */
 static const char *
@@ -60,11 +63,12 @@ TEST(fields)
 	CHECK_CONTAINS(line, "\"duration_us\":1234}\n");
 	/* The credential never reaches the log. */
 	CHECK(strstr(line, "secret") == NULL);
+	CHECK_INT(json_lines_bad(line), 0);
 }
 
 TEST(hostile_values_are_escaped_on_one_line)
 {
-	struct principal p = {.subject = "eve\n{\"forged\":true}\x01"};
+	struct principal p = {.subject = "eve\n{\"forged\":true}\x01", .client_id = "caf\xe9\xff"};
 	struct request req = {.method = "POST", .request_id = "x"};
 	struct outcome o = {.kind = OUTCOME_UNAUTHORIZED,
 	                    .auth = OUTCOME_AUTH_INVALID,
@@ -73,6 +77,9 @@ TEST(hostile_values_are_escaped_on_one_line)
 	const char *line = audit_text(&req, &p, &o, 0);
 
 	CHECK_CONTAINS(line, "\"subject\":\"eve\\n{\\\"forged\\\":true}\\u0001\"");
+	/* Claims that are not UTF-8 (a token's JSON is not checked for it) are made so. */
+	CHECK_CONTAINS(line, "\"client_id\":\"caf\xef\xbf\xbd\xef\xbf\xbd\"");
+	CHECK_INT(json_lines_bad(line), 0);
 	CHECK(strchr(line, '\n') == line + strlen(line) - 1);
 	CHECK(strstr(line, "\"scopes\"") != NULL);
 	CHECK_CONTAINS(line, "\"decision\":\"401 token expired\",\"status\":401");
@@ -132,6 +139,7 @@ TEST(one_line_per_message_of_a_batch)
 	const char *l2 = strchr(text, '\n'), *l3 = l2 != NULL ? strchr(l2 + 1, '\n') : NULL;
 
 	CHECK(l3 != NULL && strchr(l3 + 1, '\n') == text + strlen(text) - 1);
+	CHECK_INT(json_lines_bad(text), 0);
 	CHECK_CONTAINS(text, "\"request_id\":\"r42\",\"http_method\":\"POST\",\"message\":0,"
 	                     "\"messages\":3,\"method\":\"tools/call\",\"tool\":\"delete_todo\","
 	                     "\"decision\":\"403 missing todo:write\",\"status\":200,"

@@ -1,11 +1,14 @@
 /* Unit tests for src/lib/log.h: escaping and line format. */
 #include "test.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "lib/core/log.h"
+
+#include "json_lines.h"
 
 TEST(escape)
 {
@@ -18,6 +21,13 @@ TEST(escape)
 	CHECK_STR(out, "abcde");
 	CHECK_INT(log_escape(out, sizeof(out), NULL), 0);
 	CHECK_STR(out, "");
+	/* UTF-8 passes; bytes that are not UTF-8 become \ufffd; a cut never splits é. */
+	log_escape(out, sizeof(out), "\xc3\xa9t\xc3\xa9");
+	CHECK_STR(out, "\xc3\xa9t\xc3\xa9");
+	log_escape(out, sizeof(out), "a\xc3(\x80\xff\xed\xa0\x80" "b");
+	CHECK_STR(out, "a\\ufffd(\\ufffd\\ufffd\\ufffd\\ufffd\\ufffdb");
+	log_escape(out, 3, "a\xc3\xa9");
+	CHECK_STR(out, "a");
 }
 
 TEST(levels)
@@ -44,6 +54,16 @@ TEST(lines_go_to_the_file_escaped)
 	log_msg(LOGL_DEBUG, "hidden");
 	log_msg(LOGL_WARN, "kid %s left out", "evil\n{\"forged\":1}");
 	log_json_line("{\"a\":1}");
+	/* Bytes from outside that are not UTF-8, and a message cut inside a character. */
+	{
+		char longmsg[1100];
+		memset(longmsg, 'x', sizeof(longmsg));
+		memcpy(longmsg + 1010, "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
+		       14);
+		longmsg[sizeof(longmsg) - 1] = '\0';
+		log_msg(LOGL_WARN, "method %s", "caf\xe9 \xc3\x28");
+		log_msg(LOGL_WARN, "%s", longmsg + 3);
+	}
 	CHECK_INT(log_open(NULL), 0);
 	fd = open(path, O_RDONLY);
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -54,11 +74,13 @@ TEST(lines_go_to_the_file_escaped)
 	CHECK_CONTAINS(buf, "\"level\":\"warn\"");
 	CHECK_CONTAINS(buf, "kid evil\\u000a{\\\"forged\\\":1} left out");
 	CHECK_CONTAINS(buf, "}\n{\"a\":1}\n");
-	/* Exactly two lines: the forged newline did not start a third. */
+	CHECK_CONTAINS(buf, "method caf\\ufffd \\ufffd(");
+	/* Four lines: the forged newline did not start a fifth; each is UTF-8 JSON. */
 	int lines = 0;
 	for (char *p = buf; *p; p++)
 		lines += *p == '\n';
-	CHECK_INT(lines, 2);
+	CHECK_INT(lines, 4);
+	CHECK_INT(json_lines_bad(buf), 0);
 }
 
 TEST_MAIN(TEST_CASE(escape), TEST_CASE(levels), TEST_CASE(lines_go_to_the_file_escaped))

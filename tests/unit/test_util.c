@@ -81,6 +81,38 @@ TEST(utf8)
 	CHECK_INT(utf8_cut("a\xc3\xa9", 3, 3), 3);
 	CHECK_INT(utf8_cut("abc", 3, 2), 2);
 	CHECK_INT(utf8_cut("\xc3\xa9", 2, 1), 0);
+	/* Well-formed sequences only (RFC 3629): no overlong, surrogate or > U+10FFFF. */
+	CHECK_INT(utf8_seq("a", 1), 1);
+	CHECK_INT(utf8_seq("\xc3\xa9", 2), 2);
+	CHECK_INT(utf8_seq("\xc3\xa9", 1), 0);
+	CHECK_INT(utf8_seq("\xe2\x82\xac", 3), 3);
+	CHECK_INT(utf8_seq("\xf0\x9f\x98\x80", 4), 4);
+	CHECK_INT(utf8_seq("\xc0\xaf", 2), 0);
+	CHECK_INT(utf8_seq("\xe0\x80\xaf", 3), 0);
+	CHECK_INT(utf8_seq("\xed\xa0\x80", 3), 0);
+	CHECK_INT(utf8_seq("\xf4\x90\x80\x80", 4), 0);
+	CHECK_INT(utf8_seq("\x80", 1), 0);
+}
+
+TEST(utf8_cleaning)
+{
+	char out[16], *d;
+
+	utf8_copy(out, sizeof(out), "caf\xc3\xa9");
+	CHECK_STR(out, "caf\xc3\xa9");
+	utf8_copy(out, sizeof(out),
+	          "a\xff"
+	          "b");
+	CHECK_STR(out, "a\xef\xbf\xbd"
+	               "b");
+	/* Cut to fit at a character boundary: "ab" and not half of é. */
+	utf8_copy(out, 4, "ab\xc3\xa9");
+	CHECK_STR(out, "ab");
+	utf8_copy(out, sizeof(out), NULL);
+	CHECK_STR(out, "");
+	d = utf8_dup("\xff\xfe");
+	CHECK_STR(d, "\xef\xbf\xbd\xef\xbf\xbd");
+	free(d);
 }
 
 TEST(url_checks)
@@ -158,4 +190,5 @@ TEST(errors)
 }
 
 TEST_MAIN(TEST_CASE(strlists), TEST_CASE(strings_and_memory), TEST_CASE(write_all_and_random_hex),
-          TEST_CASE(utf8), TEST_CASE(url_checks), TEST_CASE(time_windows), TEST_CASE(errors))
+          TEST_CASE(utf8), TEST_CASE(utf8_cleaning), TEST_CASE(url_checks), TEST_CASE(time_windows),
+          TEST_CASE(errors))

@@ -88,16 +88,21 @@ size_t
 log_escape(char *dst, size_t dstlen, const char *src)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t n = 0;
+	size_t n = 0, left = src != NULL ? strlen(src) : 0;
 
 	if (dstlen == 0)
 		return 0;
-	for (; src != NULL && *src != '\0'; src++) {
+	while (left > 0) {
 		unsigned char c = (unsigned char)*src;
+		size_t take = utf8_seq(src, left), len;
 		char esc[7];
-		size_t len;
 
-		if (c == '"' || c == '\\') {
+		if (take == 0) {
+			/* Not UTF-8: the line stays valid JSON text (RFC 8259 §8.1). */
+			memcpy(esc, "\\ufffd", 6);
+			len = 6;
+			take = 1;
+		} else if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			len = 2;
@@ -107,14 +112,16 @@ log_escape(char *dst, size_t dstlen, const char *src)
 			esc[5] = hex[c & 0xf];
 			len = 6;
 		} else {
-			esc[0] = (char)c;
-			len = 1;
+			memcpy(esc, src, take);
+			len = take;
 		}
-		/* Never split an escape sequence when truncating. */
+		/* Never split an escape sequence or a character when truncating. */
 		if (n + len >= dstlen)
 			break;
 		memcpy(dst + n, esc, len);
 		n += len;
+		src += take;
+		left -= take;
 	}
 	dst[n] = '\0';
 	return n;

@@ -3,7 +3,8 @@
  * or to a file opened for append.
  *
  * Untrusted text reaches log lines, so every string is JSON-escaped
- * (control characters become \u00XX).  Never pass a token or a secret.
+ * (control characters become \u00XX, bytes that are not UTF-8 \ufffd): every
+ * line is valid UTF-8 JSON.  Never pass a token or a secret.
  */
 #ifndef LOG_H
 #define LOG_H
@@ -49,7 +50,10 @@ void log_set_prog(const char *prog);
 
 /*
  * Escapes src as the inside of a JSON string into dst (always
- * NUL-terminated when dstlen > 0; truncated output never splits an escape).
+ * NUL-terminated when dstlen > 0): quotes, backslashes and control
+ * characters escaped, each byte that starts no well-formed UTF-8 sequence
+ * written as \ufffd, so the line is valid UTF-8 JSON whatever came from
+ * outside.  Truncated output never splits an escape or a character.
  * Returns the length written.
  */
 size_t log_escape(char *dst, size_t dstlen, const char *src);

@@ -204,6 +204,76 @@ utf8_cut(const char *s, size_t len, size_t max)
 	return max;
 }
 
+size_t
+utf8_seq(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	/* The second byte's range excludes overlongs, surrogates and > U+10FFFF. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return len;
+}
+
+/* U+FFFD REPLACEMENT CHARACTER, for bytes that are not UTF-8. */
+#define UTF8_REPLACEMENT     "\xef\xbf\xbd"
+#define UTF8_REPLACEMENT_LEN 3
+
+void
+utf8_copy(char *dst, size_t cap, const char *src)
+{
+	size_t len = src != NULL ? strlen(src) : 0, o = 0;
+
+	for (size_t i = 0; i < len;) {
+		size_t n = utf8_seq(src + i, len - i);
+		const char *from = n > 0 ? src + i : UTF8_REPLACEMENT;
+		size_t take = n > 0 ? n : UTF8_REPLACEMENT_LEN;
+
+		if (o + take >= cap)
+			break;
+		memcpy(dst + o, from, take);
+		o += take;
+		i += n > 0 ? n : 1;
+	}
+	dst[o] = '\0';
+}
+
+char *
+utf8_dup(const char *src)
+{
+	/* Each byte becomes at most three. */
+	size_t cap = (src != NULL ? strlen(src) : 0) * UTF8_REPLACEMENT_LEN + 1;
+	char *dst = xmalloc(cap);
+
+	utf8_copy(dst, cap, src);
+	return dst;
+}
+
 int
 url_check(const char *url, unsigned flags, struct err *e)
 {

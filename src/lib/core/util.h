@@ -79,6 +79,24 @@ size_t utf8_chars(const char *s);
  */
 size_t utf8_cut(const char *s, size_t len, size_t max);
 
+/*
+ * The length (1 to 4) of the well-formed UTF-8 sequence at s, of which n
+ * bytes are there (RFC 3629: no overlong form, no surrogate, nothing above
+ * U+10FFFF), or 0 when none starts there.  n must be > 0.
+ */
+size_t utf8_seq(const char *s, size_t n);
+
+/*
+ * Copies src (NULL: "") into dst[cap] as valid UTF-8: each byte that starts
+ * no well-formed sequence becomes U+FFFD, and the copy is cut at a
+ * character boundary to fit.  cap must be > 0.  For text from outside on
+ * its way to a log line or a JSON document.
+ */
+void utf8_copy(char *dst, size_t cap, const char *src);
+
+/* Like utf8_copy() into a new string the caller frees; never NULL. */
+char *utf8_dup(const char *src);
+
 /* Longest URL any check accepts (bytes). */
 #define URL_MAX 2048
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/core/log.h"
 #include "lib/core/num.h"
 #include "lib/core/util.h"
 
@@ -37,7 +38,8 @@ request_is_cgi(void)
 void
 request_startup_fail(const char *prog, const char *msg)
 {
-	fprintf(stderr, "%s: configuration error: %s\n", prog, msg);
+	/* One JSON line like every other, for the web server's error log. */
+	log_msg(LOGL_ERROR, "%s: configuration error: %s", prog, msg);
 	if (request_is_cgi())
 		fputs("Status: 500 Internal Server Error\r\nContent-Type: text/plain\r\n\r\n"
 		      "server configuration error\n",

@@ -54,8 +54,9 @@ bool request_is_cgi(void);
 
 /*
  * Ends a process whose start-up failed: "<prog>: configuration error:
- * <msg>" as one line on stderr (the web server's error log) and, in CGI
- * mode, a 500 to the client.  Exits with status 1.
+ * <msg>" as one log line (to stderr, the web server's error log, unless a
+ * log file is open) and, in CGI mode, a 500 to the client.  Exits with
+ * status 1.
  */
 __attribute__((noreturn)) void request_startup_fail(const char *prog, const char *msg);
 
