@@ -122,8 +122,8 @@ app_init(struct app *app)
 		goto fail;
 	/* The state directory exists once the key cache is set up; the database lives there too. */
 	if ((app->auth = auth_new(&app->cfg, &e)) == NULL ||
-	    (app->todos = todo_store_open(app->cfg.todo_db, app->cfg.todo_max_per_owner, &e)) ==
-	        NULL)
+	    (app->todos = todo_store_open(app->cfg.todo_db, app->cfg.todo_max_per_owner,
+	                                  app->cfg.issuers.v[0], &e)) == NULL)
 		goto fail;
 	return;
 fail:

@@ -4,7 +4,6 @@
 #include "mcp/todo_store.h"
 
 #include <fcntl.h>
-#include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +12,8 @@
 #include <unistd.h>
 
 #include "lib/core/log.h"
-#include "lib/core/num.h"
 #include "lib/core/util.h"
+#include "lib/jose/seal.h"
 
 enum stmt {
 	ST_COUNT,
@@ -31,29 +30,36 @@ enum stmt {
 
 /* Every statement the store runs, prepared once per connection. */
 static const char *const sql[ST__MAX] = {
-    [ST_COUNT] = "SELECT count(*) FROM todos WHERE owner_sub = ?1 AND owner_org = ?2",
-    [ST_INSERT] = "INSERT INTO todos (id, owner_sub, owner_org, title, description, completed, "
-                  "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?6)",
+    /* The owner is always ?2 ?3 ?4 (issuer, subject, organisation). */
+    [ST_COUNT] = "SELECT count(*) FROM todos WHERE owner_iss = ?2 AND owner_sub = ?3 "
+                 "AND owner_org = ?4",
+    [ST_INSERT] = "INSERT INTO todos (id, owner_iss, owner_sub, owner_org, title, description, "
+                  "completed, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?7)",
     [ST_GET] = "SELECT id, title, description, completed, created_at, updated_at FROM todos "
-               "WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
-    [ST_UPDATE] = "UPDATE todos SET title = coalesce(?4, title), "
-                  "description = coalesce(?5, description), "
-                  "completed = CASE WHEN ?6 < 0 THEN completed ELSE ?6 END, updated_at = ?7 "
-                  "WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
-    [ST_DELETE] = "DELETE FROM todos WHERE id = ?1 AND owner_sub = ?2 AND owner_org = ?3",
+               "WHERE id = ?1 AND owner_iss = ?2 AND owner_sub = ?3 AND owner_org = ?4",
+    [ST_UPDATE] = "UPDATE todos SET title = coalesce(?5, title), "
+                  "description = coalesce(?6, description), "
+                  "completed = CASE WHEN ?7 < 0 THEN completed ELSE ?7 END, updated_at = ?8 "
+                  "WHERE id = ?1 AND owner_iss = ?2 AND owner_sub = ?3 AND owner_org = ?4",
+    [ST_DELETE] = "DELETE FROM todos WHERE id = ?1 AND owner_iss = ?2 AND owner_sub = ?3 "
+                  "AND owner_org = ?4",
     [ST_LIST] = "SELECT id, title, description, completed, created_at, updated_at, seq FROM todos "
-                "WHERE owner_sub = ?1 AND owner_org = ?2 AND seq > ?3 "
-                "AND (?4 < 0 OR completed = ?4) ORDER BY seq LIMIT ?5",
+                "WHERE owner_iss = ?2 AND owner_sub = ?3 AND owner_org = ?4 "
+                "AND seq > ?5 AND (?6 < 0 OR completed = ?6) ORDER BY seq LIMIT ?7",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
 };
 
-/* Version 1 of the schema; later versions migrate from PRAGMA user_version. */
-static const char schema_v1[] =
-    "CREATE TABLE IF NOT EXISTS todos ("
+/*
+ * The schema, version 2: rows keyed by their owner (issuer, subject,
+ * organisation), and a meta table holding the key that seals list cursors.
+ */
+static const char schema_v2[] =
+    "CREATE TABLE todos ("
     " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " id TEXT NOT NULL UNIQUE,"
+    " owner_iss TEXT NOT NULL,"
     " owner_sub TEXT NOT NULL,"
     " owner_org TEXT NOT NULL,"
     " title TEXT NOT NULL,"
@@ -61,13 +67,27 @@ static const char schema_v1[] =
     " completed INTEGER NOT NULL DEFAULT 0,"
     " created_at INTEGER NOT NULL,"
     " updated_at INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS todos_owner ON todos (owner_sub, owner_org, seq);"
-    "PRAGMA user_version = 1;";
+    "CREATE INDEX todos_owner ON todos (owner_iss, owner_sub, owner_org, seq);"
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);";
+
+/*
+ * Version 1 (the first release) to 2: the issuer joins the owner.  Rows of
+ * version 1 had none; they are given the configured issuer (?1 in the
+ * UPDATE), the one that issued them wherever a single issuer is accepted.
+ */
+static const char migrate_v1_v2[] =
+    "ALTER TABLE todos ADD COLUMN owner_iss TEXT NOT NULL DEFAULT '';"
+    "DROP INDEX IF EXISTS todos_owner;"
+    "CREATE INDEX todos_owner ON todos (owner_iss, owner_sub, owner_org, seq);"
+    "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);";
+
+#define META_CURSOR_KEY "cursor_key"
 
 struct todo_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST__MAX];
 	int64_t max_per_owner;
+	unsigned char cursor_key[SEAL_KEY_LEN]; /* seals list cursors (meta table) */
 };
 
 /* Logs SQLite's message for a failed step (once, here) and fails with ERR_SYSTEM. */
@@ -86,9 +106,9 @@ id_valid(const char *id)
 	       strspn(id, "0123456789abcdef") == TODO_ID_LEN;
 }
 
-/* Creates the schema when the database is new (user_version 0). */
+/* The database's schema version (PRAGMA user_version), or -1. */
 static int
-schema_ensure(sqlite3 *db, struct err *e)
+schema_version(sqlite3 *db)
 {
 	sqlite3_stmt *st = NULL;
 	int version = -1;
@@ -97,18 +117,101 @@ schema_ensure(sqlite3 *db, struct err *e)
 	    sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version == 0 && sqlite3_exec(db, schema_v1, NULL, NULL, NULL) != SQLITE_OK)
-		version = -1;
-	else if (version == 0)
-		version = TODO_SCHEMA_VERSION;
-	if (version != TODO_SCHEMA_VERSION)
-		return err_set(e, ERR_CONFIG, "todo database: schema version %d, expected %d (%s)",
-		               version, TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
+	return version;
+}
+
+/* Runs one statement with ?1 bound to text, or to len bytes of blob when text is NULL; 0 or -1. */
+static int
+exec_bound(sqlite3 *db, const char *sql_text, const char *text, const void *blob, int len)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(db, sql_text, -1, &st, NULL) == SQLITE_OK &&
+	    (text != NULL ? sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT)
+	                  : sqlite3_bind_blob(st, 1, blob, len, SQLITE_TRANSIENT)) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_DONE)
+		rc = 0;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Inside the caller's write transaction: brings a database of version 0
+ * (new) or 1 to version 2, giving version-1 rows default_issuer, and stores
+ * a fresh cursor key.  Returns 0 or -1.
+ */
+static int
+schema_upgrade(sqlite3 *db, int version, const char *default_issuer)
+{
+	unsigned char key[SEAL_KEY_LEN];
+	char set_version[64];
+
+	if (util_random(key, sizeof(key)) != 0)
+		return -1;
+	if (version == 0 && sqlite3_exec(db, schema_v2, NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	if (version == 1 &&
+	    (sqlite3_exec(db, migrate_v1_v2, NULL, NULL, NULL) != SQLITE_OK ||
+	     exec_bound(db, "UPDATE todos SET owner_iss = ?1", default_issuer, NULL, 0) != 0))
+		return -1;
+	if (exec_bound(db, "INSERT INTO meta (name, value) VALUES ('" META_CURSOR_KEY "', ?1)",
+	               NULL, key, (int)sizeof(key)) != 0)
+		return -1;
+	snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d", TODO_SCHEMA_VERSION);
+	return sqlite3_exec(db, set_version, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * Creates the schema of a new database, or migrates one of an earlier
+ * version, in one write transaction: the version is read again inside it,
+ * so processes starting together migrate once.  Returns 0, or -1 with e.
+ */
+static int
+schema_ensure(sqlite3 *db, const char *default_issuer, struct err *e)
+{
+	int version = schema_version(db), rc = 0;
+
+	if (version == TODO_SCHEMA_VERSION)
+		return 0;
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return err_set(e, ERR_CONFIG, "todo database: %s", sqlite3_errmsg(db));
+	version = schema_version(db);
+	if (version == 0 || version == 1) {
+		if ((rc = schema_upgrade(db, version, default_issuer)) == 0 && version == 1)
+			log_msg(LOGL_INFO, "todo database: migrated from schema version 1 to %d",
+			        TODO_SCHEMA_VERSION);
+	} else if (version != TODO_SCHEMA_VERSION) {
+		rc = -1;
+	}
+	if (rc != 0 || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		err_set(e, ERR_CONFIG, "todo database: schema version %d, expected %d (%s)",
+		        version, TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
 	return 0;
 }
 
+/* Reads the cursor key from the meta table into s; 0 or -1 with e. */
+static int
+cursor_key_load(struct todo_store *s, struct err *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE name = '" META_CURSOR_KEY "'",
+	                       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SEAL_KEY_LEN) {
+		memcpy(s->cursor_key, sqlite3_column_blob(st, 0), SEAL_KEY_LEN);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc == 0 ? 0 : err_set(e, ERR_CONFIG, "todo database: no usable cursor key");
+}
+
 struct todo_store *
-todo_store_open(const char *path, int64_t max_per_owner, struct err *e)
+todo_store_open(const char *path, int64_t max_per_owner, const char *default_issuer, struct err *e)
 {
 	struct todo_store *s = xcalloc(1, sizeof(*s));
 	int fd;
@@ -130,7 +233,7 @@ todo_store_open(const char *path, int64_t max_per_owner, struct err *e)
 		err_set(e, ERR_CONFIG, "todo database %s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}
-	if (schema_ensure(s->db, e) != 0)
+	if (schema_ensure(s->db, default_issuer, e) != 0 || cursor_key_load(s, e) != 0)
 		goto fail;
 	for (int i = 0; i < ST__MAX; i++) {
 		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
@@ -167,13 +270,15 @@ stmt(struct todo_store *s, enum stmt which)
 	return st;
 }
 
-/* Binds one row's key: ?1 the id, ?2 and ?3 its owner. */
+/* Binds one row's key: ?1 the id (NULL: none), ?2, ?3 and ?4 its owner. */
 static void
 bind_row(sqlite3_stmt *st, const char *id, const struct todo_owner *o)
 {
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->org, -1, SQLITE_STATIC);
+	if (id != NULL)
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->issuer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->org, -1, SQLITE_STATIC);
 }
 
 /* Runs a statement without results (BEGIN, COMMIT, ROLLBACK). */
@@ -232,8 +337,7 @@ count_owned(struct todo_store *s, const struct todo_owner *o)
 	sqlite3_stmt *st = stmt(s, ST_COUNT);
 	int64_t n = -1;
 
-	sqlite3_bind_text(st, 1, o->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->org, -1, SQLITE_STATIC);
+	bind_row(st, NULL, o);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
@@ -253,9 +357,9 @@ insert(struct todo_store *s, const struct todo_owner *o, const char *title, cons
 		return err_set(e, ERR_SYSTEM, "todo store: no randomness for an id");
 	st = stmt(s, ST_INSERT);
 	bind_row(st, id, o);
-	sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, description != NULL ? description : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (int64_t)time(NULL));
+	sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, description != NULL ? description : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
 	return step == SQLITE_DONE ? 0 : db_fail(s, "insert", e);
@@ -298,11 +402,11 @@ todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, co
 		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	bind_row(st, id, o);
 	if (title != NULL)
-		sqlite3_bind_text(st, 4, title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
 	if (description != NULL)
-		sqlite3_bind_text(st, 5, description, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, completed);
-	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
+		sqlite3_bind_text(st, 6, description, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 7, completed);
+	sqlite3_bind_int64(st, 8, (int64_t)time(NULL));
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (step != SQLITE_DONE)
@@ -328,21 +432,54 @@ todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id, st
 	return sqlite3_changes(s->db) > 0 ? 0 : err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 }
 
-/* Cursors are "c<seq>" of the last row of a page; anything else is refused. */
-static int
-cursor_parse(const char *cursor, int64_t *seq)
+/*
+ * The additional data a cursor is sealed to: its owner, so that another
+ * owner's cursor (or one moved between issuers) does not open.
+ */
+static size_t
+cursor_aad(const struct todo_owner *o, char *buf, size_t len)
 {
+	int n =
+	    snprintf(buf, len, "todo-cursor%c%s%c%s%c%s", 0, o->issuer, 0, o->subject, 0, o->org);
+
+	return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len;
+}
+
+/*
+ * A list cursor is the seq of a page's last row, sealed (jose/seal.h) to
+ * its owner: it reveals nothing (not how many todos others made between
+ * two pages) and opens for nobody else.  NULL is the first page.
+ */
+static int
+cursor_open(const struct todo_store *s, const struct todo_owner *o, const char *cursor,
+            int64_t *seq)
+{
+	char aad[3 * 1100];
+
 	*seq = 0;
 	if (cursor == NULL)
 		return 0;
-	if (cursor[0] != 'c')
+	if (unseal(s->cursor_key, aad, cursor_aad(o, aad, sizeof(aad)), cursor, seq,
+	           sizeof(*seq)) != 0 ||
+	    *seq < 1)
 		return -1;
-	return num_parse_i64(cursor + 1, 1, INT64_MAX, seq);
+	return 0;
+}
+
+/* Seals seq for o into out[TODO_CURSOR_MAX]; 0 or -1. */
+static int
+cursor_seal(const struct todo_store *s, const struct todo_owner *o, int64_t seq, char *out)
+{
+	char aad[3 * 1100];
+
+	return seal(s->cursor_key, aad, cursor_aad(o, aad, sizeof(aad)), &seq, sizeof(seq), out,
+	            TODO_CURSOR_MAX);
 }
 
 int
 todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_t limit,
-          const char *cursor, struct todo **items, size_t *n, char next_cursor[32], struct err *e)
+          const char *cursor, struct todo **items, size_t *n, char next_cursor[TODO_CURSOR_MAX],
+          struct err *e)
 {
 	sqlite3_stmt *st;
 	struct todo *v;
@@ -352,21 +489,21 @@ todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_
 	*items = NULL;
 	*n = 0;
 	next_cursor[0] = '\0';
-	if (cursor_parse(cursor, &seq) != 0)
+	if (cursor_open(s, o, cursor, &seq) != 0)
 		return err_set(e, ERR_INVALID, TODO_MSG_CURSOR);
 	if (limit == 0 || limit > TODO_PAGE_MAX)
 		limit = TODO_PAGE_DEFAULT;
 	v = xcalloc(limit, sizeof(*v));
 	st = stmt(s, ST_LIST);
-	sqlite3_bind_text(st, 1, o->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->org, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, seq);
-	sqlite3_bind_int(st, 4, completed);
+	bind_row(st, NULL, o);
+	sqlite3_bind_int64(st, 5, seq);
+	sqlite3_bind_int(st, 6, completed);
 	/* One row more than the page tells whether another page follows. */
-	sqlite3_bind_int64(st, 5, (int64_t)limit + 1);
+	sqlite3_bind_int64(st, 7, (int64_t)limit + 1);
 	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
 		if (*n == limit) {
-			snprintf(next_cursor, 32, "c%" PRId64, last);
+			if (cursor_seal(s, o, last, next_cursor) != 0)
+				step = SQLITE_ERROR;
 			break;
 		}
 		row_read(st, &v[*n]);

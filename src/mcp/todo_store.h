@@ -4,7 +4,7 @@
  * The only module that includes SQLite.  One connection per process
  * (FastCGI worker or CGI run), WAL journal so readers never block the
  * writer, a busy timeout for concurrent writers, prepared statements built
- * once and reused.  Every row belongs to an owner (subject, organisation);
+ * once and reused.  Every row belongs to an owner (issuer, subject, organisation);
  * every statement filters by owner, so no call reaches another owner's rows
  * even with their id.  Ids are 128 random bits.
  */
@@ -17,7 +17,7 @@
 
 #include "lib/core/err.h"
 
-#define TODO_SCHEMA_VERSION  1
+#define TODO_SCHEMA_VERSION  2
 #define TODO_ID_LEN          32  /* hex characters */
 #define TODO_TITLE_MAX       200 /* characters */
 #define TODO_DESC_MAX        2000
@@ -27,11 +27,18 @@
 
 struct todo_store;
 
-/* The owner of a row: the token's subject and organisation ("" for none). */
+/*
+ * The owner of a row: the token's issuer, subject and organisation ("" for
+ * none): the same sub from two issuers owns two sets of todos.
+ */
 struct todo_owner {
+	const char *issuer;
 	const char *subject;
 	const char *org;
 };
+
+/* Room for a list cursor, NUL included. */
+#define TODO_CURSOR_MAX 64
 
 struct todo {
 	char id[TODO_ID_LEN + 1];
@@ -48,11 +55,14 @@ struct todo {
 #define TODO_MSG_CURSOR    "invalid cursor: pass the next_cursor of a previous page"
 
 /*
- * Opens (creating 0600, and the schema, when new) the database at path.
+ * Opens (creating 0600) the database at path, creating its schema when new
+ * or migrating one of an earlier version (in one transaction; version-1
+ * rows, which had no issuer, get default_issuer, the first accepted one).
  * max_per_owner bounds the todos one owner keeps.  Returns NULL with
- * ERR_CONFIG and one line naming MCP_TODO_DB in e on failure.
+ * ERR_CONFIG and one line in e on failure.
  */
-struct todo_store *todo_store_open(const char *path, int64_t max_per_owner, struct err *e);
+struct todo_store *todo_store_open(const char *path, int64_t max_per_owner,
+                                   const char *default_issuer, struct err *e);
 void todo_store_close(struct todo_store *s);
 
 /*
@@ -83,11 +93,12 @@ int todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id
 /*
  * One page of o's todos, oldest first: completed -1 for all, 0/1 to filter;
  * limit 1..TODO_PAGE_MAX; cursor NULL for the first page, else a value this
- * function returned in next_cursor.  *items is a new array of *n todos
- * (todo_list_free()); next_cursor is "" on the last page.
+ * function returned in next_cursor for the same owner (an opaque text,
+ * sealed to its owner: anything else is ERR_INVALID).  *items is a new
+ * array of *n todos (todo_list_free()); next_cursor is "" on the last page.
  */
 int todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_t limit,
-              const char *cursor, struct todo **items, size_t *n, char next_cursor[32],
+              const char *cursor, struct todo **items, size_t *n, char next_cursor[TODO_CURSOR_MAX],
               struct err *e);
 
 void todo_clear(struct todo *t);

@@ -360,8 +360,21 @@ want_tool_ok 50 's.todos.map(x => x.id)' "[\"$NODESC\"]" 's.next_cursor' null
 
 t "list_todos with a forged cursor -> isError"
 call "$T_RO" list_todos '{"cursor":"not-a-cursor"}' 51
-want_result 51
-want_json 'r.result.isError' true
+want_tool_error 51 "invalid cursor: pass the next_cursor of a previous page"
+
+# Cursors reveal nothing (no row sequence to count others' todos by) and open
+# only for their owner.
+t "list_todos cursors are opaque: sealed text, different each time for the same page"
+[[ $cur =~ ^[A-Za-z0-9_-]{48}$ ]] || note "cursor: wanted 48 base64url characters, got '$cur'"
+call "$T_RO" list_todos '{"limit":2}' 52
+want_eq "a second cursor for the same page differs" true \
+	"$([ "$(jget 'r.result.structuredContent.next_cursor')" != "$cur" ] && echo true)"
+t "list_todos with another owner's cursor, or a changed one -> isError"
+call "$(tok "todo:read" --sub someone-else)" list_todos "{\"cursor\":\"$cur\"}" 53
+want_tool_error 53 "invalid cursor: pass the next_cursor of a previous page"
+flip=${cur:0:5}$([ "${cur:5:1}" = A ] && echo B || echo A)${cur:6}
+call "$T_RO" list_todos "{\"cursor\":\"$flip\"}" 54
+want_tool_error 54 "invalid cursor: pass the next_cursor of a previous page"
 
 t "get_todo with todo:read -> the todo"
 call "$T_RO" get_todo "{\"todo_id\":\"$MILK\"}" 52
@@ -863,6 +876,34 @@ if server_start --env 'MCP_REQUIRED_SCOPES=mcp:access'; then
 	want_eq "todos listed" 1 "$(count "$T_ACC_RW")"
 else
 	t "lighttpd starts with MCP_REQUIRED_SCOPES"
+	note "see the error log above"
+fi
+
+# ---- two accepted issuers: the owner includes the issuer -----------------------
+
+ISS2=https://second-issuer.example
+if server_start --env "OAUTH_ISSUER=http://127.0.0.1:@PORT@/dev-issuer $ISS2"; then
+	T_I1=$(tok "todo:read todo:write" --sub alice)
+	T_I2=$(tok "todo:read todo:write" --sub alice --iss "$ISS2")
+
+	t "two issuers: alice of one creates a todo; alice of the other does not see it"
+	call "$T_I1" create_todo '{"title":"first issuer"}' 401
+	want_tool_ok 401 s.title '"first issuer"'
+	I1ID=$(jget 'r.result.structuredContent.id')
+	want_eq "alice (second issuer) todos" 0 "$(count "$T_I2")"
+	call "$T_I2" get_todo "{\"todo_id\":\"$I1ID\"}" 402
+	want_tool_error 402 "todo not found"
+	call "$T_I2" delete_todo "{\"todo_id\":\"$I1ID\"}" 403
+	want_tool_error 403 "todo not found"
+
+	t "two issuers: alice of the other issuer keeps her own, apart"
+	call "$T_I2" create_todo '{"title":"second issuer"}' 404
+	want_tool_ok 404 s.title '"second issuer"'
+	want_eq "alice (first issuer) todos" 1 "$(count "$T_I1")"
+	want_eq "alice (second issuer) todos" 1 "$(count "$T_I2")"
+	has_todo "$T_I1" "$I1ID" || note "the first issuer's todo is gone"
+else
+	t "lighttpd starts with two issuers"
 	note "see the error log above"
 fi
 

@@ -13,8 +13,11 @@ static char dir[] = "/tmp/mcp-todo-XXXXXX";
 static char path[256];
 static struct todo_store *s;
 static struct err e;
-static const struct todo_owner alice = {"alice", ""}, bob = {"bob", ""},
-                               alice_acme = {"alice", "org_acme"};
+#define ISS  "https://as.example"
+#define ISS2 "https://other-as.example"
+static const struct todo_owner alice = {ISS, "alice", ""}, bob = {ISS, "bob", ""},
+                               alice_acme = {ISS, "alice", "org_acme"},
+                               alice_iss2 = {ISS2, "alice", ""};
 
 static int
 setup(void)
@@ -22,7 +25,7 @@ setup(void)
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/todos.sqlite", dir);
-	if ((s = todo_store_open(path, 5, &e)) == NULL)
+	if ((s = todo_store_open(path, 5, ISS, &e)) == NULL)
 		fprintf(stderr, "todo_store_open: %s\n", e.msg);
 	return s != NULL ? 0 : -1;
 }
@@ -81,12 +84,15 @@ TEST(isolation_by_subject_and_org)
 	struct todo t, u;
 	struct todo *items;
 	size_t n;
-	char next[32];
+	char next[TODO_CURSOR_MAX];
 
 	CHECK_INT(todo_create(s, &alice, "mine", "secret", &t, &e), 0);
 	CHECK_INT(todo_get(s, &bob, t.id, &u, &e), -1);
 	CHECK_ERR(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	CHECK_INT(todo_get(s, &alice_acme, t.id, &u, &e), -1);
+	CHECK_ERR(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
+	/* The same sub from another issuer is someone else. */
+	CHECK_INT(todo_get(s, &alice_iss2, t.id, &u, &e), -1);
 	CHECK_ERR(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	CHECK_INT(todo_update(s, &bob, t.id, "pwned", NULL, 1, &u, &e), -1);
 	CHECK_ERR(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
@@ -112,7 +118,7 @@ TEST(limit_per_owner_stores_nothing_partial)
 	struct todo t;
 	struct todo *items;
 	size_t n;
-	char next[32];
+	char next[TODO_CURSOR_MAX];
 
 	for (int i = 0; i < 5; i++) {
 		CHECK_INT(todo_create(s, &bob, "t", NULL, &t, &e), 0);
@@ -133,8 +139,8 @@ TEST(paging_and_filters)
 	struct todo *items;
 	struct todo t, u;
 	size_t n, total = 0;
-	char next[32], cursor[32] = "";
-	const struct todo_owner dave = {"dave", "org_d"};
+	char next[TODO_CURSOR_MAX], cursor[TODO_CURSOR_MAX] = "";
+	const struct todo_owner dave = {ISS, "dave", "org_d"};
 
 	CHECK_INT(todo_create(s, &dave, "first", NULL, &t, &e), 0);
 	todo_clear(&t);
@@ -166,18 +172,99 @@ TEST(paging_and_filters)
 }
 
 /* Several processes create at once through their own connections: none lost, none doubled. */
+/* Cursors reveal nothing and open only for their owner. */
+TEST(cursors_opaque_and_bound)
+{
+	const struct todo_owner erin = {ISS, "erin", ""}, frank = {ISS, "frank", ""},
+	                        erin_iss2 = {ISS2, "erin", ""};
+	struct todo *items;
+	struct todo t;
+	size_t n;
+	char c1[TODO_CURSOR_MAX], c2[TODO_CURSOR_MAX], bad[TODO_CURSOR_MAX];
+
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(todo_create(s, &erin, "e", NULL, &t, &e), 0);
+		todo_clear(&t);
+	}
+	CHECK_INT(todo_list(s, &erin, -1, 1, NULL, &items, &n, c1, &e), 0);
+	todo_list_free(items, n);
+	CHECK_INT(todo_list(s, &erin, -1, 1, NULL, &items, &n, c2, &e), 0);
+	todo_list_free(items, n);
+	/* Opaque: base64url text, no digits of a sequence, never twice the same. */
+	CHECK(strlen(c1) > 32 && strspn(c1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                                    "0123456789-_") == strlen(c1));
+	CHECK(strcmp(c1, c2) != 0);
+	CHECK_INT(todo_list(s, &erin, -1, 1, c1, &items, &n, c2, &e), 0);
+	CHECK_INT(n, 1);
+	todo_list_free(items, n);
+	/* Another owner's cursor, or one from another issuer: refused, not a page. */
+	CHECK_INT(todo_list(s, &frank, -1, 1, c1, &items, &n, c2, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, TODO_MSG_CURSOR);
+	CHECK_INT(todo_list(s, &erin_iss2, -1, 1, c1, &items, &n, c2, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, TODO_MSG_CURSOR);
+	/* A changed character, a cut or a longer cursor: refused. */
+	snprintf(bad, sizeof(bad), "%s", c1);
+	bad[10] = bad[10] == 'A' ? 'B' : 'A';
+	CHECK_INT(todo_list(s, &erin, -1, 1, bad, &items, &n, c2, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, TODO_MSG_CURSOR);
+	bad[strlen(bad) - 1] = '\0';
+	CHECK_INT(todo_list(s, &erin, -1, 1, bad, &items, &n, c2, &e), -1);
+	CHECK_INT(todo_list(s, &erin, -1, 1, "", &items, &n, c2, &e), -1);
+}
+
+/*
+ * A database made by the first release (schema 1, owners without issuer)
+ * is migrated at open: its rows belong to the configured issuer's owners.
+ */
+TEST(migrates_a_release1_database)
+{
+	char fix[300], cmd[700];
+	struct todo_store *m;
+	struct todo *items;
+	size_t n;
+	char next[TODO_CURSOR_MAX];
+	const struct todo_owner a = {ISS, "alice", ""}, b = {ISS, "bob", "org_b"},
+	                        a2 = {ISS2, "alice", ""};
+
+	snprintf(fix, sizeof(fix), "%s/release1.sqlite", dir);
+	/* Relative to the repository root, where the tests run. */
+	snprintf(cmd, sizeof(cmd), "cp tests/unit/fixtures/todos-release1.sqlite '%s'", fix);
+	CHECK_INT(system(cmd), 0);
+	CHECK((m = todo_store_open(fix, 100, ISS, &e)) != NULL);
+	if (m == NULL)
+		return;
+	CHECK_INT(todo_list(m, &a, -1, 10, NULL, &items, &n, next, &e), 0);
+	CHECK_INT(n, 2);
+	CHECK(n == 2 && strcmp(items[0].title, "alice's first") == 0 &&
+	      strcmp(items[0].description, "made by release 1") == 0 && items[1].completed);
+	todo_list_free(items, n);
+	CHECK_INT(todo_list(m, &b, -1, 10, NULL, &items, &n, next, &e), 0);
+	CHECK_INT(n, 1);
+	todo_list_free(items, n);
+	CHECK_INT(todo_list(m, &a2, -1, 10, NULL, &items, &n, next, &e), 0);
+	CHECK_INT(n, 0);
+	todo_list_free(items, n);
+	todo_store_close(m);
+	/* Opening again finds version 2 and changes nothing. */
+	CHECK((m = todo_store_open(fix, 100, ISS2, &e)) != NULL);
+	CHECK(m != NULL && todo_list(m, &a, -1, 10, NULL, &items, &n, next, &e) == 0 && n == 2);
+	if (m != NULL)
+		todo_list_free(items, n);
+	todo_store_close(m);
+}
+
 TEST(concurrent_writers)
 {
 	enum { PROCS = 8, EACH = 25 };
-	struct todo_owner carol = {"carol", ""};
+	struct todo_owner carol = {ISS, "carol", ""};
 	struct todo *items;
 	size_t n;
-	char next[32];
+	char next[TODO_CURSOR_MAX];
 	int status, ok = 0;
 
 	for (int p = 0; p < PROCS; p++) {
 		if (fork() == 0) {
-			struct todo_store *mine = todo_store_open(path, 1000, &e);
+			struct todo_store *mine = todo_store_open(path, 1000, ISS, &e);
 			int fails = mine == NULL;
 			for (int i = 0; mine != NULL && i < EACH; i++) {
 				struct todo t;
@@ -196,7 +283,7 @@ TEST(concurrent_writers)
 	todo_list_free(items, n);
 	size_t total = n;
 	while (next[0] != '\0') {
-		char cur[32];
+		char cur[TODO_CURSOR_MAX];
 		snprintf(cur, sizeof(cur), "%s", next);
 		CHECK_INT(todo_list(s, &carol, -1, 100, cur, &items, &n, next, &e), 0);
 		todo_list_free(items, n);
@@ -214,7 +301,7 @@ TEST(corrupt_database_is_refused_at_open)
 	f = fopen(bad, "w");
 	fputs("this is not an SQLite database, just garbage of some length ..........", f);
 	fclose(f);
-	CHECK(todo_store_open(bad, 5, &e) == NULL);
+	CHECK(todo_store_open(bad, 5, ISS, &e) == NULL);
 	CHECK_ERR(e, ERR_CONFIG, "todo database");
 	unlink(bad);
 }
@@ -222,4 +309,5 @@ TEST(corrupt_database_is_refused_at_open)
 TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(open_creates_private_file), TEST_CASE(crud),
                   TEST_CASE(isolation_by_subject_and_org),
                   TEST_CASE(limit_per_owner_stores_nothing_partial), TEST_CASE(paging_and_filters),
+                  TEST_CASE(cursors_opaque_and_bound), TEST_CASE(migrates_a_release1_database),
                   TEST_CASE(concurrent_writers), TEST_CASE(corrupt_database_is_refused_at_open))

@@ -166,13 +166,31 @@ util_write_all(int fd, const void *buf, size_t len)
 }
 
 int
+util_random(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+
+	/* getrandom returns at most 256 bytes per call without blocking once seeded. */
+	while (n > 0) {
+		ssize_t got = getrandom(p, n, 0);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+int
 util_random_hex(char *out, size_t nbytes)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[64];
 
 	out[0] = '\0';
-	if (nbytes > sizeof(raw) || getrandom(raw, nbytes, 0) != (ssize_t)nbytes)
+	if (nbytes > sizeof(raw) || util_random(raw, nbytes) != 0)
 		return -1;
 	for (size_t i = 0; i < nbytes; i++) {
 		out[2 * i] = hex[raw[i] >> 4];

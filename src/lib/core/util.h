@@ -58,6 +58,9 @@ void strlist_free(struct strlist *l);
  */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/* Fills buf with n bytes of fresh randomness (getrandom).  Returns 0, or -1. */
+int util_random(void *buf, size_t n);
+
 /*
  * Fills out with 2 * nbytes lower-case hex characters of fresh randomness
  * (getrandom) and a NUL; out has room for 2 * nbytes + 1.  Returns 0, or -1

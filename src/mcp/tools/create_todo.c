@@ -24,10 +24,8 @@ const struct tool tool_create_todo = {
     .title = "Create a todo",
     .description = "Creates a todo owned by the caller. Title up to 200 characters, description "
                    "up to 2000. Returns the new todo with its id.",
-    .input_schema =
-        "{\"type\":\"object\",\"properties\":{"
-        TODO_TITLE_PROP "," TODO_DESC_PROP "},"
-        "\"required\":[\"title\"],\"additionalProperties\":false}",
+    .input_schema = "{\"type\":\"object\",\"properties\":{" TODO_TITLE_PROP "," TODO_DESC_PROP "},"
+                    "\"required\":[\"title\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = 0,
     .handler = create_todo,

@@ -13,7 +13,7 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	const char *cursor = todo_arg_string(args, "cursor");
 	struct todo_owner owner;
 	struct todo *items = NULL;
-	char next[32];
+	char next[TODO_CURSOR_MAX];
 	size_t n = 0, page = TODO_PAGE_DEFAULT;
 	struct err e;
 	cJSON *o, *list;
@@ -38,24 +38,40 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	return tool_result_structured(res, o);
 }
 
-const struct tool tool_list_todos = {
-    .name = "list_todos",
-    .title = "List todos",
-    .description = "Lists the caller's todos, oldest first, optionally only completed or open "
-                   "ones. Pages of up to 100 (default 20); pass next_cursor to get the next page.",
-    .input_schema =
-        "{\"type\":\"object\",\"properties\":{"
-        "\"completed\":{\"type\":\"boolean\",\"description\":\"Only completed (true) or open "
-        "(false) todos\"},"
-        "\"limit\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":" TODO_STR(
-            TODO_PAGE_MAX) ",\"description\":\"Page size, at most " TODO_STR(TODO_PAGE_MAX) "\"},"
-        "\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor of the previous page\"}},"
-        "\"additionalProperties\":false}",
-    .output_schema = "{\"type\":\"object\",\"properties\":{\"todos\":{\"type\":\"array\",\"items\":"
-                     "{\"type\":\"object\",\"properties\":{" TODO_SCHEMA_PROPS
-                     "},\"required\":" TODO_SCHEMA_REQUIRED
-                     "}},\"next_cursor\":{\"type\":[\"string\",\"null\"]}},"
-                     "\"required\":[\"todos\",\"next_cursor\"]}",
-    .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
-    .handler = list_todos,
+const struct
+    tool
+        tool_list_todos =
+            {
+                .name = "list_todos",
+                .title = "List todos",
+                .description =
+                    "Lists the caller's todos, oldest first, optionally only completed or open "
+                    "ones. Pages of up to 100 (default 20); pass next_cursor to get the next page.",
+                .input_schema = "{\"type\":\"object\",\"properties\":{"
+                                "\"completed\":{\"type\":\"boolean\",\"description\":\"Only "
+                                "completed (true) or open "
+                                "(false) todos\"},"
+                                "\"limit\":{\"type\":\"integer\",\"minimum\":1,"
+                                "\"maximum\":" TODO_STR(
+                                    TODO_PAGE_MAX) ",\"description\":\"Page size, at "
+                                                   "most " TODO_STR(TODO_PAGE_MAX) "\"},"
+                                                                                   "\"cursor\":{"
+                                                                                   "\"type\":"
+                                                                                   "\"string\","
+                                                                                   "\"description\""
+                                                                                   ":\"next_cursor "
+                                                                                   "of the "
+                                                                                   "previous "
+                                                                                   "page\"}},"
+                                                                                   "\"additionalPro"
+                                                                                   "perties\":"
+                                                                                   "false}",
+                .output_schema =
+                    "{\"type\":\"object\",\"properties\":{\"todos\":{\"type\":\"array\",\"items\":"
+                    "{\"type\":\"object\",\"properties\":{" TODO_SCHEMA_PROPS
+                    "},\"required\":" TODO_SCHEMA_REQUIRED
+                    "}},\"next_cursor\":{\"type\":[\"string\",\"null\"]}},"
+                    "\"required\":[\"todos\",\"next_cursor\"]}",
+                .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
+                .handler = list_todos,
 };

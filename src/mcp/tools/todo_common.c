@@ -15,9 +15,11 @@ todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_resu
 	const struct principal *p = ctx->principal;
 
 	/*
-	 * The owner is the subject (RFC 9068 §2.2 requires sub).  A client id is
+	 * The owner is the subject (RFC 9068 §2.2 requires sub) of its issuer: a
+	 * sub is unique only within its issuer (RFC 7519 §4.1.2).  A client id is
 	 * never used instead: it could equal some user's sub and read their todos.
 	 */
+	o->issuer = p != NULL && p->issuer != NULL ? p->issuer : "";
 	o->subject = p != NULL ? p->subject : NULL;
 	o->org = p != NULL && p->org_id != NULL ? p->org_id : "";
 	if (o->subject == NULL || o->subject[0] == '\0') {

@@ -27,11 +27,12 @@ const struct tool tool_update_todo = {
     .title = "Update a todo",
     .description = "Changes the title, description or completion of one of the caller's todos; "
                    "fields left out stay as they are. Returns the todo afterwards.",
-    .input_schema = "{\"type\":\"object\",\"properties\":{"
-                    "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"},"
-                    TODO_TITLE_PROP "," TODO_DESC_PROP ","
-                    "\"completed\":{\"type\":\"boolean\"}},"
-                    "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
+    .input_schema =
+        "{\"type\":\"object\",\"properties\":{"
+        "\"todo_id\":{\"type\":\"string\",\"description\":\"The todo's id\"}," TODO_TITLE_PROP
+        "," TODO_DESC_PROP ","
+        "\"completed\":{\"type\":\"boolean\"}},"
+        "\"required\":[\"todo_id\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,
     .hints = TOOL_DESTRUCTIVE | TOOL_IDEMPOTENT,
     .handler = update_todo,
