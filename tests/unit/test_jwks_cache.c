@@ -472,6 +472,46 @@ TEST(test_max_age_clamped)
 }
 
 /* Garbage, truncated, keyless or oversize documents never evict good keys. */
+/*
+ * A well-formed JWKS whose keys are all unusable is no outage: it is the
+ * issuer removing its keys.  It replaces the set at the next refresh, so a
+ * key removed from the JWKS stops working; /health says no keys.
+ */
+TEST(test_emptied_jwks_revokes)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL;
+	struct jwks_cache_status st;
+	int64_t now = T0 + 300;
+
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(nkeys(c, T0), 1);
+	CHECK(has_kid(c, T0, "k1"));
+	CHECK_INT(serve(&e, "jwks.json", "no-usable-keys.json"), 0);
+	CHECK_INT(nkeys(c, now), 0);
+	CHECK(!has_kid(c, now, "k1"));
+	CHECK_INT(jwks_cache_status(c, now, &st, NULL), 0);
+	CHECK(st.last_ok);
+	CHECK(!st.have_keys);
+	CHECK_INT(st.n_keys, 0);
+	CHECK_INT(st.fetched_at, now);
+	/* Another process reads the emptied set from the file, not the old keys. */
+	jwks_cache_free(c);
+	c = NULL;
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(nkeys(c, now + 1), 0);
+	CHECK_INT(jwks_gets(&e), 2);
+	/* Keys published again are taken at the next refresh. */
+	CHECK_INT(serve(&e, "jwks.json", "ec-e1.json"), 0);
+	CHECK_INT(nkeys(c, now + 400), 1);
+	CHECK(has_kid(c, now + 400, "e1"));
+	jwks_cache_free(c);
+	env_stop(&e);
+}
+
 TEST(test_bad_documents_keep_old_keys)
 {
 	static const struct {
@@ -480,7 +520,6 @@ TEST(test_bad_documents_keep_old_keys)
 	} bad[] = {
 	    {"garbage.json", "document: "},
 	    {"truncated.json", "document: "},
-	    {"no-usable-keys.json", "document: JWKS document has no usable signing key"},
 	    {NULL, "fetch: response too large"},
 	};
 	struct env e;
@@ -517,7 +556,7 @@ TEST(test_bad_documents_keep_old_keys)
 		          bad[i].error);
 		CHECK_INT(nkeys(c, now + 1), 1);
 	}
-	CHECK_INT(jwks_gets(&e), 1 + 2 * 4);
+	CHECK_INT(jwks_gets(&e), 1 + 2 * 3);
 	/* And a good document heals it. */
 	CHECK_INT(serve(&e, "jwks.json", "ec-e1.json"), 0);
 	CHECK_INT(nkeys(c, now), 1);
@@ -1355,10 +1394,10 @@ TEST_MAIN_FIXTURE(
     TEST_CASE(test_cold_fetch_creates_private_files), TEST_CASE(test_warm_calls_do_not_fetch),
     TEST_CASE(test_forked_process_reads_without_fetch),
     TEST_CASE(test_file_changed_by_other_process_is_reloaded), TEST_CASE(test_max_age_clamped),
-    TEST_CASE(test_bad_documents_keep_old_keys), TEST_CASE(test_cold_garbage_gives_no_keys),
-    TEST_CASE(test_corrupt_cache_file_is_missing), TEST_CASE(test_symlinks_refused),
-    TEST_CASE(test_key_rotation_unknown_kid), TEST_CASE(test_forged_kid_flood_is_throttled),
-    TEST_CASE(test_throttle_shared_across_processes),
+    TEST_CASE(test_bad_documents_keep_old_keys), TEST_CASE(test_emptied_jwks_revokes),
+    TEST_CASE(test_cold_garbage_gives_no_keys), TEST_CASE(test_corrupt_cache_file_is_missing),
+    TEST_CASE(test_symlinks_refused), TEST_CASE(test_key_rotation_unknown_kid),
+    TEST_CASE(test_forged_kid_flood_is_throttled), TEST_CASE(test_throttle_shared_across_processes),
     TEST_CASE(test_issuer_down_stale_then_no_keys), TEST_CASE(test_custom_max_stale),
     TEST_CASE(test_no_stale_keys), TEST_CASE(test_unknown_kid_does_not_wait_for_a_busy_refresh),
     TEST_CASE(test_fetch_in_the_future_is_not_fresh), TEST_CASE(test_discovery_rfc8414),

@@ -41,7 +41,7 @@ struct jwk;
 /* The messages of jwk_set_parse's refusals: fixed texts, no document content. */
 #define JWK_MSG_TOO_LARGE "JWKS document too large"
 #define JWK_MSG_JSON      "JWKS document is not a JSON object with a \"keys\" array"
-#define JWK_MSG_NO_KEYS   "JWKS document has no usable signing key"
+#define JWK_MSG_NO_KEYS   "JWKS document has no usable signing key" /* for logs */
 
 /*
  * Parses a JWKS document ({"keys":[...]}, len bytes of json, which need not
@@ -54,11 +54,12 @@ struct jwk;
  * different key types); both are kept and a warning is logged, and a token
  * naming that kid is then refused as ambiguous unless its alg picks one.
  *
- * Returns 0 with *out a new set (free with jwk_set_free), or -1 with *out
+ * Returns 0 with *out a new set (free with jwk_set_free), which is empty
+ * when the document is well-formed but holds no usable key (the issuer
+ * removed or replaced them: every token is then refused); or -1 with *out
  * NULL and e filled: ERR_TOO_LARGE (JWK_MSG_TOO_LARGE) past
  * JWK_SET_MAX_BYTES; ERR_INVALID with JWK_MSG_JSON when the text is not a
- * JSON object whose "keys" is an array (or holds a NUL), with
- * JWK_MSG_NO_KEYS when no key is usable.  json is borrowed.
+ * JSON object whose "keys" is an array (or holds a NUL).  json is borrowed.
  */
 int jwk_set_parse(const char *json, size_t len, struct jwk_set **out, struct err *e);
 

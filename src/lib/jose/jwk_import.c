@@ -458,10 +458,11 @@ jwk_set_parse(const char *json, size_t len, struct jwk_set **out, struct err *e)
 	cJSON_Delete(doc);
 	if (set == NULL)
 		return err_set(e, ERR_INVALID, "%s", JWK_MSG_JSON);
-	if (set->n == 0) {
-		jwk_set_free(set);
-		return err_set(e, ERR_INVALID, "%s", JWK_MSG_NO_KEYS);
-	}
+	/*
+	 * A well-formed set whose keys are all unusable (each logged) is still
+	 * the issuer's word: it comes back empty, so that a key removed from
+	 * the JWKS stops verifying at the next refresh.
+	 */
 	dup_kids_warn(set);
 	*out = set;
 	return 0;

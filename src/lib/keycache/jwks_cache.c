@@ -397,7 +397,8 @@ jwks_cache_status(struct jwks_cache *c, int64_t now, struct jwks_cache_status *o
 	memset(out, 0, sizeof(*out));
 	if (cache_sync(c, false, e) != 0)
 		return -1;
-	out->have_keys = keys_usable(c, now);
+	/* An emptied JWKS is a set too, but no token verifies with it: not ready. */
+	out->have_keys = keys_usable(c, now) && jwk_set_count(c->set) > 0;
 	out->fresh = keys_fresh(c, now);
 	out->n_keys = jwk_set_count(c->set);
 	out->fetched_at = c->meta.fetched_at;

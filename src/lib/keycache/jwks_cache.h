@@ -130,7 +130,7 @@ int jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now, struct err
 
 /* What /health reports about the cache. */
 struct jwks_cache_status {
-	bool have_keys;     /* usable keys now (fresh, or stale within max_stale) */
+	bool have_keys;     /* usable keys now (fresh, or stale within max_stale), at least one */
 	bool fresh;         /* the keys are within their freshness lifetime now */
 	size_t n_keys;      /* keys in the cached set */
 	int64_t fetched_at; /* 0 when never */

@@ -190,5 +190,9 @@ jwks_remote_get(const struct jwks_remote *src, int64_t now, struct jwks_meta *m,
 		fetch_result_free(r);
 		return -1;
 	}
+	/* The issuer's word even when empty: a key removed from its JWKS stops working now. */
+	if (jwk_set_count(*set) == 0)
+		log_msg(LOGL_WARN, "jwks: %.*s: %s; every token is refused until it has one",
+		        (int)strcspn(m->jwks_uri, "?#"), m->jwks_uri, JWK_MSG_NO_KEYS);
 	return 0;
 }
