@@ -84,6 +84,10 @@ handle(const struct app *app, struct request *req, struct outcome *out,
 	struct dispatch_ctx ctx = {
 	    .reg = app->reg, .cfg = &app->cfg, .request_id = req->request_id, .todos = app->todos};
 
+	if (!config_serving_allowed(&app->cfg, req->document_root)) {
+		outcome_refuse(out, 500, "server configuration error");
+		return;
+	}
 	if (!transport_peer_ok(&app->cfg, req, out))
 		return;
 	if (transport_is_preflight(req)) {

@@ -96,6 +96,10 @@ handle(const struct app *app, struct request *req)
 	bool is_prm = prm_path_matches(&app->cfg, req->path);
 	bool is_health = strcmp(req->path, "/health") == 0;
 
+	if (!config_serving_allowed(&app->cfg, req->document_root)) {
+		send_error(req, 500, "server configuration error");
+		return;
+	}
 	if (!is_prm && !is_health) {
 		send_error(req, 404, "not found");
 		return;

@@ -541,4 +541,33 @@ for bad in 'MCP_MAX_BODY=lots' 'MCP_RESOURCE=not a url' 'MCP_LOG_LEVEL=chatty' \
 	server_stop
 done
 
+# A configuration file inside the document root could be downloaded: a FastCGI
+# worker learns the document root from its first request, and then refuses to
+# serve, with one log line, as a CGI run refuses at start.
+mkdir -p "$TMP/docroot"
+printf '# the operator put this where the web server serves files\nMCP_LOG_LEVEL=info\n' \
+	>"$TMP/docroot/mcp.env"
+chmod 600 "$TMP/docroot/mcp.env"
+if SRV_APPEND="server.document-root := \"$TMP/docroot\"" server_start --max-procs 1 \
+	--env "MCP_CONFIG_FILE=$TMP/docroot/mcp.env"; then
+	t "MCP_CONFIG_FILE inside the document root (FastCGI) -> 500, tool not run"
+	mcp "$GREET"
+	want_status 500
+	want_body_lacks 'Hi Ada'
+	t "... and the metadata program refuses too"
+	http GET "/.well-known/oauth-protected-resource/mcp"
+	want_status 500
+	want_body_lacks '"resource"'
+	t "... with one log line per worker (one of each program) naming the file and the root"
+	mcp "$GREET"
+	want_status 500
+	http GET "/.well-known/oauth-protected-resource/mcp"
+	want_status 500
+	want_eq "log lines" 2 "$(grep -c "MCP_CONFIG_FILE: [^ ]*/docroot/mcp.env lies inside the document root [^ ]*/docroot" "$ERRLOG")"
+else
+	t "lighttpd starts with MCP_CONFIG_FILE in the document root"
+	note "see the error log above"
+fi
+server_stop
+
 finish

@@ -191,7 +191,7 @@ config_load(struct config *cfg, struct err *e)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	err_clear(e);
-	if (config_env_load(e) != 0)
+	if (config_env_load(&cfg->config_file, e) != 0)
 		goto fail;
 	if ((cfg->resource = resource_url()) == NULL) {
 		err_set(e, ERR_CONFIG,
@@ -238,6 +238,7 @@ config_free(struct config *cfg)
 	free(cfg->tool_scopes);
 	strlist_free(&cfg->required_scopes);
 	free(cfg->todo_db);
+	free(cfg->config_file);
 	memset(cfg, 0, sizeof(*cfg));
 	config_env_free();
 }

@@ -71,6 +71,7 @@
 #define CONFIG_FILE_MAX         (64 * 1024)
 
 struct config {
+	char *config_file;     /* real path of MCP_CONFIG_FILE, NULL when none */
 	char *resource;        /* MCP_RESOURCE: canonical URL of the endpoint */
 	char *resource_origin; /* "scheme://host[:port]" of resource */
 	char *resource_host;   /* "host[:port]" as a Host header carries it */
@@ -122,6 +123,22 @@ int config_load(struct config *cfg, struct err *e);
 
 /* Releases what config_load() allocated; cfg itself is the caller's. NULL ok. */
 void config_free(struct config *cfg);
+
+/*
+ * True when the configuration file lies inside the document root docroot
+ * (NULL: unknown), where the web server would serve it to anyone.
+ */
+bool config_file_exposed(const struct config *cfg, const char *docroot);
+
+/*
+ * Whether this process may serve requests, given the document root a
+ * request carries (NULL: none).  A CGI run checks its DOCUMENT_ROOT in
+ * config_load(); a FastCGI process has none in its environment, so the
+ * first request that carries one decides: a configuration file inside it
+ * is refused with one log line, and every request of the process after it
+ * with false (the caller answers 500).
+ */
+bool config_serving_allowed(const struct config *cfg, const char *docroot);
 
 /*
  * The value of a configuration variable after config_load() ran: the

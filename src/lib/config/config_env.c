@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/core/log.h"
 #include "lib/core/num.h"
 
 #define CONFIG_FILE_MAX_VARS 256
@@ -83,20 +84,40 @@ parse_env_line(char *line, char **name, char **value)
 }
 
 /*
- * True when the file (real path) lies inside the web server's document root
- * (it would be downloadable), as far as DOCUMENT_ROOT tells.
+ * True when the file (real path) lies inside the document root docroot
+ * (NULL or "": unknown): the web server would hand it to anyone who asks.
  */
 static bool
-path_inside_docroot(const char *real)
+path_inside_docroot(const char *real, const char *docroot)
 {
-	const char *docroot = getenv("DOCUMENT_ROOT");
 	char rdoc[PATH_MAX];
 	size_t n;
 
-	if (docroot == NULL || *docroot == '\0' || realpath(docroot, rdoc) == NULL)
+	if (real == NULL || docroot == NULL || *docroot == '\0' || realpath(docroot, rdoc) == NULL)
 		return false;
 	n = strlen(rdoc);
 	return strncmp(real, rdoc, n) == 0 && (real[n] == '/' || real[n] == '\0' || n == 1);
+}
+
+bool
+config_file_exposed(const struct config *cfg, const char *docroot)
+{
+	return path_inside_docroot(cfg->config_file, docroot);
+}
+
+bool
+config_serving_allowed(const struct config *cfg, const char *docroot)
+{
+	static int decided; /* 0: no document root seen yet; 1: allowed; -1: refused */
+
+	if (decided != 0 || cfg->config_file == NULL || docroot == NULL || *docroot == '\0')
+		return decided >= 0;
+	decided = config_file_exposed(cfg, docroot) ? -1 : 1;
+	if (decided < 0)
+		log_msg(LOGL_ERROR,
+		        CONFIG_FILE_VAR ": %s lies inside the document root %s: refusing to serve",
+		        cfg->config_file, docroot);
+	return decided > 0;
 }
 
 /* Splits the file's text (NUL-terminated, modified) into the variable lists. */
@@ -128,16 +149,16 @@ parse_env_text(char *buf, const char *path, struct err *e)
 	return 0;
 }
 
-/* Opens path for reading after the checks; returns the descriptor or -1. */
+/* Opens path (its real path into real) after the checks; returns the descriptor or -1. */
 static int
-env_file_open(const char *path, struct stat *st, struct err *e)
+env_file_open(const char *path, char real[PATH_MAX], struct stat *st, struct err *e)
 {
-	char real[PATH_MAX];
 	int fd;
 
 	if (realpath(path, real) == NULL)
 		return err_set(e, ERR_CONFIG, CONFIG_FILE_VAR ": %s: %s", path, strerror(errno));
-	if (path_inside_docroot(real))
+	/* A CGI run knows the document root from its environment; FastCGI: main.c. */
+	if (path_inside_docroot(real, getenv("DOCUMENT_ROOT")))
 		return err_set(e, ERR_CONFIG, CONFIG_FILE_VAR ": %s lies inside the document root",
 		               path);
 	if ((fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0 || fstat(fd, st) != 0) {
@@ -157,9 +178,10 @@ env_file_open(const char *path, struct stat *st, struct err *e)
 }
 
 int
-config_env_load(struct err *e)
+config_env_load(char **real_path, struct err *e)
 {
 	const char *path = getenv(CONFIG_FILE_VAR);
+	char real[PATH_MAX];
 	struct stat st;
 	char *buf;
 	ssize_t got;
@@ -168,7 +190,7 @@ config_env_load(struct err *e)
 	config_env_free();
 	if (path == NULL || *path == '\0')
 		return 0;
-	if ((fd = env_file_open(path, &st, e)) < 0)
+	if ((fd = env_file_open(path, real, &st, e)) < 0)
 		return -1;
 	buf = xmalloc((size_t)st.st_size + 1);
 	got = read(fd, buf, (size_t)st.st_size);
@@ -184,6 +206,8 @@ config_env_load(struct err *e)
 	free(buf);
 	if (rc != 0)
 		config_env_free();
+	else
+		*real_path = xstrdup(real);
 	return rc;
 }
 

@@ -73,6 +73,7 @@ copy_params(struct request *req)
 	    {"HTTP_MCP_PROTOCOL_VERSION", offsetof(struct request, protocol_version)},
 	    {"HTTP_AUTHORIZATION", offsetof(struct request, authorization)},
 	    {"REMOTE_ADDR", offsetof(struct request, remote_addr)},
+	    {"DOCUMENT_ROOT", offsetof(struct request, document_root)},
 	};
 
 	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
@@ -307,6 +308,7 @@ request_finish(struct request *req)
 	free(req->protocol_version);
 	free(req->authorization);
 	free(req->remote_addr);
+	free(req->document_root);
 	free(req->body);
 	memset(req, 0, sizeof(*req));
 }

@@ -33,6 +33,7 @@ struct request {
 	char *protocol_version; /* HTTP_MCP_PROTOCOL_VERSION */
 	char *authorization;    /* HTTP_AUTHORIZATION: secret, never log it */
 	char *remote_addr;      /* REMOTE_ADDR */
+	char *document_root;    /* DOCUMENT_ROOT */
 	char request_id[33];    /* random hex, for the audit line */
 	/* Filled by request_read_body(). */
 	char *body;

@@ -17,11 +17,12 @@
 
 /*
  * config_env.c: reads the file MCP_CONFIG_FILE names (refused inside the
- * document root, when world-writable, not a regular file or over
- * CONFIG_FILE_MAX) so that config_get() can answer from it.  No file named:
- * nothing to do.  Returns 0 or -1.
+ * document root DOCUMENT_ROOT names, when world-writable, not a regular
+ * file or over CONFIG_FILE_MAX) so that config_get() can answer from it,
+ * and sets *real_path to a copy of its real path.  No file named: nothing
+ * to do, *real_path untouched.  Returns 0 or -1.
  */
-int config_env_load(struct err *e);
+int config_env_load(char **real_path, struct err *e);
 
 /* Forgets what config_env_load() read (wiping it: it may hold secrets). */
 void config_env_free(void);
