@@ -8,6 +8,10 @@
  * and leave with _exit.
  */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/file.h>
 
 #include "lib/core/err.h"
@@ -915,29 +919,89 @@ TEST(test_custom_max_stale)
 	env_stop(&e);
 }
 
+/* A child that holds the refresh lock of state for ms milliseconds; its pid. */
+static pid_t
+hold_refresh_lock(const char *state, int ms)
+{
+	char lockpath[FIXTURE_PATH_MAX + 32];
+	int ready[2];
+	pid_t pid;
+	char b;
+
+	snprintf(lockpath, sizeof(lockpath), "%s/%s", state, JWKS_CACHE_REFRESH);
+	if (pipe(ready) != 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		int fd = open(lockpath, O_RDWR | O_CLOEXEC);
+		const struct timespec t = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+		if (fd < 0 || flock(fd, LOCK_EX) != 0)
+			_exit(1);
+		(void)!write(ready[1], "x", 1);
+		nanosleep(&t, NULL);
+		_exit(0);
+	}
+	close(ready[1]);
+	if (pid < 0 || read(ready[0], &b, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	return pid;
+}
+
 /*
- * An unknown kid never waits behind a refresh that another process holds
- * (forged kids must not stall workers): busy means throttled, at once.
+ * Key rotation refuses nobody: a token whose new kid arrives while another
+ * process holds the refresh waits for that refresh (bounded by the fetch
+ * timeout), then the kid is looked up again; here the other process ends
+ * without a new set, so this one fetches it itself.
  */
-TEST(test_unknown_kid_does_not_wait_for_a_busy_refresh)
+TEST(test_unknown_kid_waits_for_a_busy_refresh)
 {
 	struct env e;
 	struct jwks_cache_opts o;
 	struct jwks_cache *c = NULL;
-	char lockpath[FIXTURE_PATH_MAX + 32];
-	int fd, gets;
+	int gets, status;
+	pid_t holder;
 
 	CHECK_INT(env_start(&e), 0);
 	o = env_opts(&e, "/jwks.json");
 	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
 	CHECK_INT(nkeys(c, T0), 1);
+	CHECK_INT(serve(&e, "jwks.json", "rsa-k1-k2.json"), 0);
 	gets = jwks_gets(&e);
-	snprintf(lockpath, sizeof(lockpath), "%s/%s", e.state, JWKS_CACHE_REFRESH);
-	fd = open(lockpath, O_RDWR | O_CLOEXEC);
-	CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0);
+	holder = hold_refresh_lock(e.state, 300);
+	CHECK(holder > 0);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100, &kerr), 0);
+	/* It returned only once the other refresh was over. */
+	CHECK_INT(waitpid(holder, &status, WNOHANG), holder);
+	CHECK(has_kid(c, T0 + 100, "k2"));
+	CHECK_INT(jwks_gets(&e), gets + 1);
+	jwks_cache_free(c);
+	env_stop(&e);
+}
+
+/* The wait is bounded: a refresh that outlasts the fetch timeout is not waited out. */
+TEST(test_unknown_kid_waits_no_longer_than_the_fetch_timeout)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL;
+	int gets;
+	pid_t holder;
+
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	o.fetch.timeout_ms = 200;
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(nkeys(c, T0), 1);
+	gets = jwks_gets(&e);
+	holder = hold_refresh_lock(e.state, 5000);
+	CHECK(holder > 0);
 	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100, &kerr), -1);
 	CHECK_ERR(kerr, ERR_THROTTLED, "a refresh is in progress in another process");
-	close(fd);
+	/* The holder is still there: this process gave up waiting, it was not let in. */
+	CHECK_INT(kill(holder, 0), 0);
+	CHECK_INT(jwks_gets(&e), gets);
+	kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
 	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100, NULL), 0);
 	CHECK_INT(jwks_gets(&e), gets + 1);
 	jwks_cache_free(c);
@@ -1399,7 +1463,8 @@ TEST_MAIN_FIXTURE(
     TEST_CASE(test_symlinks_refused), TEST_CASE(test_key_rotation_unknown_kid),
     TEST_CASE(test_forged_kid_flood_is_throttled), TEST_CASE(test_throttle_shared_across_processes),
     TEST_CASE(test_issuer_down_stale_then_no_keys), TEST_CASE(test_custom_max_stale),
-    TEST_CASE(test_no_stale_keys), TEST_CASE(test_unknown_kid_does_not_wait_for_a_busy_refresh),
+    TEST_CASE(test_no_stale_keys), TEST_CASE(test_unknown_kid_waits_for_a_busy_refresh),
+    TEST_CASE(test_unknown_kid_waits_no_longer_than_the_fetch_timeout),
     TEST_CASE(test_fetch_in_the_future_is_not_fresh), TEST_CASE(test_discovery_rfc8414),
     TEST_CASE(test_discovery_path_insertion), TEST_CASE(test_discovery_openid_fallback),
     TEST_CASE(test_discovery_refusals), TEST_CASE(test_concurrent_cold_start_fetches_once),

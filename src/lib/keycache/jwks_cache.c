@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A temporary cache file this old is a crashed writer's, never a live one's. */
@@ -352,19 +353,42 @@ throttled(const struct jwks_cache *c, int64_t now, struct err *e)
 	               (long long)(now - c->meta.forced_at), (long long)c->throttle);
 }
 
-int
-jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now, struct err *e)
+/*
+ * Waits, polling, until no process holds the refresh lock, at most the
+ * fetch timeout (a refresh in progress ends by then).  Returns 0 once the
+ * lock is free, -1 when it was still held at the end (or is unusable).
+ */
+static int
+refresh_wait(const struct jwks_cache *c)
 {
-	int64_t seen;
-	bool had;
+	long timeout_ms =
+	    c->remote.fetch.timeout_ms > 0 ? c->remote.fetch.timeout_ms : FETCH_DEFAULT_TIMEOUT_MS;
+	const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
+
+	for (long waited = 0; waited <= timeout_ms; waited += 20) {
+		int fd = jwks_file_lock(c->files.refresh, LOCK_SH | LOCK_NB, NULL);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (fd != JWKS_FILE_LOCK_BUSY)
+			return -1;
+		nanosleep(&pause, NULL);
+	}
+	return -1;
+}
+
+/*
+ * One attempt at a forced refresh for an unknown kid: 0 when the set now
+ * differs from the one of fetch time seen (had: there was one), else the
+ * reason.  With wait, a refresh in progress elsewhere is waited for and
+ * looked at; without, a busy lock means throttled.
+ */
+static int
+refresh_for_kid(struct jwks_cache *c, int64_t now, bool had, int64_t seen, bool wait, struct err *e)
+{
 	int lock, rc;
 
-	/* "Changed" is measured from what the caller could have seen: a handle
-	 * that never looked at the file looks first. */
-	if (!c->loaded && cache_sync(c, false, e) != 0)
-		return -1;
-	seen = c->meta.fetched_at;
-	had = c->set != NULL;
 	/* Cheap checks first: a flood of forged kids costs one lstat each. */
 	if (cache_sync(c, false, e) != 0)
 		return -1;
@@ -372,13 +396,18 @@ jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now, struct err *e)
 		return 0;
 	if (time_within(now, c->meta.forced_at, c->throttle))
 		return throttled(c, now, e);
-	/*
-	 * Never wait here: a refresh in progress elsewhere will show its keys on
-	 * the next request, and forged kids must not hold workers behind a slow
-	 * issuer.
-	 */
-	if ((lock = refresh_lock(c, now, LOCK_EX | LOCK_NB, e)) == JWKS_FILE_LOCK_BUSY)
-		return err_set(e, ERR_THROTTLED, "a refresh is in progress in another process");
+	if ((lock = refresh_lock(c, now, LOCK_EX | LOCK_NB, e)) == JWKS_FILE_LOCK_BUSY) {
+		/*
+		 * Key rotation refuses nobody: a token whose new key another
+		 * process is fetching now waits for that fetch (bounded), then is
+		 * checked against what it brought.  Forged kids add no fetch: the
+		 * refresh they waited for set the shared throttle.
+		 */
+		if (!wait || refresh_wait(c) != 0)
+			return err_set(e, ERR_THROTTLED,
+			               "a refresh is in progress in another process");
+		return refresh_for_kid(c, now, had, seen, false, e);
+	}
 	if (lock < 0)
 		return -1;
 	/* Another process may have forced a refresh just before we took the lock. */
@@ -389,6 +418,16 @@ jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now, struct err *e)
 		         : refresh_locked(c, now, true, e);
 	close(lock);
 	return rc;
+}
+
+int
+jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now, struct err *e)
+{
+	/* "Changed" is measured from what the caller could have seen: a handle
+	 * that never looked at the file looks first. */
+	if (!c->loaded && cache_sync(c, false, e) != 0)
+		return -1;
+	return refresh_for_kid(c, now, c->set != NULL, c->meta.fetched_at, true, e);
 }
 
 int

@@ -119,10 +119,14 @@ int jwks_cache_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **ou
  * A token named a kid the current set lacks.  Returns 0 when the set held
  * by c changed during this call (another process's refresh was picked up,
  * or we fetched a new document): look the kid up again in the set
- * jwks_cache_keys() now returns.  Else -1, the previous keys kept, with in
- * e: ERR_THROTTLED, without any network, when any process forced a refresh
- * within kid_throttle seconds of now (the time is shared through the cache
- * file) or another process is refreshing right now; the refresh's failure
+ * jwks_cache_keys() now returns.  When another process is refreshing right
+ * now, waits for it (at most the fetch timeout: no valid token is refused
+ * because its new key is being fetched elsewhere), then looks again.  Else
+ * -1, the previous keys kept, with in e: ERR_THROTTLED, without any
+ * network, when any process forced a refresh within kid_throttle seconds of
+ * now (the time is shared through the cache file: a flood of forged kids
+ * makes one fetch per interval) or the other refresh outlasted the wait;
+ * the refresh's failure
  * ("fetch: ...", "document: ...", "discovery: ..."; ERR_UNAVAILABLE, or
  * ERR_TOO_LARGE for a download over its cap); or ERR_SYSTEM.
  */
