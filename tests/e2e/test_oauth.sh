@@ -628,6 +628,24 @@ else
 fi
 server_stop
 
+# ==== server 6: OAUTH_TOKEN_TYPES=at+jwt (RFC 9068 §4 access tokens only) =======
+
+if server_start --env OAUTH_TOKEN_TYPES=at+jwt --env "MCP_SCOPES_SUPPORTED=$SCOPES"; then
+	t "OAUTH_TOKEN_TYPES=at+jwt: a token typed at+jwt -> accepted"
+	AUTH="Bearer $(mint_token --typ at+jwt)" mcp "$GREET"
+	want_result 7
+	t "OAUTH_TOKEN_TYPES=at+jwt: typ JWT, or no typ -> 401 invalid_token"
+	for typ in JWT ''; do
+		AUTH="Bearer $(mint_token --typ "$typ")" mcp "$GREET"
+		want_401 invalid_token
+		want_json 'r.error_description' '"token type is not an access token"'
+	done
+else
+	t "lighttpd starts with OAUTH_TOKEN_TYPES=at+jwt"
+	note "see the error log above"
+fi
+server_stop
+
 # ==== 10. misconfigurations stop the program at start ========================
 
 # cgi_conf NAME=VALUE...: runs mcp.fcgi as CGI (a POST /mcp with a token)

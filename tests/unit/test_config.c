@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "lib/config/config.h"
+#include "lib/jose/token.h"
 #include "lib/jose/jwk.h"
 
 static struct config cfg;
@@ -16,14 +17,14 @@ static void
 reset(void)
 {
 	static const char *const vars[] = {
-	    CONFIG_FILE_VAR,   CONFIG_RESOURCE,    CONFIG_ORIGINS,      CONFIG_HOSTS,
-	    CONFIG_MAX_BODY,   CONFIG_LOG_LEVEL,   CONFIG_LOG_FILE,     "DOCUMENT_ROOT",
-	    CONFIG_ISSUER,     CONFIG_JWKS_URI,    CONFIG_AUDIENCE,     CONFIG_AS,
-	    CONFIG_ALLOW_HTTP, CONFIG_ALGORITHMS,  CONFIG_LEEWAY,       CONFIG_TTL_MIN,
-	    CONFIG_TTL_MAX,    CONFIG_THROTTLE,    CONFIG_MAX_STALE,    CONFIG_SCOPES,
-	    CONFIG_STATE_DIR,  CONFIG_SK_ENV,      CONFIG_SK_ENV_SHORT, CONFIG_SK_RESOURCE_ID,
-	    CONFIG_SK_MCP_URL, CONFIG_SK_AUDIENCE, CONFIG_SK_PRM,       CONFIG_TODO_DB,
-	    CONFIG_TODO_MAX,   CONFIG_TODO_MAX_OLD};
+	    CONFIG_FILE_VAR,   CONFIG_RESOURCE,     CONFIG_ORIGINS,      CONFIG_HOSTS,
+	    CONFIG_MAX_BODY,   CONFIG_LOG_LEVEL,    CONFIG_LOG_FILE,     "DOCUMENT_ROOT",
+	    CONFIG_ISSUER,     CONFIG_JWKS_URI,     CONFIG_AUDIENCE,     CONFIG_AS,
+	    CONFIG_ALLOW_HTTP, CONFIG_ALGORITHMS,   CONFIG_LEEWAY,       CONFIG_TTL_MIN,
+	    CONFIG_TTL_MAX,    CONFIG_THROTTLE,     CONFIG_MAX_STALE,    CONFIG_SCOPES,
+	    CONFIG_STATE_DIR,  CONFIG_SK_ENV,       CONFIG_SK_ENV_SHORT, CONFIG_SK_RESOURCE_ID,
+	    CONFIG_SK_MCP_URL, CONFIG_SK_AUDIENCE,  CONFIG_SK_PRM,       CONFIG_TODO_DB,
+	    CONFIG_TODO_MAX,   CONFIG_TODO_MAX_OLD, CONFIG_TOKEN_TYPES};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	config_free(&cfg);
@@ -202,6 +203,7 @@ TEST(oauth_defaults)
 	CHECK(cfg.alg_mask == (JWA_BIT(JWA_RS256) | JWA_BIT(JWA_ES256) | JWA_BIT(JWA_PS256)));
 	CHECK(!cfg.allow_http);
 	CHECK_INT(cfg.todo_max_per_owner, 1000);
+	CHECK(cfg.token_types == (TOKEN_TYPE_AT_JWT | TOKEN_TYPE_JWT));
 	CHECK_INT(cfg.jwks_max_stale, 86400);
 	CHECK_STR(cfg.todo_db, CONFIG_STATE_DIR_DEFAULT "/todos.sqlite");
 	setenv(CONFIG_RESOURCE, "https://mcp.example.com", 1);
@@ -229,6 +231,8 @@ TEST(oauth_misconfigurations)
 	    {CONFIG_ALGORITHMS, "RS256 HS256",
 	     "OAUTH_ALGORITHMS: HS256 is not an allowed algorithm"},
 	    {CONFIG_ALGORITHMS, "none", "OAUTH_ALGORITHMS: none"},
+	    {CONFIG_TOKEN_TYPES, "at+jwt dpop+jwt",
+	     "OAUTH_TOKEN_TYPES: dpop+jwt is not a token type (at+jwt, JWT)"},
 	    {CONFIG_LEEWAY, "301", "OAUTH_LEEWAY:"},
 	    {CONFIG_LEEWAY, "-1", "OAUTH_LEEWAY:"},
 	    {CONFIG_TTL_MIN, "100000", "OAUTH_JWKS_TTL_MIN: must not exceed"},
@@ -278,6 +282,10 @@ TEST(todo_limit_names)
 	CHECK_INT(cfg.todo_max_per_owner, 9);
 	unsetenv(CONFIG_TODO_MAX);
 	unsetenv(CONFIG_TODO_MAX_OLD);
+	setenv(CONFIG_TOKEN_TYPES, "at+jwt", 1);
+	CHECK_INT(load(), 0);
+	CHECK(cfg.token_types == TOKEN_TYPE_AT_JWT);
+	unsetenv(CONFIG_TOKEN_TYPES);
 	/* OAUTH_JWKS_MAX_STALE=0 is kept as 0: no stale keys at all. */
 	setenv(CONFIG_MAX_STALE, "0", 1);
 	CHECK_INT(load(), 0);

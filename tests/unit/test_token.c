@@ -1029,6 +1029,44 @@ TEST(typ_access_token_forms_accepted)
 	CHECK_STR(vrf_free(mint(k_rsa, &o)), ACCEPTED);
 }
 
+/* OAUTH_TOKEN_TYPES=at+jwt: an operator may require RFC 9068 access tokens only (§4). */
+TEST(typ_at_jwt_only_policy)
+{
+	struct token_policy pol = policy();
+	struct devissuer_token_opts o = opts();
+	unsigned t = 0;
+	char *tok;
+
+	pol.types = TOKEN_TYPE_AT_JWT;
+	o.typ = "at+jwt";
+	tok = mint(k_rsa, &o);
+	CHECK_STR(verify_full(tok, keys, &pol, NOW, NULL), ACCEPTED);
+	free(tok);
+	o.typ = "application/AT+JWT";
+	tok = mint(k_rsa, &o);
+	CHECK_STR(verify_full(tok, keys, &pol, NOW, NULL), ACCEPTED);
+	free(tok);
+	o.typ = "JWT";
+	tok = mint(k_rsa, &o);
+	CHECK_STR(verify_full(tok, keys, &pol, NOW, NULL), TOKEN_MSG_TYP);
+	free(tok);
+	/* No typ at all is a plain JWT (RFC 7519 §5.1): refused here too. */
+	o.typ = "";
+	tok = mint(k_rsa, &o);
+	CHECK_STR(verify_full(tok, keys, &pol, NOW, NULL), TOKEN_MSG_TYP);
+	free(tok);
+	/* And a JWT-only policy refuses at+jwt. */
+	pol.types = TOKEN_TYPE_JWT;
+	o.typ = "at+jwt";
+	tok = mint(k_rsa, &o);
+	CHECK_STR(verify_full(tok, keys, &pol, NOW, NULL), TOKEN_MSG_TYP);
+	free(tok);
+	CHECK_INT(token_type_parse("Application/JWT", &t), 0);
+	CHECK_INT(t, TOKEN_TYPE_JWT);
+	CHECK_INT(token_type_parse("dpop+jwt", &t), -1);
+	CHECK_INT(token_type_parse(NULL, &t), -1);
+}
+
 TEST(key_url_headers_ignored)
 {
 	/* jku / x5u / x5c point elsewhere: never fetched, never used. */
@@ -1485,12 +1523,13 @@ TEST_MAIN_FIXTURE(
     TEST_CASE(payload_changed_rejected), TEST_CASE(truncated_signature_rejected),
     TEST_CASE(es256_signature_length_and_form_rejected), TEST_CASE(unknown_crit_rejected),
     TEST_CASE(typ_other_than_access_token_rejected), TEST_CASE(typ_access_token_forms_accepted),
-    TEST_CASE(key_url_headers_ignored), TEST_CASE(embedded_jwk_of_attacker_rejected),
-    TEST_CASE(payload_not_object_rejected), TEST_CASE(claim_wrong_type_rejected),
-    TEST_CASE(scope_claim_wrong_type_rejected), TEST_CASE(too_many_scopes_rejected),
-    TEST_CASE(scope_forms), TEST_CASE(scope_union_and_duplicates),
-    TEST_CASE(client_id_and_org_aliases), TEST_CASE(rs256_good), TEST_CASE(ps256_good),
-    TEST_CASE(es256_good), TEST_CASE(second_issuer_and_audience_accepted), TEST_CASE(es384_good),
+    TEST_CASE(typ_at_jwt_only_policy), TEST_CASE(key_url_headers_ignored),
+    TEST_CASE(embedded_jwk_of_attacker_rejected), TEST_CASE(payload_not_object_rejected),
+    TEST_CASE(claim_wrong_type_rejected), TEST_CASE(scope_claim_wrong_type_rejected),
+    TEST_CASE(too_many_scopes_rejected), TEST_CASE(scope_forms),
+    TEST_CASE(scope_union_and_duplicates), TEST_CASE(client_id_and_org_aliases),
+    TEST_CASE(rs256_good), TEST_CASE(ps256_good), TEST_CASE(es256_good),
+    TEST_CASE(second_issuer_and_audience_accepted), TEST_CASE(es384_good),
     TEST_CASE(libjwt_rs256_verifies), TEST_CASE(libjwt_es256_verifies),
     TEST_CASE(messages_safe_and_carried), TEST_CASE(token_expired_rule),
     TEST_CASE(principal_dup_is_deep))

@@ -69,6 +69,7 @@ auth_new(const struct config *cfg, struct err *e)
 	    .n_audiences = cfg->audiences.n,
 	    .alg_mask = cfg->alg_mask,
 	    .leeway = cfg->leeway,
+	    .types = cfg->token_types,
 	};
 	if (auth_cache_open(cfg, &a->cache, e) != 0) {
 		free(a);

@@ -47,6 +47,7 @@
 #define CONFIG_ALLOW_HTTP      "OAUTH_ALLOW_HTTP"
 #define CONFIG_ALGORITHMS      "OAUTH_ALGORITHMS"
 #define CONFIG_LEEWAY          "OAUTH_LEEWAY"
+#define CONFIG_TOKEN_TYPES     "OAUTH_TOKEN_TYPES"
 #define CONFIG_TTL_MIN         "OAUTH_JWKS_TTL_MIN"
 #define CONFIG_TTL_MAX         "OAUTH_JWKS_TTL_MAX"
 #define CONFIG_THROTTLE        "OAUTH_JWKS_REFRESH_THROTTLE"
@@ -61,10 +62,11 @@
 #define CONFIG_SK_AUDIENCE    "EXPECTED_AUDIENCE"
 #define CONFIG_SK_PRM         "PROTECTED_RESOURCE_METADATA"
 
-#define CONFIG_STATE_DIR_DEFAULT  "/var/lib/mcp-fcgi"
-#define CONFIG_ALGORITHMS_DEFAULT "RS256 ES256 PS256"
-#define CONFIG_LEEWAY_DEFAULT     60
-#define CONFIG_LEEWAY_MAX         300
+#define CONFIG_STATE_DIR_DEFAULT   "/var/lib/mcp-fcgi"
+#define CONFIG_ALGORITHMS_DEFAULT  "RS256 ES256 PS256"
+#define CONFIG_TOKEN_TYPES_DEFAULT "at+jwt JWT"
+#define CONFIG_LEEWAY_DEFAULT      60
+#define CONFIG_LEEWAY_MAX          300
 
 #define CONFIG_MAX_BODY_DEFAULT (1024 * 1024)
 #define CONFIG_MAX_BODY_LIMIT   (64 * 1024 * 1024)
@@ -97,6 +99,7 @@ struct config {
 	char *ca_file;                        /* OAUTH_CA_FILE, NULL: system store */
 	bool allow_http;                      /* OAUTH_ALLOW_HTTP */
 	unsigned alg_mask;                    /* OAUTH_ALGORITHMS as JWA_BIT()s */
+	unsigned token_types;                 /* OAUTH_TOKEN_TYPES as enum token_type bits */
 	int64_t leeway;                       /* OAUTH_LEEWAY, seconds */
 	int64_t jwks_ttl_min, jwks_ttl_max;   /* freshness bounds, seconds */
 	int64_t jwks_throttle;                /* unknown-kid refresh interval */

@@ -13,6 +13,7 @@
 #include "lib/config/internal/config_load.h"
 #include "lib/core/num.h"
 #include "lib/jose/jwk.h"
+#include "lib/jose/token.h"
 
 /* The PRM document path (RFC 9728 §3) and the members read from a configured one (§2). */
 #define PRM_WELL_KNOWN "/.well-known/oauth-protected-resource"
@@ -78,6 +79,30 @@ load_algorithms(struct config *cfg, struct err *e)
 	}
 	if (rc == 0 && cfg->alg_mask == 0)
 		rc = err_set(e, ERR_CONFIG, CONFIG_ALGORITHMS ": empty");
+	strlist_free(&names);
+	return rc;
+}
+
+/* OAUTH_TOKEN_TYPES: which JOSE typ an access token may carry (RFC 9068 §4 asks at+jwt). */
+static int
+load_token_types(struct config *cfg, struct err *e)
+{
+	const char *v = config_get(CONFIG_TOKEN_TYPES);
+	struct strlist names = {0};
+	int rc = 0;
+
+	strlist_split(&names, v != NULL ? v : CONFIG_TOKEN_TYPES_DEFAULT);
+	for (size_t i = 0; i < names.n && rc == 0; i++) {
+		unsigned t;
+		if (token_type_parse(names.v[i], &t) != 0)
+			rc = err_set(e, ERR_CONFIG,
+			             CONFIG_TOKEN_TYPES ": %s is not a token type (at+jwt, JWT)",
+			             names.v[i]);
+		else
+			cfg->token_types |= t;
+	}
+	if (rc == 0 && cfg->token_types == 0)
+		rc = err_set(e, ERR_CONFIG, CONFIG_TOKEN_TYPES ": empty");
 	strlist_free(&names);
 	return rc;
 }
@@ -275,8 +300,8 @@ config_oauth_load(struct config *cfg, struct err *e)
 		               cfg->resource);
 	if (load_prm_document(cfg, &prm, e) == 0 && load_issuers(cfg, e) == 0 &&
 	    load_authorization_servers(cfg, prm, e) == 0 && load_audiences(cfg, e) == 0 &&
-	    load_algorithms(cfg, e) == 0 && load_metadata(cfg, prm, e) == 0 &&
-	    load_bounds(cfg, e) == 0)
+	    load_algorithms(cfg, e) == 0 && load_token_types(cfg, e) == 0 &&
+	    load_metadata(cfg, prm, e) == 0 && load_bounds(cfg, e) == 0)
 		rc = 0;
 	cJSON_Delete(prm);
 	return rc;

@@ -123,16 +123,35 @@ part_json(const struct span *part)
  * Any other type (id_token+jwt, dpop+jwt, logout+jwt, ...) is another kind
  * of token and must not pass as an access token (RFC 8725 §3.11).
  */
-static bool
-typ_accepted(const char *typ)
+int
+token_type_parse(const char *name, unsigned *out)
 {
-	static const char *const ok[] = {"JWT", "application/jwt", "at+jwt", "application/at+jwt"};
+	if (name == NULL)
+		return -1;
+	if (strncasecmp(name, "application/", 12) == 0)
+		name += 12;
+	if (strcasecmp(name, "at+jwt") == 0)
+		*out = TOKEN_TYPE_AT_JWT;
+	else if (strcasecmp(name, "JWT") == 0)
+		*out = TOKEN_TYPE_JWT;
+	else
+		return -1;
+	return 0;
+}
 
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		if (strcasecmp(typ, ok[i]) == 0)
-			return true;
-	}
-	return false;
+/*
+ * True when the header's typ (NULL: none) is one of types.  No typ at all
+ * counts as a plain JWT (RFC 7519 §5.1 makes typ optional), which an
+ * operator requiring "at+jwt" (RFC 9068 §4) refuses.
+ */
+static bool
+typ_accepted(const cJSON *typ, unsigned types)
+{
+	unsigned t = TOKEN_TYPE_JWT;
+
+	if (typ != NULL && (!cJSON_IsString(typ) || token_type_parse(typ->valuestring, &t) != 0))
+		return false;
+	return (types & t) != 0;
 }
 
 /*
@@ -141,8 +160,8 @@ typ_accepted(const char *typ)
  * -1 with e set.
  */
 static int
-header_check(const cJSON *hdr, unsigned alg_mask, enum jwa_alg *alg, const char **kid,
-             struct err *e)
+header_check(const cJSON *hdr, const struct token_policy *policy, enum jwa_alg *alg,
+             const char **kid, struct err *e)
 {
 	const cJSON *a = cJSON_GetObjectItemCaseSensitive(hdr, HDR_ALG);
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(hdr, HDR_TYP);
@@ -150,12 +169,12 @@ header_check(const cJSON *hdr, unsigned alg_mask, enum jwa_alg *alg, const char 
 
 	/* RFC 8725 §3.1-3.2: none and HS* are unknown names to jwa_parse. */
 	if (!cJSON_IsString(a) || jwa_parse(a->valuestring, alg) != 0 ||
-	    (alg_mask & JWA_BIT(*alg)) == 0)
+	    (policy->alg_mask & JWA_BIT(*alg)) == 0)
 		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_ALG);
 	/* RFC 7515 §4.1.11: we understand no extension, so any crit is fatal. */
 	if (cJSON_GetObjectItemCaseSensitive(hdr, HDR_CRIT) != NULL)
 		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_CRIT);
-	if (t != NULL && (!cJSON_IsString(t) || !typ_accepted(t->valuestring)))
+	if (!typ_accepted(t, policy->types != 0 ? policy->types : TOKEN_TYPES_DEFAULT))
 		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_TYP);
 	/*
 	 * jku, x5u, jwk and x5c are never read: a key named by the token
@@ -249,7 +268,7 @@ token_verify(const char *token, size_t len, const struct jwk_set *keys,
 		err_set(e, ERR_INVALID, "%s", TOKEN_MSG_HEADER);
 		goto out;
 	}
-	if (header_check(hdr, policy->alg_mask, &alg, &kid, e) != 0 ||
+	if (header_check(hdr, policy, &alg, &kid, e) != 0 ||
 	    key_select(keys, kid, alg, &key, e) != 0 || signature_check(key, alg, part, e) != 0)
 		goto out;
 	/* Only now, with the signature verified, is the payload read at all. */

@@ -40,6 +40,23 @@
  * What a token must satisfy.  Every array is borrowed for the call.  An
  * empty issuer or audience list, or an alg_mask of 0, accepts no token.
  */
+/*
+ * The token types a policy accepts, from the JOSE header's typ (RFC 9068
+ * §2.1, RFC 8725 §3.11); a bit set of these.
+ */
+enum token_type {
+	TOKEN_TYPE_AT_JWT = 1 << 0, /* "at+jwt" or "application/at+jwt": RFC 9068 access tokens */
+	TOKEN_TYPE_JWT = 1 << 1,    /* "JWT", "application/jwt" or no typ (RFC 7519 §5.1) */
+};
+#define TOKEN_TYPES_DEFAULT (TOKEN_TYPE_AT_JWT | TOKEN_TYPE_JWT)
+
+/*
+ * Parses a name of OAUTH_TOKEN_TYPES: "at+jwt" or "JWT", either with or
+ * without "application/", case-insensitive (RFC 7515 §4.1.9).  Returns 0
+ * with *out its bit, or -1.
+ */
+int token_type_parse(const char *name, unsigned *out);
+
 struct token_policy {
 	const char *const *issuers; /* exact string match, RFC 9068 §4 */
 	size_t n_issuers;
@@ -48,6 +65,7 @@ struct token_policy {
 	unsigned alg_mask; /* JWA_BIT() of each allowed algorithm */
 	int64_t leeway;    /* seconds of clock skew accepted for exp/nbf/iat (0..3600) */
 	size_t max_len;    /* 0 means TOKEN_MAX_LEN */
+	unsigned types;    /* enum token_type bits accepted; 0 means TOKEN_TYPES_DEFAULT */
 };
 
 /*
