@@ -435,6 +435,38 @@ sleep 0.2
 if grep -q "$(printf '\033')" "$ERRLOG"; then note "a raw ESC reached the log"; fi
 if grep 'INJECTED' "$ERRLOG" | grep -qv '^{'; then note "a raw line break reached the log"; fi
 
+# A method of 40 two-byte characters is longer than the audit line's method
+# field: cut at a character boundary, the line stays valid UTF-8 (finish()
+# checks every line of every log).
+t "a long UTF-8 method name -> -32601; its audit line is cut between characters"
+long=$(printf 'é%.0s' $(seq 40))
+mcp "{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"$long\"}"
+want_rpc_error -32601 11
+sleep 0.2
+grep -q "\"method\":\"$(printf 'é%.0s' $(seq 31))\"" "$ERRLOG" ||
+	note "no audit line with the method cut to 31 characters (62 bytes)"
+
+# A token's claims are not checked for UTF-8 (only their JSON): one that is
+# accepted with a client id of Latin-1 bytes is audited in valid UTF-8.
+t "a client id that is not UTF-8 -> served, audited with U+FFFD"
+AUTH="Bearer $(mint_token --client-id "$(printf 'caf\351')")" mcp "$GREET"
+want_result 7
+sleep 0.2
+grep -q '"client_id":"caf'"$(printf '\357\277\275')"'"' "$ERRLOG" ||
+	note "no audit line with client_id caf<U+FFFD>"
+
+# Ids are echoed as written or refused (JSON-RPC 2.0 §5: the same id).
+t "id 1e2, -0 or 1.0 -> 400 -32600 with id null (it would not come back as written)"
+for id in 1e2 -0 1.0; do
+	mcp "{\"jsonrpc\":\"2.0\",\"id\":$id,\"method\":\"ping\"}"
+	want_status 400
+	want_json 'r.id' null 'r.error.code' -32600
+done
+t "id 12345678901234 -> echoed as written"
+mcp '{"jsonrpc":"2.0","id":12345678901234,"method":"ping"}'
+want_result 12345678901234
+grep -q '"id":12345678901234,' "$RESP_BODY" || note "body: $(cat "$RESP_BODY")"
+
 t "one JSON log line per request: method, tool, status, duration_us"
 out=$(node -e '
 	const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n")
@@ -527,7 +559,8 @@ fi
 # issuer that is never contacted, since the program stops at start-up.
 
 for bad in 'MCP_MAX_BODY=lots' 'MCP_RESOURCE=not a url' 'MCP_LOG_LEVEL=chatty' \
-	'OAUTH_ISSUER=' 'OAUTH_ISSUER=http://issuer.example'; do
+	'OAUTH_ISSUER=' 'OAUTH_ISSUER=http://issuer.example' 'MCP_TOOL_SCOPES=greet_user=' \
+	'OAUTH_TOKEN_TYPES=id_token+jwt'; do
 	var=${bad%%=*}
 	issuer=https://issuer.example
 	[ "$var" = OAUTH_ISSUER ] && issuer=${bad#*=}
