@@ -882,7 +882,7 @@ fi
 # ---- two accepted issuers: the owner includes the issuer -----------------------
 
 ISS2=https://second-issuer.example
-if server_start --env "OAUTH_ISSUER=http://127.0.0.1:@PORT@/dev-issuer $ISS2"; then
+if server_start --env "OAUTH_ISSUER=http://127.0.0.1:@PORT@/dev-issuer $ISS2" --env OAUTH_ALLOW_HTTP=1; then
 	T_I1=$(tok "todo:read todo:write" --sub alice)
 	T_I2=$(tok "todo:read todo:write" --sub alice --iss "$ISS2")
 
