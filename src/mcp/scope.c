@@ -108,7 +108,7 @@ scope_challenge_add(char *buf, size_t len, const char *needs, const struct princ
 	for (size_t i = 0; i < l.n; i++)
 		list_add(buf, len, l.v[i]);
 	strlist_free(&l);
-	for (size_t i = 0; p != NULL && i < p->n_scopes; i++)
+	for (size_t i = 0; p != NULL && supported != NULL && i < p->n_scopes; i++)
 		if (strlist_contains(supported, p->scopes[i]))
 			list_add(buf, len, p->scopes[i]);
 }

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int test_failed_checks;
 static int test_checks; /* every check made, passed or not */
@@ -88,6 +91,27 @@ struct test_case {
 	{                                                                                          \
 #fn, fn                                                                            \
 	}
+
+/*
+ * Reads what a forked child writes to fd into out (size bytes with the
+ * terminating NUL), closes fd, waits for pid and checks it exited with 0.
+ * Returns out.
+ */
+static inline const char *
+test_child_output(int fd, pid_t pid, char *out, size_t size)
+{
+	size_t got = 0;
+	ssize_t n;
+	int status;
+
+	while (got + 1 < size && (n = read(fd, out + got, size - 1 - got)) > 0)
+		got += (size_t)n;
+	out[got] = '\0';
+	close(fd);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return out;
+}
 
 /* True when name was asked for with -t (or nothing was: every test runs). */
 static inline int

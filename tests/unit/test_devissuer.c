@@ -11,15 +11,12 @@
 #include "lib/jose/principal.h"
 #include "lib/jose/token.h"
 #include "test.h"
+#include "devmint_fixture.h"
 
 #include <jwt.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define ISS "https://issuer.example"
-#define AUD "https://mcp.example/mcp"
-#define NOW INT64_C(1700000000)
 
 static const char *const issuers[] = {ISS};
 static const char *const audiences[] = {AUD};
@@ -58,30 +55,6 @@ policy(void)
 	    .alg_mask = (1u << JWA__MAX) - 1,
 	};
 	return p;
-}
-
-/* Mint options that pass every check at NOW. */
-static struct devissuer_token_opts
-opts(void)
-{
-	struct devissuer_token_opts o = {
-	    .iss = ISS,
-	    .sub = "user-1",
-	    .aud = AUD,
-	    .scope = "todo:read todo:write",
-	    .iat = NOW,
-	    .lifetime = 300,
-	};
-	return o;
-}
-
-static char *
-mint(const struct devissuer_key *k, const struct devissuer_token_opts *o)
-{
-	char *tok = NULL;
-
-	CHECK_INT(devissuer_token_mint(k, o, &tok, NULL), 0);
-	return tok;
 }
 
 TEST(our_tokens_decode_in_libjwt)

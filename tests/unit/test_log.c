@@ -24,7 +24,9 @@ TEST(escape)
 	/* UTF-8 passes; bytes that are not UTF-8 become \ufffd; a cut never splits é. */
 	log_escape(out, sizeof(out), "\xc3\xa9t\xc3\xa9");
 	CHECK_STR(out, "\xc3\xa9t\xc3\xa9");
-	log_escape(out, sizeof(out), "a\xc3(\x80\xff\xed\xa0\x80" "b");
+	log_escape(out, sizeof(out),
+	           "a\xc3(\x80\xff\xed\xa0\x80"
+	           "b");
 	CHECK_STR(out, "a\\ufffd(\\ufffd\\ufffd\\ufffd\\ufffd\\ufffdb");
 	log_escape(out, 3, "a\xc3\xa9");
 	CHECK_STR(out, "a");

@@ -45,8 +45,7 @@ static const char *
 render(const struct outcome *o, const char *origin)
 {
 	char origin_env[256];
-	int res[2], status;
-	ssize_t n, got = 0;
+	int res[2];
 	pid_t pid;
 
 	if (pipe(res) != 0)
@@ -68,13 +67,7 @@ render(const struct outcome *o, const char *origin)
 		_exit(0);
 	}
 	close(res[1]);
-	while ((n = read(res[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0)
-		got += n;
-	out[got] = '\0';
-	close(res[0]);
-	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	return out;
+	return test_child_output(res[0], pid, out, sizeof(out));
 }
 
 TEST(refusals)

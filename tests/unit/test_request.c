@@ -21,8 +21,7 @@ static char out[8192];
 static const char *
 cgi_run(const char *const *env, const char *body, size_t max)
 {
-	int in[2], res[2], status;
-	ssize_t n, got = 0;
+	int in[2], res[2];
 	pid_t pid;
 
 	if (pipe(in) != 0 || pipe(res) != 0)
@@ -59,13 +58,7 @@ cgi_run(const char *const *env, const char *body, size_t max)
 	if (body != NULL && write(in[1], body, strlen(body)) < 0)
 		return "";
 	close(in[1]);
-	while ((n = read(res[0], out + got, sizeof(out) - 1 - (size_t)got)) > 0)
-		got += n;
-	out[got] = '\0';
-	close(res[0]);
-	waitpid(pid, &status, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	return out;
+	return test_child_output(res[0], pid, out, sizeof(out));
 }
 
 TEST(one_request_then_none)

@@ -12,6 +12,7 @@
 #include "lib/jose/principal.h"
 #include "lib/jose/token.h"
 #include "test.h"
+#include "devmint_fixture.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,9 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ISS "https://issuer.example"
-#define AUD "https://mcp.example/mcp"
-#define NOW INT64_C(1700000000)
 /* Claims that pass every check at NOW; exp is NOW + 300. */
 #define CLAIMS_OK                                                                                  \
 	"{\"iss\":\"" ISS "\",\"aud\":\"" AUD "\",\"sub\":\"user-1\",\"exp\":1700000300,"          \
@@ -189,30 +187,6 @@ static bool
 one_of(const char *got, const char *want1, const char *want2)
 {
 	return got != NULL && (strcmp(got, want1) == 0 || strcmp(got, want2) == 0);
-}
-
-/* Mint options that pass every check at NOW. */
-static struct devissuer_token_opts
-opts(void)
-{
-	struct devissuer_token_opts o = {
-	    .iss = ISS,
-	    .sub = "user-1",
-	    .aud = AUD,
-	    .scope = "todo:read todo:write",
-	    .iat = NOW,
-	    .lifetime = 300,
-	};
-	return o;
-}
-
-static char *
-mint(const struct devissuer_key *k, const struct devissuer_token_opts *o)
-{
-	char *tok = NULL;
-
-	CHECK_INT(devissuer_token_mint(k, o, &tok, NULL), 0);
-	return tok;
 }
 
 /*

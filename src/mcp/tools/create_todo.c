@@ -22,8 +22,9 @@ create_todo(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *r
 const struct tool tool_create_todo = {
     .name = "create_todo",
     .title = "Create a todo",
-    .description = "Creates a todo owned by the caller. Title up to 200 characters, description "
-                   "up to 2000. Returns the new todo with its id.",
+    .description =
+        "Creates a todo owned by the caller. Title up to " TODO_TITLE_MAX_TEXT
+        " characters, description up to " TODO_DESC_MAX_TEXT ". Returns the new todo with its id.",
     .input_schema = "{\"type\":\"object\",\"properties\":{" TODO_TITLE_PROP "," TODO_DESC_PROP "},"
                     "\"required\":[\"title\"],\"additionalProperties\":false}",
     .output_schema = TODO_OUTPUT_SCHEMA,

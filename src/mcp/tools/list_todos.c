@@ -38,40 +38,25 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	return tool_result_structured(res, o);
 }
 
-const struct
-    tool
-        tool_list_todos =
-            {
-                .name = "list_todos",
-                .title = "List todos",
-                .description =
-                    "Lists the caller's todos, oldest first, optionally only completed or open "
-                    "ones. Pages of up to 100 (default 20); pass next_cursor to get the next page.",
-                .input_schema = "{\"type\":\"object\",\"properties\":{"
-                                "\"completed\":{\"type\":\"boolean\",\"description\":\"Only "
-                                "completed (true) or open "
-                                "(false) todos\"},"
-                                "\"limit\":{\"type\":\"integer\",\"minimum\":1,"
-                                "\"maximum\":" TODO_STR(
-                                    TODO_PAGE_MAX) ",\"description\":\"Page size, at "
-                                                   "most " TODO_STR(TODO_PAGE_MAX) "\"},"
-                                                                                   "\"cursor\":{"
-                                                                                   "\"type\":"
-                                                                                   "\"string\","
-                                                                                   "\"description\""
-                                                                                   ":\"next_cursor "
-                                                                                   "of the "
-                                                                                   "previous "
-                                                                                   "page\"}},"
-                                                                                   "\"additionalPro"
-                                                                                   "perties\":"
-                                                                                   "false}",
-                .output_schema =
-                    "{\"type\":\"object\",\"properties\":{\"todos\":{\"type\":\"array\",\"items\":"
-                    "{\"type\":\"object\",\"properties\":{" TODO_SCHEMA_PROPS
-                    "},\"required\":" TODO_SCHEMA_REQUIRED
-                    "}},\"next_cursor\":{\"type\":[\"string\",\"null\"]}},"
-                    "\"required\":[\"todos\",\"next_cursor\"]}",
-                .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
-                .handler = list_todos,
+const struct tool tool_list_todos = {
+    .name = "list_todos",
+    .title = "List todos",
+    .description = "Lists the caller's todos, oldest first, optionally only completed or open "
+                   "ones. Pages of up to " TODO_PAGE_MAX_TEXT
+                   " (default 20); pass next_cursor to get the next page.",
+    .input_schema = "{\"type\":\"object\",\"properties\":{"
+                    "\"completed\":{\"type\":\"boolean\","
+                    "\"description\":\"Only completed (true) or open (false) todos\"},"
+                    "\"limit\":{\"type\":\"integer\",\"minimum\":1,"
+                    "\"maximum\":" TODO_PAGE_MAX_TEXT ","
+                    "\"description\":\"Page size, at most " TODO_PAGE_MAX_TEXT "\"},"
+                    "\"cursor\":{\"type\":\"string\","
+                    "\"description\":\"next_cursor of the previous page\"}},"
+                    "\"additionalProperties\":false}",
+    .output_schema = "{\"type\":\"object\",\"properties\":{\"todos\":{\"type\":\"array\","
+                     "\"items\":" TODO_OUTPUT_SCHEMA "},"
+                     "\"next_cursor\":{\"type\":[\"string\",\"null\"]}},"
+                     "\"required\":[\"todos\",\"next_cursor\"]}",
+    .hints = TOOL_READ_ONLY | TOOL_IDEMPOTENT,
+    .handler = list_todos,
 };

@@ -14,15 +14,20 @@
 #define TODO_STR_(x) #x
 #define TODO_STR(x)  TODO_STR_(x)
 
-/* The input schema of a todo's title and description: the length limits live here. */
+/* The limits as JSON Schema and prose text: the numbers live in todo_store.h. */
+#define TODO_TITLE_MAX_TEXT TODO_STR(TODO_TITLE_MAX)
+#define TODO_DESC_MAX_TEXT  TODO_STR(TODO_DESC_MAX)
+#define TODO_PAGE_MAX_TEXT  TODO_STR(TODO_PAGE_MAX)
+
+/* The input schema of a todo's title and description. */
 #define TODO_TITLE_PROP                                                                            \
-	"\"title\":{\"type\":\"string\",\"minLength\":1,\"maxLength\":" TODO_STR(               \
-	    TODO_TITLE_MAX) ",\"description\":\"Short title, at most " TODO_STR(TODO_TITLE_MAX)     \
-	    " characters\"}"
+	"\"title\":{\"type\":\"string\",\"minLength\":1,"                                          \
+	"\"maxLength\":" TODO_TITLE_MAX_TEXT ","                                                   \
+	"\"description\":\"Short title, at most " TODO_TITLE_MAX_TEXT " characters\"}"
 #define TODO_DESC_PROP                                                                             \
-	"\"description\":{\"type\":\"string\",\"maxLength\":" TODO_STR(                          \
-	    TODO_DESC_MAX) ",\"description\":\"Details, at most " TODO_STR(TODO_DESC_MAX)          \
-	    " characters\"}"
+	"\"description\":{\"type\":\"string\","                                                    \
+	"\"maxLength\":" TODO_DESC_MAX_TEXT ","                                                    \
+	"\"description\":\"Details, at most " TODO_DESC_MAX_TEXT " characters\"}"
 
 /* The output schema of one todo (JSON Schema text). */
 #define TODO_SCHEMA_PROPS                                                                          \
@@ -59,6 +64,5 @@ int todo_fail(const struct err *e, struct tool_result *res);
 
 /* A string argument, or NULL when absent. */
 const char *todo_arg_string(const cJSON *args, const char *name);
-
 
 #endif /* TODO_COMMON_H */
