@@ -235,17 +235,25 @@ bio_take(BIO *bio, size_t *len)
 	return out;
 }
 
-/* PKCS#8 without encryption: the file's 0600 mode is the protection. */
-int
-devissuer_key_private_pem(const struct devissuer_key *key, char **out, size_t *len, struct err *e)
+/*
+ * The key as PEM into *out (NUL-terminated, length in *len when len is not
+ * NULL): the private key as PKCS#8 without encryption, through a
+ * secure-memory BIO that wipes its buffer when freed, or the public key as
+ * SubjectPublicKeyInfo.  Returns 0, or -1 with e.
+ */
+static int
+pem_export(const struct devissuer_key *key, bool private, char **out, size_t *len, struct err *e)
 {
-	/* The secure-memory BIO wipes its buffer when freed. */
-	BIO *bio = BIO_new(BIO_s_secmem());
-	int rc = -1;
+	BIO *bio = BIO_new(private ? BIO_s_secmem() : BIO_s_mem());
+	int rc = -1, ok;
 
 	*out = NULL;
-	if (bio == NULL || PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL) != 1)
-		err_set(e, ERR_SYSTEM, "%s: private key PEM", DEVISSUER_MSG_CRYPTO);
+	ok = bio != NULL &&
+	     (private ? PEM_write_bio_PrivateKey(bio, key->pkey, NULL, NULL, 0, NULL, NULL)
+	              : PEM_write_bio_PUBKEY(bio, key->pkey)) == 1;
+	if (!ok)
+		err_set(e, ERR_SYSTEM, "%s: %s key PEM", DEVISSUER_MSG_CRYPTO,
+		        private ? "private" : "public");
 	else {
 		*out = bio_take(bio, len);
 		rc = 0;
@@ -255,23 +263,18 @@ devissuer_key_private_pem(const struct devissuer_key *key, char **out, size_t *l
 	return rc;
 }
 
+/* PKCS#8 without encryption: the file's 0600 mode is the protection. */
+int
+devissuer_key_private_pem(const struct devissuer_key *key, char **out, size_t *len, struct err *e)
+{
+	return pem_export(key, true, out, len, e);
+}
+
 /* SubjectPublicKeyInfo PEM, as an HMAC-confusion attacker would use it. */
 int
 devissuer_key_public_pem(const struct devissuer_key *key, char **out, struct err *e)
 {
-	BIO *bio = BIO_new(BIO_s_mem());
-	int rc = -1;
-
-	*out = NULL;
-	if (bio == NULL || PEM_write_bio_PUBKEY(bio, key->pkey) != 1)
-		err_set(e, ERR_SYSTEM, "%s: public key PEM", DEVISSUER_MSG_CRYPTO);
-	else {
-		*out = bio_take(bio, NULL);
-		rc = 0;
-	}
-	BIO_free(bio);
-	ERR_clear_error();
-	return rc;
+	return pem_export(key, false, out, NULL, e);
 }
 
 /* The same key as DER, the other common form of that attack. */
