@@ -193,6 +193,27 @@ schema_ensure(sqlite3 *db, const char *default_issuer, struct err *e)
 	return 0;
 }
 
+/*
+ * WAL (readers and the one writer do not block each other; NORMAL is
+ * durable in WAL).  Switching a new database to WAL needs it to itself, and
+ * SQLite answers SQLITE_BUSY at once, without the busy handler, while other
+ * processes starting together hold it: retry for the busy timeout.
+ */
+static int
+wal_mode(sqlite3 *db)
+{
+	int rc = SQLITE_BUSY;
+
+	for (int waited = 0; waited <= TODO_BUSY_TIMEOUT_MS; waited += 10) {
+		rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+		                  NULL, NULL, NULL);
+		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+			break;
+		sqlite3_sleep(10);
+	}
+	return rc;
+}
+
 /* Reads the cursor key from the meta table into s; 0 or -1 with e. */
 static int
 cursor_key_load(struct todo_store *s, struct err *e)
@@ -227,9 +248,7 @@ todo_store_open(const char *path, int64_t max_per_owner, const char *default_iss
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, TODO_BUSY_TIMEOUT_MS);
-	/* WAL: readers and the one writer do not block each other; NORMAL is durable in WAL. */
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", NULL,
-	                 NULL, NULL) != SQLITE_OK) {
+	if (wal_mode(s->db) != SQLITE_OK) {
 		err_set(e, ERR_CONFIG, "todo database %s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;
 	}

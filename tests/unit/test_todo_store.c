@@ -292,6 +292,46 @@ TEST(concurrent_writers)
 	CHECK_INT(total, PROCS * EACH);
 }
 
+/*
+ * A crowd of processes opening a database that does not exist yet, all at
+ * the same moment (a cold start of CGI requests): each one opens it.
+ */
+TEST(crowd_opens_a_new_database)
+{
+	enum { PROCS = 16, ROUNDS = 10 };
+	char fresh[300];
+	int status, ok = 0, go[2];
+
+	for (int r = 0; r < ROUNDS; r++) {
+		snprintf(fresh, sizeof(fresh), "%s/crowd-%d.sqlite", dir, r);
+		if (pipe(go) != 0)
+			break;
+		for (int p = 0; p < PROCS; p++) {
+			if (fork() == 0) {
+				char c;
+				close(go[1]);
+				/* Everyone starts when the pipe closes. */
+				if (read(go[0], &c, 1) != 0)
+					_exit(2);
+				/* Staggered as exec'd processes are: one creates, others open it
+				 * half-made. */
+				usleep((useconds_t)(p * 197 % 2000));
+				struct todo_store *mine = todo_store_open(fresh, 10, ISS, &e);
+				if (mine == NULL)
+					fprintf(stderr, "crowd open: %s\n", e.msg);
+				todo_store_close(mine);
+				_exit(mine != NULL ? 0 : 1);
+			}
+		}
+		close(go[0]);
+		close(go[1]);
+		for (int p = 0; p < PROCS; p++)
+			if (wait(&status) > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+				ok++;
+	}
+	CHECK_INT(ok, PROCS * ROUNDS);
+}
+
 TEST(corrupt_database_is_refused_at_open)
 {
 	char bad[300];
@@ -310,4 +350,5 @@ TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(open_creates_private_file), TEST_CAS
                   TEST_CASE(isolation_by_subject_and_org),
                   TEST_CASE(limit_per_owner_stores_nothing_partial), TEST_CASE(paging_and_filters),
                   TEST_CASE(cursors_opaque_and_bound), TEST_CASE(migrates_a_release1_database),
-                  TEST_CASE(concurrent_writers), TEST_CASE(corrupt_database_is_refused_at_open))
+                  TEST_CASE(concurrent_writers), TEST_CASE(crowd_opens_a_new_database),
+                  TEST_CASE(corrupt_database_is_refused_at_open))
