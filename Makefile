@@ -2,11 +2,13 @@
 # Every library comes from Debian's packages through pkg-config.
 
 CC       ?= cc
-PKGS      = fcgi libcjson libcurl libcrypto sqlite3
+PKGS      = fcgi libcjson libcrypto sqlite3
+# libcurl's headers only: fetch.c loads libcurl.so.4 when a fetch is due (dlopen).
+DLPKGS    = libcurl
 # libjwt is an independent second signer for the tests only (DESIGN.md): never in a program.
 TEST_PKGS = libjwt
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(TEST_PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLPKGS) $(TEST_PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -ldl
 TEST_LIBS  := $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 
 OPT      ?= -O2
@@ -38,7 +40,7 @@ TESTS     = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 PROGS     = $(BIN)/mcp.fcgi $(BIN)/wellknown.fcgi $(if $(wildcard src/cli/main.c),$(BUILD)/mcp-fcgi-cli)
 
-.PHONY: all deps check unit sanitize valgrind lint format bench demo install clean
+.PHONY: all deps check unit sanitize valgrind lint format bench bench-build demo install clean
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -107,8 +109,17 @@ lint:
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
 
-bench: deps all
+# The baselines and drivers of make bench: plain C, nothing of ours linked.
+BENCH_PROGS = $(BUILD)/bench/hello_cgi $(BUILD)/bench/spawn_loop
+$(BUILD)/bench/%: tests/bench/%.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(WARN) $(HARDEN) $(OPT) $(ALL_LDFLAGS) -o $@ $<
+bench-build: $(BENCH_PROGS)
+
+bench: deps all bench-build
 	@BUILD=$(BUILD) BIN=$(BIN) tests/bench.sh
+	@BUILD=$(BUILD) BIN=$(BIN) tests/bench_cgi.sh
 
 demo: deps all
 	@BUILD=$(BUILD) BIN=$(BIN) src/cli/demo.sh

@@ -28,7 +28,6 @@
 #include "lib/jose/b64url.h"
 #include "lib/config/config.h"
 #include "lib/core/err.h"
-#include "lib/keycache/fetch.h"
 #include "lib/jose/jwk.h"
 #include "lib/core/log.h"
 #include "lib/core/util.h"
@@ -377,7 +376,7 @@ cmd_inspect(int argc, char **argv)
 		printf("verdict: not checked (configuration: %s)\n", e.msg);
 		return 1;
 	}
-	if (fetch_global_init(&e) == 0 && (a = auth_new(&cfg, &e)) != NULL) {
+	if ((a = auth_new(&cfg, &e)) != NULL) {
 		snprintf(header, sizeof(header), "Bearer %s", tok);
 		if (auth_check(a, header, NULL, (int64_t)time(NULL), &p, &e) == 0) {
 			printf("verdict: accepted (subject %s)\n", p->subject ? p->subject : "-");

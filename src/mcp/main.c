@@ -14,7 +14,6 @@
 #include "lib/auth/auth.h"
 #include "lib/config/config.h"
 #include "lib/core/err.h"
-#include "lib/keycache/fetch.h"
 #include "lib/core/log.h"
 #include "lib/http/request.h"
 #include "lib/jose/token.h"
@@ -122,8 +121,6 @@ app_init(struct app *app)
 	if (app->cfg.scopes_supported.n == 0)
 		catalog_scopes_supported(tool_registry_catalog(app->reg), &app->cfg.required_scopes,
 		                         &app->cfg.scopes_supported);
-	if (fetch_global_init(&e) != 0)
-		goto fail;
 	/* The state directory exists once the key cache is set up; the database lives there too. */
 	if ((app->auth = auth_new(&app->cfg, &e)) == NULL ||
 	    (app->todos = todo_store_open(app->cfg.todo_db, app->cfg.todo_max_per_owner,

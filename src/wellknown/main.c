@@ -15,7 +15,6 @@
 #include "lib/auth/auth.h"
 #include "lib/config/config.h"
 #include "lib/core/err.h"
-#include "lib/keycache/fetch.h"
 #include "lib/keycache/jwks_cache.h"
 #include "lib/core/log.h"
 #include "lib/core/util.h"
@@ -146,7 +145,7 @@ main(void)
 	log_set_level(app.cfg.log_level);
 	app.prm = prm_document_new(&app.cfg);
 	app.prm_len = strlen(app.prm);
-	if (fetch_global_init(&e) != 0 || auth_cache_open(&app.cfg, &app.cache, &e) != 0)
+	if (auth_cache_open(&app.cfg, &app.cache, &e) != 0)
 		request_startup_fail("wellknown.fcgi", e.msg);
 	while (request_accept(&req) == 1) {
 		handle(&app, &req);

@@ -68,7 +68,7 @@ setup(void)
 
 	/* Refusals are expected here; keep the output to what matters. */
 	log_set_level(lvl != NULL && log_level_parse(lvl, &l) == 0 ? l : LOGL_ERROR);
-	if (fetch_global_init(NULL) != 0 || lighttpd_fixture_init(&srv) != 0)
+	if (lighttpd_fixture_init(&srv) != 0)
 		return -1;
 	k1 = fixture_jwks("rsa-k1.json", &k1_len);
 	big = xmalloc(big_len);

@@ -184,7 +184,7 @@ setup(void)
 
 	/* Refusals are expected here; keep the output to what matters. */
 	log_set_level(lvl != NULL && log_level_parse(lvl, &l) == 0 ? l : LOGL_ERROR);
-	return fetch_global_init(NULL);
+	return 0;
 }
 
 /* jwks_cache_open() checks its options before touching the disk or the network. */

@@ -14,6 +14,8 @@
 #include "lib/core/util.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,14 +37,71 @@ struct transfer {
 	bool cc_overflow;
 };
 
-int
-fetch_global_init(struct err *e)
-{
-	CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+/*
+ * libcurl, loaded when the first fetch is due (dlopen): a request answered
+ * from the key cache, which is nearly every one, never maps libcurl and the
+ * thirty libraries it pulls in, and a host without libcurl still serves
+ * with OAUTH_JWKS_FILE.  Process-wide: loaded once, never unloaded.
+ */
+static struct {
+	int state; /* 0 not tried, 1 loaded, -1 failed (and logged) */
+	char why[256];
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	const char *(*easy_strerror)(CURLcode);
+	void (*easy_cleanup)(CURL *);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+} lib;
 
-	if (rc != CURLE_OK)
-		return err_set(e, ERR_SYSTEM, "libcurl initialisation failed: %s",
-		               curl_easy_strerror(rc));
+/* Resolves one symbol of the loaded library into *fn; false when it is missing. */
+static bool
+sym(void *h, const char *name, void *fn)
+{
+	void *p = dlsym(h, name);
+
+	/* POSIX: a data pointer from dlsym converts to a function pointer. */
+	memcpy(fn, &p, sizeof(p));
+	return p != NULL;
+}
+
+/* Loads and initialises libcurl once; 0, or -1 with e (ERR_UNAVAILABLE). */
+static int
+lib_load(struct err *e)
+{
+	void *h;
+
+	if (lib.state == 0) {
+		lib.state = -1;
+		h = dlopen(FETCH_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+		if (h == NULL)
+			snprintf(lib.why, sizeof(lib.why), "%s", dlerror());
+		else if (!sym(h, "curl_global_init", &lib.global_init) ||
+		         !sym(h, "curl_easy_init", &lib.easy_init) ||
+		         !sym(h, "curl_easy_setopt", &lib.easy_setopt) ||
+		         !sym(h, "curl_easy_perform", &lib.easy_perform) ||
+		         !sym(h, "curl_easy_getinfo", &lib.easy_getinfo) ||
+		         !sym(h, "curl_easy_strerror", &lib.easy_strerror) ||
+		         !sym(h, "curl_easy_cleanup", &lib.easy_cleanup) ||
+		         !sym(h, "curl_slist_append", &lib.slist_append) ||
+		         !sym(h, "curl_slist_free_all", &lib.slist_free_all))
+			snprintf(lib.why, sizeof(lib.why), "a symbol is missing");
+		else if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			snprintf(lib.why, sizeof(lib.why), "curl_global_init failed");
+		else
+			lib.state = 1;
+		if (lib.state < 0)
+			log_msg(LOGL_ERROR,
+			        "%s cannot be loaded (%s): keys cannot be fetched; "
+			        "OAUTH_JWKS_FILE serves keys without it",
+			        FETCH_LIBCURL, lib.why);
+	}
+	if (lib.state < 0)
+		return err_set(e, ERR_UNAVAILABLE, "network error (%s cannot be loaded)",
+		               FETCH_LIBCURL);
 	return 0;
 }
 
@@ -235,7 +294,7 @@ transfer_setup(CURL *h, const char *url, const struct fetch_opts *o, struct tran
 #define SET(opt, val)                                                                              \
 	do {                                                                                       \
 		if (rc == CURLE_OK)                                                                \
-			rc = curl_easy_setopt(h, opt, val);                                        \
+			rc = lib.easy_setopt(h, opt, val);                                         \
 	} while (0)
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_URL, url);
@@ -284,7 +343,7 @@ transfer_error(CURLcode rc, const struct transfer *t, long status, const char *u
                const char *detail, struct err *e)
 {
 	log_msg(LOGL_WARN, "fetch %.*s: %s", shown, url,
-	        detail[0] != '\0' ? detail : curl_easy_strerror(rc));
+	        detail[0] != '\0' ? detail : lib.easy_strerror(rc));
 	switch (rc) {
 	case CURLE_WRITE_ERROR:
 		if (t->too_large)
@@ -319,9 +378,9 @@ transfer_run(CURL *h, const char *url, struct transfer *t, const char *errbuf,
 {
 	/* Log the URL without query or fragment: they may carry credentials. */
 	int shown = (int)strcspn(url, "?#");
-	CURLcode rc = curl_easy_perform(h);
+	CURLcode rc = lib.easy_perform(h);
 
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
+	lib.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
 	if (rc != CURLE_OK)
 		return transfer_error(rc, t, out->status, url, shown, errbuf, e);
 	/* Only a 2xx is a successful answer (RFC 9110 §15.3); with redirects off a
@@ -358,8 +417,10 @@ fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *o
 		t.max = FETCH_MAX_SIZE_LIMIT;
 	if (url_check(url, o->allow_http ? URL_HTTP_OK : 0, e) != 0)
 		return err_prefix(e, "URL not allowed");
-	h = curl_easy_init();
-	hdrs = curl_slist_append(NULL, HDR_ACCEPT);
+	if (lib_load(e) != 0)
+		return -1;
+	h = lib.easy_init();
+	hdrs = lib.slist_append(NULL, HDR_ACCEPT);
 	if (h == NULL || hdrs == NULL) {
 		err_set(e, ERR_UNAVAILABLE, "network error (libcurl could not start a transfer)");
 		goto out;
@@ -368,14 +429,15 @@ fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *o
 	if (rc != CURLE_OK) {
 		/* Fail closed: a restriction libcurl cannot honour is no transfer at all. */
 		err_set(e, ERR_UNAVAILABLE, "network error (libcurl refused an option: %s)",
-		        curl_easy_strerror(rc));
+		        lib.easy_strerror(rc));
 		goto out;
 	}
 	ret = transfer_run(h, url, &t, errbuf, out, e);
 out:
 	free(t.buf);
-	curl_slist_free_all(hdrs);
+	if (hdrs != NULL)
+		lib.slist_free_all(hdrs);
 	if (h != NULL)
-		curl_easy_cleanup(h);
+		lib.easy_cleanup(h);
 	return ret;
 }

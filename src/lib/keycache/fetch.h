@@ -27,6 +27,8 @@ struct err;
 #define FETCH_DEFAULT_MAX_SIZE   (256 * 1024)
 #define FETCH_MAX_SIZE_LIMIT     (64 * 1024 * 1024) /* larger max_size values are lowered */
 #define FETCH_USER_AGENT         "mcp-fcgi"
+/* Loaded at the first fetch, not linked: see fetch.c. */
+#define FETCH_LIBCURL "libcurl.so.4"
 /* RFC 9111 §1.2.2: a delta-seconds too large to represent counts as 2^31. */
 #define FETCH_MAX_AGE_CAP 2147483648LL
 
@@ -58,12 +60,6 @@ struct fetch_result {
 };
 
 /*
- * Initialises libcurl for the process.  Call once at start-up, before any
- * thread or fork that fetches.  Returns 0, or -1 with ERR_SYSTEM in e.
- */
-int fetch_global_init(struct err *e);
-
-/*
  * GETs url with "Accept: application/json" and returns the body of a 2xx
  * response in *out.  opts may be NULL (all defaults).  On every return *out
  * is initialised: on 0 it owns a body; on -1 body is NULL, status holds the
@@ -76,9 +72,10 @@ int fetch_global_init(struct err *e);
  *   ERR_TOO_LARGE    "response too large (over N bytes)": announced by
  *                    Content-Length or streamed past the cap
  *   ERR_UNAVAILABLE  "timed out", "network error" (resolve, connect, TLS,
- *                    protocol), "HTTP status N" when the final response was
- *                    not 2xx (" after too many redirects" added for a 3xx
- *                    past max_redirects)
+ *                    protocol), "network error (libcurl.so.4 cannot be
+ *                    loaded)" (logged once per process), "HTTP status N"
+ *                    when the final response was not 2xx (" after too many
+ *                    redirects" added for a 3xx past max_redirects)
  */
 int fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *out,
               struct err *e);
