@@ -121,11 +121,11 @@ app_init(struct app *app)
 	if (app->cfg.scopes_supported.n == 0)
 		catalog_scopes_supported(tool_registry_catalog(app->reg), &app->cfg.required_scopes,
 		                         &app->cfg.scopes_supported);
-	/* The state directory exists once the key cache is set up; the database lives there too. */
-	if ((app->auth = auth_new(&app->cfg, &e)) == NULL ||
-	    (app->todos = todo_store_open(app->cfg.todo_db, app->cfg.todo_max_per_owner,
-	                                  app->cfg.issuers.v[0], &e)) == NULL)
+	if ((app->auth = auth_new(&app->cfg, &e)) == NULL)
 		goto fail;
+	/* Opened by the first todo tool call: other requests never load the database. */
+	app->todos =
+	    todo_store_new(app->cfg.todo_db, app->cfg.todo_max_per_owner, app->cfg.issuers.v[0]);
 	return;
 fail:
 	request_startup_fail("mcp.fcgi", e.msg);

@@ -3,17 +3,16 @@
  */
 #include "mcp/todo_store.h"
 
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 #include "lib/jose/seal.h"
+#include "mcp/todo_store_schema.h"
 
 enum stmt {
 	ST_COUNT,
@@ -51,42 +50,11 @@ static const char *const sql[ST__MAX] = {
     [ST_ROLLBACK] = "ROLLBACK",
 };
 
-/*
- * The schema, version 2: rows keyed by their owner (issuer, subject,
- * organisation), and a meta table holding the key that seals list cursors.
- */
-static const char schema_v2[] =
-    "CREATE TABLE todos ("
-    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
-    " id TEXT NOT NULL UNIQUE,"
-    " owner_iss TEXT NOT NULL,"
-    " owner_sub TEXT NOT NULL,"
-    " owner_org TEXT NOT NULL,"
-    " title TEXT NOT NULL,"
-    " description TEXT NOT NULL DEFAULT '',"
-    " completed INTEGER NOT NULL DEFAULT 0,"
-    " created_at INTEGER NOT NULL,"
-    " updated_at INTEGER NOT NULL);"
-    "CREATE INDEX todos_owner ON todos (owner_iss, owner_sub, owner_org, seq);"
-    "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);";
-
-/*
- * Version 1 (the first release) to 2: the issuer joins the owner.  Rows of
- * version 1 had none; they are given the configured issuer (?1 in the
- * UPDATE), the one that issued them wherever a single issuer is accepted.
- */
-static const char migrate_v1_v2[] =
-    "ALTER TABLE todos ADD COLUMN owner_iss TEXT NOT NULL DEFAULT '';"
-    "DROP INDEX IF EXISTS todos_owner;"
-    "CREATE INDEX todos_owner ON todos (owner_iss, owner_sub, owner_org, seq);"
-    "CREATE TABLE meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);";
-
-#define META_CURSOR_KEY "cursor_key"
-
 struct todo_store {
-	sqlite3 *db;
+	sqlite3 *db; /* NULL until the first operation opens it */
 	sqlite3_stmt *st[ST__MAX];
 	int64_t max_per_owner;
+	char *path, *default_issuer;
 	unsigned char cursor_key[SEAL_KEY_LEN]; /* seals list cursors (meta table) */
 };
 
@@ -106,163 +74,67 @@ id_valid(const char *id)
 	       strspn(id, "0123456789abcdef") == TODO_ID_LEN;
 }
 
-/* The database's schema version (PRAGMA user_version), or -1. */
-static int
-schema_version(sqlite3 *db)
+struct todo_store *
+todo_store_new(const char *path, int64_t max_per_owner, const char *default_issuer)
 {
-	sqlite3_stmt *st = NULL;
-	int version = -1;
+	struct todo_store *s = xcalloc(1, sizeof(*s));
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return version;
+	s->path = xstrdup(path);
+	s->default_issuer = xstrdup(default_issuer);
+	s->max_per_owner = max_per_owner;
+	return s;
 }
 
-/* Runs one statement with ?1 bound to text, or to len bytes of blob when text is NULL; 0 or -1. */
-static int
-exec_bound(sqlite3 *db, const char *sql_text, const char *text, const void *blob, int len)
+/* Closes the connection, if open, and its statements. */
+static void
+store_disconnect(struct todo_store *s)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(db, sql_text, -1, &st, NULL) == SQLITE_OK &&
-	    (text != NULL ? sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT)
-	                  : sqlite3_bind_blob(st, 1, blob, len, SQLITE_TRANSIENT)) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_DONE)
-		rc = 0;
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/*
- * Inside the caller's write transaction: brings a database of version 0
- * (new) or 1 to version 2, giving version-1 rows default_issuer, and stores
- * a fresh cursor key.  Returns 0 or -1.
- */
-static int
-schema_upgrade(sqlite3 *db, int version, const char *default_issuer)
-{
-	unsigned char key[SEAL_KEY_LEN];
-	char set_version[64];
-
-	if (util_random(key, sizeof(key)) != 0)
-		return -1;
-	if (version == 0 && sqlite3_exec(db, schema_v2, NULL, NULL, NULL) != SQLITE_OK)
-		return -1;
-	if (version == 1 &&
-	    (sqlite3_exec(db, migrate_v1_v2, NULL, NULL, NULL) != SQLITE_OK ||
-	     exec_bound(db, "UPDATE todos SET owner_iss = ?1", default_issuer, NULL, 0) != 0))
-		return -1;
-	if (exec_bound(db, "INSERT INTO meta (name, value) VALUES ('" META_CURSOR_KEY "', ?1)",
-	               NULL, key, (int)sizeof(key)) != 0)
-		return -1;
-	snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d", TODO_SCHEMA_VERSION);
-	return sqlite3_exec(db, set_version, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-
-/*
- * Creates the schema of a new database, or migrates one of an earlier
- * version, in one write transaction: the version is read again inside it,
- * so processes starting together migrate once.  Returns 0, or -1 with e.
- */
-static int
-schema_ensure(sqlite3 *db, const char *default_issuer, struct err *e)
-{
-	int version = schema_version(db), rc = 0;
-
-	if (version == TODO_SCHEMA_VERSION)
-		return 0;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return err_set(e, ERR_CONFIG, "todo database: %s", sqlite3_errmsg(db));
-	version = schema_version(db);
-	if (version == 0 || version == 1) {
-		if ((rc = schema_upgrade(db, version, default_issuer)) == 0 && version == 1)
-			log_msg(LOGL_INFO, "todo database: migrated from schema version 1 to %d",
-			        TODO_SCHEMA_VERSION);
-	} else if (version != TODO_SCHEMA_VERSION) {
-		rc = -1;
+	for (int i = 0; i < ST__MAX; i++) {
+		sqlite3_finalize(s->st[i]);
+		s->st[i] = NULL;
 	}
-	if (rc != 0 || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		err_set(e, ERR_CONFIG, "todo database: schema version %d, expected %d (%s)",
-		        version, TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(s->db);
+	s->db = NULL;
+}
+
+/* Opens the database at the first operation; 0, or -1 with e (ERR_CONFIG). */
+static int
+store_ready(struct todo_store *s, struct err *e)
+{
+	if (s->db != NULL)
+		return 0;
+	if ((s->db = todo_db_open(s->path, s->default_issuer, s->cursor_key, e)) == NULL)
 		return -1;
+	for (int i = 0; i < ST__MAX; i++) {
+		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+		                       NULL) != SQLITE_OK) {
+			err_set(e, ERR_CONFIG, "todo database: %s", sqlite3_errmsg(s->db));
+			store_disconnect(s);
+			return -1;
+		}
 	}
 	return 0;
 }
 
-/*
- * WAL (readers and the one writer do not block each other; NORMAL is
- * durable in WAL).  Switching a new database to WAL needs it to itself, and
- * SQLite answers SQLITE_BUSY at once, without the busy handler, while other
- * processes starting together hold it: retry for the busy timeout.
- */
+/* An operation's first step: the database open, or logged why not. */
 static int
-wal_mode(sqlite3 *db)
+store_use(struct todo_store *s, struct err *e)
 {
-	int rc = SQLITE_BUSY;
+	struct err why;
 
-	for (int waited = 0; waited <= TODO_BUSY_TIMEOUT_MS; waited += 10) {
-		rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-		                  NULL, NULL, NULL);
-		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
-			break;
-		sqlite3_sleep(10);
-	}
-	return rc;
-}
-
-/* Reads the cursor key from the meta table into s; 0 or -1 with e. */
-static int
-cursor_key_load(struct todo_store *s, struct err *e)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-
-	if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE name = '" META_CURSOR_KEY "'",
-	                       -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SEAL_KEY_LEN) {
-		memcpy(s->cursor_key, sqlite3_column_blob(st, 0), SEAL_KEY_LEN);
-		rc = 0;
-	}
-	sqlite3_finalize(st);
-	return rc == 0 ? 0 : err_set(e, ERR_CONFIG, "todo database: no usable cursor key");
+	if (store_ready(s, &why) == 0)
+		return 0;
+	log_msg(LOGL_ERROR, "%s", why.msg);
+	return err_set(e, ERR_SYSTEM, "todo store unavailable");
 }
 
 struct todo_store *
 todo_store_open(const char *path, int64_t max_per_owner, const char *default_issuer, struct err *e)
 {
-	struct todo_store *s = xcalloc(1, sizeof(*s));
-	int fd;
+	struct todo_store *s = todo_store_new(path, max_per_owner, default_issuer);
 
-	s->max_per_owner = max_per_owner;
-	/* Create the file 0600 ourselves: SQLite would honour the umask only. */
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
-		close(fd);
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
-	    SQLITE_OK) {
-		err_set(e, ERR_CONFIG, "MCP_TODO_DB: %s: %s", path,
-		        s->db ? sqlite3_errmsg(s->db) : "cannot open");
-		goto fail;
-	}
-	sqlite3_busy_timeout(s->db, TODO_BUSY_TIMEOUT_MS);
-	if (wal_mode(s->db) != SQLITE_OK) {
-		err_set(e, ERR_CONFIG, "todo database %s: %s", path, sqlite3_errmsg(s->db));
-		goto fail;
-	}
-	if (schema_ensure(s->db, default_issuer, e) != 0 || cursor_key_load(s, e) != 0)
-		goto fail;
-	for (int i = 0; i < ST__MAX; i++) {
-		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-		                       NULL) != SQLITE_OK) {
-			err_set(e, ERR_CONFIG, "todo database: %s", sqlite3_errmsg(s->db));
-			goto fail;
-		}
-	}
-	return s;
-fail:
+	if (store_ready(s, e) == 0)
+		return s;
 	todo_store_close(s);
 	return NULL;
 }
@@ -272,9 +144,9 @@ todo_store_close(struct todo_store *s)
 {
 	if (s == NULL)
 		return;
-	for (int i = 0; i < ST__MAX; i++)
-		sqlite3_finalize(s->st[i]);
-	sqlite3_close(s->db);
+	store_disconnect(s);
+	free(s->path);
+	free(s->default_issuer);
 	free(s);
 }
 
@@ -331,12 +203,15 @@ int
 todo_get(struct todo_store *s, const struct todo_owner *o, const char *id, struct todo *out,
          struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_GET);
+	sqlite3_stmt *st;
 	int step, rc = 0;
 
 	/* The same answer for a malformed, an absent and someone else's id: ids reveal nothing. */
 	if (!id_valid(id))
 		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
+	if (store_use(s, e) != 0)
+		return -1;
+	st = stmt(s, ST_GET);
 	bind_row(st, id, o);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW)
@@ -392,6 +267,8 @@ todo_create(struct todo_store *s, const struct todo_owner *o, const char *title,
 	int64_t n;
 	int rc;
 
+	if (store_use(s, e) != 0)
+		return -1;
 	/* The count and the insert in one write transaction: concurrent creators cannot overshoot.
 	 */
 	if (exec_simple(s, ST_BEGIN) != 0)
@@ -414,11 +291,14 @@ int
 todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, const char *title,
             const char *description, int completed, struct todo *out, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_UPDATE);
+	sqlite3_stmt *st;
 	int step;
 
 	if (!id_valid(id))
 		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
+	if (store_use(s, e) != 0)
+		return -1;
+	st = stmt(s, ST_UPDATE);
 	bind_row(st, id, o);
 	if (title != NULL)
 		sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
@@ -438,11 +318,14 @@ todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, co
 int
 todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id, struct err *e)
 {
-	sqlite3_stmt *st = stmt(s, ST_DELETE);
+	sqlite3_stmt *st;
 	int step;
 
 	if (!id_valid(id))
 		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
+	if (store_use(s, e) != 0)
+		return -1;
+	st = stmt(s, ST_DELETE);
 	bind_row(st, id, o);
 	step = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -508,6 +391,8 @@ todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_
 	*items = NULL;
 	*n = 0;
 	next_cursor[0] = '\0';
+	if (store_use(s, e) != 0)
+		return -1;
 	if (cursor_open(s, o, cursor, &seq) != 0)
 		return err_set(e, ERR_INVALID, TODO_MSG_CURSOR);
 	if (limit == 0 || limit > TODO_PAGE_MAX)

@@ -55,12 +55,18 @@ struct todo {
 #define TODO_MSG_CURSOR    "invalid cursor: pass the next_cursor of a previous page"
 
 /*
- * Opens (creating 0600) the database at path, creating its schema when new
- * or migrating one of an earlier version (in one transaction; version-1
- * rows, which had no issuer, get default_issuer, the first accepted one).
- * max_per_owner bounds the todos one owner keeps.  Returns NULL with
- * ERR_CONFIG and one line in e on failure.
+ * A store of the database at path, opened by its first operation: a
+ * request that runs no todo tool never loads the database.  Opening creates
+ * the file (0600) and its schema when new, or migrates one of an earlier
+ * version (in one transaction; version-1 rows, which had no issuer, get
+ * default_issuer, the first accepted one).  max_per_owner bounds the todos
+ * one owner keeps.  When the database cannot be opened, each operation logs
+ * why and fails with ERR_SYSTEM, and the next one tries again.
  */
+struct todo_store *todo_store_new(const char *path, int64_t max_per_owner,
+                                  const char *default_issuer);
+
+/* todo_store_new() and the opening at once: NULL with ERR_CONFIG and one line in e. */
 struct todo_store *todo_store_open(const char *path, int64_t max_per_owner,
                                    const char *default_issuer, struct err *e);
 void todo_store_close(struct todo_store *s);

@@ -332,6 +332,36 @@ TEST(crowd_opens_a_new_database)
 	CHECK_INT(ok, PROCS * ROUNDS);
 }
 
+/* todo_store_new() touches nothing; the first operation opens, a failed one says so and retries. */
+TEST(opened_by_the_first_operation)
+{
+	char lazy[320], sub[300];
+	struct todo_store *l;
+	struct todo *items = NULL;
+	struct todo t;
+	size_t n = 0;
+	char next[TODO_CURSOR_MAX];
+	struct stat st;
+
+	snprintf(sub, sizeof(sub), "%s/later", dir);
+	snprintf(lazy, sizeof(lazy), "%s/todos.sqlite", sub);
+	l = todo_store_new(lazy, 5, ISS);
+	CHECK(stat(lazy, &st) != 0);
+	/* Its folder does not exist yet: the operation fails, nothing is made. */
+	CHECK_INT(todo_list(l, &alice, -1, 10, NULL, &items, &n, next, &e), -1);
+	CHECK_ERR(e, ERR_SYSTEM, "todo store unavailable");
+	CHECK(stat(lazy, &st) != 0);
+	/* Once it can be made, the next operation opens it. */
+	CHECK_INT(mkdir(sub, 0700), 0);
+	CHECK_INT(todo_create(l, &alice, "later", NULL, &t, &e), 0);
+	todo_clear(&t);
+	CHECK_INT(stat(lazy, &st), 0);
+	CHECK_INT(todo_list(l, &alice, -1, 10, NULL, &items, &n, next, &e), 0);
+	CHECK_INT(n, 1);
+	todo_list_free(items, n);
+	todo_store_close(l);
+}
+
 TEST(corrupt_database_is_refused_at_open)
 {
 	char bad[300];
@@ -351,4 +381,5 @@ TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(open_creates_private_file), TEST_CAS
                   TEST_CASE(limit_per_owner_stores_nothing_partial), TEST_CASE(paging_and_filters),
                   TEST_CASE(cursors_opaque_and_bound), TEST_CASE(migrates_a_release1_database),
                   TEST_CASE(concurrent_writers), TEST_CASE(crowd_opens_a_new_database),
+                  TEST_CASE(opened_by_the_first_operation),
                   TEST_CASE(corrupt_database_is_refused_at_open))
