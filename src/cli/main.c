@@ -32,7 +32,6 @@
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 #include "lib/core/num.h"
-#include "lib/core/util.h"
 #include "lib/jose/token.h"
 
 #define KEY_FILE      "signing-key.pem"
@@ -401,8 +400,8 @@ main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 
 	util_init();
+	token_lib_init();
 	log_set_prog("cli");
-	util_init();
 	if (strcmp(cmd, "inspect") == 0)
 		return cmd_inspect(argc, argv);
 	if (argc < 2 || parse_opts(argc - 1, argv + 1, &o) != 0)

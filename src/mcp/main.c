@@ -108,6 +108,7 @@ app_init(struct app *app)
 	struct err e = {0};
 
 	util_init();
+	token_lib_init();
 	if (config_load(&app->cfg, &e) != 0)
 		goto fail;
 	log_set_level(app->cfg.log_level);

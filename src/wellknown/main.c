@@ -19,6 +19,7 @@
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 #include "lib/http/request.h"
+#include "lib/jose/token.h"
 #include "mcp/catalog.h"
 #include "wellknown/prm.h"
 
@@ -135,6 +136,7 @@ main(void)
 	log_set_prog("wellknown");
 	signal(SIGPIPE, SIG_IGN);
 	util_init();
+	token_lib_init();
 	if (config_load(&app.cfg, &e) != 0 || catalog_load(&catalog, app.cfg.tool_scopes, &e) != 0)
 		request_startup_fail("wellknown.fcgi", e.msg);
 	/* Without MCP_SCOPES_SUPPORTED, the metadata names what the tools need. */

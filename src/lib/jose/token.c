@@ -10,6 +10,7 @@
 #include "lib/jose/internal/token_claims.h"
 
 #include <cJSON.h>
+#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,6 +20,12 @@
 #define HDR_CRIT "crit"
 #define HDR_TYP  "typ"
 #define HDR_KID  "kid"
+
+void
+token_lib_init(void)
+{
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
+}
 
 /* More top-level members than this in the header or the claims is refused. */
 #define TOKEN_MEMBERS_MAX 256

@@ -23,6 +23,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Prepares libcrypto for verifying, once per process, before any other
+ * call into it: without reading the system's openssl.cnf (no engine, no
+ * provider or policy from there: this verifier's algorithms are fixed in
+ * jwa.h), which would cost a fifth of a CGI request.
+ */
+void token_lib_init(void);
+
 /* Default cap on the compact token's length (bytes). */
 #define TOKEN_MAX_LEN 8192
 /* Claim strings (sub, client_id, iss, ..., each scope) longer than this are refused. */
