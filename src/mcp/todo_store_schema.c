@@ -161,8 +161,8 @@ cursor_key_load(sqlite3 *db, unsigned char key[SEAL_KEY_LEN], struct err *e)
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = '" META_CURSOR_KEY "'",
-	                       -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = '" META_CURSOR_KEY "'", -1,
+	                       &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SEAL_KEY_LEN) {
 		memcpy(key, sqlite3_column_blob(st, 0), SEAL_KEY_LEN);
 		rc = 0;

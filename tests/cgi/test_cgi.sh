@@ -330,6 +330,40 @@ for bad in 'MCP_RESOURCE=mcp.example.com/mcp' 'MCP_RESOURCE=ftp://127.0.0.1/mcp'
 	want_config_error "${bad%%=*}"
 done
 
+# ---- OAUTH_JWKS_FILE: keys the operator keeps, no fetch, no state directory ----
+
+NOSTATE="MCP_STATE_DIR=$TMP/no/such/parent/state"
+NOFETCH="OAUTH_JWKS_URI=http://127.0.0.1:1/jwks.json"
+t "OAUTH_JWKS_FILE: greet_user served without a state directory and without any fetch"
+cgi "$GREET" "OAUTH_JWKS_FILE=$ISSUER_DIR/jwks.json" "$NOSTATE" "$NOFETCH"
+want_result 7
+want_json 'r.result.content[0].text' '"Hi Ada, welcome!"'
+want_served
+
+t "OAUTH_JWKS_FILE: a token for another audience is still refused (401 invalid_token)"
+cgi "$GREET" "OAUTH_JWKS_FILE=$ISSUER_DIR/jwks.json" "$NOSTATE" "$NOFETCH" \
+	"HTTP_AUTHORIZATION=Bearer $(mint_token --aud https://other.example/mcp)"
+[ "$STATUS" = 401 ] || note "HTTP status: wanted 401, got $STATUS"
+case $HEADERS in *'error="invalid_token"'*) ;; *) note "no invalid_token challenge: $(short "$HEADERS")" ;; esac
+
+t "OAUTH_JWKS_FILE without a state directory: a todo tool fails with one line naming the database"
+cgi "$(call_json create_todo '{"title":"x"}' 9)" "OAUTH_JWKS_FILE=$ISSUER_DIR/jwks.json" \
+	"$NOSTATE" "$NOFETCH" "HTTP_AUTHORIZATION=Bearer $(mint_token --aud "$RESOURCE" --scope 'todo:read todo:write')"
+want_json 'r.id' 9
+want_json 'r.error !== undefined || r.result.isError === true' true
+n=$(printf '%s\n' "$CGI_ERR" | grep -c 'todo' || true)
+[ "$n" -ge 1 ] || note "stderr does not name the todo database: $(short "$CGI_ERR")"
+case $CGI_ERR in *"$TMP/no/such/parent/state"*) ;; *) note "stderr does not name the path: $(short "$CGI_ERR")" ;; esac
+
+t "OAUTH_JWKS_FILE missing -> 503, one line naming OAUTH_JWKS_FILE, no token served"
+cgi "$GREET" "OAUTH_JWKS_FILE=$TMP/no-such-jwks.json" "$NOSTATE" "$NOFETCH"
+[ "$STATUS" = 503 ] || note "HTTP status: wanted 503, got $STATUS"
+case $CGI_ERR in *OAUTH_JWKS_FILE*) ;; *) note "stderr does not name OAUTH_JWKS_FILE: $(short "$CGI_ERR")" ;; esac
+
+t "OAUTH_JWKS_FILE relative -> exit non-zero, one line naming OAUTH_JWKS_FILE"
+cgi "$PING" OAUTH_JWKS_FILE=jwks.json
+want_config_error OAUTH_JWKS_FILE
+
 t "MCP_CONFIG_FILE supplies MCP_RESOURCE (comments and blank lines allowed)"
 printf '# mcp-fcgi settings\n\nMCP_RESOURCE=http://127.0.0.1:4555/mcp\nMCP_MAX_BODY=4096\n' >"$TMP/mcp.env"
 chmod 600 "$TMP/mcp.env"

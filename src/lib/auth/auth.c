@@ -31,6 +31,7 @@ auth_cache_open(const struct config *cfg, struct jwks_cache **out, struct err *e
 {
 	struct jwks_cache_opts opts = {
 	    .state_dir = cfg->state_dir,
+	    .jwks_file = cfg->jwks_file,
 	    .jwks_uri = cfg->jwks_uri,
 	    .issuer = cfg->issuers.v[0],
 	    .fetch = {.allow_http = cfg->allow_http,
@@ -52,8 +53,9 @@ auth_cache_open(const struct config *cfg, struct jwks_cache **out, struct err *e
 	 * logged it): a state directory the system refuses, or no usable key source.
 	 */
 	return err_wrap(e, &why, ERR_CONFIG, "%s",
-	                why.code == ERR_SYSTEM ? CONFIG_STATE_DIR
-	                                       : CONFIG_JWKS_URI "/" CONFIG_ISSUER);
+	                why.code == ERR_SYSTEM   ? CONFIG_STATE_DIR
+	                : cfg->jwks_file != NULL ? CONFIG_JWKS_FILE
+	                                         : CONFIG_JWKS_URI "/" CONFIG_ISSUER);
 }
 
 struct auth *

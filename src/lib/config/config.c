@@ -229,6 +229,7 @@ config_free(struct config *cfg)
 	strlist_free(&cfg->authorization_servers);
 	strlist_free(&cfg->scopes_supported);
 	free(cfg->jwks_uri);
+	free(cfg->jwks_file);
 	free(cfg->state_dir);
 	free(cfg->proxy);
 	free(cfg->ca_file);

@@ -42,6 +42,7 @@
 #define CONFIG_TODO_MAX_OLD    "MCP_TODO_MAX_PER_SUBJECT" /* the first release's name */
 #define CONFIG_ISSUER          "OAUTH_ISSUER"
 #define CONFIG_JWKS_URI        "OAUTH_JWKS_URI"
+#define CONFIG_JWKS_FILE       "OAUTH_JWKS_FILE"
 #define CONFIG_AUDIENCE        "OAUTH_AUDIENCE"
 #define CONFIG_AS              "OAUTH_AUTHORIZATION_SERVERS"
 #define CONFIG_ALLOW_HTTP      "OAUTH_ALLOW_HTTP"
@@ -94,6 +95,7 @@ struct config {
 	struct strlist authorization_servers; /* for the PRM document */
 	struct strlist scopes_supported;      /* MCP_SCOPES_SUPPORTED */
 	char *jwks_uri;                       /* OAUTH_JWKS_URI, NULL: discover */
+	char *jwks_file;                      /* OAUTH_JWKS_FILE, NULL: fetch the keys */
 	char *state_dir;                      /* MCP_STATE_DIR */
 	char *proxy;                          /* OAUTH_HTTP_PROXY, NULL: none */
 	char *ca_file;                        /* OAUTH_CA_FILE, NULL: system store */

@@ -143,6 +143,10 @@ load_issuers(struct config *cfg, struct err *e)
 		cfg->jwks_uri = one.v[0];
 		free(one.v);
 	}
+	/* Keys the operator keeps in a file: no fetch, no libcurl (jwks_cache.h). */
+	config_string(CONFIG_JWKS_FILE, NULL, &cfg->jwks_file);
+	if (cfg->jwks_file != NULL && cfg->jwks_file[0] != '/')
+		return err_set(e, ERR_CONFIG, CONFIG_JWKS_FILE ": not an absolute path");
 	if (check_urls(CONFIG_ISSUER, &cfg->issuers, cfg->allow_http, e) != 0 ||
 	    (cfg->jwks_uri != NULL &&
 	     config_url(CONFIG_JWKS_URI, cfg->jwks_uri, cfg->allow_http, e) != 0))

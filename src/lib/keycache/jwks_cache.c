@@ -22,6 +22,7 @@
 #include "lib/core/util.h"
 #include "lib/jose/jwk.h"
 #include "lib/keycache/internal/jwks_file.h"
+#include "lib/keycache/internal/jwks_local.h"
 #include "lib/keycache/internal/jwks_meta.h"
 #include "lib/keycache/internal/jwks_remote.h"
 
@@ -47,6 +48,9 @@ struct jwks_cache {
 	size_t doc_len;
 	struct jwk_set *set;
 	uint64_t generation; /* bumped whenever set is replaced or dropped */
+	/* OAUTH_JWKS_FILE: the keys come from there, and nothing above is used. */
+	bool local_mode;
+	struct jwks_local local;
 };
 
 /* a + b without overflow (times are far from the limits, but come from files). */
@@ -306,6 +310,47 @@ refresh_stale(struct jwks_cache *c, int64_t now, struct err *e)
 	return rc;
 }
 
+/* ---- OAUTH_JWKS_FILE ---------------------------------------------------- */
+
+/* The operator's file, read again when it changed; 1 when the set was replaced, 0 or -1. */
+static int
+local_sync(struct jwks_cache *c, int64_t now, struct err *e)
+{
+	int rc = jwks_local_sync(&c->local, now, e);
+
+	if (rc == 1)
+		c->generation++;
+	return rc;
+}
+
+static int
+local_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **out, struct err *e)
+{
+	struct err why;
+
+	/* A file being replaced (briefly missing or half-written) keeps the last good set. */
+	local_sync(c, now, &why);
+	if ((*out = c->local.set) != NULL)
+		return 0;
+	return err_set(e, ERR_UNAVAILABLE, "no usable keys: OAUTH_JWKS_FILE: %s",
+	               c->local.last_error);
+}
+
+static void
+local_status(struct jwks_cache *c, int64_t now, struct jwks_cache_status *out)
+{
+	struct err why;
+
+	local_sync(c, now, &why);
+	out->n_keys = jwk_set_count(c->local.set);
+	out->have_keys = out->n_keys > 0;
+	out->fresh = c->local.set != NULL; /* the file is the truth: never stale */
+	out->fetched_at = c->local.loaded_at;
+	out->last_ok = c->local.last_error[0] == '\0';
+	out->last_attempt = now;
+	snprintf(out->last_error, sizeof(out->last_error), "%s", c->local.last_error);
+}
+
 /* ---- public ----------------------------------------------------------- */
 
 int
@@ -315,6 +360,8 @@ jwks_cache_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **out, s
 	bool failed = false;
 
 	*out = NULL;
+	if (c->local_mode)
+		return local_keys(c, now, out, e);
 	if (cache_sync(c, false, e) != 0)
 		return -1;
 	if (!keys_fresh(c, now) && !backing_off(c, now) && refresh_stale(c, now, &why) != 0) {
@@ -423,6 +470,10 @@ refresh_for_kid(struct jwks_cache *c, int64_t now, bool had, int64_t seen, bool 
 int
 jwks_cache_refresh_unknown_kid(struct jwks_cache *c, int64_t now, struct err *e)
 {
+	if (c->local_mode)
+		return local_sync(c, now, e) == 1
+		           ? 0
+		           : err_set(e, ERR_THROTTLED, "OAUTH_JWKS_FILE unchanged");
 	/* "Changed" is measured from what the caller could have seen: a handle
 	 * that never looked at the file looks first. */
 	if (!c->loaded && cache_sync(c, false, e) != 0)
@@ -434,6 +485,10 @@ int
 jwks_cache_status(struct jwks_cache *c, int64_t now, struct jwks_cache_status *out, struct err *e)
 {
 	memset(out, 0, sizeof(*out));
+	if (c->local_mode) {
+		local_status(c, now, out);
+		return 0;
+	}
 	if (cache_sync(c, false, e) != 0)
 		return -1;
 	/* An emptied JWKS is a set too, but no token verifies with it: not ready. */
@@ -489,6 +544,15 @@ jwks_cache_open(const struct jwks_cache_opts *opts, struct jwks_cache **out, str
 	if (opts == NULL)
 		return err_set(e, ERR_INVALID, "no options");
 	c = xcalloc(1, sizeof(*c));
+	if (opts->jwks_file != NULL) {
+		c->local_mode = true;
+		if (jwks_local_init(&c->local, opts->jwks_file, e) != 0) {
+			err_prefix(e, "jwks_file");
+			goto fail;
+		}
+		*out = c;
+		return 0;
+	}
 	/* The state directory's name first, then the URLs, and only then is
 	 * anything created on disk. */
 	if (jwks_file_init(&c->files, opts->state_dir, e) != 0)
@@ -509,6 +573,7 @@ jwks_cache_free(struct jwks_cache *c)
 	if (c == NULL)
 		return;
 	view_clear(c);
+	jwks_local_free(&c->local);
 	free(c->jwks_uri);
 	free(c->issuer);
 	free(c->proxy);

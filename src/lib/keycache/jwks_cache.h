@@ -58,6 +58,11 @@ struct jwks_cache_opts {
 	   refused if not a directory owned by us or if group/world-writable.
 	   At most 1024 bytes. */
 	const char *state_dir;
+	/* A JWKS file the operator keeps (OAUTH_JWKS_FILE), absolute path: the
+	   keys are its keys, read again when it changes; no fetch, and no
+	   state directory (state_dir, jwks_uri, issuer and the durations are
+	   ignored).  NULL: the keys are fetched and cached as below. */
+	const char *jwks_file;
 	/* The JWKS URL; NULL -> discovered from issuer. */
 	const char *jwks_uri;
 	/* For discovery: <issuer>/.well-known/oauth-authorization-server (RFC 8414
