@@ -51,7 +51,7 @@ TESTS     = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 PROGS     = $(BIN)/mcp.fcgi $(BIN)/wellknown.fcgi $(if $(wildcard src/cli/main.c),$(BUILD)/mcp-fcgi-cli)
 
-.PHONY: all deps check unit sanitize valgrind lint format bench bench-build demo install clean
+.PHONY: all deps check unit sanitize valgrind lint format bench bench-build shared-hosting bundle demo install clean
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -94,6 +94,7 @@ deps:
 # Every test: C unit tests, CGI mode, lighttpd end to end, the SDK client, the soak.
 check: deps
 	@$(MAKE) --no-print-directory all tests-build
+	@$(MAKE) --no-print-directory shared-hosting
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run.sh
 
 tests-build: $(TESTS)
@@ -105,6 +106,7 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san BIN=build-san/cgi-bin \
 	  CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all tests-build
+	@$(MAKE) --no-print-directory shared-hosting
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  MCP_SANITIZE=1 BUILD=build-san BIN=build-san/cgi-bin tests/run.sh
 
@@ -119,6 +121,48 @@ lint:
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
+
+# ---- the shared-hosting bundle -------------------------------------------------
+# dist/shared-hosting/: what a customer copies into a document root as it is.
+# The programs as CGI, linked like the normal build but finding cJSON in the
+# bundle's lib/ ($ORIGIN run path), stripped; ldd of them lists the C
+# library and that one bundled library.  libcurl is loaded only when keys
+# must be fetched (every shared host has libcurl.so.4; OAUTH_JWKS_FILE needs
+# none).  The highest GLIBC_ symbol version they need is printed: the
+# oldest C library the bundle runs on.
+DIST      = dist/shared-hosting
+DIST_LIBS = $(shell pkg-config --variable=libdir libcjson)/libcjson.so.1
+BUNDLE_LDFLAGS = -Wl,-rpath,'$$ORIGIN/lib' -Wl,-z,origin
+# A release artifact: always built with the release flags in its own tree,
+# also from make sanitize (which tests it as shipped).
+BUNDLE_BUILD = build-bundle
+
+shared-hosting:
+	@$(MAKE) --no-print-directory BUILD=$(BUNDLE_BUILD) BIN=$(BUNDLE_BUILD)/cgi-bin \
+	  CFLAGS="$(OPT) -g" LDFLAGS= STATIC=1 bundle
+
+$(BUILD)/bundle/mcp.cgi: $(call obj,src/mcp/main.c) $(MCP_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(BUNDLE_LDFLAGS) -o $@ $^ $(PROG_LIBS)
+$(BUILD)/bundle/wellknown.cgi: $(call obj,src/wellknown/main.c) $(WK_A) $(call obj,src/mcp/catalog.c) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(BUNDLE_LDFLAGS) -o $@ $^ $(PROG_LIBS)
+
+bundle: $(BUILD)/bundle/mcp.cgi $(BUILD)/bundle/wellknown.cgi \
+		src/shared-hosting/htaccess src/shared-hosting/README.txt www/index.html
+	@rm -rf $(DIST) $(DIST).tar.gz
+	@mkdir -p $(DIST)/lib
+	@install -m 0755 -s $(BUILD)/bundle/mcp.cgi $(BUILD)/bundle/wellknown.cgi $(DIST)/
+	@install -m 0644 $(DIST_LIBS) $(DIST)/lib/
+	@install -m 0644 src/shared-hosting/htaccess $(DIST)/.htaccess
+	@install -m 0644 src/shared-hosting/README.txt www/index.html $(DIST)/
+	@tar -C $(dir $(DIST)) -czf $(DIST).tar.gz $(notdir $(DIST))
+	@echo "  BUNDLE  $(DIST)/ and $(DIST).tar.gz"
+	@echo "  needs   glibc >= $$(objdump -T $(DIST)/*.cgi $(DIST)/lib/* | \
+	  grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n 1)" \
+	  "(Debian 12, Ubuntu 22.04, RHEL/AlmaLinux/Rocky/CloudLinux 9 and later)"
 
 # The baselines and drivers of make bench: plain C, nothing of ours linked.
 BENCH_PROGS = $(BUILD)/bench/hello_cgi $(BUILD)/bench/spawn_loop
@@ -142,6 +186,6 @@ install: all
 	install -m 0755 $(BUILD)/mcp-fcgi-cli $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san $(BIN)/*.fcgi
+	rm -rf build build-san build-bundle dist $(BIN)/*.fcgi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

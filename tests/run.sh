@@ -5,6 +5,7 @@
 #   layout tests/layout.sh              (the architecture: include directions, sizes)
 #   unit   every $BUILD/tests/test_* program (the C unit tests)
 #   cgi    tests/cgi/test_cgi.sh    (the program as plain CGI, and via mod_cgi)
+#   bundle tests/cgi/test_bundle.sh (the shared-hosting bundle in a bare chroot)
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
 #   jose   tests/jose/run.sh        (tokens minted by npm jose)
 #   sdk    tests/sdk/run.sh         (the official MCP TypeScript SDK client)
@@ -91,6 +92,10 @@ group_cgi() {
 	run cgi/test_cgi.sh 300 bash tests/cgi/test_cgi.sh
 }
 
+group_bundle() {
+	run cgi/test_bundle.sh 300 bash tests/cgi/test_bundle.sh
+}
+
 group_e2e() {
 	local t
 	for t in tests/e2e/test_*.sh; do
@@ -112,12 +117,12 @@ group_soak() {
 }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi e2e jose sdk soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk soak)
 for g in "${groups[@]}"; do
 	case $g in
-	layout | unit | cgi | e2e | jose | sdk | soak) "group_$g" ;;
+	layout | unit | cgi | bundle | e2e | jose | sdk | soak) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (layout unit cgi e2e jose sdk soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk soak)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac

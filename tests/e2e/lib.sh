@@ -242,6 +242,30 @@ mint_token() {
 		--sub e2e-user --client-id e2e-client --ttl 3600 "$@"
 }
 
+# access_sync: makes sure lighttpd's access log holds every request so far.
+# lighttpd buffers access log lines and writes them out every few seconds or
+# when SIGHUP cycles the logs: a marker request goes last, and SIGHUP is
+# repeated (bounded) until the marker's line is in the file.
+access_sync() {
+	local marker i
+	# Unique even from a $(...) subshell, where a counter would not advance.
+	marker="/__sync/$(date +%s%N)-$RANDOM"
+	curl -s --noproxy '*' --max-time "$CURL_MAX_TIME" -o /dev/null "$BASE$marker"
+	for ((i = 0; i < 100; i++)); do
+		grep -qF "\"GET $marker " "$SRV_DIR/log/access.log" 2>/dev/null && return 0
+		kill -HUP "$LPID" 2>/dev/null
+		sleep 0.05
+	done
+	return 1
+}
+
+# fetches PATH: how many GET PATH lighttpd has answered so far (-1 when the
+# access log cannot be synchronised).
+fetches() {
+	access_sync || { echo -1; return; }
+	grep -cF "\"GET $1 HTTP/" "$SRV_DIR/log/access.log"
+}
+
 # ---- requests ----------------------------------------------------------
 
 # http METHOD PATH [curl options...]: sets STATUS ("000" when curl failed),
