@@ -6,6 +6,8 @@
  * All the parsing work happens here, once per document, so that jwk.c's
  * verification path does no JSON or key-building work.
  */
+/* RSA, EC_KEY and SHA256_*: see jwk.c on why not EVP. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "lib/jose/jwk.h"
 
 #include "lib/core/log.h"
@@ -15,9 +17,10 @@
 
 #include <cJSON.h>
 #include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
+#include <openssl/ec.h>
+#include <openssl/obj_mac.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,30 +76,15 @@ member_bytes(const cJSON *o, const char *name, size_t *len)
 static int
 thumbprint_set(struct jwk *k, const char *canon)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256_CTX c;
 
-	if (EVP_Digest(canon, strlen(canon), md, &mdlen, EVP_sha256(), NULL) != 1)
+	if (SHA256_Init(&c) != 1 || SHA256_Update(&c, canon, strlen(canon)) != 1 ||
+	    SHA256_Final(md, &c) != 1)
 		return -1;
-	if (b64url_encode(md, mdlen, k->thumb, sizeof(k->thumb)) != JWK_THUMBPRINT_LEN)
+	if (b64url_encode(md, sizeof(md), k->thumb, sizeof(k->thumb)) != JWK_THUMBPRINT_LEN)
 		return -1;
 	return 0;
-}
-
-/* Builds an EVP_PKEY of type name ("RSA", "EC") from params; NULL on failure. */
-static EVP_PKEY *
-pkey_from_params(const char *name, OSSL_PARAM_BLD *bld)
-{
-	OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, name, NULL);
-	EVP_PKEY *pkey = NULL;
-
-	if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
-	    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1)
-		pkey = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	return pkey;
 }
 
 /*
@@ -156,25 +144,17 @@ bn_b64(const BIGNUM *bn)
 
 /*
  * Builds an RSA public key from "n" and "e" (RFC 7518 §6.3.1) into k.
- * Returns NULL, or the reason the key is unusable (k->pkey then NULL).
+ * Returns NULL, or the reason the key is unusable (k->rsa then NULL).
  */
 static const char *
 rsa_build(const cJSON *jk, struct jwk *k)
 {
 	BIGNUM *n = NULL, *e = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
 	char *n64 = NULL, *e64 = NULL, canon[4096];
 	const char *why;
 
 	if ((why = rsa_numbers(jk, &n, &e)) != NULL)
 		return why;
-	bld = OSSL_PARAM_BLD_new();
-	if (bld == NULL || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) != 1 ||
-	    OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) != 1 ||
-	    (k->pkey = pkey_from_params("RSA", bld)) == NULL) {
-		why = "OpenSSL refused the RSA key";
-		goto out;
-	}
 	/*
 	 * RFC 7638 §3.2: the thumbprint hashes the members in their canonical
 	 * form, so a modulus sent with a leading zero octet is re-encoded.
@@ -186,77 +166,76 @@ rsa_build(const cJSON *jk, struct jwk *k)
 		         n64);
 	if (n64 == NULL || e64 == NULL || thumbprint_set(k, canon) != 0)
 		why = "cannot compute thumbprint";
+	else if ((k->rsa = RSA_new()) == NULL || RSA_set0_key(k->rsa, n, e, NULL) != 1)
+		why = "OpenSSL refused the RSA key";
+	else
+		n = e = NULL; /* owned by k->rsa now */
 	k->kty = JWA_KTY_RSA;
-out:
 	if (why != NULL) {
-		EVP_PKEY_free(k->pkey);
-		k->pkey = NULL;
+		RSA_free(k->rsa);
+		k->rsa = NULL;
 	}
 	free(n64);
 	free(e64);
 	BN_free(n);
 	BN_free(e);
-	OSSL_PARAM_BLD_free(bld);
 	return why;
 }
 
-/* Sets k->kty from "crv" (RFC 7518 §6.2.1.1); returns OpenSSL's group name, or NULL. */
-static const char *
+/* Sets k->kty from "crv" (RFC 7518 §6.2.1.1); returns the curve's NID, or NID_undef. */
+static int
 ec_group(const char *crv, struct jwk *k)
 {
 	if (crv != NULL && strcmp(crv, "P-256") == 0) {
 		k->kty = JWA_KTY_EC_P256;
-		return "prime256v1";
+		return NID_X9_62_prime256v1;
 	}
 	if (crv != NULL && strcmp(crv, "P-384") == 0) {
 		k->kty = JWA_KTY_EC_P384;
-		return "secp384r1";
+		return NID_secp384r1;
 	}
-	return NULL;
+	return NID_undef;
 }
 
 /*
- * Builds k->pkey from the uncompressed point pub (publen bytes) on group and
- * checks that the point lies on the curve (an invalid-curve point would
- * leak nothing for verification, but it is certainly not the issuer's
- * key).  Returns NULL, or the reason the key is unusable.
+ * Builds k->ec from the coordinates x and y (clen bytes each) on curve nid
+ * and checks the point is a valid public key of the curve (on it, not at
+ * infinity, of the group's order: an invalid-curve point would leak nothing
+ * for verification, but it is certainly not the issuer's key).  Returns
+ * NULL, or the reason the key is unusable.
  */
 static const char *
-ec_pkey(struct jwk *k, const char *group, const unsigned char *pub, size_t publen)
+ec_key(struct jwk *k, int nid, const unsigned char *x, const unsigned char *y, size_t clen)
 {
-	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-	EVP_PKEY_CTX *check = NULL;
+	BIGNUM *bx = BN_bin2bn(x, (int)clen, NULL), *by = BN_bin2bn(y, (int)clen, NULL);
 	const char *why = NULL;
 
-	if (bld == NULL ||
-	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) != 1 ||
-	    OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, publen) != 1)
+	if (bx == NULL || by == NULL || (k->ec = EC_KEY_new_by_curve_name(nid)) == NULL)
 		why = "cannot build the EC key";
-	/* fromdata decodes the point and refuses one that is not on the curve. */
-	else if ((k->pkey = pkey_from_params("EC", bld)) == NULL)
+	/* Refuses coordinates out of the field and points off the curve; then the full check. */
+	else if (EC_KEY_set_public_key_affine_coordinates(k->ec, bx, by) != 1 ||
+	         EC_KEY_check_key(k->ec) != 1)
 		why = "point not on the curve";
-	else if ((check = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL)) == NULL ||
-	         EVP_PKEY_public_check(check) != 1)
-		why = "point not on the curve";
-	EVP_PKEY_CTX_free(check);
-	OSSL_PARAM_BLD_free(bld);
+	BN_free(bx);
+	BN_free(by);
 	return why;
 }
 
 /*
  * Builds an EC public key from "crv", "x", "y" (RFC 7518 §6.2.1) into k.
- * Returns NULL, or the reason the key is unusable (k->pkey then NULL).
+ * Returns NULL, or the reason the key is unusable (k->ec then NULL).
  */
 static const char *
 ec_build(const cJSON *jk, struct jwk *k)
 {
-	unsigned char *x = NULL, *y = NULL, pub[1 + 2 * 48];
+	unsigned char *x = NULL, *y = NULL;
 	size_t xlen = 0, ylen = 0, clen;
 	bool bad = false;
-	const char *crv = member_str(jk, JWK_M_CRV, &bad), *group, *why = NULL;
+	const char *crv = member_str(jk, JWK_M_CRV, &bad), *why = NULL;
 	char canon[512];
+	int nid;
 
-	if ((group = ec_group(crv, k)) == NULL)
+	if ((nid = ec_group(crv, k)) == NID_undef)
 		return "crv missing or not P-256/P-384";
 	clen = jwa_coord_len(k->kty);
 	x = member_bytes(jk, JWK_M_X, &xlen);
@@ -266,11 +245,7 @@ ec_build(const cJSON *jk, struct jwk *k)
 		why = "x or y missing, not base64url or of the wrong length";
 		goto out;
 	}
-	/* SEC 1 §2.3.3 uncompressed point: 0x04 || X || Y. */
-	pub[0] = 0x04;
-	memcpy(pub + 1, x, clen);
-	memcpy(pub + 1 + clen, y, clen);
-	if ((why = ec_pkey(k, group, pub, 1 + 2 * clen)) != NULL)
+	if ((why = ec_key(k, nid, x, y, clen)) != NULL)
 		goto out;
 	/* The strict decoder accepts one encoding only, so x and y are canonical. */
 	snprintf(canon, sizeof(canon), "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
@@ -280,8 +255,8 @@ ec_build(const cJSON *jk, struct jwk *k)
 		why = "cannot compute thumbprint";
 out:
 	if (why != NULL) {
-		EVP_PKEY_free(k->pkey);
-		k->pkey = NULL;
+		EC_KEY_free(k->ec);
+		k->ec = NULL;
 	}
 	free(x);
 	free(y);
@@ -380,7 +355,8 @@ key_parse(const cJSON *jk, size_t idx, struct jwk *k)
 		log_msg(LOGL_WARN, "jwks: key \"%.64s\" skipped: %s", kid, why);
 	else
 		log_msg(LOGL_WARN, "jwks: key #%zu (no kid) skipped: %s", idx, why);
-	EVP_PKEY_free(k->pkey);
+	RSA_free(k->rsa);
+	EC_KEY_free(k->ec);
 	memset(k, 0, sizeof(*k));
 	return false;
 }
@@ -475,7 +451,8 @@ jwk_set_free(struct jwk_set *set)
 	if (set == NULL)
 		return;
 	for (size_t i = 0; i < set->n; i++) {
-		EVP_PKEY_free(set->keys[i].pkey);
+		RSA_free(set->keys[i].rsa);
+		EC_KEY_free(set->keys[i].ec);
 		free(set->keys[i].kid);
 	}
 	free(set->keys);

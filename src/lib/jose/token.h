@@ -27,7 +27,8 @@
  * Prepares libcrypto for verifying, once per process, before any other
  * call into it: without reading the system's openssl.cnf (no engine, no
  * provider or policy from there: this verifier's algorithms are fixed in
- * jwa.h), which would cost a fifth of a CGI request.
+ * jwa.h) and without loading its error texts (nothing here prints them):
+ * each would cost a CGI request more than its signature check.
  */
 void token_lib_init(void);
 

@@ -11,7 +11,8 @@
 
 #include "lib/jose/jwk.h"
 
-#include <openssl/evp.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,7 +22,10 @@ struct jwk {
 	enum jwa_kty kty;
 	bool has_alg;
 	enum jwa_alg alg; /* the JWK's own "alg", when has_alg */
-	EVP_PKEY *pkey;   /* public key, built once at parse time */
+	/* The public key, built once at parse time: an RSA key or an EC key.
+	   Not an EVP_PKEY: see jwk.c on why verification stays below EVP. */
+	RSA *rsa;
+	EC_KEY *ec;
 	char thumb[JWK_THUMBPRINT_LEN + 1];
 };
 
