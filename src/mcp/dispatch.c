@@ -106,11 +106,18 @@ method_set_level(const struct dispatch_ctx *ctx, const cJSON *params, struct cal
 static void
 method_tools_list(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
 {
+	const char *list;
+
 	if (cJSON_GetObjectItemCaseSensitive(params, "cursor") != NULL) {
 		call_fail(c, JSONRPC_INVALID_PARAMS, "invalid cursor");
 		return;
 	}
-	c->result = cJSON_CreateRaw(tool_registry_list_json(ctx->reg));
+	/* NULL only for a tool whose compiled-in schema is broken (logged). */
+	if ((list = tool_registry_list_json(ctx->reg)) == NULL) {
+		call_fail(c, JSONRPC_INTERNAL_ERROR, "internal error");
+		return;
+	}
+	c->result = cJSON_CreateRaw(list);
 }
 
 /* Renders a tool's result (MCP schema CallToolResult). */

@@ -28,7 +28,7 @@ struct todo_store;
 
 /* What the dispatcher needs for one HTTP request; all borrowed. */
 struct dispatch_ctx {
-	const struct tool_registry *reg;
+	struct tool_registry *reg; /* parses schemas as they are used */
 	const struct config *cfg;
 	const struct principal *principal; /* the verified caller */
 	const char *protocol_version;      /* from MCP-Protocol-Version, or the default */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/config/config.h"
+#include "lib/core/log.h"
 #include "mcp/catalog.h"
 #include "mcp/schema.h"
 
@@ -72,32 +73,46 @@ parse_schema(const struct tool *t, const char *text, const char *which, struct e
 	return s;
 }
 
-/* Fills e from t, needing the scopes of the catalogue; returns 0 or -1 with err set. */
-static int
-entry_init(struct tool_entry *e, const struct tool *t, const struct strlist *scopes,
-           struct err *err)
+/* Parses e's schemas once; true when they are usable (else logged, once per try). */
+static bool
+entry_ready(struct tool_entry *e)
 {
-	e->tool = t;
-	e->scopes = (const char *const *)scopes->v;
-	e->n_scopes = scopes->n;
-	if ((e->input_schema = parse_schema(t, t->input_schema, "inputSchema", err)) == NULL)
-		return -1;
-	if (t->output_schema != NULL &&
-	    (e->output_schema = parse_schema(t, t->output_schema, "outputSchema", err)) == NULL)
-		return -1;
-	return 0;
+	const struct tool *t = e->tool;
+	struct err err;
+
+	if (e->input_schema != NULL)
+		return true;
+	if ((e->input_schema = parse_schema(t, t->input_schema, "inputSchema", &err)) == NULL ||
+	    (t->output_schema != NULL &&
+	     (e->output_schema = parse_schema(t, t->output_schema, "outputSchema", &err)) ==
+	         NULL)) {
+		cJSON_Delete(e->input_schema);
+		e->input_schema = NULL;
+		log_msg(LOGL_ERROR, "%s", err.msg);
+		return false;
+	}
+	return true;
+}
+
+/* The entry named name, schemas or not, or NULL. */
+static struct tool_entry *
+entry_named(struct tool_registry *reg, const char *name)
+{
+	for (size_t i = 0; i < N_TOOLS; i++)
+		if (reg->entries[i].tool != NULL && strcmp(reg->entries[i].tool->name, name) == 0)
+			return &reg->entries[i];
+	return NULL;
 }
 
 struct tool_registry *
 tool_registry_new(const char *scope_map, struct err *e)
 {
 	struct tool_registry *reg = xcalloc(1, sizeof(*reg));
-	cJSON *list, *tools;
 
 	if (catalog_load(&reg->catalog, scope_map, e) != 0)
 		goto fail;
 	for (size_t i = 0; i < N_TOOLS; i++) {
-		if (tool_registry_find(reg, all_tools[i]->name) != NULL) {
+		if (entry_named(reg, all_tools[i]->name) != NULL) {
 			err_set(e, ERR_CONFIG, "tool %s: registered twice", all_tools[i]->name);
 			goto fail;
 		}
@@ -107,15 +122,10 @@ tool_registry_new(const char *scope_map, struct err *e)
 			        all_tools[i]->name);
 			goto fail;
 		}
-		if (entry_init(&reg->entries[i], all_tools[i], &reg->catalog.scopes[i], e) != 0)
-			goto fail;
+		reg->entries[i].tool = all_tools[i];
+		reg->entries[i].scopes = (const char *const *)reg->catalog.scopes[i].v;
+		reg->entries[i].n_scopes = reg->catalog.scopes[i].n;
 	}
-	list = cJSON_CreateObject();
-	tools = cJSON_AddArrayToObject(list, "tools");
-	for (size_t i = 0; i < N_TOOLS; i++)
-		cJSON_AddItemToArray(tools, tool_describe(&reg->entries[i]));
-	reg->list_json = cJSON_PrintUnformatted(list);
-	cJSON_Delete(list);
 	return reg;
 fail:
 	tool_registry_free(reg);
@@ -138,12 +148,11 @@ tool_registry_free(struct tool_registry *reg)
 }
 
 const struct tool_entry *
-tool_registry_find(const struct tool_registry *reg, const char *name)
+tool_registry_find(struct tool_registry *reg, const char *name)
 {
-	for (size_t i = 0; i < N_TOOLS; i++)
-		if (reg->entries[i].tool != NULL && strcmp(reg->entries[i].tool->name, name) == 0)
-			return &reg->entries[i];
-	return NULL;
+	struct tool_entry *e = entry_named(reg, name);
+
+	return e != NULL && entry_ready(e) ? e : NULL;
 }
 
 const struct catalog *
@@ -153,8 +162,21 @@ tool_registry_catalog(const struct tool_registry *reg)
 }
 
 const char *
-tool_registry_list_json(const struct tool_registry *reg)
+tool_registry_list_json(struct tool_registry *reg)
 {
+	cJSON *list, *tools;
+
+	if (reg->list_json != NULL)
+		return reg->list_json;
+	for (size_t i = 0; i < N_TOOLS; i++)
+		if (!entry_ready(&reg->entries[i]))
+			return NULL;
+	list = cJSON_CreateObject();
+	tools = cJSON_AddArrayToObject(list, "tools");
+	for (size_t i = 0; i < N_TOOLS; i++)
+		cJSON_AddItemToArray(tools, tool_describe(&reg->entries[i]));
+	reg->list_json = cJSON_PrintUnformatted(list);
+	cJSON_Delete(list);
 	return reg->list_json;
 }
 

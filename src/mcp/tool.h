@@ -68,8 +68,8 @@ struct tool {
 /* One registered tool with what the registry derived from it. */
 struct tool_entry {
 	const struct tool *tool;
-	cJSON *input_schema;
-	cJSON *output_schema;
+	cJSON *input_schema;       /* parsed when the tool is first found or listed */
+	cJSON *output_schema;      /* likewise; NULL when the tool has none */
 	const char *const *scopes; /* the scopes a call needs (the catalogue's; borrowed) */
 	size_t n_scopes;
 };
@@ -80,23 +80,26 @@ struct tool_registry;
  * Builds the registry from every tool in tools.def, with the scopes of the
  * catalogue (catalog.h) that scope_map, the operator's MCP_TOOL_SCOPES (may
  * be NULL), adjusts.  Fails (NULL, with ERR_CONFIG and one line in e) when
- * a schema does not parse or is not an object schema, two tools share a
- * name, or the map is refused by catalog_load().
+ * two tools share a name or the map is refused by catalog_load().  No
+ * schema is parsed here: a request parses only the schemas it uses (a CGI
+ * request runs one tool).  A schema that does not parse or is not an
+ * object schema makes its tool unknown, with one log line (the unit tests
+ * parse every schema).
  */
 struct tool_registry *tool_registry_new(const char *scope_map, struct err *e);
 void tool_registry_free(struct tool_registry *reg);
 
-/* The entry named name, or NULL.  Borrowed from reg. */
-const struct tool_entry *tool_registry_find(const struct tool_registry *reg, const char *name);
+/* The entry named name, its schemas parsed, or NULL.  Borrowed from reg. */
+const struct tool_entry *tool_registry_find(struct tool_registry *reg, const char *name);
 
 /* The tools' names and scopes the registry was built with.  Borrowed from reg. */
 const struct catalog *tool_registry_catalog(const struct tool_registry *reg);
 
 /*
- * The tools/list result {"tools":[...]} rendered once as compact JSON.
- * Borrowed from reg.
+ * The tools/list result {"tools":[...]} rendered as compact JSON at the
+ * first call and kept (NULL when a schema is unusable).  Borrowed from reg.
  */
-const char *tool_registry_list_json(const struct tool_registry *reg);
+const char *tool_registry_list_json(struct tool_registry *reg);
 
 /*
  * The result helpers return 0, so that a handler can end with `return

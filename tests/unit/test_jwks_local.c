@@ -86,7 +86,8 @@ open_local(void)
 static const char *
 first_kid(const struct jwk_set *set)
 {
-	const char *kid = set != NULL && jwk_set_count(set) > 0 ? jwk_kid(jwk_set_get(set, 0)) : NULL;
+	const char *kid =
+	    set != NULL && jwk_set_count(set) > 0 ? jwk_kid(jwk_set_get(set, 0)) : NULL;
 
 	return kid != NULL ? kid : "";
 }

@@ -2,6 +2,7 @@
 #include "test.h"
 
 #include "lib/jose/token.h"
+#include "mcp/catalog.h"
 #include "mcp/scope.h"
 #include "mcp/tool.h"
 
@@ -159,5 +160,36 @@ TEST(registry_defaults_and_override)
 	CHECK_ERR(err, ERR_CONFIG, "MCP_TOOL_SCOPES: get_todo: a scope must not contain quotes");
 }
 
+/* Schemas are parsed when used: every tool's must parse, and tools/list lists them all. */
+TEST(every_tool_schema_parses)
+{
+	struct err err;
+	struct tool_registry *reg = tool_registry_new(NULL, &err);
+	const struct catalog *cat;
+	const char *list;
+
+	CHECK(reg != NULL);
+	if (reg == NULL)
+		return;
+	cat = tool_registry_catalog(reg);
+	CHECK(cat->n >= 6);
+	for (size_t i = 0; i < cat->n; i++) {
+		const struct tool_entry *e = tool_registry_find(reg, cat->names[i]);
+		CHECK(e != NULL && e->input_schema != NULL);
+		CHECK(e == NULL || e->tool->output_schema == NULL || e->output_schema != NULL);
+	}
+	list = tool_registry_list_json(reg);
+	CHECK(list != NULL);
+	for (size_t i = 0; list != NULL && i < cat->n; i++) {
+		char name[128];
+		snprintf(name, sizeof(name), "\"name\":\"%s\"", cat->names[i]);
+		CHECK_CONTAINS(list, name);
+	}
+	/* The same text again: rendered once. */
+	CHECK(tool_registry_list_json(reg) == list);
+	tool_registry_free(reg);
+}
+
 TEST_MAIN(TEST_CASE(exact_and_wildcard), TEST_CASE(tool_rules),
-          TEST_CASE(required_and_tool_scopes_together), TEST_CASE(registry_defaults_and_override))
+          TEST_CASE(required_and_tool_scopes_together), TEST_CASE(registry_defaults_and_override),
+          TEST_CASE(every_tool_schema_parses))
