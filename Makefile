@@ -172,9 +172,9 @@ $(BUILD)/bench/%: tests/bench/%.c
 	@$(CC) $(WARN) $(HARDEN) $(OPT) $(ALL_LDFLAGS) -o $@ $<
 bench-build: $(BENCH_PROGS)
 
-bench: deps all bench-build
+bench: deps all bench-build shared-hosting
 	@BUILD=$(BUILD) BIN=$(BIN) tests/bench.sh
-	@BUILD=$(BUILD) BIN=$(BIN) tests/bench_cgi.sh
+	@BUILD=$(BUILD) BIN=$(BIN) BENCH_CGI_BINS=$(CURDIR)/$(DIST) tests/bench_cgi.sh
 
 demo: deps all
 	@BUILD=$(BUILD) BIN=$(BIN) src/cli/demo.sh

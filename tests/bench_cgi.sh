@@ -4,19 +4,23 @@
 # answer), measured in the same run under the same conditions.
 #
 # A lighttpd (the e2e harness) serves the development issuer; one request
-# warms the key cache in the state directory; then tests/bench/spawn_loop
-# runs each program N times as a web server's CGI would (a new process, the
-# request in the environment, the body on stdin): hello_cgi, then mcp.fcgi
-# answering an authenticated tools/call greet_user, and the same for each
-# extra program directory given in BENCH_CGI_BINS (e.g. the shared-hosting
-# bundle).  Prints microseconds per request and the ratio to hello_cgi.
+# warms the key cache in the state directory.  Then, for hello_cgi, mcp.fcgi
+# and each extra directory in BENCH_CGI_BINS (make bench adds the
+# shared-hosting bundle), an authenticated tools/call greet_user:
+#   1. tests/bench/spawn_loop runs the program N times as a web server's CGI
+#      would (a new process, the request in the environment, the body on
+#      stdin): the start-up cost alone, microseconds per request;
+#   2. wrk against the same lighttpd's mod_cgi, one connection (a CGI
+#      process per request either way): requests per second.
+# Each figure is also given as a multiple of hello_cgi's.
 #
-# BENCH_CGI_RUNS (500).  Not part of make check.
+# BENCH_CGI_RUNS (500), BENCH_SECONDS (5).  Not part of make check.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/e2e/lib.sh"
 
 RUNS=${BENCH_CGI_RUNS:-500}
+SECS=${BENCH_SECONDS:-5}
 LOOP=$BUILD/bench/spawn_loop
 HELLO=$BUILD/bench/hello_cgi
 
@@ -28,10 +32,41 @@ die() {
 for p in "$LOOP" "$HELLO" "$BIN/mcp.fcgi"; do
 	[ -x "$p" ] || die "missing $p (run make bench-build first)"
 done
+# The programs under test, by name: hello, mcp, then bundle1, bundle2...
+# (mod_cgi's cgi.assign matches file name extensions: hello gets one.)
+cp "$HELLO" "$TMP/hello.cgi"
+declare -A PROGS=([hello]=$TMP/hello.cgi [mcp]=$BIN/mcp.fcgi)
+NAMES=(hello mcp)
+i=0
+for dir in ${BENCH_CGI_BINS:-}; do
+	i=$((i + 1))
+	[ -x "$dir/mcp.cgi" ] || die "no mcp.cgi in $dir"
+	PROGS[bundle$i]=$dir/mcp.cgi
+	NAMES+=("bundle$i")
+done
+# mod_cgi runs each at /cgi-bin/NAME, with the configuration in its
+# environment (the aliases before the block that assigns CGI, as in test_cgi).
+SRV_APPEND='server.modules += ( "mod_cgi" )'
+for n in "${NAMES[@]}"; do
+	SRV_APPEND+=$'\n'"alias.url += ( \"/cgi-bin/$n\" => \"${PROGS[$n]}\" )"
+done
+SRV_APPEND+='
+$HTTP["url"] =~ "^/cgi-bin/" {
+  cgi.assign = ( "" => "" )
+  static-file.exclude-extensions = ( ".cgi", ".fcgi" )
+  setenv.add-environment = (
+    "MCP_RESOURCE" => "http://127.0.0.1:@PORT@/cgi-bin/mcp",
+    "MCP_STATE_DIR" => "@DIR@/state",
+    "OAUTH_ISSUER" => "http://127.0.0.1:@PORT@/dev-issuer",
+    "OAUTH_ALLOW_HTTP" => "1",
+  )
+}'
 server_start --max-procs 1 || die "lighttpd did not start"
 # The key cache the CGI processes read: warmed once through the server.
 mcp "$(call_json greet_user '{"name":"Ada"}' 1)"
 [ "$STATUS" = 200 ] || die "greet_user answered $STATUS: $BODY"
+# Every program answers for the same resource, so one token serves them all.
+CGI_TOKEN=$(mint_token --aud "$BASE/cgi-bin/mcp")
 
 body=$TMP/body.json
 call_json greet_user '{"name":"Ada"}' 1 >"$body"
@@ -61,16 +96,29 @@ ENV
 # per_request NAME PROGRAM: sets US (microseconds per request).
 per_request() {
 	US=$("$LOOP" "$RUNS" "$TMP/env" "$body" "$2") || die "$1 failed"
-	printf '%-44s %10s us/request\n' "$1" "$US"
 }
 
-echo "CGI, $RUNS requests each, one at a time:"
-per_request "hello-world C CGI (baseline)" "$HELLO"
-BASE_US=$US
-for dir in "$BIN" ${BENCH_CGI_BINS:-}; do
-	prog=$dir/mcp.fcgi
-	[ -x "$prog" ] || prog=$dir/mcp.cgi
-	[ -x "$prog" ] || die "no mcp.fcgi or mcp.cgi in $dir"
-	per_request "$(basename "$prog") greet_user ($(basename "$dir"))" "$prog"
-	awk -v a="$US" -v b="$BASE_US" 'BEGIN { printf "%-44s %10.2f\n", "  ratio to hello-world CGI", a / b }'
+# per_second NAME: wrk against /cgi-bin/NAME, one connection; sets RPS.
+per_second() {
+	local out errors
+	out=$(MCP_BENCH_TOKEN=$CGI_TOKEN timeout $((SECS + 30)) wrk -t1 -c1 -d"${SECS}s" \
+		-s "$HERE/bench.lua" "$BASE/cgi-bin/$1" 2>&1) || die "wrk failed: $out"
+	RPS=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }')
+	errors=$(printf '%s\n' "$out" | awk '/Non-2xx or 3xx responses:/ { print $NF }')
+	[ -z "$errors" ] || die "$1: $errors answers were not 2xx/3xx"
+	[ -n "$RPS" ] || die "$1: no Requests/sec in wrk's output"
+}
+
+printf '\nCGI: tools/call greet_user, warm key cache; %s spawns each, then wrk %ss through mod_cgi\n' \
+	"$RUNS" "$SECS"
+printf '%-10s %-52s %10s %7s %10s %7s\n' name program "us/req" ratio "req/s" ratio
+for n in "${NAMES[@]}"; do
+	per_request "$n" "${PROGS[$n]}"
+	per_second "$n"
+	if [ "$n" = hello ]; then
+		BASE_US=$US
+		BASE_RPS=$RPS
+	fi
+	awk -v n="$n" -v p="${PROGS[$n]}" -v us="$US" -v rps="$RPS" -v bus="$BASE_US" -v brps="$BASE_RPS" \
+		'BEGIN { printf "%-10s %-52s %10.1f %7.2f %10.1f %7.2f\n", n, p, us, us / bus, rps, brps / rps }'
 done

@@ -94,13 +94,14 @@ main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (long i = 0; i < n; i++) {
 		if (run_once(argv[4], argv[3], out, sizeof(out)) != 0) {
-			fprintf(stderr, "spawn_loop: run %ld of %s failed:\n%.2000s\n", i + 1, argv[4],
-			        out);
+			fprintf(stderr, "spawn_loop: run %ld of %s failed:\n%.2000s\n", i + 1,
+			        argv[4], out);
 			return 1;
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	printf("%.1f\n", ((double)(t1.tv_sec - t0.tv_sec) * 1e6 +
-	                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / (double)n);
+	printf("%.1f\n",
+	       ((double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) /
+	           (double)n);
 	return 0;
 }
