@@ -16,6 +16,11 @@
 # and is stopped by its pid (server_stop).  Run as root, Apache and nginx
 # hand requests to processes of WEB_USER, which must read $TMP and write
 # the state directory and the programs' log.
+#
+# SRV_DOCROOT (a directory) replaces the document root (www/, or the
+# bundle's folder under apache-cgi), and SRV_CONFIG_FILE the path of the
+# programs' configuration file ($SRV_DIR/mcp.env), for the next
+# server_start.
 
 WEB_USER=${WEB_USER:-www-data}
 APACHE_MODULES=${APACHE_MODULES:-/usr/lib/apache2/modules}
@@ -46,6 +51,12 @@ web_server_start() {
 	SRV_N=$((SRV_N + 1))
 	SRV_DIR=$TMP/srv$SRV_N
 	SRV_EXIT=""
+	SRV_ENV_FILE=${SRV_CONFIG_FILE:-$SRV_DIR/mcp.env}
+	SRV_WWW=${SRV_DOCROOT:-}
+	if [ -z "$SRV_WWW" ]; then
+		SRV_WWW=$ROOT/www
+		[ "$WEB" != apache-cgi ] || SRV_WWW=$SRV_DIR/www
+	fi
 	mkdir -p "$SRV_DIR/state" "$SRV_DIR/log" "$SRV_DIR/run" || return 1
 	# The server's user reaches the configuration, the issuer's public files
 	# and the bundle; the state directory is its own, private.
@@ -147,10 +158,10 @@ web_env_file() {
 			v=${val[$name]}
 			case $v in *'"'*) printf '%s=%s\n' "$name" "$v" ;; *) printf '%s="%s"\n' "$name" "$v" ;; esac
 		done
-	} >"$SRV_DIR/mcp.env" || return 1
+	} >"$SRV_ENV_FILE" || return 1
 	RESOURCE=${val[MCP_RESOURCE]}
-	chmod 640 "$SRV_DIR/mcp.env"
-	[ "$(id -u)" != 0 ] || chgrp "$(id -gn "$WEB_USER")" "$SRV_DIR/mcp.env"
+	chmod 640 "$SRV_ENV_FILE"
+	[ "$(id -u)" != 0 ] || chgrp "$(id -gn "$WEB_USER")" "$SRV_ENV_FILE"
 }
 
 # web_bundle DIR: the shared-hosting bundle as `make shared-hosting` lays it
@@ -161,9 +172,9 @@ web_bundle() {
 	cp "$BIN/mcp.fcgi" "$dir/mcp.cgi" && cp "$BIN/wellknown.fcgi" "$dir/wellknown.cgi" &&
 		cp "$ROOT/www/index.html" "$dir/index.html" &&
 		cp "$ROOT/src/shared-hosting/README.txt" "$dir/README.txt" || return 1
-	sed "s#^SetEnv MCP_CONFIG_FILE .*#SetEnv MCP_CONFIG_FILE $SRV_DIR/mcp.env#" \
+	sed "s#^SetEnv MCP_CONFIG_FILE .*#SetEnv MCP_CONFIG_FILE $SRV_ENV_FILE#" \
 		"$ROOT/src/shared-hosting/htaccess" >"$dir/.htaccess" || return 1
-	grep -qx "SetEnv MCP_CONFIG_FILE $SRV_DIR/mcp.env" "$dir/.htaccess" || {
+	grep -qx "SetEnv MCP_CONFIG_FILE $SRV_ENV_FILE" "$dir/.htaccess" || {
 		echo "src/shared-hosting/htaccess has no SetEnv MCP_CONFIG_FILE line" >&2
 		return 1
 	}
@@ -194,7 +205,7 @@ web_apache_run() {
 # customer's folder, as another site of the same host would.
 web_start_apache_cgi() {
 	local m mods=""
-	web_bundle "$SRV_DIR/www" || return 1
+	web_bundle "$SRV_WWW" || return 1
 	for m in mpm_prefork authz_core authz_host alias dir mime env setenvif headers rewrite cgi; do
 		mods+="LoadModule ${m}_module $APACHE_MODULES/mod_$m.so"$'\n'
 	done
@@ -218,12 +229,12 @@ web_start_apache_cgi() {
 		TypesConfig /etc/mime.types
 		LogFormat "%h %v %u %t \"%m %U %H\" %>s %b" mcp
 		CustomLog $ACCESS_LOG mcp
-		DocumentRoot $SRV_DIR/www
+		DocumentRoot $SRV_WWW
 		<Directory />
 			AllowOverride None
 			Require all denied
 		</Directory>
-		<Directory $SRV_DIR/www>
+		<Directory $SRV_WWW>
 			AllowOverride All
 			Require all granted
 		</Directory>
@@ -246,7 +257,7 @@ web_start_apache_fcgid() {
 	local dev=()
 	[ -z "$ISSUER" ] || dev=(--dev-issuer "$ISSUER_DIR")
 	"$ROOT/src/cli/mkwebconf.sh" "$ROOT/apache.conf.example" -s "MCP_HOME=$ROOT" \
-		-s "MCP_BIN_DIR=$BIN" -s "MCP_WWW_DIR=$ROOT/www" -s "MCP_CONFIG_FILE=$SRV_DIR/mcp.env" \
+		-s "MCP_BIN_DIR=$BIN" -s "MCP_WWW_DIR=$SRV_WWW" -s "MCP_CONFIG_FILE=$SRV_ENV_FILE" \
 		-s "MCP_STATE_DIR=$SRV_DIR/state" -s "MCP_RUN_DIR=$SRV_DIR/run" \
 		-s "MCP_LOG_DIR=$SRV_DIR/log" -s "MCP_LISTEN=127.0.0.1:$PORT" \
 		-s "MCP_USER=$WEB_USER" -s "MCP_GROUP=$(id -gn "$WEB_USER")" \
@@ -264,7 +275,7 @@ web_start_nginx() {
 	local dev=()
 	[ -z "$ISSUER" ] || dev=(--dev-issuer "$ISSUER_DIR")
 	"$ROOT/src/cli/mkwebconf.sh" "$ROOT/nginx.conf.example" -s "MCP_HOME=$ROOT" \
-		-s "MCP_WWW_DIR=$ROOT/www" -s "MCP_RUN_DIR=$SRV_DIR/run" -s "MCP_LOG_DIR=$SRV_DIR/log" \
+		-s "MCP_WWW_DIR=$SRV_WWW" -s "MCP_RUN_DIR=$SRV_DIR/run" -s "MCP_LOG_DIR=$SRV_DIR/log" \
 		-s "MCP_LISTEN=127.0.0.1:$PORT" -s "MCP_USER=$WEB_USER" "${dev[@]}" -o "$CONF" || return 1
 	: >"$SRV_DIR/log/programs.log"
 	chown "$WEB_USER" "$SRV_DIR/log/programs.log" 2>/dev/null
@@ -273,7 +284,7 @@ web_start_nginx() {
 		[ $p = mcp ] && n=$1
 		pidf=$SRV_DIR/run/$p.pid
 		rm -f "$pidf" "$SRV_DIR/run/$p.sock"
-		env -i PATH=/usr/bin:/bin MCP_CONFIG_FILE="$SRV_DIR/mcp.env" spawn-fcgi -F "$n" \
+		env -i PATH=/usr/bin:/bin MCP_CONFIG_FILE="$SRV_ENV_FILE" spawn-fcgi -F "$n" \
 			-s "$SRV_DIR/run/$p.sock" -M 0660 -u "$WEB_USER" -U "$WEB_USER" -G "$(id -gn "$WEB_USER")" \
 			-P "$pidf" -- /bin/sh -c "exec \"\$0\" 2>>\"\$1\"" "$BIN/$p.fcgi" \
 			"$SRV_DIR/log/programs.log" >>"$SRV_DIR/log/spawn-fcgi.out" 2>&1
