@@ -556,7 +556,7 @@ if server_start --env 'MCP_ALLOWED_ORIGINS=https://app.example http://localhost:
 	mcp_file "$TMP/4097.json"
 	want_error 413 -32600
 else
-	t "lighttpd starts with added origins, hosts and body limit"
+	t "$WEB starts with added origins, hosts and body limit"
 	note "see the error log above"
 fi
 

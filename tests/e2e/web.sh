@@ -159,7 +159,8 @@ web_env_file() {
 			case $v in *'"'*) printf '%s=%s\n' "$name" "$v" ;; *) printf '%s="%s"\n' "$name" "$v" ;; esac
 		done
 	} >"$SRV_ENV_FILE" || return 1
-	RESOURCE=${val[MCP_RESOURCE]}
+	# Scalekit's MCP_URL stands for an empty MCP_RESOURCE.
+	RESOURCE=${val[MCP_RESOURCE]:-${val[MCP_URL]:-}}
 	chmod 640 "$SRV_ENV_FILE"
 	[ "$(id -u)" != 0 ] || chgrp "$(id -gn "$WEB_USER")" "$SRV_ENV_FILE"
 }
