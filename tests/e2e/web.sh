@@ -165,10 +165,11 @@ web_env_file() {
 	[ "$(id -u)" != 0 ] || chgrp "$(id -gn "$WEB_USER")" "$SRV_ENV_FILE"
 }
 
-# web_bundle DIR: the shared-hosting bundle as `make shared-hosting` lays it
-# out, with the customer's one edited line: MCP_CONFIG_FILE.
+# web_bundle DIR [CONFIG_FILE]: the shared-hosting bundle as `make
+# shared-hosting` lays it out, with the customer's one edited line:
+# MCP_CONFIG_FILE (default: the server's configuration file).
 web_bundle() {
-	local dir=$1
+	local dir=$1 SRV_ENV_FILE=${2:-$SRV_ENV_FILE}
 	mkdir -p "$dir" || return 1
 	cp "$BIN/mcp.fcgi" "$dir/mcp.cgi" && cp "$BIN/wellknown.fcgi" "$dir/wellknown.cgi" &&
 		cp "$ROOT/www/index.html" "$dir/index.html" &&
@@ -223,9 +224,9 @@ web_start_apache_cgi() {
 		Group $(id -gn "$WEB_USER")
 		ErrorLog $SRV_DIR/log/error.log
 		LogLevel warn
-		StartServers 2
-		MinSpareServers 2
-		MaxSpareServers 4
+		StartServers 16
+		MinSpareServers 8
+		MaxSpareServers 16
 		MaxRequestWorkers 24
 		TypesConfig /etc/mime.types
 		LogFormat "%h %v %u %t \"%m %U %H\" %>s %b" mcp
