@@ -267,6 +267,17 @@ if [ "$WEB" = apache-cgi ]; then
 	want_status 401
 	want_header_match WWW-Authenticate '^Bearer '
 
+	# ... and without mod_setenvif either: the RewriteRule [E=...] line.
+	NOSE=$SITE/no-setenvif
+	web_bundle "$NOSE"
+	awk '/^<IfModule mod_(version|setenvif).c>/ { skip = 1 } !skip { print } skip && /^<\/IfModule>/ { skip = 0 }' \
+		"$NOSE/.htaccess" >"$NOSE/.htaccess.new" && mv "$NOSE/.htaccess.new" "$NOSE/.htaccess"
+	chmod 644 "$NOSE/.htaccess"
+	t "no CGIPassAuth, no SetEnvIf: the rewrite rule passes Authorization -> 200"
+	grep -qE "^[[:space:]]*(CGIPassAuth|SetEnvIf)" "$NOSE/.htaccess" && note "CGIPassAuth or SetEnvIf still in $NOSE/.htaccess"
+	MCP_PATH=/no-setenvif/mcp mcp "$GREET"
+	want_result 7
+
 	# The customer put the configuration file inside the document root: the
 	# CGI run refuses to start, and the file is not served either.
 	BAD=$SITE/careless

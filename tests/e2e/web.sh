@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/e2e/web.sh - the servers other than lighttpd for lib.sh's
 # server_start (sourced by lib.sh when WEB is not lighttpd).
 #
@@ -31,7 +32,7 @@ APACHE_MODULES=${APACHE_MODULES:-/usr/lib/apache2/modules}
 # (BASE/mcp), MCP_STATE_DIR, MCP_LOG_FILE and, with the development issuer,
 # OAUTH_ISSUER and OAUTH_ALLOW_HTTP.  An empty value counts as unset.
 web_server_start() {
-	local try i a max_procs=2 envs=() ok
+	local try i max_procs=2 envs=() ok
 	server_stop
 	if [ -n "${SRV_APPEND:-}" ]; then
 		echo "server_start: SRV_APPEND is lighttpd's configuration (WEB=$WEB)" >&2
@@ -124,7 +125,7 @@ web_server_start() {
 			fi
 		fi
 		server_stop
-		grep -qs 'Address already in use' "${SRV_LOGS[@]}" || break
+		grep -qs "Address already in use" "${SRV_LOGS[@]}" "$SRV_DIR"/log/*.out || break
 	done
 	echo "$WEB did not start (exit status ${SRV_EXIT:-?}); its logs:" >&2
 	tail -n 30 "${SRV_LOGS[@]}" "$SRV_DIR"/log/*.out 2>/dev/null >&2
