@@ -175,8 +175,17 @@ web_bundle() {
 	cp "$BIN/mcp.fcgi" "$dir/mcp.cgi" && cp "$BIN/wellknown.fcgi" "$dir/wellknown.cgi" &&
 		cp "$ROOT/www/index.html" "$dir/index.html" &&
 		cp "$ROOT/src/shared-hosting/README.txt" "$dir/README.txt" || return 1
+	# SRV_HTACCESS_DROP (a regex of module names) takes the <IfModule
+	# mod_NAME.c> blocks out: an Apache without those modules.
 	sed "s#^SetEnv MCP_CONFIG_FILE .*#SetEnv MCP_CONFIG_FILE $SRV_ENV_FILE#" \
-		"$ROOT/src/shared-hosting/htaccess" >"$dir/.htaccess" || return 1
+		"$ROOT/src/shared-hosting/htaccess" |
+		awk -v drop="${SRV_HTACCESS_DROP:-^$}" '
+			match($0, /^<IfModule mod_[a-z_]+\.c>/) {
+				m = substr($0, 15, RLENGTH - 17)
+				if (m ~ drop) { skip = 1; next }
+			}
+			skip { if ($0 ~ /^<\/IfModule>/) skip = 0; next }
+			{ print }' >"$dir/.htaccess" || return 1
 	grep -qx "SetEnv MCP_CONFIG_FILE $SRV_ENV_FILE" "$dir/.htaccess" || {
 		echo "src/shared-hosting/htaccess has no SetEnv MCP_CONFIG_FILE line" >&2
 		return 1
