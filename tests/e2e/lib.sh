@@ -4,9 +4,10 @@
 #   - a private temporary directory $TMP, removed on exit;
 #   - server_start [mkconf options...]: a real lighttpd on 127.0.0.1 and a
 #     free port, configured by src/cli/mkconf.sh from lighttpd.conf.example
-#     exactly as an operator's, running the programs from $BIN; sets PORT,
-#     BASE, RESOURCE, LPID, SRV_DIR, CONF, ERRLOG.  server_stop stops it by
-#     its pid (the trap does it too);
+#     exactly as an operator's, running the programs from $BIN (or the
+#     server WEB names, below); sets PORT, BASE, RESOURCE, LPID, SRV_DIR,
+#     CONF, ERRLOG, ACCESS_LOG, SRV_LOGS.  server_stop stops it by its pid
+#     (the trap does it too);
 #   - the development issuer: server_start makes one (mcp-fcgi-cli
 #     dev-issuer) that the same lighttpd serves, sets ISSUER, ISSUER_DIR and
 #     TOKEN, an access token for RESOURCE; mint_token makes others.
