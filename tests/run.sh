@@ -9,7 +9,17 @@
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
 #   jose   tests/jose/run.sh        (tokens minted by npm jose)
 #   sdk    tests/sdk/run.sh         (the official MCP TypeScript SDK client)
+#   apache-cgi, apache-fcgid, nginx
+#          test_transport.sh, test_oauth.sh and test_web.sh under that
+#          server (WEB=..., see tests/e2e/lib.sh): Apache + mod_cgi with the
+#          shared-hosting bundle's .htaccess, Apache + mod_fcgid from
+#          apache.conf.example, nginx + spawn-fcgi from nginx.conf.example
 #   soak   tests/e2e/soak.sh        (one worker, 20,000 requests)
+#
+# Not in the default list: web-full, the e2e suites and the SDK client
+# under each of the three servers (test_todos.sh and the SDK's run add
+# minutes; test_concurrency.sh kills lighttpd's workers and watches it
+# respawn them, so it runs under lighttpd only).
 #
 # Every program prints its own lines and ends with "N passed, N failed"; its
 # last line is taken as its count.  A program that prints no such line, or
@@ -112,17 +122,46 @@ group_sdk() {
 	run sdk/run.sh 300 bash tests/sdk/run.sh
 }
 
+# web_suites WEB SCRIPT...: runs each script with WEB set.
+web_suites() {
+	local web=$1 t
+	shift
+	for t in "$@"; do
+		run "$web/${t##*/}" 300 env WEB="$web" bash "$t"
+	done
+}
+
+group_apache-cgi() {
+	web_suites apache-cgi tests/e2e/test_transport.sh tests/e2e/test_oauth.sh tests/e2e/test_web.sh
+}
+
+group_apache-fcgid() {
+	web_suites apache-fcgid tests/e2e/test_transport.sh tests/e2e/test_oauth.sh tests/e2e/test_web.sh
+}
+
+group_nginx() {
+	web_suites nginx tests/e2e/test_transport.sh tests/e2e/test_oauth.sh tests/e2e/test_web.sh
+}
+
+group_web-full() {
+	local w
+	for w in apache-cgi apache-fcgid nginx; do
+		web_suites "$w" tests/e2e/test_transport.sh tests/e2e/test_oauth.sh \
+			tests/e2e/test_todos.sh tests/e2e/test_web.sh tests/sdk/run.sh
+	done
+}
+
 group_soak() {
 	run e2e/soak.sh 600 bash tests/e2e/soak.sh
 }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk apache-cgi apache-fcgid nginx soak)
 for g in "${groups[@]}"; do
 	case $g in
-	layout | unit | cgi | bundle | e2e | jose | sdk | soak) "group_$g" ;;
+	layout | unit | cgi | bundle | e2e | jose | sdk | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk apache-cgi apache-fcgid nginx web-full soak)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac

@@ -7,16 +7,18 @@
 # --no-install-recommends for the missing ones.  As another user it prints
 # the exact command to run and exits 1.
 #
-# Installing lighttpd must not leave a system lighttpd serving port 80: a
-# temporary policy-rc.d (the Debian mechanism) forbids starting services
-# during the install, and the package's service is stopped and disabled
-# afterwards when systemd runs.  The tests start their own lighttpd on a
-# free loopback port.
+# Installing lighttpd, apache2 or nginx must not leave a system web server
+# serving port 80: a temporary policy-rc.d (the Debian mechanism) forbids
+# starting services during the install, and each web server's service this
+# script installed is stopped and disabled afterwards when systemd runs.
+# The tests start their own servers on free loopback ports.
 set -u
 
 PACKAGES=(build-essential pkg-config libfcgi-dev libcjson-dev libjwt-dev
 	libcurl4-openssl-dev libssl-dev libsqlite3-dev lighttpd curl valgrind wrk
-	clang-format cppcheck)
+	clang-format cppcheck apache2 libapache2-mod-fcgid nginx spawn-fcgi)
+# The web servers whose system service must not run after an install.
+SERVICES=(lighttpd apache2 nginx)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -30,8 +32,10 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-had_lighttpd=0
-dpkg-query -W -f='${db:Status-Status}' lighttpd 2>/dev/null | grep -qx installed && had_lighttpd=1
+had=() # the web servers installed before this run: their services are left alone
+for p in "${SERVICES[@]}"; do
+	dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed && had+=("$p")
+done
 
 cmd="apt-get install -y --no-install-recommends ${missing[*]}"
 if [ "$(id -u)" != 0 ]; then
@@ -44,7 +48,7 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 
-# Keep package scripts from starting services (lighttpd on port 80) while
+# Keep package scripts from starting services (a web server on port 80) while
 # installing; restore whatever policy was there.
 policy=/usr/sbin/policy-rc.d
 saved=""
@@ -66,8 +70,11 @@ timeout 1200 apt-get update || { echo "install-deps: apt-get update failed" >&2;
 # shellcheck disable=SC2086
 timeout 1800 $cmd || { echo "install-deps: $cmd failed" >&2; exit 1; }
 
-# A lighttpd this script installed must not come up at boot on port 80.
-if [ "$had_lighttpd" = 0 ] && [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
-	systemctl disable --now lighttpd.service >/dev/null 2>&1 || true
+# A web server this script installed must not come up at boot on port 80.
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+	for p in "${SERVICES[@]}"; do
+		case " ${had[*]} " in *" $p "*) continue ;; esac
+		systemctl disable --now "$p.service" >/dev/null 2>&1 || true
+	done
 fi
 exit 0

@@ -4,9 +4,10 @@
 #   - a private temporary directory $TMP, removed on exit;
 #   - server_start [mkconf options...]: a real lighttpd on 127.0.0.1 and a
 #     free port, configured by src/cli/mkconf.sh from lighttpd.conf.example
-#     exactly as an operator's, running the programs from $BIN; sets PORT,
-#     BASE, RESOURCE, LPID, SRV_DIR, CONF, ERRLOG.  server_stop stops it by
-#     its pid (the trap does it too);
+#     exactly as an operator's, running the programs from $BIN (or the
+#     server WEB names, below); sets PORT, BASE, RESOURCE, LPID, SRV_DIR,
+#     CONF, ERRLOG, ACCESS_LOG, SRV_LOGS.  server_stop stops it by its pid
+#     (the trap does it too);
 #   - the development issuer: server_start makes one (mcp-fcgi-cli
 #     dev-issuer) that the same lighttpd serves, sets ISSUER, ISSUER_DIR and
 #     TOKEN, an access token for RESOURCE; mint_token makes others.
@@ -21,6 +22,20 @@
 #
 # Environment: BIN (directory of mcp.fcgi and wellknown.fcgi, default
 # cgi-bin), BUILD (default build), MCP_SANITIZE=1 for the ASan build.
+#
+# WEB picks the web server that server_start runs (web.sh does the work for
+# all but lighttpd):
+#   lighttpd      (default) lighttpd.conf.example via mkconf.sh, FastCGI
+#   apache-cgi    Apache 2.4 + mod_cgi as a shared host runs it, the bundle
+#                 (src/shared-hosting/htaccess) in its document root
+#   apache-fcgid  apache.conf.example via mkwebconf.sh, mod_fcgid
+#   nginx         nginx.conf.example via mkwebconf.sh, spawn-fcgi workers
+# Under the last three the programs read their settings from a file
+# ($SRV_DIR/mcp.env, outside the document root) and write their log lines
+# to MCP_LOG_FILE ($ERRLOG); a line they write before that file is open
+# (a configuration error) lands in one of SRV_LOGS, the server's own logs.
+# A case that needs lighttpd itself (SRV_APPEND, mkconf's --template) runs
+# only under WEB=lighttpd, and says so.
 
 set -u
 
@@ -32,6 +47,14 @@ case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 MKCONF=$ROOT/src/cli/mkconf.sh
 CLI=${MCP_CLI:-$BUILD/mcp-fcgi-cli}
 SRV_DEV_ISSUER=${SRV_DEV_ISSUER:-1}
+WEB=${WEB:-lighttpd}
+case $WEB in
+lighttpd | apache-cgi | apache-fcgid | nginx) ;;
+*)
+	echo "WEB=$WEB: not one of lighttpd apache-cgi apache-fcgid nginx" >&2
+	exit 2
+	;;
+esac
 CURL_MAX_TIME=${CURL_MAX_TIME:-10}
 # Sanitizer builds start and run slower.
 if [ "${MCP_SANITIZE:-0}" = 1 ]; then CURL_MAX_TIME=30; fi
@@ -50,6 +73,9 @@ ISSUER=""
 ISSUER_DIR=""
 TOKEN=""
 ERRLOG=""
+SRV_LOGS=()   # the server's own logs beside ERRLOG (Apache's and nginx's error logs)
+SRV_PIDS=()   # processes of the server that are not its descendants (spawn-fcgi's workers)
+ACCESS_LOG="" # the access log: "%m %U %H" (the path without the query) in every server
 STATUS=""
 HEADERS=""
 BODY=""
@@ -82,11 +108,23 @@ children_of() {
 	return 0
 }
 
-# worker_pids NAME: the pids of lighttpd's children running NAME (mcp.fcgi).
+# descendants_of PID: the pids of PID's children, their children, ...
+descendants_of() {
+	local pid
+	for pid in $(children_of "$1"); do
+		printf '%s\n' "$pid"
+		descendants_of "$pid"
+	done
+	return 0
+}
+
+# worker_pids NAME: the pids of the server's processes running NAME
+# (mcp.fcgi): lighttpd's children, mod_fcgid's processes, spawn-fcgi's
+# workers.  None under mod_cgi, where no process outlives its request.
 worker_pids() {
 	local pid exe
 	[ -n "$LPID" ] || return 0
-	for pid in $(children_of "$LPID"); do
+	for pid in $(descendants_of "$LPID") "${SRV_PIDS[@]}"; do
 		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
 		[ "${exe##*/}" = "$1" ] && printf '%s\n' "$pid"
 	done
@@ -143,6 +181,10 @@ port_open() {
 # (after printing why) when lighttpd does not come up; SRV_EXIT then holds
 # its exit status, if it exited.
 server_start() {
+	if [ "$WEB" != lighttpd ]; then
+		web_server_start "$@"
+		return
+	fi
 	local try i append issuer_args opts
 	server_stop
 	SRV_N=$((SRV_N + 1))
@@ -152,6 +194,8 @@ server_start() {
 	chmod 700 "$SRV_DIR/state"
 	CONF=$SRV_DIR/lighttpd.conf
 	ERRLOG=$SRV_DIR/log/error.log
+	ACCESS_LOG=$SRV_DIR/log/access.log
+	SRV_LOGS=()
 	: >"$ERRLOG"
 	for try in 1 2 3; do
 		PORT=$(free_port) || { echo "no free port" >&2; return 1; }
@@ -224,15 +268,17 @@ server_start() {
 	return 1
 }
 
-# server_stop: stops lighttpd by its pid and then any worker it left.
+# server_stop: stops the server by its pid and then any process of it
+# that is left (workers, spawn-fcgi's workers).
 server_stop() {
 	local kids pid
 	[ -n "$LPID" ] || return 0
-	kids=$(children_of "$LPID")
+	kids=$(descendants_of "$LPID")
 	stop_pid "$LPID" 10
 	wait "$LPID" 2>/dev/null
-	for pid in $kids; do stop_pid "$pid" 5; done
+	for pid in $kids "${SRV_PIDS[@]}"; do stop_pid "$pid" 5; done
 	LPID=""
+	SRV_PIDS=()
 }
 
 # mint_token [mcp-fcgi-cli mint options...]: prints an access token from the
@@ -242,28 +288,30 @@ mint_token() {
 		--sub e2e-user --client-id e2e-client --ttl 3600 "$@"
 }
 
-# access_sync: makes sure lighttpd's access log holds every request so far.
+# access_sync: makes sure the access log holds every request so far.
 # lighttpd buffers access log lines and writes them out every few seconds or
 # when SIGHUP cycles the logs: a marker request goes last, and SIGHUP is
-# repeated (bounded) until the marker's line is in the file.
+# repeated (bounded) until the marker's line is in the file.  Apache and
+# nginx write each line once the request is done (SIGHUP would restart
+# them): the marker's line is waited for.
 access_sync() {
 	local marker i
 	# Unique even from a $(...) subshell, where a counter would not advance.
 	marker="/__sync/$(date +%s%N)-$RANDOM"
 	curl -s --noproxy '*' --max-time "$CURL_MAX_TIME" -o /dev/null "$BASE$marker"
 	for ((i = 0; i < 100; i++)); do
-		grep -qF "\"GET $marker " "$SRV_DIR/log/access.log" 2>/dev/null && return 0
-		kill -HUP "$LPID" 2>/dev/null
+		grep -qF "\"GET $marker " "$ACCESS_LOG" 2>/dev/null && return 0
+		[ "$WEB" != lighttpd ] || kill -HUP "$LPID" 2>/dev/null
 		sleep 0.05
 	done
 	return 1
 }
 
-# fetches PATH: how many GET PATH lighttpd has answered so far (-1 when the
+# fetches PATH: how many GET PATH the server has answered so far (-1 when the
 # access log cannot be synchronised).
 fetches() {
 	access_sync || { echo -1; return; }
-	grep -cF "\"GET $1 HTTP/" "$SRV_DIR/log/access.log"
+	grep -cF "\"GET $1 HTTP/" "$ACCESS_LOG"
 }
 
 # ---- requests ----------------------------------------------------------
@@ -482,7 +530,10 @@ want_result() {
 finish() {
 	local logs=() f out
 	# DESIGN: every log line is valid UTF-8 JSON, whatever the requests held.
-	for f in "$TMP"/srv*/log/error.log "${EXTRA_LOGS[@]}"; do [ -f "$f" ] && logs+=("$f"); done
+	for f in "$TMP"/srv*/log/*.log "${EXTRA_LOGS[@]}"; do
+		case $f in */access.log) continue ;; esac
+		[ -f "$f" ] && logs+=("$f")
+	done
 	t "every line the programs logged (${#logs[@]} logs) is valid UTF-8 JSON"
 	out=$(node "$ROOT/tests/lib/json_lines.mjs" "${logs[@]}" 2>&1) || note "$out"
 	t_end
@@ -492,10 +543,10 @@ finish() {
 }
 
 # server_start_or_finish [mkconf options...]: server_start, or one counted
-# failure and the end of the run when lighttpd does not come up.
+# failure and the end of the run when the server does not come up.
 server_start_or_finish() {
 	server_start "$@" && return 0
-	t "lighttpd starts"
+	t "$WEB starts"
 	note "see the error log above"
 	finish
 }
@@ -541,3 +592,13 @@ need_programs() {
 		finish
 	fi
 }
+
+# lighttpd_only WHY: true under WEB=lighttpd; otherwise prints why the part
+# that follows runs only there (the count of cases then differs by server).
+lighttpd_only() {
+	[ "$WEB" = lighttpd ] && return 0
+	printf 'lighttpd only (WEB=%s): %s\n' "$WEB" "$1"
+	return 1
+}
+
+[ "$WEB" = lighttpd ] || . "$ROOT/tests/e2e/web.sh"

@@ -731,12 +731,12 @@ for name in T_RO T_WO T_RW T_NONE T_EXP T_ALICE T_BOB; do
 	grep -qF "$(cut -d. -f2 <<<"$tk")" "$ERRLOG" && note "the error log contains the payload of token $name"
 done
 
-t "audit: as many audited requests as requests to /mcp (lighttpd's access log)"
+t "audit: as many audited requests as requests to /mcp (the server's access log)"
 # Both logs are written after the response, and lighttpd flushes its access
 # log only every few seconds: give them up to 10 s to agree.  A batch's
 # messages share their request's id.
 for ((i = 0; i < 100; i++)); do
-	n_acc=$(grep -cE '"[A-Z]+ /mcp[ ?]' "$SRV_DIR/log/access.log")
+	n_acc=$(grep -cE '"[A-Z]+ /mcp[ ?]' "$ACCESS_LOG")
 	n_aud=$(grep '"type":"audit"' "$ERRLOG" | sed 's/.*"request_id":"\([^"]*\)".*/\1/' | sort -u | wc -l)
 	[ "$n_acc" = "$n_aud" ] && break
 	sleep 0.1
@@ -745,7 +745,8 @@ want_eq "audited requests (= POSTs to /mcp)" "$n_acc" "$n_aud"
 [ "$n_acc" -gt 100 ] || note "only $n_acc requests in the access log"
 
 t "the workers never crashed (no sanitizer report, no respawn note)"
-grep -nE 'AddressSanitizer|runtime error:|LeakSanitizer|child signalled|child exited' "$ERRLOG" |
+cat "$ERRLOG" "${SRV_LOGS[@]}" 2>/dev/null |
+	grep -nE 'AddressSanitizer|runtime error:|LeakSanitizer|child signalled|child exited|AH01226|AH0126[0-9]|exit\(communication error\)|exited on signal' |
 	grep -v '"type":"audit"' | head -n 5 >"$TMP/crash.lines"
 [ -s "$TMP/crash.lines" ] && note "error log:" "$(cat "$TMP/crash.lines")"
 
@@ -802,7 +803,7 @@ if server_start --env 'MCP_TOOL_SCOPES=create_todo=todo:write todo:admin; delete
 	call "$T_WO" list_todos '{}' 210
 	want_scope_403 210 todo:read 'todo:read todo:write'
 else
-	t "lighttpd starts with MCP_TOOL_SCOPES"
+	t "$WEB starts with MCP_TOOL_SCOPES"
 	note "see the error log above"
 fi
 
@@ -875,7 +876,7 @@ if server_start --env 'MCP_REQUIRED_SCOPES=mcp:access'; then
 	want_tool_ok 310 s.title '"with access"'
 	want_eq "todos listed" 1 "$(count "$T_ACC_RW")"
 else
-	t "lighttpd starts with MCP_REQUIRED_SCOPES"
+	t "$WEB starts with MCP_REQUIRED_SCOPES"
 	note "see the error log above"
 fi
 
@@ -903,7 +904,7 @@ if server_start --env "OAUTH_ISSUER=http://127.0.0.1:@PORT@/dev-issuer $ISS2" --
 	want_eq "alice (second issuer) todos" 1 "$(count "$T_I2")"
 	has_todo "$T_I1" "$I1ID" || note "the first issuer's todo is gone"
 else
-	t "lighttpd starts with two issuers"
+	t "$WEB starts with two issuers"
 	note "see the error log above"
 fi
 
@@ -942,21 +943,24 @@ if server_start --env MCP_TODO_MAX_PER_SUBJECT=3; then
 	want_tool_error 408 "todo limit reached: delete some todos first"
 	want_eq "todos listed" 3 "$(count "$T_RO")"
 else
-	t "lighttpd starts with MCP_TODO_MAX_PER_SUBJECT=3"
+	t "$WEB starts with MCP_TODO_MAX_PER_SUBJECT=3"
 	note "see the error log above"
 fi
 
 # ---- MCP_TODO_DB ----------------------------------------------------------------------
 
-if server_start --env "MCP_TODO_DB=$TMP/other.sqlite"; then
+# A directory the programs can write: Apache and nginx run them as WEB_USER.
+mkdir -p -m 700 "$TMP/otherdb"
+[ "$WEB" = lighttpd ] || [ "$(id -u)" != 0 ] || chown "$WEB_USER" "$TMP/otherdb"
+if server_start --env "MCP_TODO_DB=$TMP/otherdb/other.sqlite"; then
 	mint_all
 	t "MCP_TODO_DB: the todos go to the named file"
 	call "$T_RW" create_todo '{"title":"elsewhere"}' 501
 	want_tool_ok 501 s.title '"elsewhere"'
-	[ -s "$TMP/other.sqlite" ] || note "no database at MCP_TODO_DB"
+	[ -s "$TMP/otherdb/other.sqlite" ] || note "no database at MCP_TODO_DB"
 	[ -e "$SRV_DIR/state/todos.sqlite" ] && note "todos.sqlite made in the state directory anyway"
 else
-	t "lighttpd starts with MCP_TODO_DB"
+	t "$WEB starts with MCP_TODO_DB"
 	note "see the error log above"
 fi
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_transport.sh - the MCP Streamable HTTP transport and JSON-RPC rules,
 # end to end: a real lighttpd, configured from lighttpd.conf.example by
-# mkconf.sh, running cgi-bin/mcp.fcgi as FastCGI, driven with curl.
+# mkconf.sh, running cgi-bin/mcp.fcgi as FastCGI, driven with curl; or the
+# server WEB names (see lib.sh).
 #
 # Hostile and refused requests come first; the last cases check that the
 # same worker processes are still serving.
@@ -10,9 +11,14 @@ set -u
 
 need_programs mcp.fcgi wellknown.fcgi
 server_start_or_finish
-WORKERS=$(worker_pids mcp.fcgi | sort | tr '\n' ' ')
 GREET=$(call_json greet_user '{"name":"Ada"}' 7)
 PING='{"jsonrpc":"2.0","id":1,"method":"ping"}'
+# mod_fcgid starts a worker with the first request (lighttpd at start; none
+# under mod_cgi).
+t "a first request is served"
+mcp "$PING"
+want_result 1
+WORKERS=$(worker_pids mcp.fcgi | sort | tr '\n' ' ')
 
 # ---- HTTP methods --------------------------------------------------------
 
@@ -550,7 +556,7 @@ if server_start --env 'MCP_ALLOWED_ORIGINS=https://app.example http://localhost:
 	mcp_file "$TMP/4097.json"
 	want_error 413 -32600
 else
-	t "lighttpd starts with added origins, hosts and body limit"
+	t "$WEB starts with added origins, hosts and body limit"
 	note "see the error log above"
 fi
 
@@ -570,19 +576,35 @@ for bad in 'MCP_MAX_BODY=lots' 'MCP_RESOURCE=not a url' 'MCP_LOG_LEVEL=chatty' \
 		# lighttpd may still be going down: no connection counts as refusal.
 		case $STATUS in 5?? | 000) ;; *) note "POST /mcp: wanted 5xx or no service, got $STATUS $(short "$BODY")" ;; esac
 	fi
-	grep -q "$var" "$ERRLOG" || note "the error log does not name $var:" "$(tail -n 5 "$ERRLOG")"
+	# The programs' lines before their log file is open go to the server's log.
+	grep -qs "$var" "$ERRLOG" "${SRV_LOGS[@]}" ||
+		note "the error log does not name $var:" "$(tail -n 5 "$ERRLOG" "${SRV_LOGS[@]}")"
 	server_stop
 done
 
 # A configuration file inside the document root could be downloaded: a FastCGI
 # worker learns the document root from its first request, and then refuses to
-# serve, with one log line, as a CGI run refuses at start.
+# serve, with one log line, as a CGI run refuses at start (test_web.sh checks
+# that under apache-cgi, where the programs run as CGI).
 mkdir -p "$TMP/docroot"
 printf '# the operator put this where the web server serves files\nMCP_LOG_LEVEL=info\n' \
 	>"$TMP/docroot/mcp.env"
 chmod 600 "$TMP/docroot/mcp.env"
-if SRV_APPEND="server.document-root := \"$TMP/docroot\"" server_start --max-procs 1 \
-	--env "MCP_CONFIG_FILE=$TMP/docroot/mcp.env"; then
+chmod 755 "$TMP/docroot"
+started=1
+case $WEB in
+lighttpd)
+	SRV_APPEND="server.document-root := \"$TMP/docroot\"" server_start --max-procs 1 \
+		--env "MCP_CONFIG_FILE=$TMP/docroot/mcp.env" || started=0
+	;;
+apache-cgi) started=2 ;;
+*)
+	# The harness writes the programs' settings into that file.
+	SRV_DOCROOT=$TMP/docroot SRV_CONFIG_FILE=$TMP/docroot/mcp.env server_start --max-procs 1 ||
+		started=0
+	;;
+esac
+if [ $started = 1 ]; then
 	t "MCP_CONFIG_FILE inside the document root (FastCGI) -> 500, tool not run"
 	mcp "$GREET"
 	want_status 500
@@ -596,10 +618,14 @@ if SRV_APPEND="server.document-root := \"$TMP/docroot\"" server_start --max-proc
 	want_status 500
 	http GET "/.well-known/oauth-protected-resource/mcp"
 	want_status 500
-	want_eq "log lines" 2 "$(grep -c "MCP_CONFIG_FILE: [^ ]*/docroot/mcp.env lies inside the document root [^ ]*/docroot" "$ERRLOG")"
-else
-	t "lighttpd starts with MCP_CONFIG_FILE in the document root"
+	sleep 0.2
+	want_eq "log lines" 2 "$(cat "$ERRLOG" "${SRV_LOGS[@]}" 2>/dev/null |
+		grep -c "MCP_CONFIG_FILE: [^ ]*/docroot/mcp.env lies inside the document root [^ ]*/docroot")"
+elif [ $started = 0 ]; then
+	t "$WEB starts with MCP_CONFIG_FILE in the document root"
 	note "see the error log above"
+else
+	echo "FastCGI only (WEB=$WEB): the configuration file in the document root; test_web.sh has the CGI case"
 fi
 server_stop
 

@@ -1,12 +1,19 @@
 // json_lines.mjs FILE... - every log line of ours is valid UTF-8 JSON.
 //
-// A line counts as ours unless it is lighttpd's own ("YYYY-MM-DD HH:MM:SS:
-// (file.c.N) ..."); ours must decode as strict UTF-8 and parse as one JSON
+// A line counts as ours unless it is the web server's own: lighttpd's
+// ("YYYY-MM-DD HH:MM:SS: (file.c.N) ..."), Apache's ("[Mon Nov 30
+// 07:10:11.540319 2026] [module:level] ...") or nginx's ("YYYY/MM/DD
+// HH:MM:SS [level] ...").  Apache's mod_cgi logs each line a CGI program
+// writes to stderr as its own line, "... AH01215: stderr from PATH: LINE":
+// LINE is ours.  Ours must decode as strict UTF-8 and parse as one JSON
 // object.  Prints each offending line (escaped) and exits non-zero when
 // there is one; prints nothing otherwise.
 import { readFileSync } from "node:fs";
 
 const lighttpd = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: \(/;
+const apache = /^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d [\d:.]+ \d{4}\] \[[\w-]+:\w+\] /;
+const apacheCgi = / AH01215: stderr from [^:]*: /;
+const nginx = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[\w+\] /;
 const decoder = new TextDecoder("utf-8", { fatal: true });
 let bad = 0;
 
@@ -26,7 +33,12 @@ for (const file of process.argv.slice(2)) {
       bad++;
       continue;
     }
-    if (lighttpd.test(text)) continue;
+    if (lighttpd.test(text) || nginx.test(text)) continue;
+    if (apache.test(text)) {
+      const m = apacheCgi.exec(text);
+      if (!m) continue;
+      text = text.slice(m.index + m[0].length);
+    }
     try {
       const v = JSON.parse(text);
       if (v === null || typeof v !== "object" || Array.isArray(v)) throw new Error("not an object");
