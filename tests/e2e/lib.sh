@@ -276,6 +276,8 @@ server_stop() {
 	kids=$(descendants_of "$LPID")
 	stop_pid "$LPID" 10
 	wait "$LPID" 2>/dev/null
+	# All at once: a libfcgi worker may take a second or two to act on SIGTERM.
+	for pid in $kids "${SRV_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
 	for pid in $kids "${SRV_PIDS[@]}"; do stop_pid "$pid" 5; done
 	LPID=""
 	SRV_PIDS=()
