@@ -93,8 +93,11 @@ serve_health(const struct app *app, struct request *req)
 static void
 handle(const struct app *app, struct request *req)
 {
-	bool is_prm = prm_path_matches(&app->cfg, req->path);
-	bool is_health = strcmp(req->path, "/health") == 0;
+	/* The bundle in a sub-folder: its /health and metadata there too. */
+	const char *in_folder = prm_folder_path(&app->cfg, req->path);
+	bool is_prm =
+	    prm_path_matches(&app->cfg, req->path) || prm_path_matches(&app->cfg, in_folder);
+	bool is_health = strcmp(req->path, "/health") == 0 || strcmp(in_folder, "/health") == 0;
 
 	if (!config_serving_allowed(&app->cfg, req->document_root)) {
 		send_error(req, 500, "server configuration error");

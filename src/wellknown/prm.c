@@ -57,6 +57,18 @@ prm_path_matches(const struct config *cfg, const char *path)
 	return strcmp(cfg->resource_path, "/") != 0 && strcmp(path + n, cfg->resource_path) == 0;
 }
 
+const char *
+prm_folder_path(const struct config *cfg, const char *path)
+{
+	const char *slash = strrchr(cfg->resource_path, '/');
+	size_t base = slash != NULL ? (size_t)(slash - cfg->resource_path) : 0;
+
+	/* base: the folder's length without its last slash; 0 for the root folder. */
+	if (base == 0 || strncmp(path, cfg->resource_path, base) != 0 || path[base] != '/')
+		return path;
+	return path + base;
+}
+
 char *
 prm_health_new(const struct jwks_cache_status *st, int64_t now)
 {

@@ -29,6 +29,16 @@ char *prm_document_new(const struct config *cfg);
 bool prm_path_matches(const struct config *cfg, const char *path);
 
 /*
+ * path as seen from the folder of the resource (the configured MCP_RESOURCE,
+ * never the request): for a resource https://host/~me/app/mcp, a path
+ * /~me/app/health is /health, so a bundle deployed in a sub-folder answers
+ * its /health and its in-folder metadata URL; any other path, and every
+ * path of a resource in the root folder, comes back unchanged.  Points into
+ * path.
+ */
+const char *prm_folder_path(const struct config *cfg, const char *path);
+
+/*
  * The /health body for the key cache's state at now: {"status":"ok" or
  * "unavailable", "keys":{...}}.  A new string (free()).
  */

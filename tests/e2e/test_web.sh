@@ -238,6 +238,14 @@ if [ "$WEB" = apache-cgi ]; then
 	want_status 200
 	want_json 'r.resource' "\"$SUBRES\""
 
+	t "sub-folder: its own /health and in-folder metadata URL are answered"
+	http GET /~me/mcp-app/health
+	want_status 200
+	want_json 'r.ready' true
+	http GET /~me/mcp-app/.well-known/oauth-protected-resource
+	want_status 200
+	want_json 'r.resource' "\"$SUBRES\""
+
 	t "sub-folder: /mcp/ and the folder without its slash are not redirected"
 	AUTH="Bearer $TSUB" MCP_PATH=/~me/mcp-app/mcp/ mcp "$GREET"
 	want_result 7

@@ -166,19 +166,23 @@ web_env_file() {
 	[ "$(id -u)" != 0 ] || chgrp "$(id -gn "$WEB_USER")" "$SRV_ENV_FILE"
 }
 
-# web_bundle DIR [CONFIG_FILE]: the shared-hosting bundle as `make
-# shared-hosting` lays it out, with the customer's one edited line:
-# MCP_CONFIG_FILE (default: the server's configuration file).
+# web_bundle DIR [CONFIG_FILE]: the shared-hosting bundle `make
+# shared-hosting` made (MCP_DIST, default dist/shared-hosting) copied into
+# DIR, with the customer's one edited line: MCP_CONFIG_FILE (default: the
+# server's configuration file).
 web_bundle() {
 	local dir=$1 SRV_ENV_FILE=${2:-$SRV_ENV_FILE}
-	mkdir -p "$dir" || return 1
-	cp "$BIN/mcp.fcgi" "$dir/mcp.cgi" && cp "$BIN/wellknown.fcgi" "$dir/wellknown.cgi" &&
-		cp "$ROOT/www/index.html" "$dir/index.html" &&
-		cp "$ROOT/src/shared-hosting/README.txt" "$dir/README.txt" || return 1
+	local dist=${MCP_DIST:-$ROOT/dist/shared-hosting}
+	if [ ! -x "$dist/mcp.cgi" ]; then
+		echo "no bundle in $dist (make shared-hosting)" >&2
+		return 1
+	fi
+	# The bundle as the customer copies it (its programs, lib/, page, README.txt).
+	mkdir -p "$dir" && cp -a "$dist/." "$dir/" || return 1
 	# SRV_HTACCESS_DROP (a regex of module names) takes the <IfModule
 	# mod_NAME.c> blocks out: an Apache without those modules.
 	sed "s#^SetEnv MCP_CONFIG_FILE .*#SetEnv MCP_CONFIG_FILE $SRV_ENV_FILE#" \
-		"$ROOT/src/shared-hosting/htaccess" |
+		"$dist/.htaccess" |
 		awk -v drop="${SRV_HTACCESS_DROP:-^$}" '
 			match($0, /^<IfModule mod_[a-z_]+\.c>/) {
 				m = substr($0, 15, RLENGTH - 17)

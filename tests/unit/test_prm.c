@@ -64,6 +64,22 @@ TEST(paths)
 	CHECK(!prm_path_matches(&cfg, "/.well-known/oauth-protected-resource/"));
 }
 
+TEST(folder_paths)
+{
+	load("https://host.example/~me/app/mcp");
+	CHECK_STR(prm_folder_path(&cfg, "/~me/app/health"), "/health");
+	CHECK_STR(prm_folder_path(&cfg, "/~me/app/.well-known/oauth-protected-resource"),
+	          "/.well-known/oauth-protected-resource");
+	/* Outside the folder, or a folder that only starts alike: unchanged. */
+	CHECK_STR(prm_folder_path(&cfg, "/health"), "/health");
+	CHECK_STR(prm_folder_path(&cfg, "/~me/apps/health"), "/~me/apps/health");
+	CHECK_STR(prm_folder_path(&cfg, "/~me/app"), "/~me/app");
+	/* A resource in the root folder changes nothing. */
+	load("https://mcp.example.com/mcp");
+	CHECK_STR(prm_folder_path(&cfg, "/x/health"), "/x/health");
+	CHECK_STR(prm_folder_path(&cfg, "/health"), "/health");
+}
+
 TEST(health)
 {
 	struct jwks_cache_status st = {.have_keys = true,
@@ -89,4 +105,4 @@ TEST(health)
 }
 
 TEST_MAIN(TEST_CASE(document), TEST_CASE(configured_document_served_as_given), TEST_CASE(paths),
-          TEST_CASE(health))
+          TEST_CASE(folder_paths), TEST_CASE(health))
