@@ -232,39 +232,46 @@ server_start() {
 		fi
 		lighttpd -D -f "$CONF" </dev/null >>"$ERRLOG" 2>&1 &
 		LPID=$!
-		for ((i = 0; i < 150; i++)); do
-			if ! kill -0 "$LPID" 2>/dev/null; then
-				wait "$LPID" 2>/dev/null
-				SRV_EXIT=$?
-				LPID=""
-				break
-			fi
-			# lighttpd listens before it spawns the FastCGI workers and
-			# answers only once all are up: one answered request (a 404 for
-			# a static path) means the server is complete.
-			if port_open "$PORT" &&
-				curl -s --noproxy '*' --max-time "$CURL_MAX_TIME" -o /dev/null \
-					"$BASE/.server-start-probe" && kill -0 "$LPID" 2>/dev/null; then
-				if [ -n "$ISSUER" ] && ! TOKEN=$(mint_token); then
-					echo "cannot mint a token with $CLI" >&2
-					server_stop
-					return 1
-				fi
-				return 0
-			fi
-			sleep 0.1
-		done
-		if [ -n "$LPID" ]; then
-			echo "lighttpd (pid $LPID) did not listen on $PORT within 15 s" >&2
-			server_stop
-			return 1
-		fi
+		server_wait lighttpd
+		case $? in 0) return 0 ;; 1) return 1 ;; esac
 		# Died: somebody may have taken the port in between; try another
 		# unless the log says something else went wrong.
 		grep -q 'Address already in use' "$ERRLOG" || break
 	done
 	echo "lighttpd exited with status $SRV_EXIT; its error log:" >&2
 	tail -n 30 "$ERRLOG" >&2
+	return 1
+}
+
+# server_wait NAME: waits (at most 15 s) until the server LPID answers on
+# PORT, then mints TOKEN when there is an issuer.  A server listens before
+# its FastCGI workers are up and answers only once they are: one answered
+# request (a 404 for a static path) means it is complete.  Returns 0 when it
+# is up; 2 when it exited (SRV_EXIT holds its status: the caller may try
+# another port); 1 otherwise (stopped, the reason printed).
+server_wait() {
+	local i
+	for ((i = 0; i < 150; i++)); do
+		if ! kill -0 "$LPID" 2>/dev/null; then
+			wait "$LPID" 2>/dev/null
+			SRV_EXIT=$?
+			LPID=""
+			return 2
+		fi
+		if port_open "$PORT" &&
+			curl -s --noproxy '*' --max-time "$CURL_MAX_TIME" -o /dev/null \
+				"$BASE/.server-start-probe" && kill -0 "$LPID" 2>/dev/null; then
+			if [ -n "$ISSUER" ] && ! TOKEN=$(mint_token); then
+				echo "cannot mint a token with $CLI" >&2
+				server_stop
+				return 1
+			fi
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "$1 (pid $LPID) did not listen on $PORT within 15 s" >&2
+	server_stop
 	return 1
 }
 

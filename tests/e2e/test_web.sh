@@ -29,25 +29,6 @@ else
 fi
 SRV_APPEND=
 
-# access_flush: the access log holds every request so far (lighttpd writes
-# it every few seconds or on SIGHUP; Apache and nginx after each request).
-access_flush() {
-	local marker="/__flush/$(date +%s%N)" i
-	curl -s --noproxy '*' --max-time "$CURL_MAX_TIME" -o /dev/null "$BASE$marker"
-	for ((i = 0; i < 100; i++)); do
-		grep -qF "\"GET $marker " "$ACCESS_LOG" 2>/dev/null && return 0
-		[ "$WEB" != lighttpd ] || kill -HUP "$LPID" 2>/dev/null
-		sleep 0.05
-	done
-	return 1
-}
-
-# fetches PATH: how many GET PATH the server has answered so far.
-fetches() {
-	access_flush || { echo -1; return; }
-	grep -cF "\"GET $1 HTTP/" "$ACCESS_LOG"
-}
-
 # ---- a crowd of cold requests: one key fetch ----------------------------------
 # The first requests of a fresh server, all at once: every process (CGI runs,
 # FastCGI workers) finds the key cache empty; the flock'd cache file in the
@@ -155,7 +136,7 @@ MCP_PATH="/mcp?access_token=$QTOK" AUTH= mcp "$GREET"
 want_status 401
 http GET "/.well-known/oauth-protected-resource/mcp?access_token=$QTOK"
 want_status 200
-access_flush || note "the access log could not be synchronised"
+access_sync || note "the access log could not be synchronised"
 sleep 0.2
 for f in "$ACCESS_LOG" "$ERRLOG" "${SRV_LOGS[@]}"; do
 	[ -f "$f" ] || continue

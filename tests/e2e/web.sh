@@ -99,30 +99,8 @@ web_server_start() {
 		esac
 		ok=$?
 		if [ $ok = 0 ]; then
-			for ((i = 0; i < 150; i++)); do
-				if ! kill -0 "$LPID" 2>/dev/null; then
-					wait "$LPID" 2>/dev/null
-					SRV_EXIT=$?
-					LPID=""
-					break
-				fi
-				if port_open "$PORT" &&
-					curl -s --noproxy '*' --max-time "$CURL_MAX_TIME" -o /dev/null \
-						"$BASE/.server-start-probe" && kill -0 "$LPID" 2>/dev/null; then
-					if [ -n "$ISSUER" ] && ! TOKEN=$(mint_token); then
-						echo "cannot mint a token with $CLI" >&2
-						server_stop
-						return 1
-					fi
-					return 0
-				fi
-				sleep 0.1
-			done
-			if [ -n "$LPID" ]; then
-				echo "$WEB (pid $LPID) did not listen on $PORT within 15 s" >&2
-				server_stop
-				return 1
-			fi
+			server_wait "$WEB"
+			case $? in 0) return 0 ;; 1) return 1 ;; esac
 		fi
 		server_stop
 		grep -qs "Address already in use" "${SRV_LOGS[@]}" "$SRV_DIR"/log/*.out || break
