@@ -164,9 +164,9 @@ web_bundle() {
 		awk -v drop="${SRV_HTACCESS_DROP:-^$}" '
 			match($0, /^<IfModule mod_[a-z_]+\.c>/) {
 				m = substr($0, 15, RLENGTH - 17)
-				if (m ~ drop) { skip = 1; next }
+				if (m ~ drop) { dropping = 1; next }
 			}
-			skip { if ($0 ~ /^<\/IfModule>/) skip = 0; next }
+			dropping { if ($0 ~ /^<\/IfModule>/) dropping = 0; next }
 			{ print }' >"$dir/.htaccess" || return 1
 	grep -qx "SetEnv MCP_CONFIG_FILE $SRV_ENV_FILE" "$dir/.htaccess" || {
 		echo "src/shared-hosting/htaccess has no SetEnv MCP_CONFIG_FILE line" >&2
