@@ -171,6 +171,36 @@ port_open() {
 
 # ---- the server --------------------------------------------------------
 
+# dev_issuer_make: the development issuer of the server being started (on
+# BASE): its key, JWKS and metadata in SRV_DIR/issuer; sets ISSUER_DIR and
+# ISSUER.  Returns non-zero (after printing why) when the CLI fails.
+dev_issuer_make() {
+	ISSUER_DIR=$SRV_DIR/issuer
+	ISSUER=$BASE/dev-issuer
+	rm -rf "$ISSUER_DIR/.well-known"
+	"$CLI" dev-issuer --dir "$ISSUER_DIR" --issuer "$ISSUER" >/dev/null && return 0
+	echo "$CLI dev-issuer failed (run make first)" >&2
+	return 1
+}
+
+# curl_cfg_entry FILE TOKEN BODY_FILE OUTPUT: appends one POST /mcp to a curl
+# --parallel configuration file (entries separated by "next"); curl prints
+# each answer's status on a line of its own.
+curl_cfg_entry() {
+	[ ! -s "$1" ] || echo next >>"$1"
+	cat >>"$1" <<-EOF_CFG
+		url = "$BASE/mcp"
+		noproxy = "*"
+		max-time = $CURL_MAX_TIME
+		header = "Content-Type: application/json"
+		header = "Accept: application/json, text/event-stream"
+		header = "Authorization: Bearer $2"
+		data-binary = "@$3"
+		output = "$4"
+		write-out = "%{http_code}\\n"
+	EOF_CFG
+}
+
 # server_start [mkconf options...]: writes a configuration into a fresh
 # directory and starts lighttpd -D with it.  Text in SRV_APPEND is added to
 # the end of the configuration, with @PORT@, @BIN@ and @DIR@ replaced; in
@@ -204,13 +234,7 @@ server_start() {
 		ISSUER=""
 		TOKEN=""
 		if [ "$SRV_DEV_ISSUER" = 1 ]; then
-			ISSUER_DIR=$SRV_DIR/issuer
-			ISSUER=$BASE/dev-issuer
-			rm -rf "$ISSUER_DIR/.well-known"
-			if ! "$CLI" dev-issuer --dir "$ISSUER_DIR" --issuer "$ISSUER" >/dev/null; then
-				echo "$CLI dev-issuer failed (run make first)" >&2
-				return 1
-			fi
+			dev_issuer_make || return 1
 			issuer_args=(--dev-issuer "$ISSUER_DIR")
 		fi
 		opts=("${@//@PORT@/$PORT}")

@@ -390,18 +390,7 @@ n=0
 : >"$TMP/flood.cfg"
 while read -r tok; do
 	n=$((n + 1))
-	[ $n = 1 ] || echo next >>"$TMP/flood.cfg"
-	cat >>"$TMP/flood.cfg" <<-EOF
-		url = "$BASE/mcp"
-		noproxy = "*"
-		max-time = $CURL_MAX_TIME
-		header = "Content-Type: application/json"
-		header = "Accept: application/json, text/event-stream"
-		header = "Authorization: Bearer $tok"
-		data-binary = "@$TMP/greet.json"
-		output = "/dev/null"
-		write-out = "%{http_code}\\n"
-	EOF
+	curl_cfg_entry "$TMP/flood.cfg" "$tok" "$TMP/greet.json" /dev/null
 done <"$TMP/forged.txt"
 want_eq "forged tokens made" 200 "$n"
 curl -sS --no-progress-meter --parallel --parallel-max 8 -K "$TMP/flood.cfg" >"$TMP/flood.codes" 2>"$TMP/curl.err"

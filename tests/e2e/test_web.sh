@@ -38,18 +38,7 @@ t "a crowd of 16 cold requests at once -> all 200, exactly one JWKS fetch"
 printf '%s' "$GREET" >"$TMP/greet.json"
 : >"$TMP/crowd.cfg"
 for i in $(seq 16); do
-	[ "$i" = 1 ] || echo next >>"$TMP/crowd.cfg"
-	cat >>"$TMP/crowd.cfg" <<-EOF_CFG
-		url = "$BASE/mcp"
-		noproxy = "*"
-		max-time = $CURL_MAX_TIME
-		header = "Content-Type: application/json"
-		header = "Accept: application/json, text/event-stream"
-		header = "Authorization: Bearer $TOKEN"
-		data-binary = "@$TMP/greet.json"
-		output = "$TMP/crowd.$i"
-		write-out = "%{http_code}\\n"
-	EOF_CFG
+	curl_cfg_entry "$TMP/crowd.cfg" "$TOKEN" "$TMP/greet.json" "$TMP/crowd.$i"
 done
 curl -sS --parallel --parallel-immediate --parallel-max 16 -K "$TMP/crowd.cfg" \
 	>"$TMP/crowd.codes" 2>"$TMP/curl.err"

@@ -78,13 +78,7 @@ web_server_start() {
 		ISSUER=""
 		TOKEN=""
 		if [ "$SRV_DEV_ISSUER" = 1 ]; then
-			ISSUER_DIR=$SRV_DIR/issuer
-			ISSUER=$BASE/dev-issuer
-			rm -rf "$ISSUER_DIR/.well-known"
-			if ! "$CLI" dev-issuer --dir "$ISSUER_DIR" --issuer "$ISSUER" >/dev/null; then
-				echo "$CLI dev-issuer failed (run make first)" >&2
-				return 1
-			fi
+			dev_issuer_make || return 1
 			# Public: the JWKS and the metadata; the key stays 0600.
 			chmod 755 "$ISSUER_DIR" && find "$ISSUER_DIR" -type d -exec chmod 755 {} + &&
 				chmod 644 "$ISSUER_DIR/jwks.json" \

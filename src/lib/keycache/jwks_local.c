@@ -71,6 +71,12 @@ jwks_local_sync(struct jwks_local *l, int64_t now, struct err *e)
 	size_t len = 0;
 	int fd, rc = -1;
 
+	/* The fast path, every request: one stat, the file unchanged, nothing opened. */
+	if (l->set != NULL && stat(l->path, &st) == 0) {
+		ident_of(&st, &id);
+		if (jwks_file_ident_equal(&id, &l->id))
+			return 0;
+	}
 	if ((fd = open(l->path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) != 0) {
 		err_set(&why, ERR_UNAVAILABLE, "%s", strerror(errno));
 	} else {
