@@ -39,6 +39,7 @@ declare -A PROGS=([hello]=$TMP/hello.cgi [mcp]=$BIN/mcp.fcgi)
 NAMES=(hello mcp)
 i=0
 for dir in ${BENCH_CGI_BINS:-}; do
+	dir=$(cd "$dir" && pwd) || die "no directory $dir"
 	i=$((i + 1))
 	[ -x "$dir/mcp.cgi" ] || die "no mcp.cgi in $dir"
 	PROGS[bundle$i]=$dir/mcp.cgi
@@ -105,7 +106,14 @@ per_second() {
 		-s "$HERE/bench.lua" "$BASE/cgi-bin/$1" 2>&1) || die "wrk failed: $out"
 	RPS=$(printf '%s\n' "$out" | awk '/^Requests\/sec:/ { print $2 }')
 	errors=$(printf '%s\n' "$out" | awk '/Non-2xx or 3xx responses:/ { print $NF }')
-	[ -z "$errors" ] || die "$1: $errors answers were not 2xx/3xx"
+	if [ -n "$errors" ]; then
+		# One request by hand, to show why.
+		curl -s -H "Authorization: Bearer $CGI_TOKEN" -H 'Content-Type: application/json' \
+			-H 'Accept: application/json, text/event-stream' --data-binary @"$body" \
+			-w '\nHTTP %{http_code}\n' "$BASE/cgi-bin/$1" >&2
+		tail -n 5 "$ERRLOG" >&2
+		die "$1: $errors answers were not 2xx/3xx"
+	fi
 	[ -n "$RPS" ] || die "$1: no Requests/sec in wrk's output"
 }
 

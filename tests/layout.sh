@@ -102,7 +102,7 @@ lib_owner() { # lib_owner HEADER-REGEX ALLOWED-FILES-REGEX
 out=$(
 	lib_owner 'fcgiapp|fcgi_stdio' 'src/lib/http/request\.c'
 	lib_owner 'curl/' 'src/lib/keycache/fetch\.c'
-	lib_owner 'sqlite3' 'src/mcp/todo_store(_schema)?\.[ch]'
+	lib_owner 'sqlite3' 'src/mcp/todo_store(_schema|_sqlite)?\.[ch]'
 	lib_owner 'jwt\.h' ''
 	lib_owner 'openssl/' 'src/lib/jose/.*|src/cli/dev.*'
 )

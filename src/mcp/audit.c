@@ -88,14 +88,9 @@ write_line(const struct request *req, const struct principal *principal, const s
            const struct outcome_msg *m, int64_t duration_us)
 {
 	cJSON *o = cJSON_CreateObject();
-	char ts[40], text[768], *line;
-	struct timespec now;
-	struct tm tm;
+	char ts[LOG_TIME_LEN], text[768], *line;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(ts + 19, sizeof(ts) - 19, ".%03ldZ", now.tv_nsec / 1000000);
+	log_time(ts);
 	add_str(o, "time", ts);
 	add_str(o, "type", "audit");
 	add_str(o, "request_id", req->request_id);

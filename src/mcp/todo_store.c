@@ -3,7 +3,6 @@
  */
 #include "mcp/todo_store.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +61,7 @@ struct todo_store {
 static int
 db_fail(struct todo_store *s, const char *what, struct err *e)
 {
-	log_msg(LOGL_ERROR, "todo store: %s: %s", what, sqlite3_errmsg(s->db));
+	log_msg(LOGL_ERROR, "todo store: %s: %s", what, sq.errmsg(s->db));
 	return err_set(e, ERR_SYSTEM, "todo store: %s failed", what);
 }
 
@@ -89,11 +88,14 @@ todo_store_new(const char *path, int64_t max_per_owner, const char *default_issu
 static void
 store_disconnect(struct todo_store *s)
 {
+	/* Never opened: SQLite may not even be loaded. */
+	if (s->db == NULL)
+		return;
 	for (int i = 0; i < ST__MAX; i++) {
-		sqlite3_finalize(s->st[i]);
+		sq.finalize(s->st[i]);
 		s->st[i] = NULL;
 	}
-	sqlite3_close(s->db);
+	sq.close(s->db);
 	s->db = NULL;
 }
 
@@ -106,9 +108,9 @@ store_ready(struct todo_store *s, struct err *e)
 	if ((s->db = todo_db_open(s->path, s->default_issuer, s->cursor_key, e)) == NULL)
 		return -1;
 	for (int i = 0; i < ST__MAX; i++) {
-		if (sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-		                       NULL) != SQLITE_OK) {
-			err_set(e, ERR_CONFIG, "todo database: %s", sqlite3_errmsg(s->db));
+		if (sq.prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL) !=
+		    SQLITE_OK) {
+			err_set(e, ERR_CONFIG, "todo database: %s", sq.errmsg(s->db));
 			store_disconnect(s);
 			return -1;
 		}
@@ -156,8 +158,8 @@ stmt(struct todo_store *s, enum stmt which)
 {
 	sqlite3_stmt *st = s->st[which];
 
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	sq.reset(st);
+	sq.clear_bindings(st);
 	return st;
 }
 
@@ -166,19 +168,19 @@ static void
 bind_row(sqlite3_stmt *st, const char *id, const struct todo_owner *o)
 {
 	if (id != NULL)
-		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->issuer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->subject, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, o->org, -1, SQLITE_STATIC);
+		sq.bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sq.bind_text(st, 2, o->issuer, -1, SQLITE_STATIC);
+	sq.bind_text(st, 3, o->subject, -1, SQLITE_STATIC);
+	sq.bind_text(st, 4, o->org, -1, SQLITE_STATIC);
 }
 
 /* Runs a statement without results (BEGIN, COMMIT, ROLLBACK). */
 static int
 exec_simple(struct todo_store *s, enum stmt which)
 {
-	int rc = sqlite3_step(stmt(s, which));
+	int rc = sq.step(stmt(s, which));
 
-	sqlite3_reset(s->st[which]);
+	sq.reset(s->st[which]);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -186,17 +188,17 @@ exec_simple(struct todo_store *s, enum stmt which)
 static void
 row_read(sqlite3_stmt *st, struct todo *t)
 {
-	const char *id = (const char *)sqlite3_column_text(st, 0);
-	const char *title = (const char *)sqlite3_column_text(st, 1);
-	const char *desc = (const char *)sqlite3_column_text(st, 2);
+	const char *id = (const char *)sq.column_text(st, 0);
+	const char *title = (const char *)sq.column_text(st, 1);
+	const char *desc = (const char *)sq.column_text(st, 2);
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->id, sizeof(t->id), "%s", id != NULL ? id : "");
 	t->title = xstrdup(title != NULL ? title : "");
 	t->description = xstrdup(desc != NULL ? desc : "");
-	t->completed = sqlite3_column_int(st, 3) != 0;
-	t->created_at = sqlite3_column_int64(st, 4);
-	t->updated_at = sqlite3_column_int64(st, 5);
+	t->completed = sq.column_int(st, 3) != 0;
+	t->created_at = sq.column_int64(st, 4);
+	t->updated_at = sq.column_int64(st, 5);
 }
 
 int
@@ -213,14 +215,14 @@ todo_get(struct todo_store *s, const struct todo_owner *o, const char *id, struc
 		return -1;
 	st = stmt(s, ST_GET);
 	bind_row(st, id, o);
-	step = sqlite3_step(st);
+	step = sq.step(st);
 	if (step == SQLITE_ROW)
 		row_read(st, out);
 	else if (step == SQLITE_DONE)
 		rc = err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	else
 		rc = db_fail(s, "get", e);
-	sqlite3_reset(st);
+	sq.reset(st);
 	return rc;
 }
 
@@ -232,9 +234,9 @@ count_owned(struct todo_store *s, const struct todo_owner *o)
 	int64_t n = -1;
 
 	bind_row(st, NULL, o);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	if (sq.step(st) == SQLITE_ROW)
+		n = sq.column_int64(st, 0);
+	sq.reset(st);
 	return n;
 }
 
@@ -251,11 +253,11 @@ insert(struct todo_store *s, const struct todo_owner *o, const char *title, cons
 		return err_set(e, ERR_SYSTEM, "todo store: no randomness for an id");
 	st = stmt(s, ST_INSERT);
 	bind_row(st, id, o);
-	sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, description != NULL ? description : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (int64_t)time(NULL));
-	step = sqlite3_step(st);
-	sqlite3_reset(st);
+	sq.bind_text(st, 5, title, -1, SQLITE_STATIC);
+	sq.bind_text(st, 6, description != NULL ? description : "", -1, SQLITE_STATIC);
+	sq.bind_int64(st, 7, (int64_t)time(NULL));
+	step = sq.step(st);
+	sq.reset(st);
 	return step == SQLITE_DONE ? 0 : db_fail(s, "insert", e);
 }
 
@@ -301,16 +303,16 @@ todo_update(struct todo_store *s, const struct todo_owner *o, const char *id, co
 	st = stmt(s, ST_UPDATE);
 	bind_row(st, id, o);
 	if (title != NULL)
-		sqlite3_bind_text(st, 5, title, -1, SQLITE_STATIC);
+		sq.bind_text(st, 5, title, -1, SQLITE_STATIC);
 	if (description != NULL)
-		sqlite3_bind_text(st, 6, description, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 7, completed);
-	sqlite3_bind_int64(st, 8, (int64_t)time(NULL));
-	step = sqlite3_step(st);
-	sqlite3_reset(st);
+		sq.bind_text(st, 6, description, -1, SQLITE_STATIC);
+	sq.bind_int(st, 7, completed);
+	sq.bind_int64(st, 8, (int64_t)time(NULL));
+	step = sq.step(st);
+	sq.reset(st);
 	if (step != SQLITE_DONE)
 		return db_fail(s, "update", e);
-	if (sqlite3_changes(s->db) == 0)
+	if (sq.changes(s->db) == 0)
 		return err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	return todo_get(s, o, id, out, e);
 }
@@ -327,11 +329,11 @@ todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id, st
 		return -1;
 	st = stmt(s, ST_DELETE);
 	bind_row(st, id, o);
-	step = sqlite3_step(st);
-	sqlite3_reset(st);
+	step = sq.step(st);
+	sq.reset(st);
 	if (step != SQLITE_DONE)
 		return db_fail(s, "delete", e);
-	return sqlite3_changes(s->db) > 0 ? 0 : err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
+	return sq.changes(s->db) > 0 ? 0 : err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 }
 
 /*
@@ -400,29 +402,29 @@ todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_
 	v = xcalloc(limit, sizeof(*v));
 	st = stmt(s, ST_LIST);
 	bind_row(st, NULL, o);
-	sqlite3_bind_int64(st, 5, seq);
-	sqlite3_bind_int(st, 6, completed);
+	sq.bind_int64(st, 5, seq);
+	sq.bind_int(st, 6, completed);
 	/* One row more than the page tells whether another page follows. */
-	sqlite3_bind_int64(st, 7, (int64_t)limit + 1);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+	sq.bind_int64(st, 7, (int64_t)limit + 1);
+	while ((step = sq.step(st)) == SQLITE_ROW) {
 		if (*n == limit) {
 			if (cursor_seal(s, o, last, next_cursor) != 0)
 				step = SQLITE_ERROR;
 			break;
 		}
 		row_read(st, &v[*n]);
-		last = sqlite3_column_int64(st, 6);
+		last = sq.column_int64(st, 6);
 		(*n)++;
 	}
 	if (step != SQLITE_ROW && step != SQLITE_DONE) {
 		db_fail(s, "list", e);
-		sqlite3_reset(st);
+		sq.reset(st);
 		todo_list_free(v, *n);
 		*n = 0;
 		next_cursor[0] = '\0';
 		return -1;
 	}
-	sqlite3_reset(st);
+	sq.reset(st);
 	*items = v;
 	return 0;
 }

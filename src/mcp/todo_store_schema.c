@@ -53,10 +53,10 @@ schema_version(sqlite3 *db)
 	sqlite3_stmt *st = NULL;
 	int version = -1;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	if (sq.prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sq.step(st) == SQLITE_ROW)
+		version = sq.column_int(st, 0);
+	sq.finalize(st);
 	return version;
 }
 
@@ -67,12 +67,12 @@ exec_bound(sqlite3 *db, const char *sql_text, const char *text, const void *blob
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
-	if (sqlite3_prepare_v2(db, sql_text, -1, &st, NULL) == SQLITE_OK &&
-	    (text != NULL ? sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT)
-	                  : sqlite3_bind_blob(st, 1, blob, len, SQLITE_TRANSIENT)) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_DONE)
+	if (sq.prepare_v2(db, sql_text, -1, &st, NULL) == SQLITE_OK &&
+	    (text != NULL ? sq.bind_text(st, 1, text, -1, SQLITE_TRANSIENT)
+	                  : sq.bind_blob(st, 1, blob, len, SQLITE_TRANSIENT)) == SQLITE_OK &&
+	    sq.step(st) == SQLITE_DONE)
 		rc = 0;
-	sqlite3_finalize(st);
+	sq.finalize(st);
 	return rc;
 }
 
@@ -89,17 +89,17 @@ schema_upgrade(sqlite3 *db, int version, const char *default_issuer)
 
 	if (util_random(key, sizeof(key)) != 0)
 		return -1;
-	if (version == 0 && sqlite3_exec(db, schema_v2, NULL, NULL, NULL) != SQLITE_OK)
+	if (version == 0 && sq.exec(db, schema_v2, NULL, NULL, NULL) != SQLITE_OK)
 		return -1;
 	if (version == 1 &&
-	    (sqlite3_exec(db, migrate_v1_v2, NULL, NULL, NULL) != SQLITE_OK ||
+	    (sq.exec(db, migrate_v1_v2, NULL, NULL, NULL) != SQLITE_OK ||
 	     exec_bound(db, "UPDATE todos SET owner_iss = ?1", default_issuer, NULL, 0) != 0))
 		return -1;
 	if (exec_bound(db, "INSERT INTO meta (name, value) VALUES ('" META_CURSOR_KEY "', ?1)",
 	               NULL, key, (int)sizeof(key)) != 0)
 		return -1;
 	snprintf(set_version, sizeof(set_version), "PRAGMA user_version = %d", TODO_SCHEMA_VERSION);
-	return sqlite3_exec(db, set_version, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+	return sq.exec(db, set_version, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
 /*
@@ -114,8 +114,8 @@ schema_ensure(sqlite3 *db, const char *default_issuer, struct err *e)
 
 	if (version == TODO_SCHEMA_VERSION)
 		return 0;
-	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return err_set(e, ERR_CONFIG, "todo database: %s", sqlite3_errmsg(db));
+	if (sq.exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return err_set(e, ERR_CONFIG, "todo database: %s", sq.errmsg(db));
 	version = schema_version(db);
 	if (version == 0 || version == 1) {
 		if ((rc = schema_upgrade(db, version, default_issuer)) == 0 && version == 1)
@@ -124,10 +124,10 @@ schema_ensure(sqlite3 *db, const char *default_issuer, struct err *e)
 	} else if (version != TODO_SCHEMA_VERSION) {
 		rc = -1;
 	}
-	if (rc != 0 || sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	if (rc != 0 || sq.exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		err_set(e, ERR_CONFIG, "todo database: schema version %d, expected %d (%s)",
-		        version, TODO_SCHEMA_VERSION, sqlite3_errmsg(db));
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		        version, TODO_SCHEMA_VERSION, sq.errmsg(db));
+		sq.exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
 	return 0;
@@ -145,11 +145,11 @@ wal_mode(sqlite3 *db)
 	int rc = SQLITE_BUSY;
 
 	for (int waited = 0; waited <= TODO_BUSY_TIMEOUT_MS; waited += 10) {
-		rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-		                  NULL, NULL, NULL);
+		rc = sq.exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", NULL,
+		             NULL, NULL);
 		if (rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
 			break;
-		sqlite3_sleep(10);
+		sq.sleep(10);
 	}
 	return rc;
 }
@@ -161,13 +161,13 @@ cursor_key_load(sqlite3 *db, unsigned char key[SEAL_KEY_LEN], struct err *e)
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
 
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE name = '" META_CURSOR_KEY "'", -1,
-	                       &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == SEAL_KEY_LEN) {
-		memcpy(key, sqlite3_column_blob(st, 0), SEAL_KEY_LEN);
+	if (sq.prepare_v2(db, "SELECT value FROM meta WHERE name = '" META_CURSOR_KEY "'", -1, &st,
+	                  NULL) == SQLITE_OK &&
+	    sq.step(st) == SQLITE_ROW && sq.column_bytes(st, 0) == SEAL_KEY_LEN) {
+		memcpy(key, sq.column_blob(st, 0), SEAL_KEY_LEN);
 		rc = 0;
 	}
-	sqlite3_finalize(st);
+	sq.finalize(st);
 	return rc == 0 ? 0 : err_set(e, ERR_CONFIG, "todo database: no usable cursor key");
 }
 
@@ -178,24 +178,26 @@ todo_db_open(const char *path, const char *default_issuer, unsigned char key[SEA
 	sqlite3 *db = NULL;
 	int fd;
 
+	if (todo_sqlite_load(e) != 0)
+		return NULL;
 	/* Create the file 0600 ourselves: SQLite would honour the umask only. */
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)) >= 0)
 		close(fd);
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
+	if (sq.open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL) !=
 	    SQLITE_OK) {
 		err_set(e, ERR_CONFIG, "MCP_TODO_DB: %s: %s", path,
-		        db ? sqlite3_errmsg(db) : "cannot open");
+		        db ? sq.errmsg(db) : "cannot open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(db, TODO_BUSY_TIMEOUT_MS);
+	sq.busy_timeout(db, TODO_BUSY_TIMEOUT_MS);
 	if (wal_mode(db) != SQLITE_OK) {
-		err_set(e, ERR_CONFIG, "todo database %s: %s", path, sqlite3_errmsg(db));
+		err_set(e, ERR_CONFIG, "todo database %s: %s", path, sq.errmsg(db));
 		goto fail;
 	}
 	if (schema_ensure(db, default_issuer, e) != 0 || cursor_key_load(db, key, e) != 0)
 		goto fail;
 	return db;
 fail:
-	sqlite3_close(db);
+	sq.close(db);
 	return NULL;
 }

@@ -5,9 +5,8 @@
 #ifndef TODO_STORE_SCHEMA_H
 #define TODO_STORE_SCHEMA_H
 
-#include <sqlite3.h>
-
 #include "lib/jose/seal.h"
+#include "mcp/todo_store_sqlite.h"
 
 struct err;
 
@@ -15,7 +14,8 @@ struct err;
  * Opens (creating 0600) the database at path in WAL mode, creating its
  * schema or migrating an earlier one (version-1 rows get default_issuer),
  * and reads the key that seals list cursors into key.  Returns the
- * connection, or NULL with ERR_CONFIG and one line in e.
+ * connection, or NULL with ERR_CONFIG and one line in e.  Loads SQLite
+ * (todo_store_sqlite.h) first.
  */
 sqlite3 *todo_db_open(const char *path, const char *default_issuer, unsigned char key[SEAL_KEY_LEN],
                       struct err *e);

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/core/log.h"
@@ -85,4 +87,36 @@ TEST(lines_go_to_the_file_escaped)
 	CHECK_INT(json_lines_bad(buf), 0);
 }
 
-TEST_MAIN(TEST_CASE(escape), TEST_CASE(levels), TEST_CASE(lines_go_to_the_file_escaped))
+/* The date arithmetic agrees with the C library's gmtime_r, leap days and centuries included. */
+TEST(time_format_matches_gmtime)
+{
+	static const int64_t fixed[] = {0,          59,          86399,      86400,
+	                                951782400,  951868800,   4107456000, 4102444799,
+	                                1798676516, 253402300799};
+	char got[LOG_TIME_LEN], want[96];
+	struct tm tm;
+	time_t t;
+
+	log_time_format(got, 1798676516, 851);
+	CHECK_STR(got, "2026-12-31T00:21:56.851Z");
+	log_time_format(got, 951782400, 0); /* 2000-02-29: a leap day of a 400-year century */
+	CHECK_STR(got, "2000-02-29T00:00:00.000Z");
+	for (int i = 0; i < 2000 + (int)(sizeof(fixed) / sizeof(fixed[0])); i++) {
+		/* The fixed edges, then a day and a bit apart over 2.5 centuries from 1970. */
+		t = i < (int)(sizeof(fixed) / sizeof(fixed[0]))
+		        ? (time_t)fixed[i]
+		        : (time_t)(i - 10) * (86400 * 45 + 3601);
+		gmtime_r(&t, &tm);
+		snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d.007Z",
+		         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		         tm.tm_sec);
+		log_time_format(got, (int64_t)t, 7);
+		CHECK_STR(got, want);
+	}
+	log_time(got);
+	CHECK_INT((int)strlen(got), 24);
+	CHECK(got[23] == 'Z' && got[10] == 'T');
+}
+
+TEST_MAIN(TEST_CASE(escape), TEST_CASE(levels), TEST_CASE(lines_go_to_the_file_escaped),
+          TEST_CASE(time_format_matches_gmtime))

@@ -1,6 +1,7 @@
 /* Unit tests for src/mcp/todo_store.h: CRUD, limits, isolation, paging, concurrency. */
 #include "test.h"
 
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "mcp/todo_store.h"
+#include "mcp/todo_store_sqlite.h"
 
 static char dir[] = "/tmp/mcp-todo-XXXXXX";
 static char path[256];
@@ -19,12 +21,31 @@ static const struct todo_owner alice = {ISS, "alice", ""}, bob = {ISS, "bob", ""
                                alice_acme = {ISS, "alice", "org_acme"},
                                alice_iss2 = {ISS2, "alice", ""};
 
+static bool sqlite_mapped_before_use; /* set by setup, before the first open */
+
+/* True when the process has SQLite mapped (the test program does not link it). */
+static bool
+sqlite_mapped(void)
+{
+	void *h = dlopen(TODO_SQLITE_LIB, RTLD_LAZY | RTLD_NOLOAD);
+
+	if (h != NULL)
+		dlclose(h);
+	return h != NULL;
+}
+
 static int
 setup(void)
 {
+	struct todo_store *idle;
+
 	if (mkdtemp(dir) == NULL)
 		return -1;
 	snprintf(path, sizeof(path), "%s/todos.sqlite", dir);
+	/* A store made and closed unused, as by every CGI request that runs no todo tool. */
+	idle = todo_store_new(path, 5, ISS);
+	todo_store_close(idle);
+	sqlite_mapped_before_use = sqlite_mapped();
 	if ((s = todo_store_open(path, 5, ISS, &e)) == NULL)
 		fprintf(stderr, "todo_store_open: %s\n", e.msg);
 	return s != NULL ? 0 : -1;
@@ -48,6 +69,16 @@ TEST(open_creates_private_file)
 	CHECK(s != NULL);
 	CHECK_INT(stat(path, &st), 0);
 	CHECK_INT(st.st_mode & 0777, 0600);
+}
+
+/* SQLite is loaded by the first operation, not by making or closing a store. */
+TEST(sqlite_loaded_by_the_first_use)
+{
+	struct stat st;
+
+	CHECK(!sqlite_mapped_before_use);
+	CHECK(sqlite_mapped());
+	CHECK_INT(stat(path, &st), 0);
 }
 
 TEST(crud)
@@ -376,7 +407,8 @@ TEST(corrupt_database_is_refused_at_open)
 	unlink(bad);
 }
 
-TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(open_creates_private_file), TEST_CASE(crud),
+TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(open_creates_private_file),
+                  TEST_CASE(sqlite_loaded_by_the_first_use), TEST_CASE(crud),
                   TEST_CASE(isolation_by_subject_and_org),
                   TEST_CASE(limit_per_owner_stores_nothing_partial), TEST_CASE(paging_and_filters),
                   TEST_CASE(cursors_opaque_and_bound), TEST_CASE(migrates_a_release1_database),

@@ -152,11 +152,38 @@ log_json_line(const char *json)
 }
 
 void
+log_time_format(char buf[LOG_TIME_LEN], int64_t sec, int ms)
+{
+	/* Days to the proleptic Gregorian date (H. Hinnant, "chrono-compatible
+	 * low-level date algorithms"): eras of 400 years from 0000-03-01.  The
+	 * range stays within four-digit years (sec at most 9999-12-31T23:59:59). */
+	int64_t s = sec < 0 ? 0 : sec > 253402300799 ? 253402300799 : sec;
+	int64_t z = s / 86400 + 719468, era = z / 146097, doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+	unsigned day = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	unsigned month = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	unsigned year = (unsigned)(yoe + era * 400 + (month <= 2)) % 10000;
+	unsigned tod = (unsigned)(s % 86400);
+
+	snprintf(buf, LOG_TIME_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year, month, day,
+	         tod / 3600, tod / 60 % 60, tod % 60, (unsigned)ms % 1000);
+}
+
+void
+log_time(char buf[LOG_TIME_LEN])
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	log_time_format(buf, now.tv_sec < 0 ? 0 : (int64_t)now.tv_sec,
+	                (int)(now.tv_nsec / 1000000));
+}
+
+void
 log_msg(enum log_level level, const char *fmt, ...)
 {
-	char msg[LOG_MSG_MAX], esc[LOG_MSG_MAX * 2], line[LOG_LINE_MAX], ts[32];
-	struct timespec now;
-	struct tm tm;
+	char msg[LOG_MSG_MAX], esc[LOG_MSG_MAX * 2], line[LOG_LINE_MAX], ts[LOG_TIME_LEN];
 	va_list ap;
 	int n;
 
@@ -166,9 +193,7 @@ log_msg(enum log_level level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	log_escape(esc, sizeof(esc), msg);
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_time(ts);
 	n = snprintf(line, sizeof(line),
 	             "{\"time\":\"%s\",\"level\":\"%s\",\"prog\":\"%s\",\"msg\":\"%s\"}", ts,
 	             level_names[level], log_prog, esc);

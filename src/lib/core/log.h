@@ -10,6 +10,7 @@
 #define LOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum log_level { LOGL_ERROR = 0, LOGL_WARN, LOGL_INFO, LOGL_DEBUG, LOGL__MAX };
 
@@ -47,6 +48,17 @@ void log_json_line(const char *json);
 
 /* Names the program in every line ("mcp", "wellknown", "cli"). */
 void log_set_prog(const char *prog);
+
+/*
+ * The current time, UTC, as RFC 3339 with milliseconds
+ * ("2026-11-30T08:41:56.851Z") into buf, for every log and audit line.
+ * Never reads the time-zone database (gmtime and strftime do, on their
+ * first call): a CGI process would pay for it at every request.
+ */
+#define LOG_TIME_LEN 32
+void log_time(char buf[LOG_TIME_LEN]);
+/* The same for sec seconds and ms milliseconds after the epoch (years 1970 to 9999). */
+void log_time_format(char buf[LOG_TIME_LEN], int64_t sec, int ms);
 
 /*
  * Escapes src as the inside of a JSON string into dst (always

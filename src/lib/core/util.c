@@ -5,6 +5,7 @@
 
 #include <cJSON.h>
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +164,16 @@ util_write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)w;
 	}
 	return 0;
+}
+
+bool
+util_dlsym(void *handle, const char *name, void *fn)
+{
+	void *p = dlsym(handle, name);
+
+	/* POSIX: a data pointer from dlsym converts to a function pointer. */
+	memcpy(fn, &p, sizeof(p));
+	return p != NULL;
 }
 
 int

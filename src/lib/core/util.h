@@ -58,6 +58,13 @@ void strlist_free(struct strlist *l);
  */
 int util_write_all(int fd, const void *buf, size_t len);
 
+/*
+ * Resolves the function name of a library loaded with dlopen into the
+ * function pointer *fn (any function pointer type).  Returns false, with
+ * *fn NULL, when the library lacks it.
+ */
+bool util_dlsym(void *handle, const char *name, void *fn);
+
 /* Fills buf with n bytes of fresh randomness (getrandom).  Returns 0, or -1. */
 int util_random(void *buf, size_t n);
 

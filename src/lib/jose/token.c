@@ -24,7 +24,8 @@
 void
 token_lib_init(void)
 {
-	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS,
+	OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG | OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS |
+	                        OPENSSL_INIT_NO_ATEXIT,
 	                    NULL);
 }
 

@@ -27,8 +27,10 @@
  * Prepares libcrypto for verifying, once per process, before any other
  * call into it: without reading the system's openssl.cnf (no engine, no
  * provider or policy from there: this verifier's algorithms are fixed in
- * jwa.h) and without loading its error texts (nothing here prints them):
- * each would cost a CGI request more than its signature check.
+ * jwa.h), without loading its error texts (nothing here prints them), and
+ * without its clean-up at exit, which would fault in a score of code pages
+ * only to free what the kernel frees anyway: each would cost a CGI request
+ * more than its signature check.
  */
 void token_lib_init(void);
 

@@ -57,17 +57,6 @@ static struct {
 	void (*slist_free_all)(struct curl_slist *);
 } lib;
 
-/* Resolves one symbol of the loaded library into *fn; false when it is missing. */
-static bool
-sym(void *h, const char *name, void *fn)
-{
-	void *p = dlsym(h, name);
-
-	/* POSIX: a data pointer from dlsym converts to a function pointer. */
-	memcpy(fn, &p, sizeof(p));
-	return p != NULL;
-}
-
 /* Loads and initialises libcurl once; 0, or -1 with e (ERR_UNAVAILABLE). */
 static int
 lib_load(struct err *e)
@@ -79,15 +68,15 @@ lib_load(struct err *e)
 		h = dlopen(FETCH_LIBCURL, RTLD_NOW | RTLD_LOCAL);
 		if (h == NULL)
 			snprintf(lib.why, sizeof(lib.why), "%s", dlerror());
-		else if (!sym(h, "curl_global_init", &lib.global_init) ||
-		         !sym(h, "curl_easy_init", &lib.easy_init) ||
-		         !sym(h, "curl_easy_setopt", &lib.easy_setopt) ||
-		         !sym(h, "curl_easy_perform", &lib.easy_perform) ||
-		         !sym(h, "curl_easy_getinfo", &lib.easy_getinfo) ||
-		         !sym(h, "curl_easy_strerror", &lib.easy_strerror) ||
-		         !sym(h, "curl_easy_cleanup", &lib.easy_cleanup) ||
-		         !sym(h, "curl_slist_append", &lib.slist_append) ||
-		         !sym(h, "curl_slist_free_all", &lib.slist_free_all))
+		else if (!util_dlsym(h, "curl_global_init", &lib.global_init) ||
+		         !util_dlsym(h, "curl_easy_init", &lib.easy_init) ||
+		         !util_dlsym(h, "curl_easy_setopt", &lib.easy_setopt) ||
+		         !util_dlsym(h, "curl_easy_perform", &lib.easy_perform) ||
+		         !util_dlsym(h, "curl_easy_getinfo", &lib.easy_getinfo) ||
+		         !util_dlsym(h, "curl_easy_strerror", &lib.easy_strerror) ||
+		         !util_dlsym(h, "curl_easy_cleanup", &lib.easy_cleanup) ||
+		         !util_dlsym(h, "curl_slist_append", &lib.slist_append) ||
+		         !util_dlsym(h, "curl_slist_free_all", &lib.slist_free_all))
 			snprintf(lib.why, sizeof(lib.why), "a symbol is missing");
 		else if (lib.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			snprintf(lib.why, sizeof(lib.why), "curl_global_init failed");
