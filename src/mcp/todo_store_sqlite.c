@@ -21,8 +21,13 @@ todo_sqlite_load(struct err *e)
 
 	if (state == 0) {
 		state = -1;
-		/* RTLD_NOW: a library without one of the functions fails here, not at a call. */
-		if ((h = dlopen(TODO_SQLITE_LIB, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		/*
+		 * The shared-hosting bundle's copy in lib/ beside the program first
+		 * (the loader expands $ORIGIN), then the system's.  RTLD_NOW: a
+		 * library without one of the functions fails here, not at a call.
+		 */
+		h = dlopen("$ORIGIN/lib/" TODO_SQLITE_LIB, RTLD_NOW | RTLD_LOCAL);
+		if (h == NULL && (h = dlopen(TODO_SQLITE_LIB, RTLD_NOW | RTLD_LOCAL)) == NULL)
 			snprintf(why, sizeof(why), "%s", dlerror());
 #define TODO_SQLITE_RESOLVE(ret, name, params) || !util_dlsym(h, "sqlite3_" #name, &sq.name)
 		else if (false TODO_SQLITE_FUNCS(TODO_SQLITE_RESOLVE))
@@ -31,10 +36,12 @@ todo_sqlite_load(struct err *e)
 		else
 			state = 1;
 		if (state < 0)
-			log_msg(LOGL_ERROR, "%s cannot be loaded (%s): the todo tools are unavailable",
+			log_msg(LOGL_ERROR,
+			        "%s cannot be loaded (%s): the todo tools are unavailable",
 			        TODO_SQLITE_LIB, why);
 	}
 	if (state < 0)
-		return err_set(e, ERR_CONFIG, "todo database: %s cannot be loaded", TODO_SQLITE_LIB);
+		return err_set(e, ERR_CONFIG, "todo database: %s cannot be loaded",
+		               TODO_SQLITE_LIB);
 	return 0;
 }

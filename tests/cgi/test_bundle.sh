@@ -3,7 +3,11 @@
 # that has none of the build's libraries: its programs run as CGI in a
 # chroot whose root holds only the C library (ld.so, libc, libm) and the
 # bundle, as copied into a document root.
-#   - ldd of the bundle's programs lists the C library and the bundled cJSON;
+#   - ldd of the bundle's programs lists the C library and the bundled cJSON
+#     (named by path: no run path, no search);
+#   - SQLite comes from the bundle's lib/, loaded by the first todo tool;
+#     without it, the todo tools fail with one line naming libsqlite3.so.0
+#     and every other tool still answers;
 #   - keys from OAUTH_JWKS_FILE: a full authenticated tools/call, no fetch;
 #   - keys to fetch without libcurl: 503 and one line naming libcurl.so.4
 #     and OAUTH_JWKS_FILE;
@@ -29,16 +33,16 @@ fi
 
 t "ldd of the bundle's programs: the C library and the bundled cJSON, nothing else"
 for p in mcp.cgi wellknown.cgi; do
+	cjson=0
 	while read -r name _ path _; do
 		case $name in
-		linux-vdso.so.* | /lib64/ld-linux-x86-64.so.2 | libc.so.6 | libm.so.6) ;;
-		libcjson.so.1)
-			[ "$path" = "$DIST/lib/libcjson.so.1" ] ||
-				note "$p: libcjson.so.1 from $path, not from the bundle"
-			;;
+		linux-vdso.so.* | /lib64/ld-linux-x86-64.so.2 | libc.so.6) ;;
+		"$DIST/lib/libcjson.so.1") cjson=1 ;;
 		*) note "$p needs $name ($path)" ;;
 		esac
 	done < <(ldd "$DIST/$p")
+	[ "$cjson" = 1 ] || note "$p: cJSON not loaded from the bundle's lib/"
+	readelf -d "$DIST/$p" | grep -q 'RUNPATH\|RPATH' && note "$p has a run path"
 done
 
 # copy_with_deps ROOT FILE...: FILE and every library ldd lists for it, at
@@ -113,6 +117,18 @@ cgi "$(call_json create_todo '{"title":"from the bundle"}' 8)" "${CONF[@]}" OAUT
 want_result 8
 want_json 'r.result.structuredContent.title' '"from the bundle"'
 [ -s "$R1/home/me/state/todos.sqlite" ] || note "no todos.sqlite in the state directory"
+
+t "SQLite missing from the bundle: the todo tools fail with one line, greet_user answers"
+mv "$R1/home/me/public_html/lib/libsqlite3.so.0" "$R1/home/me/sqlite.away"
+cgi "$(call_json list_todos '{}' 9)" "${CONF[@]}" OAUTH_JWKS_FILE=/home/me/jwks.json \
+	"HTTP_AUTHORIZATION=Bearer $(mint_token --scope 'todo:read todo:write')"
+want_status 200
+want_json 'r.error.code' -32603
+n=$(printf '%s\n' "$CGI_ERR" | grep -c 'libsqlite3.so.0 cannot be loaded (.*todo tools are unavailable')
+[ "$n" = 1 ] || note "the explaining line came $n times, wanted once" "stderr: $(short "$CGI_ERR")"
+cgi "$GREET" "${CONF[@]}" OAUTH_JWKS_FILE=/home/me/jwks.json
+want_result 7
+mv "$R1/home/me/sqlite.away" "$R1/home/me/public_html/lib/libsqlite3.so.0"
 
 t "OAUTH_JWKS_FILE: no key was fetched from the issuer"
 want_eq "JWKS fetches" "$f0" "$(fetches /dev-issuer/jwks.json)"

@@ -209,6 +209,71 @@ want_result 2
 want_json 'r.result.tools.map(x => x.name).includes("greet_user")' true
 want_served
 
+# ---- the signature memo (sigs.memo in the state directory) ----------------------
+
+# memo_slot TOKEN: "<stored> <expected>" hex for TOKEN's slot in sigs.memo, the
+# expected digest computed here independently of the program: SHA-256 of the
+# scheme, the algorithm, the key's RFC 7638 thumbprint (from the issuer's JWKS)
+# and the token, each but the last followed by a NUL.
+memo_slot() {
+	node -e '
+		const fs = require("fs"), crypto = require("crypto");
+		const [tok, jwks, memo] = process.argv.slice(1);
+		const kid = JSON.parse(Buffer.from(tok.split(".")[0], "base64url")).kid;
+		const k = JSON.parse(fs.readFileSync(jwks, "utf8")).keys.find(k => k.kid === kid);
+		const thumb = crypto.createHash("sha256")
+			.update(JSON.stringify({e: k.e, kty: k.kty, n: k.n})).digest("base64url");
+		const d = crypto.createHash("sha256").update("mcp-fcgi signature memo 1\0RS256\0" +
+			thumb + "\0" + tok).digest();
+		const slot = (d[0] | d[1] << 8 | d[2] << 16) % 4096;
+		const f = fs.readFileSync(memo);
+		console.log(f.subarray(slot * 32, slot * 32 + 32).toString("hex") + " " + d.toString("hex"));
+	' "$1" "$ISSUER_DIR/jwks.json" "$CGI_STATE/sigs.memo"
+}
+MEMO=$CGI_STATE/sigs.memo
+
+t "signature memo: a verified token is remembered in a private file of the state directory"
+MEMO_TOKEN=$(mint_token --sub memo-user)
+cgi "$GREET" "HTTP_AUTHORIZATION=Bearer $MEMO_TOKEN"
+want_result 7
+want_eq "mode and size" "600 131072" "$(stat -c '%a %s' "$MEMO" 2>&1)"
+read -r stored expected < <(memo_slot "$MEMO_TOKEN")
+want_eq "its slot" "$expected" "$stored"
+
+t "signature memo: the same token again is answered from it, nothing written"
+sum=$(md5sum <"$MEMO")
+stamp=$(stat -c %y "$MEMO")
+sleep 0.01
+cgi "$GREET" "HTTP_AUTHORIZATION=Bearer $MEMO_TOKEN"
+want_result 7
+want_eq "sigs.memo" "$sum" "$(md5sum <"$MEMO")"
+want_eq "its modification time" "$stamp" "$(stat -c %y "$MEMO")"
+
+t "signature memo: the token with another signature -> 401, nothing remembered"
+# The second-to-last character: a full sextet of the signature (the last has unused bits).
+BAD_SIG=${MEMO_TOKEN%??}$([ "${MEMO_TOKEN: -2:1}" = A ] && echo Q || echo A)${MEMO_TOKEN: -1}
+cgi "$GREET" "HTTP_AUTHORIZATION=Bearer $BAD_SIG"
+want_status 401
+want_header_match WWW-Authenticate 'error="invalid_token"'
+want_eq "sigs.memo" "$sum" "$(md5sum <"$MEMO")"
+
+t "signature memo: a damaged file -> the call still verified, the file sized again"
+head -c 5000 /dev/urandom >"$MEMO"
+cgi "$GREET" "HTTP_AUTHORIZATION=Bearer $(mint_token --sub memo-user-2)"
+want_result 7
+want_eq "size" 131072 "$(stat -c %s "$MEMO")"
+
+t "signature memo: a symbolic link in its place -> verified anyway, one warning, target untouched"
+rm -f "$MEMO"
+: >"$TMP/memo-target"
+ln -s "$TMP/memo-target" "$MEMO"
+cgi "$GREET" "HTTP_AUTHORIZATION=Bearer $MEMO_TOKEN"
+want_result 7
+want_eq "target size" 0 "$(stat -c %s "$TMP/memo-target")"
+n=$(printf '%s\n' "$CGI_ERR" | grep -c 'signature memo .*refused (a symbolic link)')
+[ "$n" = 1 ] || note "warning lines: $n, wanted 1" "stderr: $(short "$CGI_ERR")"
+rm -f "$MEMO"
+
 t "greet_user without a name -> isError naming the argument"
 cgi "$(call_json greet_user '{}' 8)"
 want_tool_error 8 "invalid arguments: name: is required"

@@ -109,6 +109,12 @@ for f in .htaccess README.txt mcp.env .env .git/config index.html~ todos.sqlite;
 done
 
 if [ "$WEB" = apache-cgi ]; then
+	for f in lib/libcjson.so.1 lib/libsqlite3.so.0; do
+		t "GET /$f (a bundled library) -> 403 or 404"
+		http GET "/$f"
+		case $STATUS in 403 | 404) ;; *) note "HTTP status: wanted 403 or 404, got $STATUS" ;; esac
+		want_body_lacks ELF
+	done
 	for f in mcp.cgi wellknown.cgi; do
 		t "GET /$f (a program, by its own name) -> 404, never run"
 		http GET "/$f" -H "Authorization: Bearer $TOKEN"

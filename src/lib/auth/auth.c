@@ -16,6 +16,7 @@
 #include "lib/core/util.h"
 #include "lib/jose/token.h"
 #include "lib/jose/token_memo.h"
+#include "lib/keycache/sig_memo.h"
 
 struct auth {
 	const struct config *cfg;
@@ -23,8 +24,24 @@ struct auth {
 	struct jwks_cache *cache;
 	int64_t unavailable_logged; /* when "no usable keys" was last logged */
 	struct token_memo *memo;    /* tokens verified with the current keys */
+	struct sig_memo *sigs;      /* signatures any process verified (state directory) */
+	struct token_sig_memo sig_ops;
 	struct auth_stats stats;
 };
+
+/* The verifier's view of the shared signature memo (token.h, sig_memo.h). */
+_Static_assert(SIG_MEMO_DIGEST == TOKEN_SIG_DIGEST, "one digest size");
+static bool
+sigs_seen(void *ctx, const unsigned char digest[TOKEN_SIG_DIGEST])
+{
+	return sig_memo_seen(ctx, digest);
+}
+
+static void
+sigs_remember(void *ctx, const unsigned char digest[TOKEN_SIG_DIGEST])
+{
+	sig_memo_remember(ctx, digest);
+}
 
 int
 auth_cache_open(const struct config *cfg, struct jwks_cache **out, struct err *e)
@@ -78,6 +95,10 @@ auth_new(const struct config *cfg, struct err *e)
 		return NULL;
 	}
 	a->memo = token_memo_new();
+	a->sigs = sig_memo_new(cfg->state_dir);
+	a->sig_ops =
+	    (struct token_sig_memo){.seen = sigs_seen, .remember = sigs_remember, .ctx = a->sigs};
+	a->policy.sig_memo = &a->sig_ops;
 	return a;
 }
 
@@ -87,6 +108,7 @@ auth_free(struct auth *a)
 	if (a == NULL)
 		return;
 	token_memo_free(a->memo);
+	sig_memo_free(a->sigs);
 	jwks_cache_free(a->cache);
 	free(a);
 }

@@ -4,6 +4,8 @@
  * the JOSE header (alg allow-list, crit, typ, kid), the key choice and the
  * signature.  The claims of a verified token are token_claims.c's.
  */
+/* SHA256_Init and friends: EVP would build its algorithm table at first use (jwk.c). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "lib/jose/token.h"
 
 #include "lib/jose/b64url.h"
@@ -11,6 +13,7 @@
 
 #include <cJSON.h>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -233,23 +236,54 @@ key_select(const struct jwk_set *keys, const char *kid, enum jwa_alg alg, const 
 }
 
 /*
- * Decodes the signature part and verifies it over part[0] "." part[1].
+ * The signature memo's digest of the whole token (len bytes), as received,
+ * under alg and key: a prefix naming the scheme, then NUL-separated fields.
+ */
+static void
+sig_digest(const struct jwk *key, enum jwa_alg alg, const char *token, size_t len,
+           unsigned char out[TOKEN_SIG_DIGEST])
+{
+	static const char scheme[] = "mcp-fcgi signature memo 1";
+	const char *alg_name = jwa_name(alg), *thumb = jwk_thumbprint(key);
+	SHA256_CTX c;
+
+	SHA256_Init(&c);
+	SHA256_Update(&c, scheme, sizeof(scheme));
+	SHA256_Update(&c, alg_name, strlen(alg_name) + 1);
+	SHA256_Update(&c, thumb, strlen(thumb) + 1);
+	SHA256_Update(&c, token, len);
+	SHA256_Final(out, &c);
+}
+
+/*
+ * Decodes the signature part and verifies it over part[0] "." part[1],
+ * unless the policy's memo saw this very token verified under this key.
  * Returns 0 or -1 with e set.
  */
 static int
-signature_check(const struct jwk *key, enum jwa_alg alg, const struct span part[3], struct err *e)
+signature_check(const struct jwk *key, enum jwa_alg alg, const struct span part[3],
+                const struct token_sig_memo *memo, struct err *e)
 {
-	unsigned char *sig = NULL;
-	size_t siglen = 0;
+	unsigned char *sig = NULL, digest[TOKEN_SIG_DIGEST];
+	size_t siglen = 0, len = (size_t)(part[2].p + part[2].len - part[0].p);
 	int rc;
 
+	if (memo != NULL) {
+		sig_digest(key, alg, part[0].p, len, digest);
+		if (memo->seen(memo->ctx, digest))
+			return 0;
+	}
 	/* parts_split checked the encoding, so this cannot fail; fail closed anyway. */
 	if (b64url_decode_alloc(part[2].p, part[2].len, &sig, &siglen) != 0)
 		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_MALFORMED);
 	/* RFC 7515 §5.2 step 8: the input is the encoded text, as received. */
 	rc = jwk_verify(key, alg, part[0].p, part[0].len + 1 + part[1].len, sig, siglen);
 	wipe_free(sig, siglen);
-	return rc == 0 ? 0 : err_set(e, ERR_INVALID, "%s", TOKEN_MSG_SIGNATURE);
+	if (rc != 0)
+		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_SIGNATURE);
+	if (memo != NULL)
+		memo->remember(memo->ctx, digest);
+	return 0;
 }
 
 /*
@@ -278,7 +312,8 @@ token_verify(const char *token, size_t len, const struct jwk_set *keys,
 		goto out;
 	}
 	if (header_check(hdr, policy, &alg, &kid, e) != 0 ||
-	    key_select(keys, kid, alg, &key, e) != 0 || signature_check(key, alg, part, e) != 0)
+	    key_select(keys, kid, alg, &key, e) != 0 ||
+	    signature_check(key, alg, part, policy->sig_memo, e) != 0)
 		goto out;
 	/* Only now, with the signature verified, is the payload read at all. */
 	if ((claims = part_json(&part[1])) == NULL) {

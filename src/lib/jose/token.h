@@ -48,10 +48,6 @@ void token_lib_init(void);
 #define TOKEN_LEEWAY_MAX 3600
 
 /*
- * What a token must satisfy.  Every array is borrowed for the call.  An
- * empty issuer or audience list, or an alg_mask of 0, accepts no token.
- */
-/*
  * The token types a policy accepts, from the JOSE header's typ (RFC 9068
  * §2.1, RFC 8725 §3.11); a bit set of these.
  */
@@ -68,6 +64,28 @@ enum token_type {
  */
 int token_type_parse(const char *name, unsigned *out);
 
+/*
+ * Signatures verified before, by this process or another (a CGI request is
+ * a new process each time): an optional store the verifier asks before it
+ * checks a signature and tells after one checked out.  Its digest
+ * (TOKEN_SIG_DIGEST bytes, SHA-256) covers the whole token as received, the
+ * algorithm and the RFC 7638 thumbprint of the key that verified it, so it
+ * answers only for the same bytes under the same key; everything but the
+ * signature arithmetic (header, key lookup, claims) is still checked at
+ * every use.  The store must be as private as the key cache: whoever can
+ * write to it can make a signature pass.
+ */
+#define TOKEN_SIG_DIGEST 32
+struct token_sig_memo {
+	bool (*seen)(void *ctx, const unsigned char digest[TOKEN_SIG_DIGEST]);
+	void (*remember)(void *ctx, const unsigned char digest[TOKEN_SIG_DIGEST]);
+	void *ctx;
+};
+
+/*
+ * What a token must satisfy.  Every array is borrowed for the call.  An
+ * empty issuer or audience list, or an alg_mask of 0, accepts no token.
+ */
 struct token_policy {
 	const char *const *issuers; /* exact string match, RFC 9068 §4 */
 	size_t n_issuers;
@@ -77,6 +95,7 @@ struct token_policy {
 	int64_t leeway;    /* seconds of clock skew accepted for exp/nbf/iat (0..3600) */
 	size_t max_len;    /* 0 means TOKEN_MAX_LEN */
 	unsigned types;    /* enum token_type bits accepted; 0 means TOKEN_TYPES_DEFAULT */
+	const struct token_sig_memo *sig_memo; /* NULL: every signature is checked */
 };
 
 /*
