@@ -265,19 +265,6 @@ answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, str
 }
 
 /*
- * The audit record of the next message of the body.  Batches are refused
- * past JSONRPC_BATCH_MAX before any element is read, so the table never
- * overflows; were it full, the last record would be reused.
- */
-static struct outcome_msg *
-next_msg(struct outcome *out)
-{
-	if (out->n_msgs < JSONRPC_BATCH_MAX)
-		out->n_msgs++;
-	return &out->msgs[out->n_msgs - 1];
-}
-
-/*
  * Classifies and answers one message; NULL when it needs no response.
  * bad_id: its id is a number written so that it would not echo exactly
  * (jsonrpc_ids_check()), which makes it invalid.
@@ -286,7 +273,7 @@ static cJSON *
 answer_message(const struct dispatch_ctx *ctx, const cJSON *item, bool bad_id, struct outcome *out,
                bool *ok)
 {
-	struct outcome_msg *m = next_msg(out);
+	struct outcome_msg *m = outcome_next_msg(out);
 	struct jsonrpc_msg jm;
 	enum jsonrpc_kind kind = jsonrpc_classify(item, &jm);
 
@@ -338,7 +325,7 @@ static cJSON *
 body_error(struct outcome *out, int code, const char *message)
 {
 	out->status = 400;
-	next_msg(out)->rpc_error = code;
+	outcome_next_msg(out)->rpc_error = code;
 	return jsonrpc_error_new(NULL, code, message, NULL);
 }
 

@@ -4,6 +4,7 @@
 #include "mcp/outcome.h"
 
 #include <cJSON.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,5 +79,21 @@ void
 outcome_clear(struct outcome *o)
 {
 	free(o->body);
-	memset(o, 0, sizeof(*o));
+	/* The message table is zeroed entry by entry as outcome_next_msg hands them out. */
+	memset(o, 0, offsetof(struct outcome, msgs));
+	o->n_msgs = 0;
+	o->batch = false;
+}
+
+struct outcome_msg *
+outcome_next_msg(struct outcome *o)
+{
+	struct outcome_msg *m;
+
+	/* Batches are refused past JSONRPC_BATCH_MAX before any element is read. */
+	if (o->n_msgs < JSONRPC_BATCH_MAX)
+		o->n_msgs++;
+	m = &o->msgs[o->n_msgs - 1];
+	memset(m, 0, sizeof(*m));
+	return m;
 }

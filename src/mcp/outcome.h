@@ -74,7 +74,18 @@ void outcome_preflight(struct outcome *o);
  */
 void outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reason);
 
-/* Frees the body and zeroes *o. */
+/*
+ * Frees the body and empties *o: every member zeroed, no message recorded
+ * (the table's entries are zeroed as outcome_next_msg hands them out, not
+ * all 32 at every request).
+ */
 void outcome_clear(struct outcome *o);
+
+/*
+ * The zeroed audit record of the body's next message.  Batches are refused
+ * past JSONRPC_BATCH_MAX before any element is read, so the table never
+ * overflows; were it full, the last record would be reused.
+ */
+struct outcome_msg *outcome_next_msg(struct outcome *o);
 
 #endif /* MCP_OUTCOME_H */

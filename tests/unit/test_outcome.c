@@ -59,4 +59,42 @@ TEST(preflight)
 	CHECK(o.body == NULL);
 }
 
-TEST_MAIN(TEST_CASE(refusal_body), TEST_CASE(unauthorized_bodies), TEST_CASE(preflight))
+/* A cleared outcome records no message, and the next one it hands out holds nothing stale. */
+TEST(messages_after_clear_start_empty)
+{
+	struct outcome o = {0};
+	struct outcome_msg *m;
+
+	for (int i = 0; i < 3; i++) {
+		m = outcome_next_msg(&o);
+		snprintf(m->method, sizeof(m->method), "tools/call");
+		snprintf(m->tool, sizeof(m->tool), "greet_user");
+		snprintf(m->needs, sizeof(m->needs), "todo:write");
+		m->rpc_error = -32602;
+	}
+	o.batch = true;
+	CHECK_INT((int)o.n_msgs, 3);
+	outcome_refuse(&o, 400, "bad");
+	CHECK_INT((int)o.n_msgs, 0);
+	CHECK(!o.batch);
+	CHECK_INT(o.status, 400);
+	outcome_clear(&o);
+	CHECK_INT(o.status, 0);
+	CHECK(o.body == NULL);
+	for (int i = 0; i < 3; i++) {
+		m = outcome_next_msg(&o);
+		CHECK_STR(m->method, "");
+		CHECK_STR(m->tool, "");
+		CHECK_STR(m->needs, "");
+		CHECK_INT(m->rpc_error, 0);
+	}
+	/* Past the table's end the last entry is reused, zeroed. */
+	for (int i = 3; i < JSONRPC_BATCH_MAX + 2; i++)
+		outcome_next_msg(&o)->rpc_error = i;
+	CHECK_INT((int)o.n_msgs, JSONRPC_BATCH_MAX);
+	CHECK_INT(o.msgs[JSONRPC_BATCH_MAX - 1].rpc_error, JSONRPC_BATCH_MAX + 1);
+	outcome_clear(&o);
+}
+
+TEST_MAIN(TEST_CASE(refusal_body), TEST_CASE(unauthorized_bodies), TEST_CASE(preflight),
+          TEST_CASE(messages_after_clear_start_empty))
