@@ -33,17 +33,24 @@ die() {
 for p in "$LOOP" "$HELLO" "$BIN/mcp.fcgi"; do
 	[ -x "$p" ] || die "missing $p (run make bench-build first)"
 done
-# The programs under test, by name: hello, mcp, then bundle1, bundle2...
-# (mod_cgi's cgi.assign matches file name extensions: hello gets one.)
-cp "$HELLO" "$TMP/hello.cgi"
-declare -A PROGS=([hello]=$TMP/hello.cgi [mcp]=$BIN/mcp.fcgi)
+# The programs under test, by name: hello, mcp, then bundle1, bundle2...,
+# each copied to $TMP/cgi/NAME/ (a bundle with its lib/): the same path
+# depth for all, as the kernel's and the loader's path walks are part of
+# what a start costs.
+mkdir -p "$TMP/cgi/hello" "$TMP/cgi/mcp"
+cp "$HELLO" "$TMP/cgi/hello/hello.cgi"
+cp "$BIN/mcp.fcgi" "$TMP/cgi/mcp/mcp.cgi"
+declare -A PROGS=([hello]=$TMP/cgi/hello/hello.cgi [mcp]=$TMP/cgi/mcp/mcp.cgi)
+declare -A FROM=([hello]=$HELLO [mcp]=$BIN/mcp.fcgi)
 NAMES=(hello mcp)
 i=0
 for dir in ${BENCH_CGI_BINS:-}; do
 	dir=$(cd "$dir" && pwd) || die "no directory $dir"
 	i=$((i + 1))
 	[ -x "$dir/mcp.cgi" ] || die "no mcp.cgi in $dir"
-	PROGS[bundle$i]=$dir/mcp.cgi
+	mkdir -p "$TMP/cgi/bundle$i" && cp -a "$dir/." "$TMP/cgi/bundle$i/"
+	PROGS[bundle$i]=$TMP/cgi/bundle$i/mcp.cgi
+	FROM[bundle$i]=$dir/mcp.cgi
 	NAMES+=("bundle$i")
 done
 # mod_cgi runs each at /cgi-bin/NAME, with the configuration in its
@@ -146,7 +153,7 @@ printf '%-10s %-52s %10s %7s %10s %7s\n' name program "us/req" ratio "req/s" rat
 BASE_US=$(median "$TMP/us.hello")
 BASE_RPS=$(median "$TMP/rps.hello")
 for n in "${NAMES[@]}"; do
-	awk -v n="$n" -v p="${PROGS[$n]}" -v us="$(median "$TMP/us.$n")" -v rps="$(median "$TMP/rps.$n")" \
+	awk -v n="$n" -v p="${FROM[$n]}" -v us="$(median "$TMP/us.$n")" -v rps="$(median "$TMP/rps.$n")" \
 		-v bus="$BASE_US" -v brps="$BASE_RPS" \
 		'BEGIN { printf "%-10s %-52s %10.1f %7.2f %10.1f %7.2f\n", n, p, us, us / bus, rps, brps / rps }'
 done
