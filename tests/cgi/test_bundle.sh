@@ -78,6 +78,16 @@ in_root() {
 	WRAP=(unshare -r -m -p -f "--mount-proc=$1/proc" chroot "$1")
 }
 
+# in_root_ro_state DIR: in_root, with the state directory made read-only by a
+# bind mount in the run's own mount namespace (a mode would not stop root).
+in_root_ro_state() {
+	local mnt chr
+	mnt=$(command -v mount) && chr=$(command -v chroot) || return 1
+	WRAP=(unshare -r -m -p -f "--mount-proc=$1/proc" /bin/sh -c
+		"$mnt --bind \"\$1\" \"\$1\" && $mnt -o remount,bind,ro \"\$1\" && shift && exec $chr \"\$@\""
+		sh "$1/home/me/state" "$1")
+}
+
 # A lighttpd serves the development issuer (its keys and metadata) on
 # 127.0.0.1, which a chroot still reaches.
 if ! server_start --max-procs 1; then
@@ -129,6 +139,21 @@ n=$(printf '%s\n' "$CGI_ERR" | grep -c 'libsqlite3.so.0 cannot be loaded (.*todo
 cgi "$GREET" "${CONF[@]}" OAUTH_JWKS_FILE=/home/me/jwks.json
 want_result 7
 mv "$R1/home/me/sqlite.away" "$R1/home/me/public_html/lib/libsqlite3.so.0"
+
+t "state directory not writable, OAUTH_JWKS_FILE: answered, one line naming the directory"
+in_root_ro_state "$R1"
+cgi "$GREET" "${CONF[@]}" OAUTH_JWKS_FILE=/home/me/jwks.json
+want_result 7
+n=$(printf '%s\n' "$CGI_ERR" | grep -c 'state directory /home/me/state is not writable (Read-only file system)')
+[ "$n" = 1 ] || note "the explaining line came $n times, wanted once" "stderr: $(short "$CGI_ERR")"
+want_eq "lines of level warn or error" 1 "$(printf '%s\n' "$CGI_ERR" | grep -c '"level":"\(warn\|error\)"')"
+
+t "state directory not writable, keys to fetch: 503, one line naming its lock file"
+cgi "$GREET" "${CONF[@]}"
+want_status 503
+n=$(printf '%s\n' "$CGI_ERR" | grep -c 'no usable signing keys (lock /home/me/state/jwks.lock: Read-only file system)')
+[ "$n" = 1 ] || note "the explaining line came $n times, wanted once" "stderr: $(short "$CGI_ERR")"
+in_root "$R1"
 
 t "OAUTH_JWKS_FILE: no key was fetched from the issuer"
 want_eq "JWKS fetches" "$f0" "$(fetches /dev-issuer/jwks.json)"

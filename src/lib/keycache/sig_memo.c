@@ -17,7 +17,8 @@
 #define SIG_MEMO_SIZE ((off_t)SIG_MEMO_SLOTS * SIG_MEMO_DIGEST)
 
 struct sig_memo {
-	char *path; /* NULL: no state directory, the memo is off */
+	char *dir;  /* the state directory; NULL: none, the memo is off */
+	char *path; /* dir/SIG_MEMO_FILE */
 	int fd;     /* -1 until opened */
 	int state;  /* 0 not opened yet, 1 usable, -1 off for this process */
 };
@@ -33,6 +34,7 @@ sig_memo_new(const char *state_dir)
 		m->state = -1;
 		return m;
 	}
+	m->dir = xstrdup(state_dir);
 	n = strlen(state_dir) + sizeof("/" SIG_MEMO_FILE);
 	m->path = xmalloc(n);
 	snprintf(m->path, n, "%s/%s", state_dir, SIG_MEMO_FILE);
@@ -46,6 +48,7 @@ sig_memo_free(struct sig_memo *m)
 		return;
 	if (m->fd >= 0)
 		close(m->fd);
+	free(m->dir);
 	free(m->path);
 	free(m);
 }
@@ -61,12 +64,16 @@ memo_ready(struct sig_memo *m)
 		return m->state > 0;
 	m->state = -1;
 	m->fd = open(m->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
-	if (m->fd < 0) {
-		/* A state directory we may not write to: the key cache says so already. */
-		if (errno == ELOOP)
-			why = "a symbolic link";
-		else
-			log_msg(LOGL_DEBUG, "signature memo %s: %s", m->path, strerror(errno));
+	if (m->fd < 0 && errno == ELOOP) {
+		why = "a symbolic link";
+	} else if (m->fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS)) {
+		/* Where keys come from OAUTH_JWKS_FILE, nothing else would say so. */
+		log_msg(LOGL_WARN,
+		        "state directory %s is not writable (%s): signatures are checked at "
+		        "every request",
+		        m->dir, strerror(errno));
+	} else if (m->fd < 0) {
+		log_msg(LOGL_DEBUG, "signature memo %s: %s", m->path, strerror(errno));
 	} else if (fstat(m->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		why = "not a regular file";
 	} else if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {

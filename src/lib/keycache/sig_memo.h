@@ -15,8 +15,10 @@
  * The file is opened at the first use, never through a symbolic link, and
  * used only when it is a regular file of the effective uid that nobody
  * else may read or write, like the key cache beside it; otherwise, or when
- * the directory is not writable, the memo is off for the process: every
- * signature is checked, one line is logged when the file was refused.
+ * the directory is missing or not writable, the memo is off for the
+ * process: every signature is checked, and one line is logged when the
+ * file was refused or the directory is not writable (with keys from
+ * OAUTH_JWKS_FILE, nothing else would report that).
  */
 #ifndef SIG_MEMO_H
 #define SIG_MEMO_H
