@@ -1,5 +1,6 @@
 /* Unit tests for src/lib/auth.h: bearer extraction, challenges, refusals before any key. */
 #include "test.h"
+#include "tmpdir.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -37,12 +38,8 @@ setup(void)
 static void
 cleanup(void)
 {
-	char cmd[128];
-
 	config_free(&cfg);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", state);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", state);
+	tmpdir_remove(state);
 }
 
 TEST(bearer_syntax)

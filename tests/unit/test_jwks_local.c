@@ -15,6 +15,7 @@
 
 #include "lighttpd_fixture.h" /* fixture_jwks */
 #include "test.h"
+#include "tmpdir.h"
 
 #define T0 1700000000LL
 
@@ -35,11 +36,7 @@ setup(void)
 static void
 cleanup(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	tmpdir_remove(dir);
 }
 
 /* Replaces the file the way an operator should: a new file renamed over it. */

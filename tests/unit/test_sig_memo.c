@@ -12,6 +12,7 @@
 #include "lib/keycache/sig_memo.h"
 
 #include "test.h"
+#include "tmpdir.h"
 
 static char dir[] = "/tmp/mcp-sig-memo-XXXXXX";
 static char path[256];
@@ -29,11 +30,7 @@ setup(void)
 static void
 cleanup(void)
 {
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	tmpdir_remove(dir);
 }
 
 /* A digest-like value: n in every byte but the slot-picking first three. */

@@ -1,5 +1,6 @@
 /* Unit tests for src/mcp/todo_store.h: CRUD, limits, isolation, paging, concurrency. */
 #include "test.h"
+#include "tmpdir.h"
 
 #include <dlfcn.h>
 #include <signal.h>
@@ -54,12 +55,8 @@ setup(void)
 static void
 cleanup(void)
 {
-	char cmd[300];
-
 	todo_store_close(s);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	tmpdir_remove(dir);
 }
 
 TEST(open_creates_private_file)
