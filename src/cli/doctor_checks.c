@@ -391,7 +391,7 @@ keys_report(struct doctor *d, const char *uri, struct jwk_set *set)
 		jwk_set_free(set);
 		return;
 	}
-	doctor_report(d, DOCTOR_PASS, "JWKS", NULL, "%s: %zu usable keys (%s)", uri, usable, algs);
+	doctor_report(d, DOCTOR_PASS, "JWKS", NULL, "%s: usable keys: %zu (%s)", uri, usable, algs);
 	d->keys = set;
 }
 
@@ -490,7 +490,7 @@ probe_report(struct doctor *d, struct fetch_response *r)
 		              "does not reach the program: an invalid token gets a bare 401, as if "
 		              "none was sent");
 	else if (r->status == 503)
-		doctor_report(d, DOCTOR_FAIL, check,
+		doctor_report(d, DOCTOR_FAIL, "signing keys",
 		              "make the issuer's JWKS reachable from the server (OAUTH_JWKS_URI, "
 		              "OAUTH_ISSUER, OAUTH_HTTP_PROXY); /health and the error log say why",
 		              "the server answers a token with 503: it has no usable signing keys "

@@ -83,7 +83,9 @@ check_accepted(struct doctor *d)
 	v = fetch_response_header(&r, "WWW-Authenticate");
 	if (doctor_challenge_parse(v, &c, &perr) == 0 && c.error[0] != '\0')
 		snprintf(why, sizeof(why), ": error=\"%s\" (%s)", c.error, c.error_description);
-	doctor_report(d, DOCTOR_FAIL, "token accepted", "see the token lines below",
+	else if (r.status == 401)
+		snprintf(why, sizeof(why), " and no error: the token does not reach the program");
+	doctor_report(d, DOCTOR_FAIL, "token accepted", "see the lines above and below",
 	              "the endpoint refuses it with %ld%s", r.status, why);
 	free(v);
 	fetch_response_free(&r);
