@@ -138,6 +138,22 @@ challenge_params(const char *p, struct doctor_challenge *c, const char **why)
 	}
 }
 
+/* The position after a token68 at p (after white space), or p when none is there. */
+static const char *
+skip_token68(const char *p)
+{
+	const char *q = skip_ows(p), *end = q;
+
+	while (tchar(*end) || *end == '/')
+		end++;
+	if (end == q)
+		return p;
+	while (*end == '=')
+		end++;
+	/* "realm=x" is a parameter; "abc==" followed by a comma or the end is a token68. */
+	return *skip_ows(end) == ',' || *skip_ows(end) == '\0' ? end : p;
+}
+
 int
 doctor_challenge_parse(const char *value, struct doctor_challenge *out, const char **why)
 {
@@ -159,14 +175,9 @@ doctor_challenge_parse(const char *value, struct doctor_challenge *out, const ch
 		if (p == scheme)
 			return *why = "not a challenge list (RFC 9110 §11.6.1)", -1;
 		bearer = p - scheme == 6 && strncasecmp(scheme, "Bearer", 6) == 0;
-		/* A token68 instead of parameters (not Bearer's form): skip it. */
-		if (*p == ' ' && (p = skip_ows(p), true) && tchar(*p)) {
-			const char *q = p;
-			while (tchar(*q))
-				q++;
-			if (*skip_ows(q) != '=')
-				p = q;
-		}
+		/* A token68 instead of parameters (RFC 9110 §11.3, not Bearer's form): skip it. */
+		if (*p == ' ' || *p == '\t')
+			p = skip_token68(p);
 		if ((p = challenge_params(p, bearer && !found ? out : NULL, why)) == NULL)
 			return -1;
 		found = found || bearer;
