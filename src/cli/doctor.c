@@ -485,10 +485,17 @@ parse_args(int argc, char **argv, struct doctor *d, char *tokbuf, size_t cap)
 		d->token = tokbuf;
 	}
 	/* Default Origin: the endpoint's own, which every deployment allows. */
-	snprintf(d->origin, sizeof(d->origin), "%.*s",
-	         origin != NULL ? (int)strlen(origin) : (int)(u.path - d->url),
-	         origin != NULL ? origin : d->url);
-	return 0;
+	if (origin != NULL)
+		snprintf(d->origin, sizeof(d->origin), "%s", origin);
+	else
+		snprintf(d->origin, sizeof(d->origin), "%.*s", (int)(u.path - d->url), d->url);
+	/*
+	 * The URLs the checks follow come from the network.  Behind an https
+	 * endpoint every one must be https too (a plain http one is reported,
+	 * not fetched); plain http only for an http (loopback) endpoint.
+	 */
+	d->fetch.allow_http = !u.https;
+	return url_check(d->origin, URL_HTTP_OK, NULL) == 0 ? 0 : -1;
 }
 
 static void
@@ -504,9 +511,7 @@ int
 doctor_main(int argc, char **argv)
 {
 	struct doctor d = {
-	    .fetch = {.allow_http = true,
-	              .connect_timeout_ms = DOCTOR_CONNECT_MS,
-	              .timeout_ms = DOCTOR_TIMEOUT_MS},
+	    .fetch = {.connect_timeout_ms = DOCTOR_CONNECT_MS, .timeout_ms = DOCTOR_TIMEOUT_MS},
 	};
 	char tokbuf[TOKEN_MAX_LEN * 2];
 	char shown[DOCTOR_LINE_MAX];

@@ -33,7 +33,10 @@ fi
 
 SCOPES='todo:read todo:write'
 # The authorization server "as": its metadata file, re-read at every request.
-AS_APPEND='alias.url += ( "/.well-known/oauth-authorization-server/as" => "@DIR@/as/metadata.json" )
+# Its OpenID configuration (OpenID Connect Discovery 1.0 §4) is served when
+# a case moves the file to openid.json.
+AS_APPEND='alias.url += ( "/.well-known/oauth-authorization-server/as" => "@DIR@/as/metadata.json",
+  "/as/.well-known/openid-configuration" => "@DIR@/as/openid.json" )
 server.stat-cache-engine = "disable"'
 AS_ENV=(--env 'OAUTH_ISSUER=http://127.0.0.1:@PORT@/as'
 	--env 'OAUTH_JWKS_URI=http://127.0.0.1:@PORT@/dev-issuer/jwks.json'
@@ -169,6 +172,18 @@ if as_start ""; then
 	want_rc 1
 	want_line '^FAIL  token signature: '
 	want_line '^FAIL  token accepted: '
+
+	t "an authorization server with OpenID configuration only: found there, every check passes"
+	mv "$SRV_DIR/as/metadata.json" "$SRV_DIR/as/openid.json"
+	doctor
+	want_rc 0
+	want_line "^PASS  authorization server: $BASE/as/.well-known/openid-configuration answers"
+	rm -f "$SRV_DIR/as/openid.json"
+	doctor
+	want_rc 1
+	want_line "^FAIL  authorization server: no metadata for $BASE/as \\($BASE/.well-known/oauth-authorization-server/as: HTTP status 404"
+	want_line '^SKIP  JWKS: '
+	as_metadata
 
 	t "issuer mismatch: the authorization server's metadata names another issuer"
 	as_metadata "http://localhost:$PORT/as"
