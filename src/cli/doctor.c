@@ -380,7 +380,7 @@ doctor_escape(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-/* Replaces every copy of secret in line (cap bytes) with "[token]". */
+/* Replaces every copy of secret in line with "[token]". */
 static void
 redact(char *line, const char *secret)
 {
@@ -390,7 +390,7 @@ redact(char *line, const char *secret)
 
 	while (sl > 0 && (p = strstr(line, secret)) != NULL) {
 		size_t rest = strlen(p + sl);
-		/* The mark is never longer than a secret worth hiding (>= 8 bytes). */
+		/* Never longer than what it hides: a shorter secret is starred out. */
 		if (sl < sizeof(mark) - 1) {
 			memset(p, '*', sl);
 			continue;
@@ -400,25 +400,46 @@ redact(char *line, const char *secret)
 	}
 }
 
+/*
+ * Prints head and text (which it may change), the secret's copies replaced
+ * first, over the whole text, so that cutting the line never leaves part of
+ * one; then escaped and cut to DOCTOR_LINE_MAX.
+ */
+static void
+print_line(const char *head, char *text, const char *secret)
+{
+	char line[DOCTOR_LINE_MAX];
+
+	redact(text, secret);
+	doctor_escape(line, sizeof(line), text);
+	printf("%s%s\n", head, line);
+}
+
 void
 doctor_report(struct doctor *d, enum doctor_outcome o, const char *check, const char *fix,
               const char *fmt, ...)
 {
 	static const char *const label[] = {"PASS", "FAIL", "NOTE", "SKIP"};
-	char raw[DOCTOR_LINE_MAX], line[DOCTOR_LINE_MAX];
-	va_list ap;
+	char head[96], *text;
+	va_list ap, again;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	redact(raw, d->token);
-	doctor_escape(line, sizeof(line), raw);
-	printf("%s  %s: %s\n", label[o], check, line);
+	text = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+	text[0] = '\0';
+	if (n > 0)
+		vsnprintf(text, (size_t)n + 1, fmt, again);
+	va_end(again);
+	snprintf(head, sizeof(head), "%s  %s: ", label[o], check);
+	print_line(head, text, d->token);
+	free(text);
 	if (o == DOCTOR_FAIL && fix != NULL) {
-		snprintf(raw, sizeof(raw), "%s", fix);
-		redact(raw, d->token);
-		doctor_escape(line, sizeof(line), raw);
-		printf("      fix: %s\n", line);
+		text = xstrdup(fix);
+		print_line("      fix: ", text, d->token);
+		free(text);
 	}
 	d->passed += o == DOCTOR_PASS;
 	d->failed += o == DOCTOR_FAIL;

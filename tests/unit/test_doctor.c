@@ -191,7 +191,7 @@ TEST(report_redacts_and_counts)
 {
 	static const char token[] = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl";
 	struct doctor d = {.token = token};
-	char out[2048];
+	char out[4096];
 	int fds[2], saved;
 	ssize_t n;
 
@@ -201,6 +201,8 @@ TEST(report_redacts_and_counts)
 	dup2(fds[1], STDOUT_FILENO);
 	doctor_report(&d, DOCTOR_FAIL, "token accepted", "fix with \x1b[2J",
 	              "server said: %s and %s", token, "ok\nFAIL  forged");
+	/* Cutting a long line never leaves a piece of the token. */
+	doctor_report(&d, DOCTOR_NOTE, "long", NULL, "%1010s%s", "", token);
 	doctor_report(&d, DOCTOR_PASS, "x", NULL, "fine");
 	doctor_report(&d, DOCTOR_NOTE, "y", "not printed", "note");
 	fflush(stdout);
@@ -212,6 +214,7 @@ TEST(report_redacts_and_counts)
 	out[n > 0 ? n : 0] = '\0';
 	CHECK(strstr(out, token) == NULL);
 	CHECK(strstr(out, "c2lnbmF0dXJl") == NULL);
+	CHECK(strstr(out, "eyJhbGci") == NULL);
 	CHECK_CONTAINS(out, "FAIL  token accepted: server said: [token] and ok\\x0aFAIL  forged\n");
 	CHECK_CONTAINS(out, "      fix: fix with \\x1b[2J\n");
 	CHECK_CONTAINS(out, "PASS  x: fine\n");
@@ -219,7 +222,7 @@ TEST(report_redacts_and_counts)
 	CHECK(strstr(out, "not printed") == NULL);
 	CHECK_INT(d.failed, 1);
 	CHECK_INT(d.passed, 1);
-	CHECK_INT(d.notes, 1);
+	CHECK_INT(d.notes, 2);
 }
 
 TEST_MAIN(TEST_CASE(challenge_refusals), TEST_CASE(challenge_params), TEST_CASE(url_compare),
