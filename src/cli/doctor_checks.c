@@ -17,6 +17,8 @@
 #define HDR_JSON   "Content-Type: application/json"
 #define HDR_ACCEPT "Accept: application/json, text/event-stream"
 #define WHY_MAX    (ERR_MSG_MAX + 64)
+/* Redirects followed for a metadata or key document (none for the endpoint itself). */
+#define DOCTOR_REDIRECTS 3
 /*
  * A compact JWS no issuer signed: {"alg":"RS256","typ":"JWT"}, claims
  * {"sub":"mcp-fcgi-doctor","exp":1}, a signature of the wrong size.  A
@@ -47,11 +49,15 @@ static cJSON *
 get_json(const struct doctor *d, const char *url, char *why, size_t cap)
 {
 	static const char *const h[] = {"Accept: application/json"};
+	const struct fetch_request rq = {.headers = h, .n_headers = 1};
+	struct fetch_opts o = d->fetch;
 	struct fetch_response r;
 	struct err e;
 	cJSON *j = NULL;
 
-	if (doctor_http(d, "GET", url, h, 1, NULL, &r, &e) != 0) {
+	/* Clients follow a redirect of a metadata document, within the same protocols. */
+	o.max_redirects = DOCTOR_REDIRECTS;
+	if (fetch_request(url, &rq, &o, &r, &e) != 0) {
 		snprintf(why, cap, "no answer (%s)", e.msg);
 		return NULL;
 	}
@@ -415,6 +421,7 @@ doctor_check_jwks(struct doctor *d)
 		return;
 	}
 	o.max_size = JWK_SET_MAX_BYTES;
+	o.max_redirects = DOCTOR_REDIRECTS;
 	if (fetch_get(uri, &o, &r, &e) != 0) {
 		doctor_report(d, DOCTOR_FAIL, "JWKS",
 		              "make the jwks_uri answer (the endpoint fetches its keys there too, "
