@@ -351,6 +351,14 @@ doctor_list_has(const char *value, const char *name)
 	return false;
 }
 
+const char *
+doctor_json_str(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
 /* ---- the report ------------------------------------------------------------ */
 
 void

@@ -107,6 +107,9 @@ bool doctor_url_secure(const char *url);
  */
 bool doctor_list_has(const char *value, const char *name);
 
+/* The string member name of o (may be NULL), or NULL; owned by o. */
+const char *doctor_json_str(const cJSON *o, const char *name);
+
 /* One run: what the checks found so far, for the checks that follow. */
 struct doctor {
 	const char *url;         /* the MCP URL as given */

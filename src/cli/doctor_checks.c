@@ -32,15 +32,6 @@
 static const char *const post_headers[] = {HDR_JSON, HDR_ACCEPT};
 static const char *const get_headers[] = {"Accept: text/event-stream"};
 
-/* The string member name of o, or NULL. */
-static const char *
-json_str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /*
  * GETs url as JSON: the parsed object (the caller frees it), or NULL with
  * why (cap bytes) saying what came instead.
@@ -182,7 +173,7 @@ doctor_check_challenge(struct doctor *d, const char *method)
 static void
 check_resource(struct doctor *d)
 {
-	const char *res = json_str(d->prm, "resource");
+	const char *res = doctor_json_str(d->prm, "resource");
 	enum doctor_url_diff diff = doctor_url_compare(d->url, res);
 	char fix[2 * URL_MAX + 128];
 
@@ -250,7 +241,7 @@ doctor_check_resource_metadata(struct doctor *d)
 static void
 check_issuer(struct doctor *d)
 {
-	const char *iss = json_str(d->as, "issuer");
+	const char *iss = doctor_json_str(d->as, "issuer");
 	enum doctor_url_diff diff = doctor_url_compare(d->as_url, iss);
 	char fix[URL_MAX + 160];
 
@@ -272,8 +263,8 @@ check_issuer(struct doctor *d)
 static void
 check_endpoints(struct doctor *d)
 {
-	const char *authz = json_str(d->as, "authorization_endpoint");
-	const char *token = json_str(d->as, "token_endpoint");
+	const char *authz = doctor_json_str(d->as, "authorization_endpoint");
+	const char *token = doctor_json_str(d->as, "token_endpoint");
 	const char *fix = "use an authorization server that offers the authorization code flow";
 
 	if (authz == NULL || token == NULL)
@@ -316,7 +307,7 @@ check_pkce(struct doctor *d)
 static void
 check_registration(struct doctor *d)
 {
-	const char *reg = json_str(d->as, "registration_endpoint");
+	const char *reg = doctor_json_str(d->as, "registration_endpoint");
 	const cJSON *cimd =
 	    cJSON_GetObjectItemCaseSensitive(d->as, "client_id_metadata_document_supported");
 
@@ -404,7 +395,7 @@ keys_report(struct doctor *d, const char *uri, struct jwk_set *set)
 void
 doctor_check_jwks(struct doctor *d)
 {
-	const char *uri = json_str(d->as, "jwks_uri");
+	const char *uri = doctor_json_str(d->as, "jwks_uri");
 	struct fetch_opts o = d->fetch;
 	struct fetch_result r;
 	struct jwk_set *set = NULL;

@@ -21,15 +21,6 @@
 
 #define SCOPES_MAX 1024 /* room for a list of scopes in a line */
 
-/* The string member name of o, or NULL. */
-static const char *
-json_str(const cJSON *o, const char *name)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* The claims of a compact JWS, decoded without any check; NULL when not one. */
 static cJSON *
 claims_decode(const char *token)
@@ -131,8 +122,8 @@ check_audience(struct doctor *d, const cJSON *claims, bool accepted)
 static void
 check_issuer(struct doctor *d, const cJSON *claims)
 {
-	const char *iss = json_str(claims, "iss");
-	const char *want = d->as != NULL ? json_str(d->as, "issuer") : NULL;
+	const char *iss = doctor_json_str(claims, "iss");
+	const char *want = d->as != NULL ? doctor_json_str(d->as, "issuer") : NULL;
 
 	if (want == NULL)
 		want = d->as_url;
@@ -248,7 +239,7 @@ check_signature(struct doctor *d, const cJSON *claims)
 {
 	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(claims, "exp");
 	const cJSON *aud = cJSON_GetObjectItemCaseSensitive(claims, "aud");
-	const char *iss = json_str(claims, "iss"), *a;
+	const char *iss = doctor_json_str(claims, "iss"), *a;
 	struct token_policy p = {.n_issuers = 1, .n_audiences = 1, .leeway = 0};
 	struct principal *pr = NULL;
 	struct err e;

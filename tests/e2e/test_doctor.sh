@@ -5,13 +5,16 @@
 #
 #   good          every check passes (exit 0); with good tokens too, and the
 #                 token never shows in the output; bad tokens are named
-#                 (audience, expiry, scopes, signature)
+#                 (audience, expiry, scopes, signature); a wrong path (404);
+#                 the authorization server found through its OpenID
+#                 configuration, then not found at all
 #   resource      MCP_RESOURCE with a trailing slash the URL lacks
 #   header        a lighttpd rule that removes the Authorization header
 #   server JWKS   OAUTH_JWKS_URI at a dead loopback port (the endpoint has no keys)
 #   AS JWKS       the authorization server's jwks_uri at a dead loopback port
 #   issuer        the authorization server's metadata names another issuer
 #   dev issuer    the development issuer alone: no endpoints, no PKCE
+#   nothing       no server at all; usage errors
 #
 # Each broken deployment asserts the exit status 1 and the FAIL line that
 # names the broken thing.
@@ -172,6 +175,13 @@ if as_start ""; then
 	want_rc 1
 	want_line '^FAIL  token signature: '
 	want_line '^FAIL  token accepted: '
+
+	t "a wrong path: the 404 is named"
+	OUT=$("$CLI" doctor "$BASE/nope" 2>&1)
+	RC=$?
+	want_rc 1
+	want_line '^FAIL  POST challenge: nothing at this URL \(404\)'
+	want_line "^      fix: check the URL's path"
 
 	t "an authorization server with OpenID configuration only: found there, every check passes"
 	mv "$SRV_DIR/as/metadata.json" "$SRV_DIR/as/openid.json"
