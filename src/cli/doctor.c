@@ -547,8 +547,10 @@ doctor_main(int argc, char **argv)
 
 	/* The checks report every failure themselves; fetch's log lines would repeat them. */
 	log_set_level(LOGL_ERROR);
-	if (parse_args(argc, argv, &d, tokbuf, sizeof(tokbuf)) != 0)
+	if (parse_args(argc, argv, &d, tokbuf, sizeof(tokbuf)) != 0) {
+		explicit_bzero(tokbuf, sizeof(tokbuf));
 		return usage();
+	}
 	doctor_escape(shown, sizeof(shown), d.url);
 	printf("mcp-fcgi-cli doctor %s\n", shown);
 	if (!doctor_url_secure(d.url))
