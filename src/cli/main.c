@@ -8,6 +8,9 @@
  *                     [--alg ALG] [--claims JSON]
  *   mcp-fcgi-cli dev-issuer --dir DIR --issuer URL [--alg RS256|ES256]
  *   mcp-fcgi-cli inspect [TOKEN]      (reads the token from stdin without TOKEN)
+ *   mcp-fcgi-cli doctor <MCP URL> [--token TOKEN|-] [--origin ORIGIN]
+ *                     (checks a deployment from the outside, see cli/doctor.h;
+ *                      --token - reads the token from stdin)
  *
  * Never installed under cgi-bin: it holds private keys.
  */
@@ -24,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli/devissuer.h"
+#include "cli/doctor.h"
 #include "lib/auth/auth.h"
 #include "lib/jose/b64url.h"
 #include "lib/config/config.h"
@@ -56,7 +60,8 @@ usage(void)
 	    "                         [--client-id C] [--org-id O] [--ttl SECONDS] [--typ T]\n"
 	    "                         [--alg ALG] [--claims JSON]\n"
 	    "       mcp-fcgi-cli dev-issuer --dir DIR --issuer URL [--alg RS256|ES256]\n"
-	    "       mcp-fcgi-cli inspect [TOKEN]\n",
+	    "       mcp-fcgi-cli inspect [TOKEN]\n"
+	    "       mcp-fcgi-cli doctor <MCP URL> [--token TOKEN|-] [--origin ORIGIN]\n",
 	    stderr);
 	return 2;
 }
@@ -404,6 +409,8 @@ main(int argc, char **argv)
 	log_set_prog("cli");
 	if (strcmp(cmd, "inspect") == 0)
 		return cmd_inspect(argc, argv);
+	if (strcmp(cmd, "doctor") == 0)
+		return doctor_main(argc - 1, argv + 1);
 	if (argc < 2 || parse_opts(argc - 1, argv + 1, &o) != 0)
 		return usage();
 	if (strcmp(cmd, "keygen") == 0)

@@ -35,6 +35,12 @@ static const char stream_sh[] = "printf 'Content-Type: application/json\\r\\n\\r
 static const char slow_sh[] = "sleep 2\nprintf 'Content-Type: application/json\\r\\n\\r\\n{}'\n";
 static const char echo_sh[] = "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
                               "printf '%s|%s' \"$HTTP_ACCEPT\" \"$HTTP_USER_AGENT\"\n";
+/* fetch_request(): answers 401 with two challenges, echoing method, a header and the body. */
+static const char req_sh[] =
+    "printf 'Status: 401\\r\\nWWW-Authenticate: Bearer a=1\\r\\n'\n"
+    "printf 'www-authenticate: Basic\\r\\nContent-Type: text/plain\\r\\n\\r\\n'\n"
+    "printf '%s|%s|' \"$REQUEST_METHOD\" \"$HTTP_X_PROBE\"\n"
+    "head -c \"${CONTENT_LENGTH:-0}\"\n";
 
 static char url_buf[256];
 
@@ -82,6 +88,7 @@ setup(void)
 	    lighttpd_fixture_put(&srv, "stream.sh", stream_sh, strlen(stream_sh)) == 0 &&
 	    lighttpd_fixture_put(&srv, "slow.sh", slow_sh, strlen(slow_sh)) == 0 &&
 	    lighttpd_fixture_put(&srv, "echo.sh", echo_sh, strlen(echo_sh)) == 0 &&
+	    lighttpd_fixture_put(&srv, "req.sh", req_sh, strlen(req_sh)) == 0 &&
 	    lighttpd_fixture_start(&srv, srv_conf) == 0)
 		rc = 0;
 	srv_ok = rc == 0 && srv.pid > 0;
@@ -354,6 +361,48 @@ TEST(test_request_headers)
 }
 
 /*
+ * fetch_request(): the method, headers and body go out as given; any status
+ * is an answer; header lines of one name are joined; a line break in a
+ * header sends nothing; a 404 is kept, not refused.
+ */
+TEST(test_fetch_request)
+{
+	static const char *const hdrs[] = {"X-Probe: yes", "Content-Type: text/plain"};
+	static const char *const bad[] = {"X-Probe: a\r\nX-Other: b"};
+	struct fetch_request rq = {
+	    .method = "POST", .headers = hdrs, .n_headers = 2, .body = "hello", .body_len = 5};
+	struct fetch_opts o = loopback();
+	struct fetch_response r;
+	struct err e;
+	char *v;
+
+	CHECK_INT(fetch_request(url("/req.sh"), &rq, &o, &r, &e), 0);
+	CHECK_INT(r.status, 401);
+	CHECK_STR(r.body, "POST|yes|hello");
+	v = fetch_response_header(&r, "WWW-Authenticate");
+	CHECK_STR(v, "Bearer a=1, Basic");
+	free(v);
+	CHECK(fetch_response_header(&r, "X-Absent") == NULL);
+	fetch_response_free(&r);
+	fetch_response_free(NULL);
+	rq = (struct fetch_request){.method = "OPTIONS"};
+	CHECK_INT(fetch_request(url("/req.sh"), &rq, &o, &r, &e), 0);
+	CHECK_CONTAINS(r.body, "OPTIONS|");
+	fetch_response_free(&r);
+	rq = (struct fetch_request){.headers = bad, .n_headers = 1};
+	CHECK_INT(fetch_request(url("/req.sh"), &rq, &o, &r, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "request not allowed");
+	CHECK(r.body == NULL && r.headers == NULL);
+	rq = (struct fetch_request){0};
+	CHECK_INT(fetch_request(url("/missing.json"), &rq, &o, &r, &e), 0);
+	CHECK_INT(r.status, 404);
+	fetch_response_free(&r);
+	o.allow_http = false;
+	CHECK_INT(fetch_request(url("/req.sh"), &rq, &o, &r, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, "URL not allowed");
+}
+
+/*
  * Each kind of failure has its own code and its own message, as the cache
  * records it for /health; e NULL is accepted on every path.
  */
@@ -400,4 +449,5 @@ TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(test_fetch_ok),
                   TEST_CASE(test_connect_refused), TEST_CASE(test_timeout),
                   TEST_CASE(test_cache_control_from_server), TEST_CASE(test_cache_control_parse),
                   TEST_CASE(test_redirects), TEST_CASE(test_environment_proxy_ignored),
-                  TEST_CASE(test_request_headers), TEST_CASE(test_errors_tell_cases_apart))
+                  TEST_CASE(test_request_headers), TEST_CASE(test_errors_tell_cases_apart),
+                  TEST_CASE(test_fetch_request))

@@ -1,5 +1,6 @@
 /*
- * fetch.c - bounded HTTPS GET through libcurl.
+ * fetch.c - bounded HTTPS GET, and the doctor's general request, through
+ * libcurl.
  *
  * Every option that decides where a request may go (protocols, redirects,
  * proxy) or how long and how much it may take is set explicitly, so neither
@@ -35,6 +36,10 @@ struct transfer {
 	char cc[CC_BUF_MAX]; /* Cache-Control lines of the current response */
 	size_t cc_len;
 	bool cc_overflow;
+	bool keep_headers; /* fetch_request(): keep the header lines below */
+	bool headers_too_large;
+	char *hdr; /* header lines of the current response, NUL-terminated */
+	size_t hdr_len, hdr_cap;
 };
 
 /*
@@ -56,6 +61,10 @@ static struct {
 	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
 	void (*slist_free_all)(struct curl_slist *);
 } lib;
+
+/* The request fetch_get() sends: a GET asking for JSON. */
+static const char *const get_headers[] = {HDR_ACCEPT};
+static const struct fetch_request get_request = {.headers = get_headers, .n_headers = 1};
 
 /* Loads and initialises libcurl once; 0, or -1 with e (ERR_UNAVAILABLE). */
 static int
@@ -222,8 +231,31 @@ body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 }
 
 /*
+ * Appends one header line to t->hdr, within FETCH_HEADERS_MAX; -1 (the
+ * transfer is then aborted) past it.
+ */
+static int
+header_keep(struct transfer *t, const char *line, size_t len)
+{
+	if (len > FETCH_HEADERS_MAX - t->hdr_len) {
+		t->headers_too_large = true;
+		return -1;
+	}
+	if (t->hdr_len + len + 1 > t->hdr_cap) {
+		t->hdr_cap =
+		    t->hdr_len + len + 1 > 2 * t->hdr_cap ? t->hdr_len + len + 1 : 2 * t->hdr_cap;
+		t->hdr = xrealloc(t->hdr, t->hdr_cap);
+	}
+	memcpy(t->hdr + t->hdr_len, line, len);
+	t->hdr_len += len;
+	t->hdr[t->hdr_len] = '\0';
+	return 0;
+}
+
+/*
  * libcurl header callback: collects the Cache-Control lines of the latest
- * response (a status line starts a new one: redirects, 1xx).
+ * response (a status line starts a new one: redirects, 1xx), and for
+ * fetch_request() every line of it.
  */
 static size_t
 header_line(char *buffer, size_t size, size_t nitems, void *userdata)
@@ -237,8 +269,11 @@ header_line(char *buffer, size_t size, size_t nitems, void *userdata)
 		t->cc_len = 0;
 		t->cc[0] = '\0';
 		t->cc_overflow = false;
+		t->hdr_len = 0;
 		return n;
 	}
+	if (t->keep_headers && header_keep(t, buffer, len) != 0)
+		return 0;
 	if (len < hl || strncasecmp(buffer, HDR_CC, hl) != 0)
 		return n;
 	v = buffer + hl;
@@ -265,13 +300,33 @@ header_line(char *buffer, size_t size, size_t nitems, void *userdata)
 	return n;
 }
 
+/* Sets the method and body of rq on h (a GET needs neither); libcurl's answer. */
+static CURLcode
+method_setup(CURL *h, const struct fetch_request *rq)
+{
+	const char *m = rq->method != NULL ? rq->method : "GET";
+	CURLcode rc = CURLE_OK;
+
+	if (strcmp(m, "HEAD") == 0)
+		return lib.easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (rq->body != NULL || strcmp(m, "POST") == 0) {
+		rc = lib.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+		if (rc == CURLE_OK)
+			rc = lib.easy_setopt(h, CURLOPT_POSTFIELDS,
+			                     rq->body != NULL ? rq->body : "");
+	}
+	if (rc == CURLE_OK && strcmp(m, "GET") != 0 && strcmp(m, "POST") != 0)
+		rc = lib.easy_setopt(h, CURLOPT_CUSTOMREQUEST, m);
+	return rc;
+}
+
 /*
  * Sets every option of the transfer; returns the first libcurl refusal so a
  * library that cannot honour a restriction fails closed.
  */
 static CURLcode
 transfer_setup(CURL *h, const char *url, const struct fetch_opts *o, struct transfer *t,
-               struct curl_slist *hdrs, char *errbuf)
+               const struct fetch_request *rq, struct curl_slist *hdrs, char *errbuf)
 {
 	const char *protos = o->allow_http ? "http,https" : "https";
 	long connect_ms =
@@ -319,7 +374,7 @@ transfer_setup(CURL *h, const char *url, const struct fetch_opts *o, struct tran
 	SET(CURLOPT_HEADERFUNCTION, header_line);
 	SET(CURLOPT_HEADERDATA, t);
 #undef SET
-	return rc;
+	return rc == CURLE_OK ? method_setup(h, rq) : rc;
 }
 
 /*
@@ -335,6 +390,10 @@ transfer_error(CURLcode rc, const struct transfer *t, long status, const char *u
 	        detail[0] != '\0' ? detail : lib.easy_strerror(rc));
 	switch (rc) {
 	case CURLE_WRITE_ERROR:
+		if (t->headers_too_large)
+			return err_set(e, ERR_TOO_LARGE,
+			               "response headers too large (over %d bytes)",
+			               FETCH_HEADERS_MAX);
 		if (t->too_large)
 			break;
 		return err_set(e, ERR_UNAVAILABLE, "network error");
@@ -358,35 +417,96 @@ transfer_error(CURLcode rc, const struct transfer *t, long status, const char *u
 }
 
 /*
- * Runs the transfer set up on h.  Returns 0 with the body (NUL-terminated,
- * possibly empty) moved from t into out, or -1 with e filled.
+ * Builds the request header list of rq; NULL (with e) when a line is
+ * refused, or libcurl could not allocate.  Caller frees with slist_free_all.
+ */
+static struct curl_slist *
+headers_build(const struct fetch_request *rq, struct err *e)
+{
+	struct curl_slist *l = NULL, *n;
+
+	if (rq->n_headers > FETCH_REQUEST_HEADERS_MAX) {
+		err_set(e, ERR_INVALID, "request not allowed: too many headers");
+		return NULL;
+	}
+	/* "Expect:" keeps libcurl from waiting for a 100 Continue on a larger body. */
+	if ((l = lib.slist_append(NULL, "Expect:")) == NULL)
+		goto oom;
+	for (size_t i = 0; i < rq->n_headers; i++) {
+		/* A line break in a header would smuggle another header or request. */
+		if (strpbrk(rq->headers[i], "\r\n") != NULL) {
+			lib.slist_free_all(l);
+			err_set(e, ERR_INVALID, "request not allowed: line break in a header");
+			return NULL;
+		}
+		if ((n = lib.slist_append(l, rq->headers[i])) == NULL)
+			goto oom;
+		l = n;
+	}
+	return l;
+oom:
+	if (l != NULL)
+		lib.slist_free_all(l);
+	err_set(e, ERR_UNAVAILABLE, "network error (libcurl could not start a transfer)");
+	return NULL;
+}
+
+/*
+ * Runs rq to url with the caps and rules of o, filling t (body, header
+ * lines) and *status.  Returns 0 when a whole response came (any status),
+ * or -1 with e filled (fetch.h lists the messages); t's buffers are the
+ * caller's to free either way.
  */
 static int
-transfer_run(CURL *h, const char *url, struct transfer *t, const char *errbuf,
-             struct fetch_result *out, struct err *e)
+transfer_do(const char *url, const struct fetch_opts *o, const struct fetch_request *rq,
+            struct transfer *t, long *status, struct err *e)
 {
-	/* Log the URL without query or fragment: they may carry credentials. */
-	int shown = (int)strcspn(url, "?#");
-	CURLcode rc = lib.easy_perform(h);
+	int shown, ret = -1;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *hdrs = NULL;
+	CURL *h = NULL;
+	CURLcode rc;
 
-	lib.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
-	if (rc != CURLE_OK)
-		return transfer_error(rc, t, out->status, url, shown, errbuf, e);
-	/* Only a 2xx is a successful answer (RFC 9110 §15.3); with redirects off a
-	 * 3xx lands here too, as does a 304 we never asked for. */
-	if (out->status < 200 || out->status > 299) {
-		log_msg(LOGL_WARN, "fetch %.*s: HTTP status %ld", shown, url, out->status);
-		return err_set(e, ERR_UNAVAILABLE, "HTTP status %ld", out->status);
+	*status = 0;
+	if (url_check(url, o->allow_http ? URL_HTTP_OK : 0, e) != 0)
+		return err_prefix(e, "URL not allowed");
+	/* Log the URL without query or fragment: they may carry credentials. */
+	shown = (int)strcspn(url, "?#");
+	if (lib_load(e) != 0 || (hdrs = headers_build(rq, e)) == NULL)
+		return -1;
+	if ((h = lib.easy_init()) == NULL) {
+		err_set(e, ERR_UNAVAILABLE, "network error (libcurl could not start a transfer)");
+		goto out;
 	}
-	if (t->buf == NULL)
-		t->buf = xmalloc(1);
-	t->buf[t->len] = '\0';
-	out->body = t->buf;
-	out->len = t->len;
+	rc = transfer_setup(h, url, o, t, rq, hdrs, errbuf);
+	if (rc != CURLE_OK) {
+		/* Fail closed: a restriction libcurl cannot honour is no transfer at all. */
+		err_set(e, ERR_UNAVAILABLE, "network error (libcurl refused an option: %s)",
+		        lib.easy_strerror(rc));
+		goto out;
+	}
+	rc = lib.easy_perform(h);
+	lib.easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	if (rc != CURLE_OK)
+		transfer_error(rc, t, *status, url, shown, errbuf, e);
+	else
+		ret = 0;
+out:
+	lib.slist_free_all(hdrs);
+	if (h != NULL)
+		lib.easy_cleanup(h);
+	return ret;
+}
+
+/* The transfer's body, NUL-terminated, taken from t (never NULL). */
+static char *
+body_take(struct transfer *t)
+{
+	char *b = t->buf != NULL ? t->buf : xmalloc(1);
+
+	b[t->len] = '\0';
 	t->buf = NULL;
-	/* A header block too long to hold is treated as no-cache: refetch soon. */
-	out->max_age = t->cc_overflow ? 0 : fetch_cache_control_parse(t->cc_len ? t->cc : NULL);
-	return 0;
+	return b;
 }
 
 int
@@ -395,38 +515,63 @@ fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_result *o
 	static const struct fetch_opts defaults;
 	const struct fetch_opts *o = opts != NULL ? opts : &defaults;
 	struct transfer t = {.max = o->max_size > 0 ? o->max_size : FETCH_DEFAULT_MAX_SIZE};
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdrs = NULL;
-	CURL *h = NULL;
-	CURLcode rc;
 	int ret = -1;
 
 	*out = (struct fetch_result){.max_age = -1};
 	if (t.max > FETCH_MAX_SIZE_LIMIT)
 		t.max = FETCH_MAX_SIZE_LIMIT;
-	if (url_check(url, o->allow_http ? URL_HTTP_OK : 0, e) != 0)
-		return err_prefix(e, "URL not allowed");
-	if (lib_load(e) != 0)
-		return -1;
-	h = lib.easy_init();
-	hdrs = lib.slist_append(NULL, HDR_ACCEPT);
-	if (h == NULL || hdrs == NULL) {
-		err_set(e, ERR_UNAVAILABLE, "network error (libcurl could not start a transfer)");
+	if (transfer_do(url, o, &get_request, &t, &out->status, e) != 0)
+		goto out;
+	/* Only a 2xx is a successful answer (RFC 9110 §15.3); with redirects off a
+	 * 3xx lands here too, as does a 304 we never asked for. */
+	if (out->status < 200 || out->status > 299) {
+		log_msg(LOGL_WARN, "fetch %.*s: HTTP status %ld", (int)strcspn(url, "?#"), url,
+		        out->status);
+		err_set(e, ERR_UNAVAILABLE, "HTTP status %ld", out->status);
 		goto out;
 	}
-	rc = transfer_setup(h, url, o, &t, hdrs, errbuf);
-	if (rc != CURLE_OK) {
-		/* Fail closed: a restriction libcurl cannot honour is no transfer at all. */
-		err_set(e, ERR_UNAVAILABLE, "network error (libcurl refused an option: %s)",
-		        lib.easy_strerror(rc));
-		goto out;
-	}
-	ret = transfer_run(h, url, &t, errbuf, out, e);
+	out->len = t.len;
+	out->body = body_take(&t);
+	/* A header block too long to hold is treated as no-cache: refetch soon. */
+	out->max_age = t.cc_overflow ? 0 : fetch_cache_control_parse(t.cc_len ? t.cc : NULL);
+	ret = 0;
 out:
 	free(t.buf);
-	if (hdrs != NULL)
-		lib.slist_free_all(hdrs);
-	if (h != NULL)
-		lib.easy_cleanup(h);
 	return ret;
+}
+
+int
+fetch_request(const char *url, const struct fetch_request *rq, const struct fetch_opts *opts,
+              struct fetch_response *out, struct err *e)
+{
+	static const struct fetch_opts defaults;
+	const struct fetch_opts *o = opts != NULL ? opts : &defaults;
+	struct transfer t = {.max = o->max_size > 0 ? o->max_size : FETCH_DEFAULT_MAX_SIZE,
+	                     .keep_headers = true};
+	int ret = -1;
+
+	*out = (struct fetch_response){0};
+	if (t.max > FETCH_MAX_SIZE_LIMIT)
+		t.max = FETCH_MAX_SIZE_LIMIT;
+	if (transfer_do(url, o, rq, &t, &out->status, e) == 0) {
+		out->len = t.len;
+		out->body = body_take(&t);
+		out->headers_len = t.hdr_len;
+		out->headers = t.hdr != NULL ? t.hdr : xstrdup("");
+		t.hdr = NULL;
+		ret = 0;
+	}
+	free(t.buf);
+	free(t.hdr);
+	return ret;
+}
+
+void
+fetch_response_free(struct fetch_response *r)
+{
+	if (r == NULL)
+		return;
+	free(r->headers);
+	free(r->body);
+	*r = (struct fetch_response){0};
 }

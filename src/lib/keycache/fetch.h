@@ -1,6 +1,8 @@
 /*
  * fetch.h - bounded HTTPS GET for small JSON documents (JWKS, RFC 8414
- * authorization server metadata).
+ * authorization server metadata), and one general bounded request (any
+ * method, request headers, every status, the response's headers) for the
+ * operator's doctor.
  *
  * The only module that includes libcurl.  Every transfer is https only
  * (plain http only when the caller allows it, e.g. loopback tests), has
@@ -82,6 +84,58 @@ int fetch_get(const char *url, const struct fetch_opts *opts, struct fetch_resul
 
 /* Frees the body of r and resets r; accepts NULL and an already freed result. */
 void fetch_result_free(struct fetch_result *r);
+
+/* Response header block kept by fetch_request() (bytes); a longer one fails the request. */
+#define FETCH_HEADERS_MAX (32 * 1024)
+/* Request headers fetch_request() sends at most. */
+#define FETCH_REQUEST_HEADERS_MAX 16
+
+/*
+ * One request of fetch_request().  Every pointer is borrowed for the call.
+ */
+struct fetch_request {
+	const char *method;         /* "GET" (NULL), "POST", "OPTIONS", "HEAD", ... */
+	const char *const *headers; /* n_headers "Name: value" lines, sent as given (no CR/LF) */
+	size_t n_headers;           /* at most FETCH_REQUEST_HEADERS_MAX */
+	const char *body;           /* request body (NULL: none); needs a method other than GET */
+	size_t body_len;
+};
+
+/*
+ * What fetch_request() got: the final response's status, header lines and
+ * body, each NUL-terminated and owned (fetch_response_free).
+ */
+struct fetch_response {
+	long status;   /* HTTP status of the final response */
+	char *headers; /* its header lines as received, "Name: value\r\n" each */
+	size_t headers_len;
+	char *body; /* "" for none */
+	size_t len;
+};
+
+/*
+ * Sends rq to url under the same rules as fetch_get() (protocols, timeouts,
+ * caps, redirects off unless opts allow them, no environment proxy), with
+ * only the request headers rq lists (no default Accept), and keeps whatever
+ * status comes: a 401 or a 404 is an answer here, not an error.  Returns 0
+ * with *out filled (the caller frees it), or -1 with *out empty and e
+ * filled as fetch_get() does when no response came or it broke a cap
+ * (headers past FETCH_HEADERS_MAX: ERR_TOO_LARGE), or ERR_INVALID "request
+ * not allowed" for a header with CR or LF or too many headers.
+ */
+int fetch_request(const char *url, const struct fetch_request *rq, const struct fetch_opts *opts,
+                  struct fetch_response *out, struct err *e);
+
+/* Frees what r owns and resets it; NULL is accepted. */
+void fetch_response_free(struct fetch_response *r);
+
+/*
+ * The value of response header name (case-insensitive) in r: every field
+ * line of that name joined with ", " (RFC 9110 §5.3), white space trimmed
+ * and control characters replaced by spaces.  A new string the caller
+ * frees, or NULL when r has no such header.
+ */
+char *fetch_response_header(const struct fetch_response *r, const char *name);
 
 /*
  * Parses a Cache-Control field value (RFC 9111 §5.2; several field lines
