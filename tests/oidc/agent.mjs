@@ -12,8 +12,8 @@
 // (fetchToken sends clientMetadata.scope; the challenge's scope is not
 // used in a client-credentials request): the agent given nothing else gets
 // a token without scopes, enough for whoami and greet_user.  A second agent
-// is configured with the scopes, as an operator configures one, and uses
-// the todo tools.
+// is configured with the scopes and expectedIssuer, as the SDK recommends
+// and an operator configures one, and uses the todo tools.
 //
 // Prints "ok   name" / "FAIL name" lines, the last line "N passed, N failed".
 import { ClientCredentialsProvider } from "@modelcontextprotocol/sdk/client/auth-extensions.js";
@@ -99,13 +99,16 @@ if (connected) {
   await check("close", () => client.close());
 }
 
-// ---- an agent configured with the scopes it needs ----
+// ---- an agent configured as the SDK recommends: the scopes it needs and
+// the issuer its credentials may be sent to ----
 ({ log, fetchFn } = recorder());
-const scoped = new ClientCredentialsProvider({ clientId: AGENT_ID, clientSecret: AGENT_SECRET, scope: SCOPES });
+const scoped = new ClientCredentialsProvider({
+  clientId: AGENT_ID, clientSecret: AGENT_SECRET, scope: SCOPES, expectedIssuer: ISSUER,
+});
 const transport2 = new StreamableHTTPClientTransport(new URL(MCP_URL), { authProvider: scoped, fetch: fetchFn });
 const client2 = newClient("mcp-fcgi-oidc-agent-scoped");
 let connected2 = false;
-await check("client credentials with scope todo:read todo:write: connect after the 401", async () => {
+await check("client credentials with scope todo:read todo:write and expectedIssuer: connect after the 401", async () => {
   await client2.connect(transport2, OPTS);
   connected2 = true;
   return want(["first status", 401, log[0] && log[0].status]);
