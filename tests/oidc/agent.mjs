@@ -46,7 +46,7 @@ await check("the first request got 401 with a challenge naming resource_metadata
   );
 });
 
-await check("the SDK followed resource_metadata and discovered the provider from it", () => {
+await check("the SDK fetched the resource metadata the challenge names and discovered the provider from it", () => {
   const prm = log.find((x) => x.url === PRM_URL);
   if (!prm) return `no GET ${PRM_URL} in ${JSON.stringify(log.map((x) => x.url))}`;
   const doc = JSON.parse(prm.body);

@@ -145,7 +145,6 @@ PROV_OUT=$TMP/provider.out
 : >"$PROV_LOG"
 KID1=$("$NODE22" "$OIDC_DIR/provider.mjs" genkey "$KEYS") || fail_setup "provider.mjs genkey"
 provider_start || fail_setup "oidc-provider starts on $OIDC_ISSUER"
-EXTRA_LOGS=()
 
 # ---- the endpoint and the provider, by hand ------------------------------------
 
@@ -217,6 +216,12 @@ want_header_match WWW-Authenticate 'error="invalid_token"'
 t "no JWKS fetch for the refused tokens"
 want_eq "JWKS fetches since the first" 1 "$(($(prov_count "GET /jwks") - jwks_before))"
 
+t "/health: ready, the provider's one key, fresh (its JWKS sent no Cache-Control: the default lifetime)"
+http GET /health
+want_status 200
+want_json 'r.ready' true 'r.keys.count' 1 'r.keys.fresh' true 'r.issuer_reachable' true
+want_eq "JWKS fetches since the first" 1 "$(($(prov_count "GET /jwks") - jwks_before))"
+
 # ---- key rotation ------------------------------------------------------------
 
 t "rotation: the provider restarts with a new signing key in front of the old"
@@ -250,6 +255,11 @@ AUTH="Bearer $TOK3" mcp "$WHOAMI"
 want_result 2
 want_json 'r.result.structuredContent.scopes' '["todo:read"]'
 want_eq "JWKS fetches" 1 "$(($(prov_count "GET /jwks") - jwks_before))"
+
+t "rotation: /health counts both keys"
+http GET /health
+want_status 200
+want_json 'r.ready' true 'r.keys.count' 2 'r.keys.fresh' true
 
 # ---- the SDK's OAuth flows ------------------------------------------------------
 
