@@ -173,7 +173,7 @@ want_json 'r.issuer' "\"$OIDC_ISSUER\"" 'r.jwks_uri' "\"$OIDC_ISSUER/jwks\"" \
 	'r.grant_types_supported.includes("client_credentials")' true \
 	'["todo:read","todo:write"].every((s) => r.scopes_supported.includes(s))' true
 
-t "the provider's JWKS has no Cache-Control (the endpoint's default lifetime applies)"
+t "the provider's JWKS has no Cache-Control (the endpoint must choose a lifetime itself)"
 BASE=$OIDC_ISSUER http GET /jwks
 want_status 200
 want_no_header Cache-Control
