@@ -9,6 +9,9 @@
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
 #   jose   tests/jose/run.sh        (tokens minted by npm jose)
 #   sdk    tests/sdk/run.sh         (the official MCP TypeScript SDK client)
+#   oidc   tests/oidc/run.sh        (a real authorization server, oidc-provider,
+#          and the SDK's own OAuth flows against it: client credentials,
+#          authorization code + PKCE + registration, step-up)
 #   apache-cgi, apache-fcgid, nginx
 #          test_transport.sh, test_oauth.sh and test_web.sh under that
 #          server (WEB=..., see tests/e2e/lib.sh): Apache + mod_cgi with the
@@ -122,6 +125,10 @@ group_sdk() {
 	run sdk/run.sh 300 bash tests/sdk/run.sh
 }
 
+group_oidc() {
+	run oidc/run.sh 400 bash tests/oidc/run.sh
+}
+
 # web_suites WEB SCRIPT...: runs each script with WEB set.
 web_suites() {
 	local web=$1 t
@@ -156,12 +163,12 @@ group_soak() {
 }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk apache-cgi apache-fcgid nginx soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk oidc apache-cgi apache-fcgid nginx soak)
 for g in "${groups[@]}"; do
 	case $g in
-	layout | unit | cgi | bundle | e2e | jose | sdk | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
+	layout | unit | cgi | bundle | e2e | jose | sdk | oidc | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk apache-cgi apache-fcgid nginx web-full soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk oidc apache-cgi apache-fcgid nginx web-full soak)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac
