@@ -238,6 +238,22 @@ want_status 200
 want_json 'r.ready' true 'r.keys.count' 1 'r.keys.fresh' true 'r.issuer_reachable' true
 want_eq "JWKS fetches since the first" 1 "$(($(prov_count "GET /jwks") - jwks_before))"
 
+# ---- the doctor against a real authorization server ----------------------------
+
+t "doctor: every check passes against the deployment behind oidc-provider, with its token"
+out=$("$CLI" doctor "$RESOURCE" --token - <<<"$TOK1" 2>&1)
+rc=$?
+want_eq "exit status" 0 "$rc"
+# Every check, each on its line: a real provider has endpoints, S256 and registration.
+for check in "POST challenge" "GET challenge" "resource metadata" resource "authorization servers" \
+	"authorization server" issuer \
+	endpoints PKCE registration JWKS CORS "Authorization header" "token accepted" "token audience" \
+	"token issuer" "token expiry" "token scopes" "token signature"; do
+	grep -q "^PASS  $check: " <<<"$out" || note "no PASS line for $check"
+done
+grep -q '^\(FAIL\|NOTE\|SKIP\) ' <<<"$out" && note "not every line passed:" "$(grep -v '^PASS' <<<"$out")"
+grep -qF "$TOK1" <<<"$out" && note "the token appears in the output"
+
 # ---- key rotation ------------------------------------------------------------
 
 t "rotation: the provider restarts with a new signing key in front of the old"
