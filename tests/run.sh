@@ -9,6 +9,8 @@
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
 #   jose   tests/jose/run.sh        (tokens minted by npm jose)
 #   sdk    tests/sdk/run.sh         (the official MCP TypeScript SDK client)
+#   clients tests/clients/run.sh    (mcp-remote, the MCP Inspector's CLI and
+#          the official conformance suite, with bearer tokens)
 #   apache-cgi, apache-fcgid, nginx
 #          test_transport.sh, test_oauth.sh and test_web.sh under that
 #          server (WEB=..., see tests/e2e/lib.sh): Apache + mod_cgi with the
@@ -122,6 +124,11 @@ group_sdk() {
 	run sdk/run.sh 300 bash tests/sdk/run.sh
 }
 
+# The first run installs the pinned clients (npm ci, some 300 MB).
+group_clients() {
+	run clients/run.sh 600 bash tests/clients/run.sh
+}
+
 # web_suites WEB SCRIPT...: runs each script with WEB set.
 web_suites() {
 	local web=$1 t
@@ -156,12 +163,12 @@ group_soak() {
 }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk apache-cgi apache-fcgid nginx soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk clients apache-cgi apache-fcgid nginx soak)
 for g in "${groups[@]}"; do
 	case $g in
-	layout | unit | cgi | bundle | e2e | jose | sdk | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
+	layout | unit | cgi | bundle | e2e | jose | sdk | clients | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk apache-cgi apache-fcgid nginx web-full soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk clients apache-cgi apache-fcgid nginx web-full soak)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac
