@@ -70,11 +70,14 @@ esac
 need_programs mcp.fcgi wellknown.fcgi
 
 # The clients' home, and a stand-in browser that records every call: the
-# `open` package mcp-remote uses runs xdg-open, which honours BROWSER.
+# `open` package mcp-remote uses runs its own xdg-open, which honours
+# BROWSER; mcp-remote's fallbacks (gio, x-www-browser, sensible-browser) are
+# found on PATH.
 CLIENT_HOME=$TMP/home
 BROWSER_LOG=$TMP/browser.log
 mkdir -p "$CLIENT_HOME" "$TMP/bin"
-for b in xdg-open x-www-browser www-browser sensible-browser; do
+: >"$BROWSER_LOG"
+for b in xdg-open gio x-www-browser www-browser sensible-browser; do
 	printf '#!/bin/sh\necho "$0 $*" >>"%s"\nexit 1\n' "$BROWSER_LOG" >"$TMP/bin/$b"
 	chmod +x "$TMP/bin/$b"
 done
@@ -175,6 +178,30 @@ stored=$(find "$CLIENT_HOME" -name '*tokens*' -o -name '*client_info*' 2>/dev/nu
 t "mcp-remote: every request it sent to /mcp carried its token (audit: its subject, no 401)"
 want_audit "$mark" mcp-remote-user 5
 
+# Without the header its probe is unauthenticated: the 401 challenge must
+# lead it to our RFC 9728 document and on to the issuer's metadata.  The
+# development issuer is no full authorization server (no authorization or
+# registration endpoint), so the OAuth path ends there and no tool answers.
+access_sync
+amark=$(wc -l <"$ACCESS_LOG")
+"${CLIENT_ENV[@]}" timeout -k 5 $((CLIENT_TIMEOUT + 30)) node "$CLIENTS_DIR/stdio-session.mjs" \
+	"$MR_DIR/messages.json" "$MR_DIR/anon" $((CLIENT_TIMEOUT * 1000)) -- \
+	node "$MCP_REMOTE" "$RESOURCE" --transport http-only --auth-timeout 5 \
+	>"$MR_DIR/anon.err" 2>&1
+rc=$?
+access_sync
+t "mcp-remote without the header: its probe gets the 401 challenge and follows resource_metadata to the issuer"
+[ "$rc" != 0 ] || note "the session was answered without a token"
+[ ! -f "$MR_DIR/anon/2.json" ] || note "tools/list answered: $(short "$(cat "$MR_DIR/anon/2.json")")"
+tail -n +"$((amark + 1))" "$ACCESS_LOG" | awk '
+	/"GET \/mcp HTTP\/[0-9.]+" 401 / { s = s ? s : 1 }
+	s == 1 && /"GET \/\.well-known\/oauth-protected-resource\/mcp HTTP\/[0-9.]+" 200 / { s = 2 }
+	s == 2 && /"GET \/\.well-known\/oauth-authorization-server\/dev-issuer HTTP\/[0-9.]+" 200 / { s = 3 }
+	/"POST \/mcp HTTP\/[0-9.]+" 200 / { ok = 1 }
+	END { exit !(s == 3 && !ok) }' ||
+	note "wanted GET /mcp 401, then the RFC 9728 document, then the issuer's RFC 8414 metadata, and no POST /mcp 200" \
+		"access log: $(short "$(tail -n +"$((amark + 1))" "$ACCESS_LOG" | grep -v __sync)")"
+
 # ---- the MCP Inspector's CLI ----------------------------------------------
 
 INSP_DIR=$TMP/inspector
@@ -199,6 +226,7 @@ want_inspector_ok() {
 }
 
 mark=$(wc -l <"$ERRLOG")
+bmark=$(wc -l <"$BROWSER_LOG")
 t "Inspector CLI: tools/list with a bearer header"
 inspector list --header "Authorization: Bearer $INSP_TOKEN" --method tools/list
 want_inspector_ok list
@@ -225,7 +253,8 @@ inspector anon --method tools/list
 [ "$INSP_RC" != 0 ] || note "exit status 0: $(short "$(cat "$INSP_DIR/anon.out")")"
 grep -q auth_required "$INSP_DIR/anon.out" "$INSP_DIR/anon.err" ||
 	note "no auth_required: $(short "$(cat "$INSP_DIR/anon.out" "$INSP_DIR/anon.err")")"
-[ ! -s "$BROWSER_LOG" ] || note "a browser was opened: $(cat "$BROWSER_LOG")"
+[ "$(wc -l <"$BROWSER_LOG")" = "$bmark" ] ||
+	note "a browser was opened: $(tail -n +"$((bmark + 1))" "$BROWSER_LOG")"
 
 # ---- the conformance suite -------------------------------------------------
 
