@@ -130,16 +130,30 @@ cat >"$MR_DIR/messages.json" <<'EOF'
   {"jsonrpc":"2.0","id":5,"method":"ping"}
 ]
 EOF
+
+# mcp_remote NAME MESSAGES [mcp-remote options...]: one host session with
+# mcp-remote on RESOURCE (stdio-session.mjs); the answers in MR_DIR/NAME,
+# the exit status in MR_RC.
+mcp_remote() {
+	local name=$1 messages=$2
+	shift 2
+	"${CLIENT_ENV[@]}" timeout -k 5 $((CLIENT_TIMEOUT + 30)) node "$CLIENTS_DIR/stdio-session.mjs" \
+		"$messages" "$MR_DIR/$name" $((CLIENT_TIMEOUT * 1000)) -- \
+		node "$MCP_REMOTE" "$RESOURCE" "$@" >"$MR_DIR/$name.err" 2>&1
+	MR_RC=$?
+}
+
+# want_session NAME: the session's requests were all answered.
+want_session() {
+	[ "$MR_RC" = 0 ] || note "stdio-session.mjs exit status $MR_RC: $(cat "$MR_DIR/$1.err")" \
+		"mcp-remote's stderr: $(short "$(tail -n 15 "$MR_DIR/$1/stderr.log" 2>/dev/null)")"
+}
+
 mark=$(wc -l <"$ERRLOG")
-"${CLIENT_ENV[@]}" timeout -k 5 $((CLIENT_TIMEOUT + 30)) node "$CLIENTS_DIR/stdio-session.mjs" \
-	"$MR_DIR/messages.json" "$MR_DIR/out" $((CLIENT_TIMEOUT * 1000)) -- \
-	node "$MCP_REMOTE" "$RESOURCE" --header "Authorization: Bearer $MR_TOKEN" \
-	--transport http-only >"$MR_DIR/session.err" 2>&1
-rc=$?
+mcp_remote out "$MR_DIR/messages.json" --header "Authorization: Bearer $MR_TOKEN" --transport http-only
 
 t "mcp-remote: a session over its stdio side (initialize, tools/list, tools/call, ping) is answered"
-[ "$rc" = 0 ] || note "stdio-session.mjs exit status $rc: $(cat "$MR_DIR/session.err")" \
-	"mcp-remote's stderr: $(short "$(tail -n 15 "$MR_DIR/out/stderr.log" 2>/dev/null)")"
+want_session out
 
 t "mcp-remote: initialize is mcp-fcgi's answer (protocol version, server info, tools capability)"
 want_file_json "$MR_DIR/out/1.json" 'r.result.protocolVersion' '"2025-06-18"' \
@@ -184,14 +198,10 @@ want_audit "$mark" mcp-remote-user 5
 # registration endpoint), so the OAuth path ends there and no tool answers.
 access_sync
 amark=$(wc -l <"$ACCESS_LOG")
-"${CLIENT_ENV[@]}" timeout -k 5 $((CLIENT_TIMEOUT + 30)) node "$CLIENTS_DIR/stdio-session.mjs" \
-	"$MR_DIR/messages.json" "$MR_DIR/anon" $((CLIENT_TIMEOUT * 1000)) -- \
-	node "$MCP_REMOTE" "$RESOURCE" --transport http-only --auth-timeout 5 \
-	>"$MR_DIR/anon.err" 2>&1
-rc=$?
+mcp_remote anon "$MR_DIR/messages.json" --transport http-only --auth-timeout 5
 access_sync
 t "mcp-remote without the header: its probe gets the 401 challenge and follows resource_metadata to the issuer"
-[ "$rc" != 0 ] || note "the session was answered without a token"
+[ "$MR_RC" != 0 ] || note "the session was answered without a token"
 [ ! -f "$MR_DIR/anon/2.json" ] || note "tools/list answered: $(short "$(cat "$MR_DIR/anon/2.json")")"
 tail -n +"$((amark + 1))" "$ACCESS_LOG" | awk '
 	/"GET \/mcp HTTP\/[0-9.]+" 401 / { s = s ? s : 1 }
@@ -201,6 +211,26 @@ tail -n +"$((amark + 1))" "$ACCESS_LOG" | awk '
 	END { exit !(s == 3 && !ok) }' ||
 	note "wanted GET /mcp 401, then the RFC 9728 document, then the issuer's RFC 8414 metadata, and no POST /mcp 200" \
 		"access log: $(short "$(tail -n +"$((amark + 1))" "$ACCESS_LOG" | grep -v __sync)")"
+
+# A dual-era client (--protocol auto) first sends server/discover in the
+# 2026-07-28 era; refused as an unsupported MCP-Protocol-Version (400), it
+# must fall back to the 2025-11-25 handshake.
+cat >"$MR_DIR/auto.json" <<'EOF'
+[
+  {"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25",
+    "capabilities":{},"clientInfo":{"name":"mcp-fcgi-stdio-host","version":"1.0.0"}}},
+  {"jsonrpc":"2.0","method":"notifications/initialized"},
+  {"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"greet_user","arguments":{"name":"Grace"}}}
+]
+EOF
+mark=$(wc -l <"$ERRLOG")
+mcp_remote auto "$MR_DIR/auto.json" --header "Authorization: Bearer $MR_TOKEN" --protocol auto
+t "mcp-remote --protocol auto: the newer era is refused and it falls back to 2025-11-25, tools work"
+want_session auto
+audit_since "$mark" | grep '"http_method":"POST"' | grep -q '"status":400' ||
+	note "no POST answered 400 (the server/discover probe) in the audit log"
+want_file_json "$MR_DIR/auto/1.json" 'r.result.protocolVersion' '"2025-11-25"'
+want_file_json "$MR_DIR/auto/2.json" 'r.result.content' '[{"type":"text","text":"Hi Grace, welcome!"}]'
 
 # ---- the MCP Inspector's CLI ----------------------------------------------
 
