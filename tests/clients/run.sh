@@ -11,9 +11,13 @@
 #                tools/list, tools/call).  A stand-in browser records any
 #                attempt to open one: with the header there must be no OAuth
 #                dance.
+#                Without the header, its probe must get the 401 challenge
+#                and follow it to the metadata; with --protocol auto (a
+#                dual-era client) it must fall back to 2025-11-25.
 #   Inspector    the MCP Inspector's CLI (npx @modelcontextprotocol/inspector
 #                --cli) lists and calls tools over Streamable HTTP with
-#                --header, and gets nothing without it.
+#                --header, sets the log level, finds no tool schema it calls
+#                an error (--strict), and gets nothing without the header.
 #   conformance  the official conformance suite's server scenarios.  The
 #                suite has no way to send a header (no option, no variable):
 #                it reaches the endpoint through bearer-proxy.mjs, a loopback
@@ -275,6 +279,17 @@ want_inspector_ok whoami
 want_file_json "$INSP_DIR/whoami.out" 'r.structuredContent.subject' '"inspector-user"' \
 	'r.structuredContent.client_id' '"inspector-client"'
 
+t "Inspector CLI: logging/setLevel debug is acknowledged"
+inspector level --header "Authorization: Bearer $INSP_TOKEN" --method logging/setLevel --log-level debug
+want_inspector_ok level
+want_file_json "$INSP_DIR/level.out" 'r' '{}'
+
+t "Inspector CLI --strict: no tool schema has a portability error"
+inspector strict --header "Authorization: Bearer $INSP_TOKEN" --method tools/list --strict
+want_inspector_ok strict
+grep -q '^0 errors' "$INSP_DIR/strict.err" ||
+	note "stderr: $(short "$(grep -v '^ ' "$INSP_DIR/strict.err")")"
+
 t "Inspector CLI: every request carried its token (audit: its subject, no 401)"
 want_audit "$mark" inspector-user 6
 
@@ -300,11 +315,11 @@ MCP_PROXY_TOKEN=$TOKEN node "$CLIENTS_DIR/bearer-proxy.mjs" "$PPORT" "$PORT" "$C
 	>"$CONF_DIR/proxy.out" 2>&1 &
 PROXY_PID=$!
 for ((i = 0; i < 100; i++)); do
-	grep -q '^listening ' "$CONF_DIR/proxy.out" && break
+	grep -qs '^listening ' "$CONF_DIR/proxy.out" && break
 	kill -0 "$PROXY_PID" 2>/dev/null || break
 	sleep 0.1
 done
-grep -q '^listening ' "$CONF_DIR/proxy.out" ||
+grep -qs '^listening ' "$CONF_DIR/proxy.out" ||
 	fail_setup "bearer-proxy.mjs listens on $PPORT" "$(cat "$CONF_DIR/proxy.out")"
 
 mark=$(wc -l <"$ERRLOG")
