@@ -305,13 +305,13 @@ grep -q auth_required "$INSP_DIR/anon.out" "$INSP_DIR/anon.err" ||
 
 CONF_DIR=$TMP/conformance
 mkdir -p "$CONF_DIR/results"
-PPORT=$(free_port) || fail_setup "a free port for the proxy"
+PROXY_PORT=$(free_port) || fail_setup "a free port for the proxy"
 # The proxy is the endpoint's front: MCP_RESOURCE names it, the issuer stays
 # the development issuer on lighttpd itself.
-server_start --resource "http://127.0.0.1:$PPORT/mcp" \
+server_start --resource "http://127.0.0.1:$PROXY_PORT/mcp" \
 	--env "OAUTH_ISSUER=http://127.0.0.1:@PORT@/dev-issuer" --env OAUTH_ALLOW_HTTP=1 ||
 	fail_setup "lighttpd starts behind the proxy"
-MCP_PROXY_TOKEN=$TOKEN node "$CLIENTS_DIR/bearer-proxy.mjs" "$PPORT" "$PORT" "$CONF_DIR/proxy.log" \
+MCP_PROXY_TOKEN=$TOKEN node "$CLIENTS_DIR/bearer-proxy.mjs" "$PROXY_PORT" "$PORT" "$CONF_DIR/proxy.log" \
 	>"$CONF_DIR/proxy.out" 2>&1 &
 PROXY_PID=$!
 for ((i = 0; i < 100; i++)); do
@@ -320,7 +320,7 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 grep -qs '^listening ' "$CONF_DIR/proxy.out" ||
-	fail_setup "bearer-proxy.mjs listens on $PPORT" "$(cat "$CONF_DIR/proxy.out")"
+	fail_setup "bearer-proxy.mjs listens on $PROXY_PORT" "$(cat "$CONF_DIR/proxy.out")"
 
 mark=$(wc -l <"$ERRLOG")
 (cd "$CONF_DIR" && timeout -k 5 240 "${CLIENT_ENV[@]}" node "$CONFORMANCE" server --url "$RESOURCE" \
@@ -354,12 +354,12 @@ t "conformance: the suite's own baseline check agrees (exit status 0)"
 grep -q 'Baseline check passed' "$CONF_DIR/suite.out" || note "no 'Baseline check passed' line"
 
 t "conformance: every request went through the proxy with the token; the forged Host got 403"
-grep -q '^POST /mcp 127\.0\.0\.1:'"$PPORT"' 200$' "$CONF_DIR/proxy.log" ||
+grep -q '^POST /mcp 127\.0\.0\.1:'"$PROXY_PORT"' 200$' "$CONF_DIR/proxy.log" ||
 	note "no POST /mcp answered 200 in $CONF_DIR/proxy.log"
 grep -q '^POST /mcp evil\.example\.com 403$' "$CONF_DIR/proxy.log" ||
 	note "the DNS-rebinding request (Host: evil.example.com) was not answered 403" \
 		"proxy log: $(short "$(grep -v '127\.0\.0\.1' "$CONF_DIR/proxy.log")")"
-bad=$(grep -v ' 127\.0\.0\.1:'"$PPORT"' \| evil\.example\.com 403$' "$CONF_DIR/proxy.log")
+bad=$(grep -v ' 127\.0\.0\.1:'"$PROXY_PORT"' \| evil\.example\.com 403$' "$CONF_DIR/proxy.log")
 [ -z "$bad" ] || note "other requests: $(short "$bad")"
 bad=$(audit_since "$mark" | grep '"status":401')
 [ -z "$bad" ] || note "answered 401: $(short "$bad")"
