@@ -1,7 +1,10 @@
 // bearer-proxy.mjs - a loopback forwarding proxy that adds a bearer token.
 //
-// usage: node bearer-proxy.mjs LISTEN_PORT UPSTREAM_PORT LOG_FILE
-//   with the token in MCP_PROXY_TOKEN (kept out of the process list).
+// usage: node bearer-proxy.mjs LISTEN_PORT UPSTREAM_PORT_FILE TOKEN_FILE LOG_FILE
+//   LISTEN_PORT 0 lets the kernel pick a free port on 127.0.0.1.  The
+//   upstream's port and the token (kept out of the process list) are read
+//   from their files at each request, so the proxy can hold its port before
+//   the web server behind it, and the issuer of its tokens, are set up.
 //
 // The conformance suite (@modelcontextprotocol/conformance) has no option
 // and no environment variable for request headers: its server scenarios
@@ -20,11 +23,19 @@
 import fs from "node:fs";
 import http from "node:http";
 
-const [listenPort, upstreamPort, logFile] = process.argv.slice(2);
-const token = process.env.MCP_PROXY_TOKEN;
-if (!listenPort || !upstreamPort || !logFile || !token) {
-	console.error("usage: MCP_PROXY_TOKEN=... node bearer-proxy.mjs LISTEN_PORT UPSTREAM_PORT LOG_FILE");
+const [listenPort, upstreamFile, tokenFile, logFile] = process.argv.slice(2);
+if (!listenPort || !upstreamFile || !tokenFile || !logFile) {
+	console.error("usage: node bearer-proxy.mjs LISTEN_PORT UPSTREAM_PORT_FILE TOKEN_FILE LOG_FILE");
 	process.exit(2);
+}
+
+// The first line of FILE, or "" while there is none.
+function readLine(file) {
+	try {
+		return fs.readFileSync(file, "utf8").split("\n")[0].trim();
+	} catch {
+		return "";
+	}
 }
 
 function record(req, status) {
@@ -33,7 +44,7 @@ function record(req, status) {
 
 // The request's headers as sent (raw, so case and repeats survive), less
 // any Authorization, plus ours.
-function forwardedHeaders(req) {
+function forwardedHeaders(req, token) {
 	const out = [];
 	for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
 		if (req.rawHeaders[i].toLowerCase() !== "authorization")
@@ -44,12 +55,20 @@ function forwardedHeaders(req) {
 }
 
 const server = http.createServer((req, res) => {
+	const port = Number(readLine(upstreamFile));
+	const token = readLine(tokenFile);
+	if (!(port > 0 && port < 65536) || token === "") {
+		record(req, 502);
+		res.writeHead(502, { "Content-Type": "text/plain" });
+		res.end("bearer-proxy: no upstream port or token yet\n");
+		return;
+	}
 	const up = http.request({
 		host: "127.0.0.1",
-		port: Number(upstreamPort),
+		port,
 		method: req.method,
 		path: req.url,
-		headers: forwardedHeaders(req),
+		headers: forwardedHeaders(req, token),
 		setHost: false,
 	});
 	up.on("response", (ur) => {

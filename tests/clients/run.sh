@@ -305,22 +305,26 @@ grep -q auth_required "$INSP_DIR/anon.out" "$INSP_DIR/anon.err" ||
 
 CONF_DIR=$TMP/conformance
 mkdir -p "$CONF_DIR/results"
-PROXY_PORT=$(free_port) || fail_setup "a free port for the proxy"
-# The proxy is the endpoint's front: MCP_RESOURCE names it, the issuer stays
-# the development issuer on lighttpd itself.
-server_start --resource "http://127.0.0.1:$PROXY_PORT/mcp" \
-	--env "OAUTH_ISSUER=http://127.0.0.1:@PORT@/dev-issuer" --env OAUTH_ALLOW_HTTP=1 ||
-	fail_setup "lighttpd starts behind the proxy"
-MCP_PROXY_TOKEN=$TOKEN node "$CLIENTS_DIR/bearer-proxy.mjs" "$PROXY_PORT" "$PORT" "$CONF_DIR/proxy.log" \
-	>"$CONF_DIR/proxy.out" 2>&1 &
+# The proxy takes its port first (the kernel picks it); lighttpd, started
+# next, cannot take the same one.  It reads lighttpd's port and the token
+# from files written once lighttpd and its issuer are up.
+node "$CLIENTS_DIR/bearer-proxy.mjs" 0 "$CONF_DIR/upstream.port" "$CONF_DIR/token" \
+	"$CONF_DIR/proxy.log" >"$CONF_DIR/proxy.out" 2>&1 &
 PROXY_PID=$!
 for ((i = 0; i < 100; i++)); do
 	grep -qs '^listening ' "$CONF_DIR/proxy.out" && break
 	kill -0 "$PROXY_PID" 2>/dev/null || break
 	sleep 0.1
 done
-grep -qs '^listening ' "$CONF_DIR/proxy.out" ||
-	fail_setup "bearer-proxy.mjs listens on $PROXY_PORT" "$(cat "$CONF_DIR/proxy.out")"
+PROXY_PORT=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$CONF_DIR/proxy.out" 2>/dev/null)
+[ -n "$PROXY_PORT" ] ||
+	fail_setup "bearer-proxy.mjs listens" "$(cat "$CONF_DIR/proxy.out" 2>/dev/null)"
+# The proxy is the endpoint's front: MCP_RESOURCE names it, the issuer stays
+# the development issuer on lighttpd itself.
+server_start --resource "http://127.0.0.1:$PROXY_PORT/mcp" \
+	--env "OAUTH_ISSUER=http://127.0.0.1:@PORT@/dev-issuer" --env OAUTH_ALLOW_HTTP=1 ||
+	fail_setup "lighttpd starts behind the proxy"
+(umask 077 && echo "$TOKEN" >"$CONF_DIR/token") && echo "$PORT" >"$CONF_DIR/upstream.port"
 
 mark=$(wc -l <"$ERRLOG")
 (cd "$CONF_DIR" && timeout -k 5 240 "${CLIENT_ENV[@]}" node "$CONFORMANCE" server --url "$RESOURCE" \
