@@ -366,6 +366,8 @@ grep -q '^POST /mcp evil\.example\.com 403$' "$CONF_DIR/proxy.log" ||
 		"proxy log: $(short "$(grep -v '127\.0\.0\.1' "$CONF_DIR/proxy.log")")"
 bad=$(grep -v ' 127\.0\.0\.1:'"$PROXY_PORT"' \| evil\.example\.com 403$' "$CONF_DIR/proxy.log")
 [ -z "$bad" ] || note "other requests: $(short "$bad")"
+bad=$(grep ' 502$' "$CONF_DIR/proxy.log")
+[ -z "$bad" ] || note "not forwarded (502): $(short "$bad")"
 bad=$(audit_since "$mark" | grep '"status":401')
 [ -z "$bad" ] || note "answered 401: $(short "$bad")"
 
