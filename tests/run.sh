@@ -12,6 +12,8 @@
 #   oidc   tests/oidc/run.sh        (a real authorization server, oidc-provider,
 #          and the SDK's own OAuth flows against it: client credentials,
 #          authorization code + PKCE + registration, step-up)
+#   clients tests/clients/run.sh    (mcp-remote, the MCP Inspector's CLI and
+#          the official conformance suite, with bearer tokens)
 #   apache-cgi, apache-fcgid, nginx
 #          test_transport.sh, test_oauth.sh and test_web.sh under that
 #          server (WEB=..., see tests/e2e/lib.sh): Apache + mod_cgi with the
@@ -129,6 +131,11 @@ group_oidc() {
 	run oidc/run.sh 400 bash tests/oidc/run.sh
 }
 
+# The first run installs the pinned clients (npm ci, some 300 MB).
+group_clients() {
+	run clients/run.sh 600 bash tests/clients/run.sh
+}
+
 # web_suites WEB SCRIPT...: runs each script with WEB set.
 web_suites() {
 	local web=$1 t
@@ -163,12 +170,12 @@ group_soak() {
 }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk oidc apache-cgi apache-fcgid nginx soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk oidc clients apache-cgi apache-fcgid nginx soak)
 for g in "${groups[@]}"; do
 	case $g in
-	layout | unit | cgi | bundle | e2e | jose | sdk | oidc | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
+	layout | unit | cgi | bundle | e2e | jose | sdk | oidc | clients | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk oidc apache-cgi apache-fcgid nginx web-full soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk oidc clients apache-cgi apache-fcgid nginx web-full soak)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac
