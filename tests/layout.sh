@@ -36,6 +36,7 @@ declare -A ALLOWED=(
 	[jose]="core jose"
 	[keycache]="core jose keycache"
 	[config]="core jose config"
+	[ratelimit]="core ratelimit"
 	[auth]="core jose keycache config auth"
 )
 

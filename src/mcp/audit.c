@@ -68,8 +68,13 @@ decision(const struct outcome *o, const struct outcome_msg *m, char *buf, size_t
 	case OUTCOME_UNAUTHORIZED:
 		snprintf(buf, len, "%d %s", o->status, o->reason);
 		break;
+	case OUTCOME_RATE_LIMITED:
+		snprintf(buf, len, "rate_limited");
+		break;
 	case OUTCOME_ANSWERED:
-		if (m != NULL && m->needs[0] != '\0')
+		if (m != NULL && m->limited)
+			snprintf(buf, len, "rate_limited");
+		else if (m != NULL && m->needs[0] != '\0')
 			snprintf(buf, len, "403 missing %s", m->needs);
 		else
 			snprintf(buf, len, "allowed");

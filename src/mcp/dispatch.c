@@ -13,6 +13,7 @@
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/limits.h"
 #include "mcp/outcome.h"
 #include "mcp/protocol.h"
 #include "mcp/schema.h"
@@ -246,6 +247,35 @@ run_method(const struct dispatch_ctx *ctx, const char *method, const cJSON *para
 		call_fail(c, JSONRPC_METHOD_NOT_FOUND, "method not found");
 }
 
+/*
+ * Counts one request message against the principal's rate limit and, for
+ * a tools/call of a registered tool, the tool's; before any other check,
+ * so a refused message costs nothing else.  On refusal records it in m
+ * and out->limit, sets the error and returns false.
+ */
+static bool
+within_limits(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, struct call *c,
+              struct outcome *out, struct outcome_msg *m)
+{
+	const struct tool_entry *e = NULL;
+	const char *name;
+	struct outcome_limit lim;
+
+	if (ctx->limits == NULL)
+		return true;
+	if (strcmp(jm->method, "tools/call") == 0 && (name = param_string(jm->params, "name")) != NULL)
+		e = tool_registry_find(ctx->reg, name);
+	if (limits_call(ctx->limits, ctx->principal, e != NULL ? e->tool->name : NULL, &lim))
+		return true;
+	if (e != NULL)
+		utf8_copy(m->tool, sizeof(m->tool), e->tool->name);
+	m->limited = true;
+	out->limit = lim;
+	call_fail(c, MCP_ERROR_RATE_LIMITED, "rate limited (%s): retry after %lld s", lim.policy,
+	          lim.retry_after);
+	return false;
+}
+
 /* Runs one request and returns its response message. */
 static cJSON *
 answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, struct outcome *out,
@@ -253,7 +283,8 @@ answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, str
 {
 	struct call c = {0};
 
-	run_method(ctx, jm->method, jm->params, &c, out, m);
+	if (within_limits(ctx, jm, &c, out, m))
+		run_method(ctx, jm->method, jm->params, &c, out, m);
 	if (c.code == 0 && c.result == NULL)
 		call_fail(&c, JSONRPC_INTERNAL_ERROR, "internal error");
 	if (c.code != 0) {
@@ -293,6 +324,17 @@ answer_message(const struct dispatch_ctx *ctx, const cJSON *item, bool bad_id, s
 	return jsonrpc_error_new(jm.id, JSONRPC_INVALID_REQUEST, jm.invalid, NULL);
 }
 
+/* How many of the body's messages a rate limit refused. */
+static size_t
+limited_count(const struct outcome *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < out->n_msgs; i++)
+		n += out->msgs[i].limited;
+	return n;
+}
+
 /* Answers a whole batch (JSON-RPC 2.0 §6); bad_id[i] as answer_message()'s, per element. */
 static cJSON *
 answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, const bool *bad_id,
@@ -317,6 +359,9 @@ answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, const bool *bad
 		out->status = 202;
 		return NULL;
 	}
+	/* Every answer a rate-limit refusal: the batch as a whole was refused. */
+	if (limited_count(out) == (size_t)cJSON_GetArraySize(responses))
+		out->status = 429;
 	return responses;
 }
 
@@ -382,6 +427,8 @@ dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len, stru
 		reply = answer_message(ctx, doc, bad_id[0], out, &ok);
 		if (!ok)
 			out->status = 400;
+		else if (out->msgs[0].limited)
+			out->status = 429;
 		else if (reply == NULL)
 			out->status = 202; /* notifications and responses: MCP transports */
 	}

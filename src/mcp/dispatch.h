@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 struct config;
+struct limits;
 struct outcome;
 struct principal;
 struct tool_registry;
@@ -34,6 +35,7 @@ struct dispatch_ctx {
 	const char *protocol_version;      /* from MCP-Protocol-Version, or the default */
 	const char *request_id;
 	struct todo_store *todos;
+	struct limits *limits; /* the rate limits; NULL: none */
 };
 
 /*
@@ -41,7 +43,11 @@ struct dispatch_ctx {
  * *out (which it first clears): status 200 with the JSON-RPC response(s),
  * 202 without a body for notifications and responses, 400 for a body that
  * is no acceptable message, 403 with OUTCOME_AUTH_SCOPE and the scopes
- * needed for a single call refused for scope.  Every message is recorded in
+ * needed for a single call refused for scope, 429 with out->limit for a
+ * single request refused by a rate limit.  Each request message of a
+ * batch is counted and refused alone; the batch answers 429 only when
+ * every response in it is a rate-limit refusal, else 200 (with
+ * out->limit set when an element was refused).  Every message is recorded in
  * out->msgs.  Never fails: an internal failure becomes a -32603 response.
  */
 void dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len,

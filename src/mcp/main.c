@@ -21,6 +21,7 @@
 #include "mcp/audit.h"
 #include "mcp/catalog.h"
 #include "mcp/dispatch.h"
+#include "mcp/limits.h"
 #include "mcp/outcome.h"
 #include "mcp/reply.h"
 #include "mcp/todo_store.h"
@@ -33,6 +34,7 @@ struct app {
 	struct tool_registry *reg;
 	struct auth *auth;
 	struct todo_store *todos;
+	struct limits *limits;
 };
 
 /*
@@ -81,7 +83,12 @@ handle(const struct app *app, struct request *req, struct outcome *out,
        struct principal **principal)
 {
 	struct dispatch_ctx ctx = {
-	    .reg = app->reg, .cfg = &app->cfg, .request_id = req->request_id, .todos = app->todos};
+	    .reg = app->reg,
+	    .cfg = &app->cfg,
+	    .request_id = req->request_id,
+	    .todos = app->todos,
+	    .limits = app->limits};
+	struct outcome_limit lim;
 
 	if (!config_serving_allowed(&app->cfg, req->document_root)) {
 		outcome_refuse(out, 500, "server configuration error");
@@ -93,8 +100,15 @@ handle(const struct app *app, struct request *req, struct outcome *out,
 		outcome_preflight(out);
 		return;
 	}
-	if ((*principal = authenticate(app, req, out)) == NULL)
+	if ((*principal = authenticate(app, req, out)) == NULL) {
+		/*
+		 * The 401 path (which may verify signatures and refresh keys) is
+		 * limited per address; a 503 for want of keys is no client's doing.
+		 */
+		if (out->status != 503 && !limits_anon(app->limits, req->remote_addr, &lim))
+			outcome_rate_limited(out, &lim);
 		return;
+	}
 	ctx.principal = *principal;
 	if (!transport_post_ok(req, &ctx.protocol_version, out) || !read_body(app, req, out))
 		return;
@@ -122,6 +136,8 @@ app_init(struct app *app)
 	if (app->cfg.scopes_supported.n == 0)
 		catalog_scopes_supported(tool_registry_catalog(app->reg), &app->cfg.required_scopes,
 		                         &app->cfg.scopes_supported);
+	if ((app->limits = limits_new(app->reg, app->cfg.state_dir, &e)) == NULL)
+		goto fail;
 	if ((app->auth = auth_new(&app->cfg, &e)) == NULL)
 		goto fail;
 	/* Opened by the first todo tool call: other requests never load the database. */
@@ -157,6 +173,7 @@ main(void)
 	}
 	todo_store_close(app.todos);
 	auth_free(app.auth);
+	limits_free(app.limits);
 	tool_registry_free(app.reg);
 	config_free(&app.cfg);
 	return 0;

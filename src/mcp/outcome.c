@@ -76,6 +76,19 @@ outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reas
 }
 
 void
+outcome_rate_limited(struct outcome *o, const struct outcome_limit *lim)
+{
+	outcome_clear(o);
+	o->kind = OUTCOME_RATE_LIMITED;
+	o->status = 429;
+	o->limit = *lim;
+	snprintf(o->reason, sizeof(o->reason), "rate limited");
+	set_body(o, jsonrpc_error_new(NULL, MCP_ERROR_RATE_LIMITED,
+	                              "rate limited: too many requests without a valid token",
+	                              NULL));
+}
+
+void
 outcome_clear(struct outcome *o)
 {
 	free(o->body);

@@ -17,6 +17,23 @@ enum outcome_kind {
 	OUTCOME_REFUSED,      /* an HTTP rule of the transport refused the request */
 	OUTCOME_PREFLIGHT,    /* a CORS preflight was answered */
 	OUTCOME_UNAUTHORIZED, /* no token, a refused one, or no keys to check it */
+	OUTCOME_RATE_LIMITED, /* refused authentication past MCP_RATE_LIMIT_ANON: 429 */
+};
+
+/*
+ * JSON-RPC error code of a message refused by a rate limit (implementation
+ * defined range, JSON-RPC 2.0 §5.1); the HTTP answer is 429.
+ */
+#define MCP_ERROR_RATE_LIMITED (-32029)
+
+/*
+ * A rate limit that refused (limits.h): the policy's name, quota and
+ * window (RateLimit-Policy), and the seconds until a request passes again
+ * (Retry-After, and RateLimit's t).  quota 0: none refused.
+ */
+struct outcome_limit {
+	char policy[80];
+	long long quota, window, retry_after;
 };
 
 /* The RFC 6750 §3 challenge (or its absence) the response carries. */
@@ -35,6 +52,7 @@ struct outcome_msg {
 	char tool[64];   /* tools/call: the registered tool it named, else "" */
 	int rpc_error;   /* the JSON-RPC error code answered, 0 when none */
 	char needs[256]; /* refused for scope: every scope the call needs, else "" */
+	bool limited;    /* refused by a rate limit */
 };
 
 struct outcome {
@@ -52,6 +70,7 @@ struct outcome {
 	 */
 	char scope[512];
 	char needs[512];
+	struct outcome_limit limit; /* the refusing rate limit of the last message it refused */
 	struct outcome_msg msgs[JSONRPC_BATCH_MAX]; /* the body's messages, in order */
 	size_t n_msgs;
 	bool batch; /* the body was a JSON-RPC batch */
@@ -73,6 +92,12 @@ void outcome_preflight(struct outcome *o);
  * error_description, and the OAuth-style JSON error body.
  */
 void outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reason);
+
+/*
+ * A request refused by the anonymous rate limit: 429, lim's policy, and a
+ * JSON-RPC error body MCP_ERROR_RATE_LIMITED with id null.
+ */
+void outcome_rate_limited(struct outcome *o, const struct outcome_limit *lim);
 
 /*
  * Frees the body and empties *o: every member zeroed, no message recorded

@@ -1,0 +1,334 @@
+/*
+ * ratelimit_table.c - the machine's backend: a table of TATs in the state
+ * directory, shared by every FastCGI worker and CGI process.
+ *
+ * Layout: a 64-byte header (magic, geometry, a random salt, a check of
+ * those), then TABLE_BUCKETS buckets of TABLE_WAYS slots, a slot being a
+ * key and its TAT (16 bytes): 1 MiB and 64 bytes, whatever the number of
+ * clients.  A key lives in one bucket, picked by its hash mixed with the
+ * salt (so nobody can aim keys at one bucket without knowing the salt);
+ * a new key takes an empty slot, else one whose TAT has passed (it holds
+ * nothing a fresh key would not), else the oldest (the smallest TAT):
+ * with more live clients than slots the least recent lose their history,
+ * which lets them through sooner, never later.
+ *
+ * Locking: every decision runs under an exclusive flock of the file and
+ * reads and writes only the header and the buckets it needs with pread and
+ * pwrite.  Measured on the 2-core development machine against a mapped
+ * table with compare-and-swap: 2.3 us per decision against 13 ns, but a CGI
+ * process that maps the table pays 26 us to map and unmap it against 4.6 us
+ * to open, lock and read; and under the lock a decision over two keys is
+ * all or nothing, and a crashed process holds no lock (the kernel drops
+ * it), where a mapped table would need a protocol for both.
+ *
+ * Damage: a short read (the file truncated), a header whose magic,
+ * geometry or check is wrong, or a file of the wrong size is rebuilt empty
+ * under the lock; a damaged slot is a stranger's key or a TAT that
+ * ratelimit_gcra() reads as fresh.  Nothing read from the file is trusted
+ * beyond letting a request through.
+ */
+#include "lib/ratelimit/ratelimit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/core/log.h"
+#include "lib/core/util.h"
+
+#define TABLE_MAGIC   "MCPRL01\n"
+#define TABLE_BUCKETS 8192
+#define TABLE_WAYS    8
+#define HEADER_SIZE   64
+#define BUCKET_SIZE   (TABLE_WAYS * 16)
+#define TABLE_SIZE    ((off_t)HEADER_SIZE + (off_t)TABLE_BUCKETS * BUCKET_SIZE)
+
+struct slot {
+	uint64_t key; /* 0: empty */
+	int64_t tat;  /* microseconds since the epoch */
+};
+
+struct header {
+	char magic[8];
+	uint32_t buckets, ways;
+	uint64_t salt;
+	uint64_t check; /* ratelimit_key() over the members above */
+	unsigned char pad[HEADER_SIZE - 32];
+};
+
+struct table {
+	char *dir;          /* the state directory; NULL: none */
+	char *path;         /* dir/RATELIMIT_FILE */
+	int fd;             /* -1 until opened */
+	int state;          /* 0 not opened yet, 1 the file, -1 the table in memory */
+	unsigned char *mem; /* state -1: this process's own table */
+	uint64_t salt;      /* of the header last read */
+};
+
+/* The buckets of one decision, each read once. */
+struct work {
+	uint32_t index[RATELIMIT_ASKS_MAX];
+	struct slot slots[RATELIMIT_ASKS_MAX][TABLE_WAYS];
+	size_t n;
+};
+
+static int
+table_read(struct table *t, off_t off, void *buf, size_t len)
+{
+	if (t->state < 0) {
+		memcpy(buf, t->mem + off, len);
+		return 0;
+	}
+	return pread(t->fd, buf, len, off) == (ssize_t)len ? 0 : -1;
+}
+
+static int
+table_write(struct table *t, off_t off, const void *buf, size_t len)
+{
+	if (t->state < 0) {
+		memcpy(t->mem + off, buf, len);
+		return 0;
+	}
+	return pwrite(t->fd, buf, len, off) == (ssize_t)len ? 0 : -1;
+}
+
+/* The check of a header: its magic, geometry and salt hashed. */
+static uint64_t
+header_check(const struct header *h)
+{
+	char text[80];
+	const char *part = text;
+
+	snprintf(text, sizeof(text), "%.8s %u %u %llx", h->magic, h->buckets, h->ways,
+	         (unsigned long long)h->salt);
+	return ratelimit_key(&part, 1);
+}
+
+static bool
+header_ok(const struct header *h)
+{
+	return memcmp(h->magic, TABLE_MAGIC, 8) == 0 && h->buckets == TABLE_BUCKETS &&
+	       h->ways == TABLE_WAYS && h->check == header_check(h);
+}
+
+/* Empties the table and writes a new header with a new salt (under the lock). */
+static int
+table_rebuild(struct table *t)
+{
+	struct header h;
+	struct stat st;
+	bool fresh = t->state < 0 || (fstat(t->fd, &st) == 0 && st.st_size == 0);
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, TABLE_MAGIC, 8);
+	h.buckets = TABLE_BUCKETS;
+	h.ways = TABLE_WAYS;
+	if (util_random(&h.salt, sizeof(h.salt)) != 0)
+		return -1;
+	h.check = header_check(&h);
+	if (t->state < 0)
+		memset(t->mem, 0, (size_t)TABLE_SIZE);
+	else if (ftruncate(t->fd, 0) != 0 || ftruncate(t->fd, TABLE_SIZE) != 0)
+		return -1;
+	if (!fresh)
+		log_msg(LOGL_WARN, "rate-limit table %s was damaged or new: rebuilt", t->path);
+	t->salt = h.salt;
+	return table_write(t, 0, &h, sizeof(h));
+}
+
+/* Reads the header, rebuilding a damaged table; sets t->salt. */
+static int
+table_header(struct table *t)
+{
+	struct header h;
+
+	if (table_read(t, 0, &h, sizeof(h)) != 0 || !header_ok(&h))
+		return table_rebuild(t);
+	t->salt = h.salt;
+	return 0;
+}
+
+/* Falls back to a table of this process's own: the limits then hold per process. */
+static void
+table_in_memory(struct table *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->state = -1;
+	t->mem = xcalloc(1, (size_t)TABLE_SIZE);
+	table_rebuild(t);
+}
+
+/* Why the opened file may not be used, or NULL. */
+static const char *
+file_refused(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return "not a regular file";
+	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+		return "not ours alone (owner or mode)";
+	return NULL;
+}
+
+/* Opens the file at the first use, or falls back to memory (logged once). */
+static void
+table_ready(struct table *t)
+{
+	const char *why = NULL;
+
+	if (t->state != 0)
+		return;
+	if (t->path == NULL) {
+		table_in_memory(t);
+		return;
+	}
+	t->fd = open(t->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0600);
+	if (t->fd < 0)
+		why = errno == ELOOP ? "a symbolic link" : strerror(errno);
+	else
+		why = file_refused(t->fd);
+	if (why == NULL) {
+		t->state = 1;
+		return;
+	}
+	log_msg(LOGL_WARN, "rate-limit table %s refused (%s): limits hold per process", t->path,
+	        why);
+	table_in_memory(t);
+}
+
+/* The bucket of key under the current salt. */
+static uint32_t
+bucket_of(const struct table *t, uint64_t key)
+{
+	char text[40];
+	const char *part = text;
+
+	snprintf(text, sizeof(text), "%llx.%llx", (unsigned long long)key,
+	         (unsigned long long)t->salt);
+	return (uint32_t)(ratelimit_key(&part, 1) % TABLE_BUCKETS);
+}
+
+/* The slots of bucket b in w, read once per decision; NULL on a read error. */
+static struct slot *
+work_bucket(struct table *t, struct work *w, uint32_t b)
+{
+	for (size_t i = 0; i < w->n; i++)
+		if (w->index[i] == b)
+			return w->slots[i];
+	w->index[w->n] = b;
+	if (table_read(t, HEADER_SIZE + (off_t)b * BUCKET_SIZE, w->slots[w->n], BUCKET_SIZE) != 0)
+		return NULL;
+	return w->slots[w->n++];
+}
+
+/* key's slot in the bucket, or the one it takes: empty, else expired, else oldest. */
+static struct slot *
+slot_for(struct slot *s, uint64_t key, int64_t now_us)
+{
+	struct slot *victim = &s[0];
+
+	for (size_t i = 0; i < TABLE_WAYS; i++)
+		if (s[i].key == key)
+			return &s[i];
+	for (size_t i = 0; i < TABLE_WAYS; i++) {
+		if (s[i].key == 0 || s[i].tat <= now_us) {
+			victim = &s[i];
+			break;
+		}
+		if (s[i].tat < victim->tat)
+			victim = &s[i];
+	}
+	victim->key = key;
+	victim->tat = 0;
+	return victim;
+}
+
+/* Decides every ask on the buckets in w; writes nothing. */
+static int
+decide(struct table *t, struct work *w, const struct ratelimit_ask *asks, size_t n,
+       int64_t now_us, struct ratelimit_verdict *v)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* 0 marks an empty slot: a key never is. */
+		uint64_t key = asks[i].key | 1;
+		struct slot *s = work_bucket(t, w, bucket_of(t, asks[i].key));
+		struct ratelimit_verdict one;
+
+		if (s == NULL)
+			return -1;
+		s = slot_for(s, key, now_us);
+		ratelimit_gcra(&s->tat, &asks[i].rate, now_us, &one);
+		if (!one.allowed) {
+			*v = one;
+			v->refused_by = i;
+			return 0;
+		}
+		if (one.remaining < v->remaining)
+			v->remaining = one.remaining;
+	}
+	return 0;
+}
+
+static int
+table_take(void *self, const struct ratelimit_ask *asks, size_t n, int64_t now_us,
+           struct ratelimit_verdict *v)
+{
+	struct table *t = self;
+	struct work w = {.n = 0};
+	int rc = -1;
+
+	table_ready(t);
+	if (t->state > 0 && flock(t->fd, LOCK_EX) != 0)
+		return -1;
+	if (table_header(t) != 0 || decide(t, &w, asks, n, now_us, v) != 0)
+		goto out;
+	/* All or nothing: the buckets are written back only when every key admitted it. */
+	for (size_t i = 0; v->allowed && i < w.n; i++)
+		if (table_write(t, HEADER_SIZE + (off_t)w.index[i] * BUCKET_SIZE, w.slots[i],
+		                BUCKET_SIZE) != 0)
+			goto out;
+	rc = 0;
+out:
+	if (t->state > 0)
+		flock(t->fd, LOCK_UN);
+	return rc;
+}
+
+static void
+table_free(void *self)
+{
+	struct table *t = self;
+
+	if (t->fd >= 0)
+		close(t->fd);
+	free(t->dir);
+	free(t->path);
+	free(t->mem);
+	free(t);
+}
+
+static const struct ratelimit_ops table_ops = {.take = table_take, .free = table_free};
+
+struct ratelimit *
+ratelimit_local_open(const char *state_dir)
+{
+	struct table *t = xcalloc(1, sizeof(*t));
+	size_t n;
+
+	t->fd = -1;
+	if (state_dir != NULL && *state_dir != '\0') {
+		t->dir = xstrdup(state_dir);
+		n = strlen(state_dir) + sizeof("/" RATELIMIT_FILE);
+		t->path = xmalloc(n);
+		snprintf(t->path, n, "%s/%s", state_dir, RATELIMIT_FILE);
+	}
+	return ratelimit_new(&table_ops, t);
+}
