@@ -29,6 +29,7 @@
 #include "lib/core/err.h"
 
 #define RATELIMIT_FILE       "ratelimit.table"
+#define RATELIMIT_FILE_SIZE  (64 + 8192 * 128) /* header + 8192 buckets of 8 slots */
 #define RATELIMIT_N_MAX      1000000 /* requests in one rate */
 #define RATELIMIT_S_MAX      86400   /* seconds of one rate's window */
 #define RATELIMIT_TOOLS_MAX  64      /* tools in one MCP_TOOL_RATE_LIMITS */

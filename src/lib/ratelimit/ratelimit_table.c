@@ -46,7 +46,10 @@
 #define TABLE_WAYS    8
 #define HEADER_SIZE   64
 #define BUCKET_SIZE   (TABLE_WAYS * 16)
-#define TABLE_SIZE    ((off_t)HEADER_SIZE + (off_t)TABLE_BUCKETS * BUCKET_SIZE)
+#define TABLE_SIZE    ((off_t)RATELIMIT_FILE_SIZE)
+
+_Static_assert(RATELIMIT_FILE_SIZE == HEADER_SIZE + TABLE_BUCKETS * BUCKET_SIZE,
+               "RATELIMIT_FILE_SIZE is the table's layout");
 
 struct slot {
 	uint64_t key; /* 0: empty */
@@ -288,8 +291,14 @@ table_take(void *self, const struct ratelimit_ask *asks, size_t n, int64_t now_u
 	table_ready(t);
 	if (t->state > 0 && flock(t->fd, LOCK_EX) != 0)
 		return -1;
-	if (table_header(t) != 0 || decide(t, &w, asks, n, now_us, v) != 0)
+	if (table_header(t) != 0)
 		goto out;
+	if (decide(t, &w, asks, n, now_us, v) != 0) {
+		/* A bucket past the end: the file was truncated.  Rebuilt, decided again. */
+		w.n = 0;
+		if (table_rebuild(t) != 0 || decide(t, &w, asks, n, now_us, v) != 0)
+			goto out;
+	}
 	/* All or nothing: the buckets are written back only when every key admitted it. */
 	for (size_t i = 0; v->allowed && i < w.n; i++)
 		if (table_write(t, HEADER_SIZE + (off_t)w.index[i] * BUCKET_SIZE, w.slots[i],
