@@ -21,8 +21,8 @@
 #define LIMITS_VAR       "MCP_RATE_LIMIT"
 #define LIMITS_VAR_TOOLS "MCP_TOOL_RATE_LIMITS"
 #define LIMITS_VAR_ANON  "MCP_RATE_LIMIT_ANON"
-/* On out of the box, past what any real client sends: a burst of 1200, then 20 a second. */
-#define LIMITS_DEFAULT      "1200/60"
+/* On out of the box, past what any real client sends: a burst of 3000, then 50 a second. */
+#define LIMITS_DEFAULT      "3000/60"
 #define LIMITS_DEFAULT_ANON "300/60"
 
 /* The RateLimit-Policy names (draft-ietf-httpapi-ratelimit-headers). */

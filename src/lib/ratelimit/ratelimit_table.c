@@ -202,8 +202,9 @@ table_ready(struct table *t)
 		t->state = 1;
 		return;
 	}
-	log_msg(LOGL_WARN, "rate-limit table %s refused (%s): limits hold per process", t->path,
-	        why);
+	/* A missing state directory is said once elsewhere (the key cache, the database). */
+	log_msg(t->fd < 0 && errno == ENOENT ? LOGL_DEBUG : LOGL_WARN,
+	        "rate-limit table %s refused (%s): limits hold per process", t->path, why);
 	table_in_memory(t);
 }
 
