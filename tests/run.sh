@@ -5,6 +5,7 @@
 #   layout tests/layout.sh              (the architecture: include directions, sizes)
 #   unit   every $BUILD/tests/test_* program (the C unit tests)
 #   cgi    tests/cgi/test_cgi.sh    (the program as plain CGI, and via mod_cgi)
+#          tests/cgi/test_ratelimit.sh (the rate limits across CGI processes)
 #   bundle tests/cgi/test_bundle.sh (the shared-hosting bundle in a bare chroot)
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
 #   jose   tests/jose/run.sh        (tokens minted by npm jose)
@@ -105,6 +106,7 @@ group_layout() {
 
 group_cgi() {
 	run cgi/test_cgi.sh 300 bash tests/cgi/test_cgi.sh
+	run cgi/test_ratelimit.sh 120 bash tests/cgi/test_ratelimit.sh
 }
 
 group_bundle() {
