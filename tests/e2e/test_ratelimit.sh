@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# test_ratelimit.sh - the rate limits behind lighttpd with two FastCGI
+# workers sharing the state directory's table: a burst of 2N calls at once
+# gets exactly N answers whichever worker takes each; Retry-After is
+# honoured; a per-tool limit; the anonymous limit on the 401 path; the
+# elements of a batch limited one by one.  Windows of 5 s: a burst fits in
+# one interval (S/N = 1 s), and Retry-After waits are 1 s.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+need_programs mcp.fcgi wellknown.fcgi
+N=5
+if ! server_start --max-procs 2 --env "MCP_RATE_LIMIT=$N/5" --env MCP_RATE_LIMIT_ANON=4/5 \
+	--env 'MCP_TOOL_RATE_LIMITS=whoami=2/5'; then
+	t "lighttpd starts with two workers and rate limits"
+	note "see the error log above"
+	finish
+fi
+
+# burst COUNT TOKEN BODY: COUNT requests at once (curl --parallel), TOKEN
+# empty for none; answers in $TMP/b/i.{head,body}.  Sets CODES ("i status"
+# per line), OKS and LIMITED.
+burst() {
+	local count=$1 token=$2 i cfg=$TMP/burst.cfg
+	rm -rf "$TMP/b" && mkdir "$TMP/b"
+	printf '%s' "$3" >"$TMP/b/body.json"
+	: >"$cfg"
+	for ((i = 1; i <= count; i++)); do
+		[ ! -s "$cfg" ] || echo next >>"$cfg"
+		cat >>"$cfg" <<-EOF_CFG
+			url = "$BASE/mcp"
+			noproxy = "*"
+			max-time = $CURL_MAX_TIME
+			header = "Content-Type: application/json"
+			header = "Accept: application/json, text/event-stream"
+			data-binary = "@$TMP/b/body.json"
+			output = "$TMP/b/$i.body"
+			dump-header = "$TMP/b/$i.head"
+			write-out = "$i %{http_code}\\n"
+		EOF_CFG
+		[ -z "$token" ] || echo "header = \"Authorization: Bearer $token\"" >>"$cfg"
+	done
+	# Answers come as they complete: each line is "index status".
+	CODES=$(curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$count" \
+		-K "$cfg" 2>/dev/null)
+	OKS=$(grep -c ' 200$' <<<"$CODES")
+	LIMITED=$(grep -c ' 429$' <<<"$CODES")
+}
+
+# refusal_ok I POLICY Q: answer I is a 429 with Retry-After, the RateLimit
+# fields of POLICY and a -32029 error.
+refusal_ok() {
+	local h
+	h=$(tr -d '\r' <"$TMP/b/$1.head")
+	grep -qx 'Retry-After: [1-9][0-9]*' <<<"$h" || note "answer $1: no Retry-After: $(short "$h")"
+	grep -qx "RateLimit-Policy: \"$2\";q=$3;w=5" <<<"$h" || note "answer $1: RateLimit-Policy: $(short "$h")"
+	grep -qx "RateLimit: \"$2\";r=0;t=[1-9][0-9]*" <<<"$h" || note "answer $1: RateLimit: $(short "$h")"
+	grep -q '"error":{"code":-32029' "$TMP/b/$1.body" || note "answer $1: $(short "$(cat "$TMP/b/$1.body")")"
+}
+
+# first_429: the index of the first 429 of the last burst.
+first_429() {
+	grep ' 429$' <<<"$CODES" | head -1 | cut -d' ' -f1
+}
+
+GREET=$(call_json greet_user '{"name":"Ada"}' 7)
+
+t "two workers serve"
+want_eq "workers" 2 "$(worker_pids mcp.fcgi | wc -l)"
+
+t "a burst of 2N across two workers: exactly N served, N refused with 429"
+burst $((2 * N)) "$TOKEN" "$GREET"
+want_eq "200 answers" "$N" "$OKS"
+want_eq "429 answers" "$N" "$LIMITED"
+i=$(first_429)
+[ -n "$i" ] && refusal_ok "$i" client "$N"
+[ -z "$i" ] || grep -q '"id":7,' "$TMP/b/$i.body" || note "the id is not kept: $(short "$(cat "$TMP/b/$i.body")")"
+
+t "Retry-After honoured: after waiting it, a request passes again"
+mcp "$GREET"
+want_status 429
+wait_s=$(header_value Retry-After)
+want_header_match Retry-After '^[1-9][0-9]*$'
+sleep "${wait_s:-1}"
+mcp "$GREET"
+want_result 7
+
+t "a per-tool limit: 4 whoami calls at once get 2; greet_user still passes"
+TOOLTOKEN=$(mint_token --client-id tool-client)
+burst 4 "$TOOLTOKEN" "$(call_json whoami '{}' 3)"
+want_eq "200 answers" 2 "$OKS"
+want_eq "429 answers" 2 "$LIMITED"
+i=$(first_429)
+[ -n "$i" ] && refusal_ok "$i" tool-whoami 2
+AUTH="Bearer $TOOLTOKEN" mcp "$GREET"
+want_result 7
+grep -q '"client_id":"tool-client".*"tool":"whoami","decision":"rate_limited"' "$ERRLOG" ||
+	note "no rate_limited audit line for whoami"
+
+t "anonymous: 8 requests without a token get 4 401 and 4 429"
+burst 8 "" "$GREET"
+want_eq "401 answers" 4 "$(grep -c ' 401$' <<<"$CODES")"
+want_eq "429 answers" 4 "$LIMITED"
+i=$(first_429)
+[ -n "$i" ] && grep -qx 'RateLimit-Policy: "anonymous";q=4;w=5' <(tr -d '\r' <"$TMP/b/$i.head") ||
+	note "no anonymous RateLimit-Policy"
+if [ -n "$i" ] && grep -q 'WWW-Authenticate' "$TMP/b/$i.head"; then note "a 429 carries a challenge"; fi
+
+t "a batch: each element counted; past the limit, elements refused alone, the batch 200"
+BATCHTOKEN=$(mint_token --client-id batch-client)
+batch='['
+for i in 1 2 3 4 5 6 7; do batch+="{\"jsonrpc\":\"2.0\",\"id\":$i,\"method\":\"ping\"},"; done
+batch="${batch%,}]"
+AUTH="Bearer $BATCHTOKEN" mcp "$batch"
+want_status 200
+want_json 'r.length' 7 'r.filter(m => "result" in m).length' 5 \
+	'r.filter(m => m.error && m.error.code === -32029).map(m => m.id)' '[6,7]'
+want_header_match Retry-After '^[1-9][0-9]*$'
+want_header RateLimit-Policy "\"client\";q=$N;w=5"
+
+t "a batch whose every element is refused: 429"
+AUTH="Bearer $BATCHTOKEN" mcp '[{"jsonrpc":"2.0","id":"a","method":"ping"},{"jsonrpc":"2.0","id":"b","method":"ping"}]'
+want_status 429
+want_json 'r.map(m => m.error.code)' '[-32029,-32029]' 'r.map(m => m.id)' '["a","b"]'
+want_header_match Retry-After '^[1-9][0-9]*$'
+
+t "every batch element audited: rate_limited lines for batch-client"
+want_eq "rate_limited batch lines" 4 \
+	"$(grep '"client_id":"batch-client"' "$ERRLOG" | grep -c '"decision":"rate_limited"')"
+
+finish
