@@ -8,6 +8,10 @@
 # POST /mcp tools/call greet_user (tests/bench.lua).  Prints requests/s of
 # each and their ratio.  Not part of make check.
 #
+# Then the same call with the rate limits off and on (MCP_RATE_LIMIT and
+# MCP_TOOL_RATE_LIMITS for greet_user set past the load: every call is
+# decided in the shared table), taking turns twice, and their ratio.
+#
 # BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_SECONDS (5).
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +31,11 @@ for p in mcp.fcgi wellknown.fcgi; do
 	[ -x "$BIN/$p" ] || die "missing $BIN/$p (run make first)"
 done
 mkdir -p "$TMP/www"
-server_start --max-procs 2 --www "$TMP/www" || die "lighttpd did not start"
+# The rate limits: off, then on with a rate no request reaches (every call
+# still decided in the shared table, for the principal and for the tool).
+LIMITS_OFF=(--env MCP_RATE_LIMIT=0 --env MCP_RATE_LIMIT_ANON=0)
+LIMITS_ON=(--env MCP_RATE_LIMIT=1000000/60 --env 'MCP_TOOL_RATE_LIMITS=greet_user=1000000/60')
+server_start --max-procs 2 --www "$TMP/www" "${LIMITS_OFF[@]}" || die "lighttpd did not start"
 
 # The response whose size the static file copies.
 mcp "$(call_json greet_user '{"name":"Ada"}' 1)"
@@ -50,9 +58,28 @@ wrk_rps() {
 
 wrk_rps "static file of $size bytes (baseline)" "$BASE/greet.json"
 STATIC=$RPS
-MCP_BENCH_TOKEN=$TOKEN wrk_rps "POST /mcp tools/call greet_user" "$RESOURCE" -s "$HERE/bench.lua"
-MCPRPS=$RPS
 
-printf '\n%-40s %12s\n' "static file ($size bytes)" "$STATIC req/s"
-printf '%-40s %12s\n' "POST /mcp greet_user (2 workers)" "$MCPRPS req/s"
-awk -v a="$MCPRPS" -v b="$STATIC" 'BEGIN { printf "%-40s %12.2f\n", "ratio mcp/static", a / b }'
+# mcp_rps LIMITS NAME: restarts lighttpd with LIMITS (off or on) and runs wrk; sets RPS.
+mcp_rps() {
+	local -n limits=$1
+	server_stop
+	server_start --max-procs 2 --www "$TMP/www" "${limits[@]}" || die "lighttpd did not start"
+	MCP_BENCH_TOKEN=$TOKEN wrk_rps "POST /mcp tools/call greet_user, $2" "$RESOURCE" -s "$HERE/bench.lua"
+}
+# Off and on take turns, twice: the machine's drift falls on both alike.
+OFF=()
+ON=()
+for round in 1 2; do
+	mcp_rps LIMITS_OFF "rate limits off (round $round)"
+	OFF+=("$RPS")
+	mcp_rps LIMITS_ON "rate limits on (round $round)"
+	ON+=("$RPS")
+done
+MCPRPS=$(printf '%s\n' "${OFF[@]}" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
+LIMRPS=$(printf '%s\n' "${ON[@]}" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
+
+printf '\n%-44s %12s\n' "static file ($size bytes)" "$STATIC req/s"
+printf '%-44s %12s\n' "POST /mcp greet_user (2 workers), limits off" "$MCPRPS req/s"
+printf '%-44s %12s\n' "POST /mcp greet_user (2 workers), limits on" "$LIMRPS req/s"
+awk -v a="$MCPRPS" -v b="$STATIC" 'BEGIN { printf "%-44s %12.2f\n", "ratio mcp/static", a / b }'
+awk -v a="$LIMRPS" -v b="$MCPRPS" 'BEGIN { printf "%-44s %12.3f\n", "ratio limits on/off", a / b }'

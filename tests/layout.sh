@@ -67,7 +67,7 @@ out=$(includes | while read -r file inc; do
 		;;
 	esac
 done)
-check "dependencies point down: programs -> auth -> config, keycache -> jose -> core; http -> core" "$out"
+check "dependencies point down: programs -> auth -> config, keycache -> jose -> core; http, ratelimit -> core" "$out"
 
 # 2. An internal header is included from its own folder only (and by the unit tests).
 out=$(includes | while read -r file inc; do

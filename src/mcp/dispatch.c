@@ -259,11 +259,12 @@ within_limits(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, stru
 {
 	const struct tool_entry *e = NULL;
 	const char *name;
-	struct outcome_limit lim;
+	struct outcome_limit lim = {.quota = 0};
 
 	if (ctx->limits == NULL)
 		return true;
-	if (strcmp(jm->method, "tools/call") == 0 && (name = param_string(jm->params, "name")) != NULL)
+	if (strcmp(jm->method, "tools/call") == 0 &&
+	    (name = param_string(jm->params, "name")) != NULL)
 		e = tool_registry_find(ctx->reg, name);
 	if (limits_call(ctx->limits, ctx->principal, e != NULL ? e->tool->name : NULL, &lim))
 		return true;

@@ -91,27 +91,40 @@ refusal(struct outcome_limit *lim, const char *policy, const struct ratelimit_ra
 	lim->retry_after = retry_after;
 }
 
+/* The asks of one message: the principal's, and the tool's when it has a limit. */
+static size_t
+call_asks(const struct limits *l, const struct principal *p, const char *tool,
+          struct ratelimit_ask asks[2])
+{
+	/* Per client: the token's client id, else its subject, within its issuer. */
+	const char *who = p->client_id != NULL ? p->client_id : p->subject;
+	const char *pk[] = {KEY_PRINCIPAL, p->issuer, who},
+	           *tk[] = {KEY_TOOL, p->issuer, who, tool};
+
+	asks[0].key = ratelimit_key(pk, 3);
+	asks[0].rate = l->principal;
+	for (size_t t = 0; tool != NULL && t < l->n_tools; t++) {
+		if (strcmp(l->tools[t].name, tool) == 0) {
+			asks[1].key = ratelimit_key(tk, 4);
+			asks[1].rate = l->tools[t].rate;
+			return 2;
+		}
+	}
+	return 1;
+}
+
 bool
 limits_call(struct limits *l, const struct principal *p, const char *tool,
             struct outcome_limit *lim)
 {
-	/* Per client: the token's client id, else its subject, within its issuer. */
-	const char *who = p->client_id != NULL ? p->client_id : p->subject;
-	const char *pk[] = {KEY_PRINCIPAL, p->issuer, who}, *tk[] = {KEY_TOOL, p->issuer, who, tool};
-	struct ratelimit_ask asks[2] = {{.key = ratelimit_key(pk, 3), .rate = l->principal}};
+	struct ratelimit_ask asks[2];
 	struct ratelimit_verdict v;
 	char policy[RATELIMIT_NAME_MAX + 8];
-	size_t n = 1, t;
+	size_t n;
 
 	if (l == NULL)
 		return true;
-	for (t = 0; tool != NULL && t < l->n_tools; t++) {
-		if (strcmp(l->tools[t].name, tool) == 0) {
-			asks[n].key = ratelimit_key(tk, 4);
-			asks[n++].rate = l->tools[t].rate;
-			break;
-		}
-	}
+	n = call_asks(l, p, tool, asks);
 	ratelimit_take(l->rl, asks, n, &v);
 	if (v.allowed)
 		return true;

@@ -82,13 +82,12 @@ static void
 handle(const struct app *app, struct request *req, struct outcome *out,
        struct principal **principal)
 {
-	struct dispatch_ctx ctx = {
-	    .reg = app->reg,
-	    .cfg = &app->cfg,
-	    .request_id = req->request_id,
-	    .todos = app->todos,
-	    .limits = app->limits};
-	struct outcome_limit lim;
+	struct dispatch_ctx ctx = {.reg = app->reg,
+	                           .cfg = &app->cfg,
+	                           .request_id = req->request_id,
+	                           .todos = app->todos,
+	                           .limits = app->limits};
+	struct outcome_limit lim = {.quota = 0};
 
 	if (!config_serving_allowed(&app->cfg, req->document_root)) {
 		outcome_refuse(out, 500, "server configuration error");

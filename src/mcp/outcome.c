@@ -83,9 +83,9 @@ outcome_rate_limited(struct outcome *o, const struct outcome_limit *lim)
 	o->status = 429;
 	o->limit = *lim;
 	snprintf(o->reason, sizeof(o->reason), "rate limited");
-	set_body(o, jsonrpc_error_new(NULL, MCP_ERROR_RATE_LIMITED,
-	                              "rate limited: too many requests without a valid token",
-	                              NULL));
+	set_body(o,
+	         jsonrpc_error_new(NULL, MCP_ERROR_RATE_LIMITED,
+	                           "rate limited: too many requests without a valid token", NULL));
 }
 
 void

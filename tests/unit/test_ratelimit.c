@@ -15,8 +15,8 @@
 #include "test.h"
 #include "tmpdir.h"
 
-#define NOW  ((int64_t)1800000000 * 1000000) /* a fixed clock, microseconds */
-#define SEC  1000000
+#define NOW ((int64_t)1800000000 * 1000000) /* a fixed clock, microseconds */
+#define SEC 1000000
 
 static char dir[] = "/tmp/mcp-ratelimit-XXXXXX";
 static char path[256];
@@ -69,7 +69,7 @@ file_size(void)
 
 TEST(rates_parse_and_bad_ones_are_refused)
 {
-	static const char *const bad[] = {"",      "abc",  "5",         "5/0",     "0/5", "-1/5",
+	static const char *const bad[] = {"",        "abc",       "5",     "5/0",  "0/5", "-1/5",
 	                                  "1/86401", "1000001/1", "5/2/3", "5/2x", "/5",  "5/"};
 	struct ratelimit_rate r;
 	struct err e;
@@ -340,8 +340,7 @@ TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(rates_parse_and_bad_ones_are_refused
                   TEST_CASE(keys_keep_their_parts_apart),
                   TEST_CASE(gcra_lets_a_burst_of_n_through_then_one_per_interval),
                   TEST_CASE(two_keys_are_charged_all_or_nothing),
-                  TEST_CASE(the_table_is_shared_and_ours_alone),
-                  TEST_CASE(exact_across_processes),
+                  TEST_CASE(the_table_is_shared_and_ours_alone), TEST_CASE(exact_across_processes),
                   TEST_CASE(a_full_table_evicts_the_oldest_and_never_grows),
                   TEST_CASE(a_damaged_or_truncated_table_is_rebuilt_never_trusted),
                   TEST_CASE(a_symlink_or_a_file_not_ours_alone_is_refused))

@@ -75,8 +75,8 @@ tool_entry_parse(const char *s, const char *end, struct ratelimit_tool_rate *t, 
 }
 
 int
-ratelimit_tools_parse(const char *text, struct ratelimit_tool_rate *out, size_t max,
-                      size_t *n, struct err *e)
+ratelimit_tools_parse(const char *text, struct ratelimit_tool_rate *out, size_t max, size_t *n,
+                      struct err *e)
 {
 	const char *p = text != NULL ? text : "", *end;
 	char probe[4];
@@ -165,8 +165,8 @@ ratelimit_free(struct ratelimit *rl)
 }
 
 void
-ratelimit_take_at(struct ratelimit *rl, const struct ratelimit_ask *asks, size_t n,
-                  int64_t now_us, struct ratelimit_verdict *v)
+ratelimit_take_at(struct ratelimit *rl, const struct ratelimit_ask *asks, size_t n, int64_t now_us,
+                  struct ratelimit_verdict *v)
 {
 	struct ratelimit_ask on[RATELIMIT_ASKS_MAX];
 	size_t idx[RATELIMIT_ASKS_MAX], k = 0;

@@ -28,13 +28,13 @@
 
 #include "lib/core/err.h"
 
-#define RATELIMIT_FILE       "ratelimit.table"
-#define RATELIMIT_FILE_SIZE  (64 + 8192 * 128) /* header + 8192 buckets of 8 slots */
-#define RATELIMIT_N_MAX      1000000 /* requests in one rate */
-#define RATELIMIT_S_MAX      86400   /* seconds of one rate's window */
-#define RATELIMIT_TOOLS_MAX  64      /* tools in one MCP_TOOL_RATE_LIMITS */
-#define RATELIMIT_ASKS_MAX   4       /* keys in one ratelimit_take() */
-#define RATELIMIT_NAME_MAX   64
+#define RATELIMIT_FILE      "ratelimit.table"
+#define RATELIMIT_FILE_SIZE (64 + 8192 * 128) /* header + 8192 buckets of 8 slots */
+#define RATELIMIT_N_MAX     1000000           /* requests in one rate */
+#define RATELIMIT_S_MAX     86400             /* seconds of one rate's window */
+#define RATELIMIT_TOOLS_MAX 64                /* tools in one MCP_TOOL_RATE_LIMITS */
+#define RATELIMIT_ASKS_MAX  4                 /* keys in one ratelimit_take() */
+#define RATELIMIT_NAME_MAX  64
 
 /* A rate: at most n requests per s seconds.  n == 0: no limit. */
 struct ratelimit_rate {
@@ -76,8 +76,8 @@ int ratelimit_rate_parse(const char *text, struct ratelimit_rate *r, struct err 
  * are not checked against any registry here.  Returns 0, or -1 with
  * ERR_INVALID and a reason naming the entry.
  */
-int ratelimit_tools_parse(const char *text, struct ratelimit_tool_rate *out, size_t max,
-                          size_t *n, struct err *e);
+int ratelimit_tools_parse(const char *text, struct ratelimit_tool_rate *out, size_t max, size_t *n,
+                          struct err *e);
 
 /*
  * The key of the NUL-terminated parts[0..n) (NULL parts count as ""): a
