@@ -18,7 +18,10 @@ struct request;
 #define TRANSPORT_ALLOW "POST, OPTIONS"
 #define TRANSPORT_ALLOW_HEADERS                                                                    \
 	"Authorization, Content-Type, MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID"
-#define TRANSPORT_EXPOSE_HEADERS    "WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version"
+/* What a browser client may read: the challenge, and a rate limit's Retry-After and fields. */
+#define TRANSPORT_EXPOSE_HEADERS                                                                   \
+	"WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version, Retry-After, RateLimit-Policy, "  \
+	"RateLimit"
 #define TRANSPORT_PREFLIGHT_MAX_AGE 86400
 
 /*

@@ -104,7 +104,7 @@ t "Origin of the resource -> 200 with CORS headers"
 mcp "$PING" -H "Origin: $BASE"
 want_result 1
 want_header Access-Control-Allow-Origin "$BASE"
-want_header Access-Control-Expose-Headers 'WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version'
+want_header Access-Control-Expose-Headers 'WWW-Authenticate, Mcp-Session-Id, MCP-Protocol-Version, Retry-After, RateLimit-Policy, RateLimit'
 
 t "Origin http://localhost:PORT is allowed (loopback resource)"
 mcp "$PING" -H "Origin: http://localhost:$PORT"

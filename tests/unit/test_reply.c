@@ -130,7 +130,8 @@ TEST(challenges)
 	/* The browser client of an allowed origin may read the challenge. */
 	CHECK_CONTAINS(r, "Access-Control-Allow-Origin: http://localhost:6274\r\n"
 	                  "Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, "
-	                  "MCP-Protocol-Version\r\nVary: Origin\r\n");
+	                  "MCP-Protocol-Version, Retry-After, RateLimit-Policy, RateLimit\r\n"
+	                  "Vary: Origin\r\n");
 	CHECK_CONTAINS(r, "Content-Length: 0\r\n\r\n");
 	/* A batch answered 200 with a refused element carries the same challenge. */
 	o.status = 200;
@@ -152,7 +153,7 @@ TEST(preflight)
 	CHECK_CONTAINS(r, "Access-Control-Allow-Headers: Authorization, Content-Type, "
 	                  "MCP-Protocol-Version, Mcp-Session-Id, Last-Event-ID\r\n");
 	CHECK_CONTAINS(r, "Access-Control-Expose-Headers: WWW-Authenticate, Mcp-Session-Id, "
-	                  "MCP-Protocol-Version\r\n");
+	                  "MCP-Protocol-Version, Retry-After, RateLimit-Policy, RateLimit\r\n");
 	CHECK_CONTAINS(r, "Vary: Origin\r\n");
 	CHECK_CONTAINS(r, "Access-Control-Max-Age: 86400\r\n");
 	CHECK(strstr(r, "\r\nContent-Type:") == NULL);
@@ -177,5 +178,27 @@ TEST(answers)
 	                  "Content-Length: 36\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}");
 }
 
+/* A rate limit's refusal: Retry-After and the draft's RateLimit-Policy and RateLimit. */
+TEST(rate_limited)
+{
+	struct outcome o = {0};
+	struct outcome_limit lim = {
+	    .policy = "anonymous", .quota = 300, .window = 60, .retry_after = 2};
+	const char *r;
+
+	outcome_rate_limited(&o, &lim);
+	r = render(&o, NULL);
+	CHECK_CONTAINS(r, "Status: 429 Too Many Requests\r\nRetry-After: 2\r\n"
+	                  "RateLimit-Policy: \"anonymous\";q=300;w=60\r\n"
+	                  "RateLimit: \"anonymous\";r=0;t=2\r\n");
+	CHECK_CONTAINS(r, "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32029,");
+	CHECK(strstr(r, "WWW-Authenticate") == NULL);
+	outcome_clear(&o);
+	/* No refusal, no fields. */
+	o.status = 200;
+	r = render(&o, NULL);
+	CHECK(strstr(r, "RateLimit") == NULL && strstr(r, "Retry-After") == NULL);
+}
+
 TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(refusals), TEST_CASE(challenges), TEST_CASE(preflight),
-                  TEST_CASE(answers))
+                  TEST_CASE(answers), TEST_CASE(rate_limited))
