@@ -226,6 +226,7 @@ TEST(exact_across_processes)
 			char buf[16];
 			int n = passed(rl, 31, N, 60, NOW, EACH);
 
+			ratelimit_free(rl);
 			close(p[0]);
 			snprintf(buf, sizeof(buf), "%d", n);
 			if (write(p[1], buf, strlen(buf)) < 0)
