@@ -52,6 +52,7 @@ struct outcome {
 	 */
 	char scope[512];
 	char needs[512];
+	int retry_after; /* > 0: the Retry-After header (seconds): a tool's service is down */
 	struct outcome_msg msgs[JSONRPC_BATCH_MAX]; /* the body's messages, in order */
 	size_t n_msgs;
 	bool batch; /* the body was a JSON-RPC batch */

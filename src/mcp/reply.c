@@ -79,6 +79,9 @@ reply_send(const struct config *cfg, struct request *req, const struct outcome *
 	if (o->status == 405 || o->kind == OUTCOME_PREFLIGHT)
 		response_header(&res, "Allow", "%s", TRANSPORT_ALLOW);
 	add_challenge(cfg, o, &res);
+	/* A tool's service is unavailable (RFC 9110 §10.2.3): when to try again. */
+	if (o->retry_after > 0)
+		response_header(&res, "Retry-After", "%d", o->retry_after);
 	add_cors(cfg, req, o, &res);
 	return request_send(req, &res, o->body != NULL ? JSON_TYPE : NULL, o->body, o->body_len);
 }
