@@ -122,9 +122,9 @@ conn_message(PGconn *conn, char *buf, size_t len)
 	size_t n;
 
 	snprintf(buf, len, "%s", conn != NULL ? pq.errorMessage(conn) : "out of memory");
-	n = strlen(buf);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
+	/* Its first line: the rest is libpq's advice ("Is the server running ...?"). */
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
 	return buf;
 }
 
