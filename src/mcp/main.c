@@ -125,9 +125,9 @@ app_init(struct app *app)
 	if ((app->auth = auth_new(&app->cfg, &e)) == NULL)
 		goto fail;
 	/* Opened by the first todo tool call: other requests never load the database. */
-	app->todos = todo_store_new(app->cfg.database_url != NULL ? app->cfg.database_url
-	                                                          : app->cfg.todo_db,
-	                            app->cfg.todo_max_per_owner, app->cfg.issuers.v[0]);
+	app->todos =
+	    todo_store_new(app->cfg.database_url != NULL ? app->cfg.database_url : app->cfg.todo_db,
+	                   app->cfg.todo_max_per_owner, app->cfg.issuers.v[0]);
 	return;
 fail:
 	request_startup_fail("mcp.fcgi", e.msg);

@@ -72,8 +72,7 @@ store_use(struct todo_store *s, struct err *e)
 }
 
 struct todo_store *
-todo_store_open(const char *where, int64_t max_per_owner, const char *default_issuer,
-                struct err *e)
+todo_store_open(const char *where, int64_t max_per_owner, const char *default_issuer, struct err *e)
 {
 	struct todo_store *s = todo_store_new(where, max_per_owner, default_issuer);
 

@@ -232,7 +232,8 @@ lite_create(void *db, const struct todo_owner *o, const char *id, const char *ti
 	int64_t n;
 	int rc;
 
-	/* The count and the insert in one write transaction: concurrent creators cannot overshoot. */
+	/* The count and the insert in one write transaction: concurrent creators cannot overshoot.
+	 */
 	if (exec_simple(s, ST_BEGIN) != 0)
 		return db_fail(s, "begin", e);
 	if ((n = count_owned(s, o)) < 0)
@@ -251,8 +252,7 @@ lite_create(void *db, const struct todo_owner *o, const char *id, const char *ti
 
 static int
 lite_update(void *db, const struct todo_owner *o, const char *id, const char *title,
-            const char *description, int completed, int64_t now, struct todo *out,
-            struct err *e)
+            const char *description, int completed, int64_t now, struct todo *out, struct err *e)
 {
 	struct lite *s = db;
 	sqlite3_stmt *st = stmt(s, ST_UPDATE);

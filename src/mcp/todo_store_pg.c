@@ -25,6 +25,9 @@
 #define PG_CONNECT_TIMEOUT "3"
 #define PG_APP_NAME        "mcp-fcgi"
 
+/* The row's owner is $2, $3, $4 (see PS_GET). */
+#define BY_OWNER "(owner_iss, owner_sub, owner_org) IS NOT DISTINCT FROM ($2, $3, $4)"
+
 enum pg_stmt { PS_LOCK, PS_INSERT, PS_GET, PS_UPDATE, PS_DELETE, PS_LIST, PS__MAX };
 
 /* Every statement, prepared by name on a connection the first time it runs. */
@@ -38,16 +41,21 @@ static const char *const pg_sql[PS__MAX] = {
                   "WHERE (SELECT count(*) FROM todos WHERE owner_iss = $2 AND owner_sub = $3 "
                   "AND owner_org = $4) < $8::bigint "
                   "RETURNING id, title, description, completed, created_at, updated_at",
+    /*
+     * By id, the owner a filter (IS NOT DISTINCT FROM: never an index
+     * condition; the columns are NOT NULL): the id's unique index finds the
+     * row.  With plain equality a generic plan, or stale statistics, may
+     * pick the owner's index and read every row of the owner for one get.
+     */
     [PS_GET] = "SELECT id, title, description, completed, created_at, updated_at FROM todos "
-               "WHERE id = $1 AND owner_iss = $2 AND owner_sub = $3 AND owner_org = $4",
+               "WHERE id = $1 AND " BY_OWNER,
     [PS_UPDATE] = "UPDATE todos SET title = coalesce($5, title), "
                   "description = coalesce($6, description), "
                   "completed = CASE WHEN $7::int < 0 THEN completed ELSE $7::int <> 0 END, "
                   "updated_at = $8::bigint "
-                  "WHERE id = $1 AND owner_iss = $2 AND owner_sub = $3 AND owner_org = $4 "
+                  "WHERE id = $1 AND " BY_OWNER " "
                   "RETURNING id, title, description, completed, created_at, updated_at",
-    [PS_DELETE] = "DELETE FROM todos WHERE id = $1 AND owner_iss = $2 AND owner_sub = $3 "
-                  "AND owner_org = $4",
+    [PS_DELETE] = "DELETE FROM todos WHERE id = $1 AND " BY_OWNER,
     [PS_LIST] = "SELECT id, title, description, completed, created_at, updated_at, seq "
                 "FROM todos WHERE owner_iss = $1 AND owner_sub = $2 AND owner_org = $3 "
                 "AND seq > $4::bigint AND ($5::int < 0 OR completed = ($5::int <> 0)) "
@@ -60,8 +68,8 @@ static const char *const pg_name[PS__MAX] = {"todo_lock",   "todo_insert", "todo
 struct pg {
 	PGconn *conn; /* NULL until connected, and after the connection broke */
 	bool prepared[PS__MAX];
-	char *url;              /* may hold a password: never logged */
-	int64_t retry_at;       /* monotonic ms before which no new connection is tried */
+	char *url;        /* may hold a password: never logged */
+	int64_t retry_at; /* monotonic ms before which no new connection is tried */
 	unsigned char key[SEAL_KEY_LEN];
 };
 
@@ -317,8 +325,8 @@ do_create(struct pg *p, const struct op *op, bool again, struct err *e)
 	const struct todo_owner *o = op->o;
 	char now[24], max[24];
 	const char *lock[] = {o->issuer, o->subject, o->org};
-	const char *row[] = {op->id, o->issuer, o->subject, o->org, op->title, op->description,
-	                     now, max};
+	const char *row[] = {op->id,    o->issuer,       o->subject, o->org,
+	                     op->title, op->description, now,        max};
 	PGresult *r = NULL;
 
 	if (again && (r = pg_exec(p, PS_GET, 4, row, e)) != NULL && pq.ntuples(r) == 1)
@@ -365,8 +373,8 @@ static int
 do_update(struct pg *p, const struct op *op, struct err *e)
 {
 	char done[8], now[24];
-	const char *row[] = {op->id,          op->o->issuer, op->o->subject, op->o->org,
-	                     op->title,       op->description, done,         now};
+	const char *row[] = {op->id,    op->o->issuer,   op->o->subject, op->o->org,
+	                     op->title, op->description, done,           now};
 	PGresult *r;
 
 	snprintf(done, sizeof(done), "%d", op->completed);
@@ -460,8 +468,14 @@ static int
 pg_create(void *db, const struct todo_owner *o, const char *id, const char *title,
           const char *description, int64_t now, int64_t max, struct todo *out, struct err *e)
 {
-	struct op op = {.kind = OP_CREATE, .o = o, .id = id, .title = title,
-	                .description = description, .now = now, .max = max, .out = out};
+	struct op op = {.kind = OP_CREATE,
+	                .o = o,
+	                .id = id,
+	                .title = title,
+	                .description = description,
+	                .now = now,
+	                .max = max,
+	                .out = out};
 
 	return run_op(db, &op, e);
 }
@@ -478,8 +492,14 @@ static int
 pg_update(void *db, const struct todo_owner *o, const char *id, const char *title,
           const char *description, int completed, int64_t now, struct todo *out, struct err *e)
 {
-	struct op op = {.kind = OP_UPDATE, .o = o, .id = id, .title = title,
-	                .description = description, .completed = completed, .now = now, .out = out};
+	struct op op = {.kind = OP_UPDATE,
+	                .o = o,
+	                .id = id,
+	                .title = title,
+	                .description = description,
+	                .completed = completed,
+	                .now = now,
+	                .out = out};
 
 	return run_op(db, &op, e);
 }
@@ -496,8 +516,14 @@ static int
 pg_list(void *db, const struct todo_owner *o, int completed, int64_t after, size_t max,
         struct todo *v, int64_t *seq, size_t *n, struct err *e)
 {
-	struct op op = {.kind = OP_LIST, .o = o, .completed = completed, .after = after,
-	                .rows = max, .out = v, .seq = seq, .n = n};
+	struct op op = {.kind = OP_LIST,
+	                .o = o,
+	                .completed = completed,
+	                .after = after,
+	                .rows = max,
+	                .out = v,
+	                .seq = seq,
+	                .n = n};
 
 	*n = 0;
 	return run_op(db, &op, e);

@@ -21,7 +21,7 @@ struct err;
  * with two int4 keys: "mcpf", then 1).  Per-owner creates lock with one
  * bigint key, a separate key space.
  */
-#define TODO_PG_LOCK_CLASS 0x6d637066
+#define TODO_PG_LOCK_CLASS   0x6d637066
 #define TODO_PG_LOCK_MIGRATE 1
 
 /*

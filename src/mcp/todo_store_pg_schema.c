@@ -46,16 +46,14 @@ static const struct migration migrations[TODO_PG_SCHEMA_VERSION] = {
 #define META_CURSOR_KEY "cursor_key"
 
 /* The migration log: one row per migration applied, the schema version its highest. */
-static const char log_table[] =
-    "CREATE TABLE IF NOT EXISTS todo_migrations ("
-    " version integer PRIMARY KEY,"
-    " description text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char log_table[] = "CREATE TABLE IF NOT EXISTS todo_migrations ("
+                                " version integer PRIMARY KEY,"
+                                " description text NOT NULL,"
+                                " applied_at timestamptz NOT NULL DEFAULT now())";
 
 /* The version and the key in one query (binary: int4 in network order, the key's bytes). */
-static const char read_state[] =
-    "SELECT (SELECT max(version) FROM todo_migrations), "
-    "(SELECT value FROM todo_meta WHERE name = '" META_CURSOR_KEY "')";
+static const char read_state[] = "SELECT (SELECT max(version) FROM todo_migrations), "
+                                 "(SELECT value FROM todo_meta WHERE name = '" META_CURSOR_KEY "')";
 
 bool
 todo_pg_transient(PGconn *conn, const PGresult *r)
@@ -148,22 +146,23 @@ version_read(PGconn *conn, int *version, struct err *e)
 static int
 migrate(PGconn *conn, int from, struct err *e)
 {
-	char row[128];
+	char row[16];
 	PGresult *r;
 
-	for (int v = from + 1; v <= TODO_PG_SCHEMA_VERSION; v++) {
-		if (run(conn, migrations[v - 1].sql, "migrating", e) != 0)
+	for (size_t i = from > 0 ? (size_t)from : 0; i < TODO_PG_SCHEMA_VERSION; i++) {
+		const struct migration *m = &migrations[i];
+		if (run(conn, m->sql, "migrating", e) != 0)
 			return -1;
-		snprintf(row, sizeof(row), "%d", v);
-		r = pq.execParams(conn,
-		                  "INSERT INTO todo_migrations (version, description) VALUES ($1, $2)",
-		                  2, NULL, (const char *const[]){row, migrations[v - 1].description},
-		                  NULL, NULL, 0);
+		snprintf(row, sizeof(row), "%zu", i + 1);
+		r = pq.execParams(
+		    conn, "INSERT INTO todo_migrations (version, description) VALUES ($1, $2)", 2,
+		    NULL, (const char *const[]){row, m->description}, NULL, NULL, 0);
 		if (pq.resultStatus(r) != PGRES_COMMAND_OK)
 			return schema_fail(conn, r, "recording a migration", e);
 		pq.clear(r);
-		log_msg(LOGL_INFO, "todo database (PostgreSQL): migrated to schema version %d (%s)", v,
-		        migrations[v - 1].description);
+		log_msg(LOGL_INFO,
+		        "todo database (PostgreSQL): migrated to schema version %zu (%s)", i + 1,
+		        m->description);
 	}
 	return 0;
 }
@@ -177,7 +176,8 @@ key_store(PGconn *conn, struct err *e)
 	PGresult *r;
 
 	if (util_random(fresh, sizeof(fresh)) != 0)
-		return err_set(e, ERR_CONFIG, "todo database (PostgreSQL): no randomness for a key");
+		return err_set(e, ERR_CONFIG,
+		               "todo database (PostgreSQL): no randomness for a key");
 	r = pq.execParams(conn,
 	                  "INSERT INTO todo_meta (name, value) VALUES ('" META_CURSOR_KEY "', $1) "
 	                  "ON CONFLICT (name) DO NOTHING",
@@ -206,8 +206,9 @@ schema_upgrade(PGconn *conn, struct err *e)
 	    version_read(conn, &version, e) != 0)
 		goto fail;
 	if (version > TODO_PG_SCHEMA_VERSION) {
-		err_set(e, ERR_CONFIG, "todo database (PostgreSQL): schema version %d, newer than %d",
-		        version, TODO_PG_SCHEMA_VERSION);
+		err_set(e, ERR_CONFIG,
+		        "todo database (PostgreSQL): schema version %d, newer than %d", version,
+		        TODO_PG_SCHEMA_VERSION);
 		goto fail;
 	}
 	if (migrate(conn, version, e) != 0 || key_store(conn, e) != 0 ||
@@ -232,6 +233,7 @@ todo_pg_schema(PGconn *conn, unsigned char key[SEAL_KEY_LEN], struct err *e)
 	if (schema_upgrade(conn, e) != 0 || state_read(conn, false, &version, key, &have_key, e))
 		return -1;
 	if (version != TODO_PG_SCHEMA_VERSION || !have_key)
-		return err_set(e, ERR_CONFIG, "todo database (PostgreSQL): no usable schema or key");
+		return err_set(e, ERR_CONFIG,
+		               "todo database (PostgreSQL): no usable schema or key");
 	return 0;
 }

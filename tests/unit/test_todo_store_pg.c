@@ -209,7 +209,8 @@ TEST(paging_filters_and_cursors)
 	}
 	cur[0] = '\0';
 	do {
-		CHECK_INT(todo_list(big, &erin, -1, 3, cur[0] ? cur : NULL, &items, &n, next, &e), 0);
+		CHECK_INT(todo_list(big, &erin, -1, 3, cur[0] ? cur : NULL, &items, &n, next, &e),
+		          0);
 		for (size_t i = 0; i < n; i++) {
 			snprintf(title, sizeof(title), "e%zu", total + i);
 			CHECK_STR(items[i].title, title);

@@ -115,8 +115,8 @@ struct config {
 	char *tool_scopes;              /* MCP_TOOL_SCOPES: "tool=scope scope; tool2=..." */
 	struct strlist required_scopes; /* MCP_REQUIRED_SCOPES: needed by every request */
 	char *todo_db;                  /* MCP_TODO_DB, default <state dir>/todos.sqlite */
-	char *database_url;             /* MCP_DATABASE_URL (PostgreSQL) or NULL: may hold a password */
-	int64_t todo_max_per_owner;     /* MCP_TODO_MAX_PER_OWNER, default 1000 */
+	char *database_url;         /* MCP_DATABASE_URL (PostgreSQL) or NULL: may hold a password */
+	int64_t todo_max_per_owner; /* MCP_TODO_MAX_PER_OWNER, default 1000 */
 };
 
 /*
