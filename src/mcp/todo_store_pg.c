@@ -145,8 +145,11 @@ conn_message(PGconn *conn, char *buf, size_t len)
 static int
 pg_connect(struct pg *p, struct err *e)
 {
-	const char *const keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-	const char *const values[] = {PG_CONNECT_TIMEOUT, PG_APP_NAME, p->url, NULL};
+	/* Requests' text is UTF-8 (jsonrpc.h refuses anything else), whatever the database's
+	 * encoding. */
+	const char *const keys[] = {"connect_timeout", "application_name", "dbname",
+	                            "client_encoding", NULL};
+	const char *const values[] = {PG_CONNECT_TIMEOUT, PG_APP_NAME, p->url, "UTF8", NULL};
 	char msg[512];
 
 	if (todo_libpq_load(e) != 0)
