@@ -88,6 +88,8 @@ setup(void)
 	/* postgresql://mcp:<password>@... */
 	at = strchr(url + strlen("postgresql://mcp:"), '@');
 	snprintf(password, sizeof(password), "%.*s", (int)(at - url) - 17, url + 17);
+	/* Valgrind and sanitizer builds on a loaded machine connect slowly: more than 3 s. */
+	strncat(url, "?connect_timeout=10", sizeof(url) - strlen(url) - 1);
 	idle = todo_store_new(url, 5, ISS);
 	todo_store_close(idle);
 	libpq_mapped_before_use = libpq_mapped();
@@ -250,6 +252,7 @@ TEST(crowd_migrates_a_new_database_once)
 	int status, ok = 0;
 
 	CHECK_INT(sh(fresh, sizeof(fresh), PGSERVER " createdb %s crowd", dir), 0);
+	strncat(fresh, "?connect_timeout=10", sizeof(fresh) - strlen(fresh) - 1);
 	for (int p = 0; p < PROCS; p++) {
 		if (fork() == 0) {
 			struct todo_store *mine = todo_store_open(fresh, 10, ISS, &e);
