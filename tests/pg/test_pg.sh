@@ -12,7 +12,8 @@
 #      todo_migrations, one log line over both machines);
 #   2. a todo created through one machine is read, updated, paged (the
 #      cursor made by one opens on the other) and deleted through the other;
-#      other owners see nothing;
+#      other owners see nothing; the program as CGI reads them too, and
+#      loads libpq only for a todo call;
 #   3. 16 clients x 200 creates spread over both machines lose and double
 #      nothing (counted by paging list_todos and in the database);
 #   4. PostgreSQL stopped: todo calls answer 503 with Retry-After and a
@@ -301,6 +302,25 @@ want_json 'r.result.isError === true' false
 on B
 call "$TOK2" get_todo "{\"todo_id\":\"$ID\"}" 22
 want_tool_error 22 "todo not found"
+
+# ---- 2b. a CGI run on the same database ----------------------------------------------
+
+PROG=$BIN/mcp.fcgi WRAP=() CGI_TIMEOUT=10 CGI_HOST=${A_BASE#http://} TOKEN=$TOK2
+CGI_STATE=$TMP/cgi-state
+[ "${MCP_SANITIZE:-0}" = 1 ] && CGI_TIMEOUT=30
+mkdir -p "$CGI_STATE" && chmod 700 "$CGI_STATE"
+. "$ROOT/tests/cgi/lib_cgi.sh"
+
+t "as CGI: a run that calls no todo tool never loads libpq"
+cgi "$(call_json greet_user '{"name":"Ada"}' 23)" "MCP_DATABASE_URL=$PG_URL" LD_DEBUG=libs
+want_status 200
+grep -q 'libpq\.so' <<<"$CGI_ERR" && note "libpq was loaded for greet_user"
+
+t "as CGI: a todo call loads libpq, connects and lists the machines' todos"
+cgi "$(call_json list_todos '{}' 24)" "MCP_DATABASE_URL=$PG_URL" LD_DEBUG=libs
+want_status 200
+want_json 'r.id' 24 'r.result.structuredContent.todos.map((x) => x.title)' '["page 1","page 2","page 3"]'
+grep -q 'libpq\.so' <<<"$CGI_ERR" || note "libpq was not loaded"
 
 # ---- 4. PostgreSQL stopped ------------------------------------------------------
 
