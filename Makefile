@@ -5,8 +5,9 @@ CC       ?= cc
 PKGS      = fcgi libcjson libcrypto
 # Headers only: the programs load these when a request needs them (dlopen):
 # libcurl when keys must be fetched (fetch.c), SQLite when a todo tool runs
-# (todo_store_sqlite.c).  A CGI request that needs neither never maps them.
-DLPKGS    = libcurl sqlite3
+# (todo_store_sqlite.c), libpq when it runs with MCP_DATABASE_URL
+# (todo_store_libpq.c).  A CGI request that needs none never maps them.
+DLPKGS    = libcurl sqlite3 libpq
 # libjwt is an independent second signer for the tests only (DESIGN.md): never in a program.
 TEST_PKGS = libjwt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) $(DLPKGS) $(TEST_PKGS) 2>/dev/null)

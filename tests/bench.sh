@@ -5,12 +5,14 @@
 # FastCGI workers), puts a static file of exactly the size of the greet_user
 # response in a temporary document root, and runs wrk on loopback, bounded,
 # first against that file (the baseline: lighttpd alone) and then against
-# POST /mcp tools/call greet_user (tests/bench.lua).  Prints requests/s of
-# each and their ratio.  Not part of make check.
-#
-# Then the same call with the rate limits off and on (MCP_RATE_LIMIT and
-# MCP_TOOL_RATE_LIMITS for greet_user set past the load: every call is
-# decided in the shared table), taking turns twice, and their ratio.
+# POST /mcp tools/call greet_user (tests/bench.lua), with the rate limits
+# off and on (MCP_RATE_LIMIT and MCP_TOOL_RATE_LIMITS for greet_user set past
+# the load: every call is decided in the shared table), taking turns twice.
+# Prints requests/s of each and their ratios.  Then the todo tools (limits
+# off: create_todo, list_todos of 20, get_todo; tests/bench_tool.lua), on SQLite and on a PostgreSQL 15 server
+# that tests/pg/pgserver.sh starts on loopback (same machine, fsync off: the
+# cost of the backend and its round trips, not of a disk).  Not part of
+# make check.
 #
 # BENCH_THREADS (2), BENCH_CONNECTIONS (16), BENCH_SECONDS (5).
 set -u
@@ -78,8 +80,45 @@ done
 MCPRPS=$(printf '%s\n' "${OFF[@]}" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
 LIMRPS=$(printf '%s\n' "${ON[@]}" | awk '{ s += $1 } END { printf "%.2f", s / NR }')
 
+
+# todo_rows BACKEND: wrk on create_todo, list_todos and get_todo of the
+# running server; appends a row per tool to TODO_ROWS.
+TODO_ROWS=()
+todo_rows() {
+	local tok id body
+	tok=$(mint_token --scope "todo:read todo:write" --sub "bench-$1")
+	AUTH="Bearer $tok" mcp "$(call_json create_todo '{"title":"seed"}' 1)"
+	id=$(sed -n 's/.*"structuredContent":{"id":"\([0-9a-f]*\)".*/\1/p' "$RESP_BODY")
+	[ -n "$id" ] || die "create_todo on $1 answered $STATUS: $BODY"
+	for body in "$(call_json create_todo '{"title":"bench"}' 1)" \
+		"$(call_json list_todos '{"limit":20}' 1)" \
+		"$(call_json get_todo "{\"todo_id\":\"$id\"}" 1)"; do
+		MCP_BENCH_TOKEN=$tok MCP_BENCH_BODY=$body wrk_rps "todo on $1: $body" "$RESOURCE" \
+			-s "$HERE/bench_tool.lua"
+		TODO_ROWS+=("$(printf '%-40s %12s' "$(sed 's/.*"name":"\([a-z_]*\)".*/\1/' <<<"$body") ($1, 2 workers)" "$RPS req/s")")
+	done
+}
+server_start --max-procs 2 "${LIMITS_OFF[@]}" --env MCP_TODO_MAX_PER_OWNER=1000000 || die "lighttpd did not start"
+todo_rows sqlite
+PG_DIR=$(mktemp -d /tmp/mcp-pgbench.XXXXXX) || die "no temporary directory"
+bench_pg_cleanup() {
+	"$HERE/pg/pgserver.sh" stop "$PG_DIR"
+	rm -rf "$PG_DIR"
+	lib_cleanup
+}
+trap bench_pg_cleanup EXIT
+if PG_URL=$("$HERE/pg/pgserver.sh" start "$PG_DIR"); then
+	server_start --max-procs 2 "${LIMITS_OFF[@]}" --env MCP_TODO_MAX_PER_OWNER=1000000 \
+		--env "MCP_DATABASE_URL=$PG_URL" ||
+		die "lighttpd did not start"
+	todo_rows postgresql
+else
+	TODO_ROWS+=("PostgreSQL 15 did not start: no postgresql rows (src/cli/install-deps.sh)")
+fi
+
 printf '\n%-44s %12s\n' "static file ($size bytes)" "$STATIC req/s"
 printf '%-44s %12s\n' "POST /mcp greet_user (2 workers), limits off" "$MCPRPS req/s"
 printf '%-44s %12s\n' "POST /mcp greet_user (2 workers), limits on" "$LIMRPS req/s"
 awk -v a="$MCPRPS" -v b="$STATIC" 'BEGIN { printf "%-44s %12.2f\n", "ratio mcp/static", a / b }'
 awk -v a="$LIMRPS" -v b="$MCPRPS" 'BEGIN { printf "%-44s %12.3f\n", "ratio limits on/off", a / b }'
+printf '%s\n' "${TODO_ROWS[@]}"

@@ -103,11 +103,12 @@ lib_owner() { # lib_owner HEADER-REGEX ALLOWED-FILES-REGEX
 out=$(
 	lib_owner 'fcgiapp|fcgi_stdio' 'src/lib/http/request\.c'
 	lib_owner 'curl/' 'src/lib/keycache/fetch\.c'
-	lib_owner 'sqlite3' 'src/mcp/todo_store(_schema|_sqlite)?\.[ch]'
+	lib_owner 'sqlite3' 'src/mcp/todo_store(_schema|_sqlite|_lite)?\.[ch]'
+	lib_owner 'libpq-fe' 'src/mcp/todo_store_(libpq|pg|pg_schema)\.[ch]'
 	lib_owner 'jwt\.h' ''
 	lib_owner 'openssl/' 'src/lib/jose/.*|src/cli/dev.*'
 )
-check "libfcgi, libcurl, SQLite, libcrypto each behind their module; libjwt in no program" "$out"
+check "libfcgi, libcurl, SQLite, libpq, libcrypto each behind their module; libjwt in no program" "$out"
 
 # 5. Sizes (STYLE.md): files at most 600 lines, functions at most 60.
 out=$(find src -name '*.[ch]' -exec wc -l {} + | awk '$2 != "total" && $1 > 600 { print $2 ": " $1 " lines" }')

@@ -8,6 +8,12 @@
 #          tests/cgi/test_ratelimit.sh (the rate limits across CGI processes)
 #   bundle tests/cgi/test_bundle.sh (the shared-hosting bundle in a bare chroot)
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
+#   postgres tests/pg/test_*.sh     (MCP_DATABASE_URL: a real PostgreSQL 15
+#          server started by tests/pg/pgserver.sh and two lighttpd
+#          "machines" on it: todos across machines, 16 x 200 creates, 503
+#          with Retry-After while it is down or restarting, one migration;
+#          the C unit tests of the backend, build/tests/test_todo_store_pg,
+#          start their own server and run in the group unit)
 #   jose   tests/jose/run.sh        (tokens minted by npm jose)
 #   sdk    tests/sdk/run.sh         (the official MCP TypeScript SDK client)
 #   oidc   tests/oidc/run.sh        (a real authorization server, oidc-provider,
@@ -121,6 +127,14 @@ group_e2e() {
 	done
 }
 
+group_postgres() {
+	local t
+	for t in tests/pg/test_*.sh; do
+		[ -f "$t" ] || continue
+		run "pg/${t##*/}" 300 bash "$t"
+	done
+}
+
 group_jose() {
 	run jose/run.sh 300 bash tests/jose/run.sh
 }
@@ -172,12 +186,12 @@ group_soak() {
 }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e jose sdk oidc clients apache-cgi apache-fcgid nginx soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e postgres jose sdk oidc clients apache-cgi apache-fcgid nginx soak)
 for g in "${groups[@]}"; do
 	case $g in
-	layout | unit | cgi | bundle | e2e | jose | sdk | oidc | clients | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
+	layout | unit | cgi | bundle | e2e | postgres | jose | sdk | oidc | clients | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e jose sdk oidc clients apache-cgi apache-fcgid nginx web-full soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e postgres jose sdk oidc clients apache-cgi apache-fcgid nginx web-full soak)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac

@@ -7,18 +7,21 @@
 # --no-install-recommends for the missing ones.  As another user it prints
 # the exact command to run and exits 1.
 #
-# Installing lighttpd, apache2 or nginx must not leave a system web server
-# serving port 80: a temporary policy-rc.d (the Debian mechanism) forbids
-# starting services during the install, and each web server's service this
-# script installed is stopped and disabled afterwards when systemd runs.
-# The tests start their own servers on free loopback ports.
+# Installing lighttpd, apache2, nginx or postgresql must not leave a system
+# web server serving port 80, or a PostgreSQL cluster on 5432: a temporary
+# policy-rc.d (the Debian mechanism) forbids starting services during the
+# install, each such service this script installed is stopped and disabled
+# afterwards when systemd runs, and a PostgreSQL cluster that its package
+# made and started anyway is stopped (pg_ctlcluster).  The tests start their
+# own servers on free loopback ports (tests/pg/pgserver.sh for PostgreSQL).
 set -u
 
 PACKAGES=(build-essential pkg-config libfcgi-dev libcjson-dev libjwt-dev
 	libcurl4-openssl-dev libssl-dev libsqlite3-dev lighttpd curl valgrind wrk
-	clang-format cppcheck apache2 libapache2-mod-fcgid nginx spawn-fcgi)
-# The web servers whose system service must not run after an install.
-SERVICES=(lighttpd apache2 nginx)
+	clang-format cppcheck apache2 libapache2-mod-fcgid nginx spawn-fcgi
+	postgresql libpq-dev)
+# The servers whose system service must not run after an install.
+SERVICES=(lighttpd apache2 nginx postgresql)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -77,4 +80,14 @@ if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
 		systemctl disable --now "$p.service" >/dev/null 2>&1 || true
 	done
 fi
+# Without systemd nothing disables a cluster the package made: stop any that runs.
+case " ${had[*]} " in
+*" postgresql "*) ;;
+*)
+	if command -v pg_lsclusters >/dev/null 2>&1; then
+		pg_lsclusters -h 2>/dev/null | awk '$4 == "online" { print $1, $2 }' |
+			while read -r v c; do pg_ctlcluster "$v" "$c" stop >/dev/null 2>&1 || true; done
+	fi
+	;;
+esac
 exit 0

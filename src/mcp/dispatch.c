@@ -25,6 +25,7 @@ struct call {
 	cJSON *result;
 	int code; /* 0 when result is set */
 	char message[256];
+	int retry_after; /* MCP_ERROR_UNAVAILABLE: seconds, for the error's data */
 };
 
 /* Sets an error on c; message is fixed text or built from safe parts. */
@@ -172,6 +173,24 @@ call_permitted(const struct dispatch_ctx *ctx, const struct tool_entry *e, struc
 	return false;
 }
 
+/*
+ * A tool that could not reach its service (MCP_ERROR_UNAVAILABLE): 503 with
+ * Retry-After for a single call.  In a batch the element's error says so and
+ * the batch's 200 carries Retry-After: the batch is not answered 503 as a
+ * whole, since its other elements ran (a create among them must not be sent
+ * again).
+ */
+static void
+tool_unavailable(struct call *c, struct outcome *out, int retry_after)
+{
+	call_fail(c, MCP_ERROR_UNAVAILABLE, "temporarily unavailable: retry after %d seconds",
+	          retry_after);
+	c->retry_after = retry_after;
+	out->status = 503;
+	if (retry_after > out->retry_after)
+		out->retry_after = retry_after;
+}
+
 /* tools/call: look up, validate the arguments, run the handler. */
 static void
 method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c,
@@ -188,6 +207,7 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 	cJSON *empty = NULL;
 	struct err why;
 	char text[ERR_MSG_MAX + 32];
+	int rc;
 
 	if (name == NULL) {
 		call_fail(c, JSONRPC_INVALID_PARAMS, "name is required");
@@ -214,7 +234,10 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 	if (!schema_validate(e->input_schema, args, &why)) {
 		snprintf(text, sizeof(text), "invalid arguments: %s", why.msg);
 		tool_result_error(&res, text);
-	} else if (e->tool->handler(&tctx, args, &res) != 0) {
+	} else if ((rc = e->tool->handler(&tctx, args, &res)) == TOOL_UNAVAILABLE) {
+		tool_unavailable(c, out, res.retry_after);
+		goto out;
+	} else if (rc != 0) {
 		log_msg(LOGL_ERROR, "tool %s failed (request %s)", e->tool->name, ctx->request_id);
 		call_fail(c, JSONRPC_INTERNAL_ERROR, "internal error");
 		goto out;
@@ -283,6 +306,7 @@ answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, str
                struct outcome_msg *m)
 {
 	struct call c = {0};
+	cJSON *data = NULL;
 
 	if (within_limits(ctx, jm, &c, out, m))
 		run_method(ctx, jm->method, jm->params, &c, out, m);
@@ -291,7 +315,9 @@ answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, str
 	if (c.code != 0) {
 		cJSON_Delete(c.result);
 		m->rpc_error = c.code;
-		return jsonrpc_error_new(jm->id, c.code, c.message, NULL);
+		if (c.retry_after > 0 && (data = cJSON_CreateObject()) != NULL)
+			cJSON_AddNumberToObject(data, "retryAfter", c.retry_after);
+		return jsonrpc_error_new(jm->id, c.code, c.message, data);
 	}
 	return jsonrpc_result_new(jm->id, c.result);
 }

@@ -141,7 +141,8 @@ app_init(struct app *app)
 		goto fail;
 	/* Opened by the first todo tool call: other requests never load the database. */
 	app->todos =
-	    todo_store_new(app->cfg.todo_db, app->cfg.todo_max_per_owner, app->cfg.issuers.v[0]);
+	    todo_store_new(app->cfg.database_url != NULL ? app->cfg.database_url : app->cfg.todo_db,
+	                   app->cfg.todo_max_per_owner, app->cfg.issuers.v[0]);
 	return;
 fail:
 	request_startup_fail("mcp.fcgi", e.msg);

@@ -71,6 +71,7 @@ struct outcome {
 	char scope[512];
 	char needs[512];
 	struct outcome_limit limit; /* the refusing rate limit of the last message it refused */
+	int retry_after; /* > 0: the Retry-After header (seconds): a tool's service is down */
 	struct outcome_msg msgs[JSONRPC_BATCH_MAX]; /* the body's messages, in order */
 	size_t n_msgs;
 	bool batch; /* the body was a JSON-RPC batch */

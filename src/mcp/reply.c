@@ -71,20 +71,26 @@ add_challenge(const struct config *cfg, const struct outcome *o, struct response
 }
 
 /*
- * A rate limit's refusal: Retry-After (RFC 9110 §10.2.3) and the
- * RateLimit-Policy and RateLimit fields of draft-ietf-httpapi-ratelimit-
- * headers (-10): Structured Field lists of one String item, the policy's
- * name, with q (quota) and w (window, seconds), then r (remaining: none)
- * and t (seconds until the quota admits a request again).
+ * When to try again: a tool's service is unavailable, or a rate limit
+ * refused (RFC 9110 §10.2.3; one header, the later of the two).  A rate
+ * limit's refusal also carries the RateLimit-Policy and RateLimit fields of
+ * draft-ietf-httpapi-ratelimit-headers (-10): Structured Field lists of one
+ * String item, the policy's name, with q (quota) and w (window, seconds),
+ * then r (remaining: none) and t (seconds until the quota admits a request
+ * again).
  */
 static void
-add_rate_limit(const struct outcome *o, struct response *res)
+add_retry(const struct outcome *o, struct response *res)
 {
 	const struct outcome_limit *l = &o->limit;
+	long long retry = o->retry_after;
 
+	if (l->quota > 0 && l->retry_after > retry)
+		retry = l->retry_after;
+	if (retry > 0)
+		response_header(res, "Retry-After", "%lld", retry);
 	if (l->quota == 0)
 		return;
-	response_header(res, "Retry-After", "%lld", l->retry_after);
 	response_header(res, "RateLimit-Policy", "\"%s\";q=%lld;w=%lld", l->policy, l->quota,
 	                l->window);
 	response_header(res, "RateLimit", "\"%s\";r=0;t=%lld", l->policy, l->retry_after);
@@ -99,7 +105,7 @@ reply_send(const struct config *cfg, struct request *req, const struct outcome *
 	if (o->status == 405 || o->kind == OUTCOME_PREFLIGHT)
 		response_header(&res, "Allow", "%s", TRANSPORT_ALLOW);
 	add_challenge(cfg, o, &res);
-	add_rate_limit(o, &res);
+	add_retry(o, &res);
 	add_cors(cfg, req, o, &res);
 	return request_send(req, &res, o->body != NULL ? JSON_TYPE : NULL, o->body, o->body_len);
 }

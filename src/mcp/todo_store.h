@@ -1,12 +1,17 @@
 /*
- * todo_store.h - the todo tools' SQLite database.
+ * todo_store.h - the todo tools' database: SQLite (the embedded default)
+ * or PostgreSQL (MCP_DATABASE_URL, for several machines).
  *
- * The only module that includes SQLite.  One connection per process
- * (FastCGI worker or CGI run), WAL journal so readers never block the
- * writer, a busy timeout for concurrent writers, prepared statements built
- * once and reused.  Every row belongs to an owner (issuer, subject, organisation);
- * every statement filters by owner, so no call reaches another owner's rows
- * even with their id.  Ids are 128 random bits.
+ * The only module that includes SQLite and libpq, each in its own backend
+ * (todo_store_backend.h), loaded with dlopen by the first operation.  One
+ * connection per process (FastCGI worker or CGI run), prepared statements
+ * built once per connection and reused.  SQLite: WAL journal so readers
+ * never block the writer, a busy timeout for concurrent writers.
+ * PostgreSQL: the connection is checked before each operation and made
+ * again after the server restarted or was unreachable.  Every row belongs
+ * to an owner (issuer, subject, organisation); every statement filters by
+ * owner, so no call reaches another owner's rows even with their id.  Ids
+ * are 128 random bits.
  */
 #ifndef TODO_STORE_H
 #define TODO_STORE_H
@@ -24,6 +29,8 @@
 #define TODO_PAGE_DEFAULT    20
 #define TODO_PAGE_MAX        100
 #define TODO_BUSY_TIMEOUT_MS 5000
+/* Seconds a client is asked to wait (Retry-After) while the database cannot be reached. */
+#define TODO_RETRY_AFTER 5
 
 struct todo_store;
 
@@ -54,29 +61,45 @@ struct todo {
 #define TODO_MSG_LIMIT     "todo limit reached: delete some todos first"
 #define TODO_MSG_CURSOR    "invalid cursor: pass the next_cursor of a previous page"
 
+/* True when where is a PostgreSQL URL (postgresql:// or postgres://), not a file. */
+bool todo_store_is_url(const char *where);
+
 /*
- * A store of the database at path, opened by its first operation: a
- * request that runs no todo tool never loads the database.  Opening creates
- * the file (0600) and its schema when new, or migrates one of an earlier
- * version (in one transaction; version-1 rows, which had no issuer, get
- * default_issuer, the first accepted one).  max_per_owner bounds the todos
- * one owner keeps.  When the database cannot be opened, each operation logs
- * why and fails with ERR_SYSTEM, and the next one tries again.
+ * A store of the database where names: a PostgreSQL URL (libpq's
+ * connection URI), else the path of a SQLite file.  Nothing is loaded,
+ * opened or connected here: a request that runs no todo tool never maps
+ * SQLite or libpq.  The first operation opens it, creating the schema when
+ * new or migrating an earlier one (SQLite: in one write transaction,
+ * version-1 rows, which had no issuer, get default_issuer, the first
+ * accepted one; PostgreSQL: in one transaction under an advisory lock, one
+ * row per migration in todo_migrations).  max_per_owner bounds the todos
+ * one owner keeps.  When the database cannot be opened, each operation
+ * fails (ERR_UNAVAILABLE for a PostgreSQL server that cannot be reached,
+ * else ERR_SYSTEM, logged) and the next one tries again.  where is copied.
  */
-struct todo_store *todo_store_new(const char *path, int64_t max_per_owner,
+struct todo_store *todo_store_new(const char *where, int64_t max_per_owner,
                                   const char *default_issuer);
 
-/* todo_store_new() and the opening at once: NULL with ERR_CONFIG and one line in e. */
-struct todo_store *todo_store_open(const char *path, int64_t max_per_owner,
+/*
+ * todo_store_new() and the opening at once: NULL with one line in e
+ * (ERR_CONFIG, or ERR_UNAVAILABLE for an unreachable server).
+ */
+struct todo_store *todo_store_open(const char *where, int64_t max_per_owner,
                                    const char *default_issuer, struct err *e);
 void todo_store_close(struct todo_store *s);
+
+/* "sqlite" or "postgresql": which database s stores in (static text). */
+const char *todo_store_backend(const struct todo_store *s);
 
 /*
  * The operations below return 0, or -1 with e set: ERR_NOT_FOUND (no todo
  * with that id for this owner, or no id of the store's shape:
  * TODO_MSG_NOT_FOUND), ERR_LIMIT (the owner holds max todos already:
  * TODO_MSG_LIMIT), ERR_INVALID (a cursor this store did not issue:
- * TODO_MSG_CURSOR), or ERR_SYSTEM (SQLite failed; logged with its message).
+ * TODO_MSG_CURSOR), ERR_UNAVAILABLE (PostgreSQL cannot be reached now,
+ * or was restarted: answer 503 with Retry-After TODO_RETRY_AFTER; a create
+ * answered so may or may not have been committed, never twice), or
+ * ERR_SYSTEM (the database failed; logged with its message).
  */
 
 /* Creates a todo; description may be NULL.  On success *out holds it (todo_clear() it). */

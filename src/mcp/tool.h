@@ -46,12 +46,19 @@ struct tool_result {
 	cJSON *content;
 	cJSON *structured;
 	bool is_error;
+	int retry_after; /* TOOL_UNAVAILABLE: seconds the client is asked to wait */
 };
+
+/* A handler's return value when a service it needs cannot be reached now. */
+#define TOOL_UNAVAILABLE (-2)
 
 /*
  * A handler: validated arguments in, result out.  Returns 0 when *res holds a
  * result (success or a tool error), -1 on an internal failure (the caller
- * answers -32603 without detail and logs it).
+ * answers -32603 without detail and logs it), TOOL_UNAVAILABLE with
+ * res->retry_after set when a service it needs (the todo database) cannot be
+ * reached now (the caller answers 503 with Retry-After, or that element's
+ * error inside a batch).
  */
 typedef int (*tool_handler)(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res);
 

@@ -24,7 +24,7 @@ reset(void)
 	    CONFIG_TTL_MAX,    CONFIG_THROTTLE,     CONFIG_MAX_STALE,    CONFIG_SCOPES,
 	    CONFIG_STATE_DIR,  CONFIG_SK_ENV,       CONFIG_SK_ENV_SHORT, CONFIG_SK_RESOURCE_ID,
 	    CONFIG_SK_MCP_URL, CONFIG_SK_AUDIENCE,  CONFIG_SK_PRM,       CONFIG_TODO_DB,
-	    CONFIG_TODO_MAX,   CONFIG_TODO_MAX_OLD, CONFIG_TOKEN_TYPES};
+	    CONFIG_TODO_MAX,   CONFIG_TODO_MAX_OLD, CONFIG_TOKEN_TYPES,  CONFIG_DATABASE_URL};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 	config_free(&cfg);
@@ -125,6 +125,25 @@ TEST(optional_values)
 	setenv(CONFIG_LOG_LEVEL, "chatty", 1);
 	CHECK_INT(load(), -1);
 	CHECK_CONTAINS(e.msg, "MCP_LOG_LEVEL:");
+}
+
+/* MCP_DATABASE_URL: a PostgreSQL URL or nothing; a refusal never echoes the value. */
+TEST(database_url)
+{
+	reset();
+	setenv(CONFIG_RESOURCE, "https://mcp.example.com/mcp", 1);
+	CHECK_INT(load(), 0);
+	CHECK(cfg.database_url == NULL);
+	setenv(CONFIG_DATABASE_URL, "postgresql://mcp:s3cret@db.internal/mcp", 1);
+	CHECK_INT(load(), 0);
+	CHECK_STR(cfg.database_url, "postgresql://mcp:s3cret@db.internal/mcp");
+	setenv(CONFIG_DATABASE_URL, "postgres://db.internal/mcp", 1);
+	CHECK_INT(load(), 0);
+	setenv(CONFIG_DATABASE_URL, "mysql://root:s3cret@db/mcp", 1);
+	CHECK_INT(load(), -1);
+	CHECK_CONTAINS(e.msg, "MCP_DATABASE_URL:");
+	CHECK(strstr(e.msg, "s3cret") == NULL);
+	reset();
 }
 
 /* Writes text to a new file in a temporary directory; returns its path (static). */
@@ -338,4 +357,4 @@ TEST_MAIN_FIXTURE(NULL, reset, TEST_CASE(oauth_defaults), TEST_CASE(oauth_miscon
                   TEST_CASE(scalekit_node_profile), TEST_CASE(missing_resource_names_the_variable),
                   TEST_CASE(bad_resources), TEST_CASE(derived_lists_public),
                   TEST_CASE(derived_lists_loopback_and_additions), TEST_CASE(optional_values),
-                  TEST_CASE(env_file))
+                  TEST_CASE(env_file), TEST_CASE(database_url))

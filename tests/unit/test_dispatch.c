@@ -8,6 +8,7 @@
 #include "mcp/dispatch.h"
 #include "mcp/jsonrpc.h"
 #include "mcp/outcome.h"
+#include "mcp/todo_store.h"
 #include "mcp/tool.h"
 
 static struct tool_registry *reg;
@@ -340,8 +341,58 @@ TEST(hostile_bodies)
 	CHECK_CONTAINS(out.body, "no subject");
 }
 
+/*
+ * A todo tool whose database cannot be reached (a PostgreSQL URL on a port
+ * nobody listens on): a single call is 503 with Retry-After and a -32004
+ * error keeping the id; in a batch, that element's error, the others'
+ * results, and the batch's 200 with Retry-After.
+ */
+TEST(database_unavailable_is_503_or_the_element_error)
+{
+	char *scopes[] = {"todo:read", "todo:write"};
+	struct principal p = {.subject = "alice", .scopes = scopes, .n_scopes = 2};
+	struct todo_store *down =
+	    todo_store_new("postgresql://mcp@127.0.0.1:1/mcp?connect_timeout=2", 10, "https://as");
+	struct dispatch_ctx ctx = {.reg = reg,
+	                           .cfg = &cfg,
+	                           .principal = &p,
+	                           .protocol_version = "2025-03-26",
+	                           .request_id = "t",
+	                           .todos = down};
+	const char *list = "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\","
+	                   "\"params\":{\"name\":\"list_todos\",\"arguments\":{}}}";
+	const char *batch =
+	    "[{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"ping\"},"
+	    "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"create_todo\",\"arguments\":{\"title\":\"x\"}}}]";
+
+	dispatch_body(&ctx, list, strlen(list), &out);
+	CHECK_INT(out.status, 503);
+	CHECK_INT(out.retry_after, TODO_RETRY_AFTER);
+	CHECK_STR(out.body, "{\"jsonrpc\":\"2.0\",\"id\":7,\"error\":{\"code\":-32004,"
+	                    "\"message\":\"temporarily unavailable: retry after 5 seconds\","
+	                    "\"data\":{\"retryAfter\":5}}}");
+	CHECK_INT(out.msgs[0].rpc_error, MCP_ERROR_UNAVAILABLE);
+	dispatch_body(&ctx, batch, strlen(batch), &out);
+	CHECK_INT(out.status, 200);
+	CHECK_INT(out.retry_after, TODO_RETRY_AFTER);
+	CHECK_CONTAINS(out.body, "{\"jsonrpc\":\"2.0\",\"id\":8,\"result\":{}}");
+	CHECK_CONTAINS(out.body, "\"id\":9,\"error\":{\"code\":-32004");
+	/* Other tools are not touched by the database. */
+	dispatch_body(&ctx,
+	              "{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{"
+	              "\"name\":\"greet_user\",\"arguments\":{\"name\":\"Ada\"}}}",
+	              strlen("{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"tools/call\",\"params\":{"
+	                     "\"name\":\"greet_user\",\"arguments\":{\"name\":\"Ada\"}}}"),
+	              &out);
+	CHECK_INT(out.status, 200);
+	CHECK_INT(out.retry_after, 0);
+	todo_store_close(down);
+}
+
 TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(registry_builds), TEST_CASE(parse_errors),
                   TEST_CASE(initialize_negotiates), TEST_CASE(methods), TEST_CASE(tools_call),
                   TEST_CASE(batches), TEST_CASE(ids_exact_or_refused),
                   TEST_CASE(notifications_and_responses_get_202),
-                  TEST_CASE(scopes_refused_with_the_request_id), TEST_CASE(hostile_bodies))
+                  TEST_CASE(scopes_refused_with_the_request_id), TEST_CASE(hostile_bodies),
+                  TEST_CASE(database_unavailable_is_503_or_the_element_error))

@@ -200,5 +200,24 @@ TEST(rate_limited)
 	CHECK(strstr(r, "RateLimit") == NULL && strstr(r, "Retry-After") == NULL);
 }
 
+/* A tool whose service is down: 503 (or a batch's 200) with Retry-After, no challenge. */
+TEST(service_unavailable)
+{
+	struct outcome o = {.kind = OUTCOME_ANSWERED, .status = 503, .retry_after = 5};
+	const char *r;
+
+	o.body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"error\":{}}";
+	o.body_len = strlen(o.body);
+	r = render(&o, NULL);
+	CHECK_CONTAINS(r, "Status: 503 Service Unavailable\r\nRetry-After: 5\r\n");
+	CHECK(strstr(r, "WWW-Authenticate") == NULL);
+	o.status = 200;
+	r = render(&o, NULL);
+	CHECK_CONTAINS(r, "Status: 200 OK\r\nRetry-After: 5\r\n");
+	o.retry_after = 0;
+	r = render(&o, NULL);
+	CHECK(strstr(r, "Retry-After") == NULL);
+}
+
 TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(refusals), TEST_CASE(challenges), TEST_CASE(preflight),
-                  TEST_CASE(answers), TEST_CASE(rate_limited))
+                  TEST_CASE(answers), TEST_CASE(rate_limited), TEST_CASE(service_unavailable))

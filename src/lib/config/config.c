@@ -239,6 +239,9 @@ config_free(struct config *cfg)
 	free(cfg->tool_scopes);
 	strlist_free(&cfg->required_scopes);
 	free(cfg->todo_db);
+	if (cfg->database_url != NULL)
+		explicit_bzero(cfg->database_url, strlen(cfg->database_url));
+	free(cfg->database_url);
 	free(cfg->config_file);
 	memset(cfg, 0, sizeof(*cfg));
 	config_env_free();

@@ -38,6 +38,7 @@
 #define CONFIG_TOOL_SCOPES     "MCP_TOOL_SCOPES"
 #define CONFIG_REQUIRED_SCOPES "MCP_REQUIRED_SCOPES"
 #define CONFIG_TODO_DB         "MCP_TODO_DB"
+#define CONFIG_DATABASE_URL    "MCP_DATABASE_URL"
 #define CONFIG_TODO_MAX        "MCP_TODO_MAX_PER_OWNER"
 #define CONFIG_TODO_MAX_OLD    "MCP_TODO_MAX_PER_SUBJECT" /* the first release's name */
 #define CONFIG_ISSUER          "OAUTH_ISSUER"
@@ -114,7 +115,8 @@ struct config {
 	char *tool_scopes;              /* MCP_TOOL_SCOPES: "tool=scope scope; tool2=..." */
 	struct strlist required_scopes; /* MCP_REQUIRED_SCOPES: needed by every request */
 	char *todo_db;                  /* MCP_TODO_DB, default <state dir>/todos.sqlite */
-	int64_t todo_max_per_owner;     /* MCP_TODO_MAX_PER_OWNER, default 1000 */
+	char *database_url;         /* MCP_DATABASE_URL (PostgreSQL) or NULL: may hold a password */
+	int64_t todo_max_per_owner; /* MCP_TODO_MAX_PER_OWNER, default 1000 */
 };
 
 /*

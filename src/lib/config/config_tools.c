@@ -35,5 +35,11 @@ config_tools_load(struct config *cfg, struct err *e)
 	config_string(CONFIG_TODO_DB, def, &cfg->todo_db);
 	if (cfg->todo_db[0] != '/')
 		return err_set(e, ERR_CONFIG, CONFIG_TODO_DB ": must be an absolute path");
+	/* The value is never echoed: it may hold a password. */
+	config_string(CONFIG_DATABASE_URL, NULL, &cfg->database_url);
+	if (cfg->database_url != NULL && strncmp(cfg->database_url, "postgresql://", 13) != 0 &&
+	    strncmp(cfg->database_url, "postgres://", 11) != 0)
+		return err_set(e, ERR_CONFIG,
+		               CONFIG_DATABASE_URL ": must be a postgresql:// or postgres:// URL");
 	return load_todo_max(cfg, e);
 }

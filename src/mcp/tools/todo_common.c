@@ -58,6 +58,10 @@ todo_fail(const struct err *e, struct tool_result *res)
 {
 	if (e->code == ERR_NOT_FOUND || e->code == ERR_LIMIT || e->code == ERR_INVALID)
 		return tool_result_error(res, e->msg);
+	if (e->code == ERR_UNAVAILABLE) {
+		res->retry_after = TODO_RETRY_AFTER;
+		return TOOL_UNAVAILABLE;
+	}
 	return -1;
 }
 

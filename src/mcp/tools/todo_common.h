@@ -57,8 +57,9 @@ int todo_reply(struct tool_result *res, struct todo *t);
 
 /*
  * Turns a store refusal into the tool's result: a tool error (isError)
- * with the store's text for not-found, limits and cursors; -1 (an internal
- * error, already logged) for the rest.
+ * with the store's text for not-found, limits and cursors;
+ * TOOL_UNAVAILABLE with Retry-After TODO_RETRY_AFTER when the database
+ * cannot be reached now; -1 (an internal error, already logged) for the rest.
  */
 int todo_fail(const struct err *e, struct tool_result *res);
 

@@ -1,0 +1,545 @@
+/*
+ * todo_store_pg.c - the todo store's PostgreSQL backend: one connection per
+ * process, checked before each operation and made again when the server
+ * restarted or was unreachable; statements prepared on the connection at
+ * their first use; an operation whose connection broke runs once more on a
+ * new one, which every operation here allows (see run_op).
+ */
+#include "mcp/todo_store_backend.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/core/err.h"
+#include "lib/core/log.h"
+#include "lib/core/num.h"
+#include "lib/core/util.h"
+#include "mcp/todo_store_pg.h"
+
+/* After a failed connection, operations answer "unavailable" at once for this long. */
+#define PG_RECONNECT_MS 1000
+/* libpq's connect_timeout (seconds) and the name in pg_stat_activity; the URL may override. */
+#define PG_CONNECT_TIMEOUT "3"
+#define PG_APP_NAME        "mcp-fcgi"
+
+/* The row's owner is $2, $3, $4 (see PS_GET). */
+#define BY_OWNER "(owner_iss, owner_sub, owner_org) IS NOT DISTINCT FROM ($2, $3, $4)"
+
+enum pg_stmt { PS_LOCK, PS_INSERT, PS_GET, PS_UPDATE, PS_DELETE, PS_LIST, PS__MAX };
+
+/* Every statement, prepared by name on a connection the first time it runs. */
+static const char *const pg_sql[PS__MAX] = {
+    /* One creator per owner at a time: the count below then holds until COMMIT. */
+    [PS_LOCK] = "SELECT pg_advisory_xact_lock(hashtextextended("
+                "$1 || chr(1) || $2 || chr(1) || $3, 0))",
+    [PS_INSERT] = "INSERT INTO todos (id, owner_iss, owner_sub, owner_org, title, description, "
+                  "completed, created_at, updated_at) "
+                  "SELECT $1, $2, $3, $4, $5, $6, false, $7::bigint, $7::bigint "
+                  "WHERE (SELECT count(*) FROM todos WHERE owner_iss = $2 AND owner_sub = $3 "
+                  "AND owner_org = $4) < $8::bigint "
+                  "RETURNING id, title, description, completed, created_at, updated_at",
+    /*
+     * By id, the owner a filter (IS NOT DISTINCT FROM: never an index
+     * condition; the columns are NOT NULL): the id's unique index finds the
+     * row.  With plain equality a generic plan, or stale statistics, may
+     * pick the owner's index and read every row of the owner for one get.
+     */
+    [PS_GET] = "SELECT id, title, description, completed, created_at, updated_at FROM todos "
+               "WHERE id = $1 AND " BY_OWNER,
+    [PS_UPDATE] = "UPDATE todos SET title = coalesce($5, title), "
+                  "description = coalesce($6, description), "
+                  "completed = CASE WHEN $7::int < 0 THEN completed ELSE $7::int <> 0 END, "
+                  "updated_at = $8::bigint "
+                  "WHERE id = $1 AND " BY_OWNER " "
+                  "RETURNING id, title, description, completed, created_at, updated_at",
+    [PS_DELETE] = "DELETE FROM todos WHERE id = $1 AND " BY_OWNER,
+    [PS_LIST] = "SELECT id, title, description, completed, created_at, updated_at, seq "
+                "FROM todos WHERE owner_iss = $1 AND owner_sub = $2 AND owner_org = $3 "
+                "AND seq > $4::bigint AND ($5::int < 0 OR completed = ($5::int <> 0)) "
+                "ORDER BY seq LIMIT $6::bigint",
+};
+
+static const char *const pg_name[PS__MAX] = {"todo_lock",   "todo_insert", "todo_get",
+                                             "todo_update", "todo_delete", "todo_list"};
+
+struct pg {
+	PGconn *conn; /* NULL until connected, and after the connection broke */
+	bool prepared[PS__MAX];
+	char *url;        /* may hold a password: never logged */
+	int64_t retry_at; /* monotonic ms before which no new connection is tried */
+	unsigned char key[SEAL_KEY_LEN];
+};
+
+/* Monotonic milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* libpq's notices (NOTICE, WARNING) would reach stderr, the JSON log: dropped. */
+static void
+notice_drop(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static void *
+pg_open(const char *url, const char *default_issuer)
+{
+	struct pg *p = xcalloc(1, sizeof(*p));
+
+	(void)default_issuer; /* a PostgreSQL database never held version-1 rows */
+	p->url = xstrdup(url);
+	return p;
+}
+
+static void
+pg_disconnect(struct pg *p)
+{
+	if (p->conn != NULL)
+		pq.finish(p->conn);
+	p->conn = NULL;
+	memset(p->prepared, 0, sizeof(p->prepared));
+}
+
+static void
+pg_close(void *db)
+{
+	struct pg *p = db;
+
+	if (p == NULL)
+		return;
+	pg_disconnect(p);
+	explicit_bzero(p->url, strlen(p->url));
+	free(p->url);
+	free(p);
+}
+
+/* libpq's message without its trailing newline, into buf. */
+static const char *
+conn_message(PGconn *conn, char *buf, size_t len)
+{
+	size_t n;
+
+	snprintf(buf, len, "%s", conn != NULL ? pq.errorMessage(conn) : "out of memory");
+	/* Its first line: the rest is libpq's advice ("Is the server running ...?"). */
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return buf;
+}
+
+/*
+ * Connects and brings the schema up to date.  The URL is handed to libpq
+ * as its dbname (expanded), after our defaults so that it may override
+ * them; it is never logged, and libpq's messages name host and port, never
+ * the password.  0, or -1 with e (ERR_UNAVAILABLE, or ERR_CONFIG).
+ */
+static int
+pg_connect(struct pg *p, struct err *e)
+{
+	/* Requests' text is UTF-8 (jsonrpc.h refuses anything else), whatever the database's
+	 * encoding. */
+	const char *const keys[] = {"connect_timeout", "application_name", "dbname",
+	                            "client_encoding", NULL};
+	const char *const values[] = {PG_CONNECT_TIMEOUT, PG_APP_NAME, p->url, "UTF8", NULL};
+	char msg[512];
+
+	if (todo_libpq_load(e) != 0)
+		return -1;
+	p->conn = pq.connectdbParams(keys, values, 1);
+	if (p->conn == NULL || pq.status(p->conn) != CONNECTION_OK) {
+		log_msg(LOGL_ERROR, "todo database (PostgreSQL): cannot connect: %s",
+		        conn_message(p->conn, msg, sizeof(msg)));
+		pg_disconnect(p);
+		return err_set(e, ERR_UNAVAILABLE, "todo database unavailable");
+	}
+	pq.setNoticeProcessor(p->conn, notice_drop, NULL);
+	if (todo_pg_schema(p->conn, p->key, e) != 0) {
+		log_msg(LOGL_ERROR, "%s", e->msg);
+		pg_disconnect(p);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The connection, checked: one a restarted server closed shows it when its
+ * pending input is read, before a statement is sent on it.  Otherwise (or
+ * when the throttle allows) a new one.
+ */
+static int
+pg_check(struct pg *p, struct err *e)
+{
+	if (p->conn != NULL) {
+		if (pq.consumeInput(p->conn) == 1 && pq.status(p->conn) == CONNECTION_OK &&
+		    pq.transactionStatus(p->conn) == PQTRANS_IDLE)
+			return 0;
+		log_msg(LOGL_WARN, "todo database (PostgreSQL): connection lost, reconnecting");
+		pg_disconnect(p);
+	}
+	if (now_ms() < p->retry_at)
+		return err_set(e, ERR_UNAVAILABLE, "todo database unavailable");
+	if (pg_connect(p, e) != 0) {
+		p->retry_at = now_ms() + PG_RECONNECT_MS;
+		return -1;
+	}
+	return 0;
+}
+
+/* The backend's ready(): the connection checked or made, and the cursor key. */
+static int
+pg_ready(void *db, unsigned char key[SEAL_KEY_LEN], struct err *e)
+{
+	struct pg *p = db;
+
+	if (pg_check(p, e) != 0)
+		return -1;
+	memcpy(key, p->key, SEAL_KEY_LEN);
+	return 0;
+}
+
+/*
+ * A failed statement: logged once, here; a transient failure (todo_pg.h)
+ * drops the connection and is ERR_UNAVAILABLE, anything else ERR_SYSTEM.
+ * Frees r.
+ */
+static int
+pg_fail(struct pg *p, PGresult *r, const char *what, struct err *e)
+{
+	const char *primary = r != NULL ? pq.resultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	bool transient = todo_pg_transient(p->conn, r);
+	char msg[512];
+
+	log_msg(transient ? LOGL_WARN : LOGL_ERROR, "todo database (PostgreSQL): %s: %s", what,
+	        primary != NULL ? primary : conn_message(p->conn, msg, sizeof(msg)));
+	pq.clear(r);
+	if (!transient)
+		return err_set(e, ERR_SYSTEM, "todo store: %s failed", what);
+	pg_disconnect(p);
+	return err_set(e, ERR_UNAVAILABLE, "todo database unavailable");
+}
+
+/*
+ * Runs statement which with n text parameters (NULL: SQL NULL); the result
+ * (rows or a command's), or NULL with e after pg_fail().
+ */
+static PGresult *
+pg_exec(struct pg *p, enum pg_stmt which, int n, const char *const *params, struct err *e)
+{
+	PGresult *r;
+
+	if (!p->prepared[which]) {
+		r = pq.prepare(p->conn, pg_name[which], pg_sql[which], 0, NULL);
+		if (pq.resultStatus(r) != PGRES_COMMAND_OK) {
+			pg_fail(p, r, "prepare", e);
+			return NULL;
+		}
+		pq.clear(r);
+		p->prepared[which] = true;
+	}
+	r = pq.execPrepared(p->conn, pg_name[which], n, params, NULL, NULL, 0);
+	if (pq.resultStatus(r) == PGRES_TUPLES_OK || pq.resultStatus(r) == PGRES_COMMAND_OK)
+		return r;
+	pg_fail(p, r, pg_name[which], e);
+	return NULL;
+}
+
+/* Reads row i (id, title, description, completed, created, updated) of r into t. */
+static void
+row_read(const PGresult *r, int i, struct todo *t)
+{
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", pq.getvalue(r, i, 0));
+	t->title = xstrdup(pq.getvalue(r, i, 1));
+	t->description = xstrdup(pq.getvalue(r, i, 2));
+	t->completed = strcmp(pq.getvalue(r, i, 3), "t") == 0;
+	if (num_parse_i64(pq.getvalue(r, i, 4), INT64_MIN, INT64_MAX, &t->created_at) != 0)
+		t->created_at = 0;
+	if (num_parse_i64(pq.getvalue(r, i, 5), INT64_MIN, INT64_MAX, &t->updated_at) != 0)
+		t->updated_at = 0;
+}
+
+/* One row of r into out, or ERR_NOT_FOUND; frees r. */
+static int
+one_row(PGresult *r, struct todo *out, struct err *e)
+{
+	int rc = 0;
+
+	if (pq.ntuples(r) == 1)
+		row_read(r, 0, out);
+	else
+		rc = err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
+	pq.clear(r);
+	return rc;
+}
+
+enum op_kind { OP_CREATE, OP_GET, OP_UPDATE, OP_REMOVE, OP_LIST };
+
+/* One operation's arguments, so that run_op() can run it again on a new connection. */
+struct op {
+	enum op_kind kind;
+	const struct todo_owner *o;
+	const char *id, *title, *description;
+	int completed; /* update: -1/0/1; list: -1/0/1 */
+	int64_t now, max, after;
+	size_t rows;
+	struct todo *out; /* create, get, update: one; list: rows */
+	int64_t *seq;
+	size_t *n;
+};
+
+/* Ends the create transaction: ROLLBACK when it is still open (its result ignored). */
+static void
+rollback(struct pg *p)
+{
+	if (p->conn != NULL && pq.transactionStatus(p->conn) != PQTRANS_IDLE)
+		pq.clear(pq.exec(p->conn, "ROLLBACK"));
+}
+
+/* Runs a command without rows (BEGIN, COMMIT); 0 or -1 with e. */
+static int
+command(struct pg *p, const char *sql, struct err *e)
+{
+	PGresult *r = pq.exec(p->conn, sql);
+
+	if (pq.resultStatus(r) != PGRES_COMMAND_OK)
+		return pg_fail(p, r, sql, e);
+	pq.clear(r);
+	return 0;
+}
+
+/*
+ * Create: the id is the caller's, made before the first attempt, so a
+ * second attempt first looks for it: a todo committed by an attempt whose
+ * answer was lost is returned, never stored twice.  Then, in one
+ * transaction under the owner's advisory lock, count and insert.
+ */
+static int
+do_create(struct pg *p, const struct op *op, bool again, struct err *e)
+{
+	const struct todo_owner *o = op->o;
+	char now[24], max[24];
+	const char *lock[] = {o->issuer, o->subject, o->org};
+	const char *row[] = {op->id,    o->issuer,       o->subject, o->org,
+	                     op->title, op->description, now,        max};
+	PGresult *r = NULL;
+
+	if (again && (r = pg_exec(p, PS_GET, 4, row, e)) != NULL && pq.ntuples(r) == 1)
+		return one_row(r, op->out, e);
+	if (again && r == NULL)
+		return -1;
+	if (again)
+		pq.clear(r);
+	snprintf(now, sizeof(now), "%lld", (long long)op->now);
+	snprintf(max, sizeof(max), "%lld", (long long)op->max);
+	if (command(p, "BEGIN", e) != 0)
+		return -1;
+	if ((r = pg_exec(p, PS_LOCK, 3, lock, e)) == NULL)
+		goto fail;
+	pq.clear(r);
+	if ((r = pg_exec(p, PS_INSERT, 8, row, e)) == NULL)
+		goto fail;
+	if (pq.ntuples(r) != 1) {
+		pq.clear(r);
+		err_set(e, ERR_LIMIT, TODO_MSG_LIMIT);
+		goto fail;
+	}
+	if (command(p, "COMMIT", e) != 0) {
+		pq.clear(r);
+		return -1;
+	}
+	return one_row(r, op->out, e);
+fail:
+	rollback(p);
+	return -1;
+}
+
+static int
+do_get(struct pg *p, const struct op *op, struct err *e)
+{
+	const char *row[] = {op->id, op->o->issuer, op->o->subject, op->o->org};
+	PGresult *r = pg_exec(p, PS_GET, 4, row, e);
+
+	return r != NULL ? one_row(r, op->out, e) : -1;
+}
+
+/* Update: one statement, idempotent (the same values and time again). */
+static int
+do_update(struct pg *p, const struct op *op, struct err *e)
+{
+	char done[8], now[24];
+	const char *row[] = {op->id,    op->o->issuer,   op->o->subject, op->o->org,
+	                     op->title, op->description, done,           now};
+	PGresult *r;
+
+	snprintf(done, sizeof(done), "%d", op->completed);
+	snprintf(now, sizeof(now), "%lld", (long long)op->now);
+	r = pg_exec(p, PS_UPDATE, 8, row, e);
+	return r != NULL ? one_row(r, op->out, e) : -1;
+}
+
+/* Delete: run again after a lost answer, a todo already deleted is "not found". */
+static int
+do_remove(struct pg *p, const struct op *op, struct err *e)
+{
+	const char *row[] = {op->id, op->o->issuer, op->o->subject, op->o->org};
+	PGresult *r = pg_exec(p, PS_DELETE, 4, row, e);
+	bool gone;
+
+	if (r == NULL)
+		return -1;
+	gone = strcmp(pq.cmdTuples(r), "0") != 0;
+	pq.clear(r);
+	return gone ? 0 : err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
+}
+
+static int
+do_list(struct pg *p, const struct op *op, struct err *e)
+{
+	char after[24], done[8], rows[24];
+	const char *args[] = {op->o->issuer, op->o->subject, op->o->org, after, done, rows};
+	PGresult *r;
+	int64_t seq;
+	int i, n;
+
+	snprintf(after, sizeof(after), "%lld", (long long)op->after);
+	snprintf(done, sizeof(done), "%d", op->completed);
+	snprintf(rows, sizeof(rows), "%zu", op->rows);
+	if ((r = pg_exec(p, PS_LIST, 6, args, e)) == NULL)
+		return -1;
+	n = pq.ntuples(r);
+	for (i = 0; i < n && (size_t)i < op->rows; i++) {
+		if (num_parse_i64(pq.getvalue(r, i, 6), 1, INT64_MAX, &seq) != 0)
+			break;
+		row_read(r, i, &op->out[i]);
+		op->seq[i] = seq;
+	}
+	*op->n = (size_t)i;
+	pq.clear(r);
+	return 0;
+}
+
+/*
+ * Runs op; when its connection broke under it (the server restarted, a
+ * network fault), once more on a new connection: every operation here may
+ * run twice with the effect of once (do_create looks for its id first,
+ * update sets the same values, get and list read, delete of a deleted
+ * todo is "not found").  A second failure is the caller's 503.
+ */
+static int
+run_op(struct pg *p, const struct op *op, struct err *e)
+{
+	int rc = -1;
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (attempt == 1 && pg_check(p, e) != 0)
+			return -1;
+		switch (op->kind) {
+		case OP_CREATE:
+			rc = do_create(p, op, attempt == 1, e);
+			break;
+		case OP_GET:
+			rc = do_get(p, op, e);
+			break;
+		case OP_UPDATE:
+			rc = do_update(p, op, e);
+			break;
+		case OP_REMOVE:
+			rc = do_remove(p, op, e);
+			break;
+		case OP_LIST:
+			rc = do_list(p, op, e);
+			break;
+		}
+		if (rc == 0 || e->code != ERR_UNAVAILABLE || p->conn != NULL)
+			return rc;
+		/* The retry must not wait out the reconnect throttle that its own failure set. */
+		p->retry_at = 0;
+	}
+	return rc;
+}
+
+static int
+pg_create(void *db, const struct todo_owner *o, const char *id, const char *title,
+          const char *description, int64_t now, int64_t max, struct todo *out, struct err *e)
+{
+	struct op op = {.kind = OP_CREATE,
+	                .o = o,
+	                .id = id,
+	                .title = title,
+	                .description = description,
+	                .now = now,
+	                .max = max,
+	                .out = out};
+
+	return run_op(db, &op, e);
+}
+
+static int
+pg_get(void *db, const struct todo_owner *o, const char *id, struct todo *out, struct err *e)
+{
+	struct op op = {.kind = OP_GET, .o = o, .id = id, .out = out};
+
+	return run_op(db, &op, e);
+}
+
+static int
+pg_update(void *db, const struct todo_owner *o, const char *id, const char *title,
+          const char *description, int completed, int64_t now, struct todo *out, struct err *e)
+{
+	struct op op = {.kind = OP_UPDATE,
+	                .o = o,
+	                .id = id,
+	                .title = title,
+	                .description = description,
+	                .completed = completed,
+	                .now = now,
+	                .out = out};
+
+	return run_op(db, &op, e);
+}
+
+static int
+pg_remove(void *db, const struct todo_owner *o, const char *id, struct err *e)
+{
+	struct op op = {.kind = OP_REMOVE, .o = o, .id = id};
+
+	return run_op(db, &op, e);
+}
+
+static int
+pg_list(void *db, const struct todo_owner *o, int completed, int64_t after, size_t max,
+        struct todo *v, int64_t *seq, size_t *n, struct err *e)
+{
+	struct op op = {.kind = OP_LIST,
+	                .o = o,
+	                .completed = completed,
+	                .after = after,
+	                .rows = max,
+	                .out = v,
+	                .seq = seq,
+	                .n = n};
+
+	*n = 0;
+	return run_op(db, &op, e);
+}
+
+const struct todo_backend todo_backend_pg = {
+    .name = "postgresql",
+    .open = pg_open,
+    .ready = pg_ready,
+    .create = pg_create,
+    .get = pg_get,
+    .update = pg_update,
+    .remove = pg_remove,
+    .list = pg_list,
+    .close = pg_close,
+};

@@ -1,0 +1,434 @@
+#!/usr/bin/env bash
+# test_pg.sh - two "machines" on one PostgreSQL: the todo store in a real
+# PostgreSQL 15 server (tests/pg/pgserver.sh: initdb into a temporary
+# directory, 127.0.0.1 and a free port, stopped by its pid), and two
+# lighttpd instances, each with its own four FastCGI workers, state
+# directory (key cache) and error log, both given the same MCP_RESOURCE (the
+# load balancer's URL), issuer and MCP_DATABASE_URL, as an operator puts
+# several machines behind a load balancer.
+#
+#   1. both start against an empty database; their first todo calls come
+#      at once from 16 clients, and the schema is migrated once (one row in
+#      todo_migrations, one log line over both machines);
+#   2. a todo created through one machine is read, updated, paged (the
+#      cursor made by one opens on the other) and deleted through the other;
+#      other owners see nothing; the program as CGI reads them too, and
+#      loads libpq only for a todo call;
+#   3. 16 clients x 200 creates spread over both machines lose and double
+#      nothing (counted by paging list_todos and in the database);
+#   4. PostgreSQL stopped: todo calls answer 503 with Retry-After and a
+#      JSON-RPC error that keeps the id; a batch answers 200 with that
+#      element's error; greet_user and the metadata keep working;
+#   5. PostgreSQL restarted while 16 clients write: 503s with Retry-After
+#      during, full service after on the same workers (no lighttpd
+#      restart), every successful create stored once, none twice;
+#   6. the database URL's password is in no log line.
+set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+PGSERVER=$ROOT/tests/pg/pgserver.sh
+CLIENTS=${PG_CLIENTS:-16}
+PER=${PG_PER_CLIENT:-200}
+RUN_LIMIT=${PG_RUN_LIMIT:-240}
+[ "${MCP_SANITIZE:-0}" = 1 ] && RUN_LIMIT=600
+TOTAL=$((CLIENTS * PER))
+CLIENT_PIDS=()
+PG_DIR=""
+A_LPID=""
+B_LPID=""
+
+pg_cleanup() {
+	local pid
+	for pid in "${CLIENT_PIDS[@]}"; do stop_pid "$pid" 2; done
+	for pid in "$A_LPID" "$B_LPID"; do
+		[ -n "$pid" ] || continue
+		LPID=$pid
+		server_stop
+	done
+	if [ -n "$PG_DIR" ]; then
+		"$PGSERVER" stop "$PG_DIR"
+		rm -rf "$PG_DIR"
+	fi
+	lib_cleanup
+}
+trap pg_cleanup EXIT
+
+need_programs mcp.fcgi wellknown.fcgi
+if ! lighttpd_only "it starts two lighttpd instances"; then
+	echo "0 passed, 0 failed"
+	exit 0
+fi
+
+# ---- PostgreSQL and the two machines ------------------------------------------
+
+# Outside $TMP: the server runs as another user, who must reach its directory.
+PG_DIR=$(mktemp -d /tmp/mcp-pg.XXXXXX) || exit 1
+if ! PG_URL=$("$PGSERVER" start "$PG_DIR"); then
+	t "PostgreSQL 15 starts"
+	note "$(tail -n 5 "$PG_DIR/log" 2>/dev/null)"
+	finish
+fi
+PG_PASSWORD=$(cat "$PG_DIR/password")
+psql_q() { "$PGSERVER" psql "$PG_DIR" "$1"; }
+
+common=(--max-procs 4 --env "MCP_DATABASE_URL=$PG_URL" --env "MCP_TODO_MAX_PER_OWNER=$((TOTAL * 2))")
+server_start_or_finish "${common[@]}"
+A_LPID=$LPID A_BASE=$BASE A_ERRLOG=$ERRLOG A_DIR=$SRV_DIR
+A_ISSUER=$ISSUER A_ISSUER_DIR=$ISSUER_DIR A_RESOURCE=$RESOURCE
+# Machine B: the same resource, issuer and database; its own workers, key cache and port.
+LPID=""
+SRV_DEV_ISSUER=0 server_start_or_finish "${common[@]}" --resource "$A_RESOURCE" \
+	--env "OAUTH_ISSUER=$A_ISSUER" --env OAUTH_ALLOW_HTTP=1 --env "MCP_ALLOWED_HOSTS=127.0.0.1:@PORT@"
+B_LPID=$LPID B_BASE=$BASE B_ERRLOG=$ERRLOG B_DIR=$SRV_DIR
+ISSUER=$A_ISSUER ISSUER_DIR=$A_ISSUER_DIR RESOURCE=$A_RESOURCE
+LPID=""
+
+on() { # on A|B: later requests go to that machine
+	if [ "$1" = A ]; then BASE=$A_BASE ERRLOG=$A_ERRLOG; else BASE=$B_BASE ERRLOG=$B_ERRLOG; fi
+}
+call() { # call TOKEN TOOL ARGS [ID]
+	AUTH="Bearer $1" mcp "$(call_json "$2" "$3" "${4:-1}")"
+}
+jget() {
+	node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+		const v = Function("r", "return (" + process.argv[2] + ");")(r);
+		process.stdout.write(typeof v === "string" ? v : String(JSON.stringify(v)));' "$RESP_BODY" "$1" 2>/dev/null
+}
+# workers LPID: the sorted pids of that lighttpd's mcp.fcgi workers.
+workers() {
+	local pid exe
+	for pid in $(children_of "$1"); do
+		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+		exe=${exe% (deleted)}
+		[ "${exe##*/}" = mcp.fcgi ] && printf '%s\n' "$pid"
+	done | sort -n | tr '\n' ' '
+}
+
+# creator.js URL TOKEN PREFIX COUNT OUT TIMEOUT_MS: COUNT create_todo calls in
+# a row, titled PREFIX-s<seq>; appends "ok<TAB>seq<TAB>id<TAB>title" or
+# "fail<TAB>seq<TAB>status<TAB>retry-after<TAB>detail" per call, "done" at
+# the end.  A failed call is not sent again (a create must not be doubled);
+# after a 503 the client waits what Retry-After says, then goes on.  With
+# GATE_FILE and GATE_AT, call GATE_AT waits until GATE_FILE exists.
+cat >"$TMP/creator.js" <<'EOF_JS'
+const http = require("http");
+const fs = require("fs");
+const [url, token, prefix, count, out, timeoutMs] = process.argv.slice(2);
+const u = new URL(url);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+function post(body) {
+  return new Promise((resolve) => {
+    const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+        "Content-Length": Buffer.byteLength(body), "Authorization": "Bearer " + token } }, (res) => {
+      let data = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (data += d));
+      res.on("end", () => resolve({ status: res.statusCode, retry: res.headers["retry-after"] || "", data }));
+      res.on("error", (e) => resolve({ status: 0, retry: "", data: String(e.code || e.message) }));
+    });
+    req.setTimeout(Number(timeoutMs), () => req.destroy(new Error("timeout")));
+    req.on("error", (e) => resolve({ status: 0, retry: "", data: String(e.code || e.message) }));
+    req.end(body);
+  });
+}
+const gateFile = process.env.GATE_FILE, gateAt = Number(process.env.GATE_AT || 0);
+(async () => {
+  for (let seq = 1; seq <= Number(count); seq++) {
+    if (gateFile && seq === gateAt)
+      for (let i = 0; i < 3000 && !fs.existsSync(gateFile); i++) await sleep(20);
+    const title = `${prefix}-s${seq}`;
+    const { status, retry, data } = await post(JSON.stringify({ jsonrpc: "2.0", id: seq,
+      method: "tools/call", params: { name: "create_todo", arguments: { title } } }));
+    let line;
+    try {
+      const r = JSON.parse(data);
+      const s = r.result && !r.result.isError && r.result.structuredContent;
+      if (status === 200 && r.id === seq && s && /^[0-9a-f]{32}$/.test(s.id) && s.title === title)
+        line = `ok\t${seq}\t${s.id}\t${title}`;
+    } catch (e) { /* reported below */ }
+    if (!line) line = `fail\t${seq}\t${status}\t${retry}\t${data.slice(0, 160).replace(/\s+/g, " ")}`;
+    fs.appendFileSync(out, line + "\n");
+    if (status === 503) await sleep(1000 * (Number(retry) || 1));
+  }
+  fs.appendFileSync(out, "done\n");
+})();
+EOF_JS
+
+# verify.js LISTED MODE OUT...: what list_todos showed ("id<TAB>title<TAB>..."
+# lines) against the clients' OUT files.  "exact": every call succeeded and
+# the list is exactly their todos; "restart": every successful create is
+# listed with its title, none twice, nothing never sent.
+cat >"$TMP/verify.js" <<'EOF_JS'
+const fs = require("fs");
+const [listed, mode, ...outs] = process.argv.slice(2);
+const bad = [], okById = new Map(), sent = new Set();
+let ok = 0, failed = 0, done = 0;
+for (const f of outs) {
+  const lines = fs.readFileSync(f, "utf8").split("\n").filter(Boolean);
+  if (lines[lines.length - 1] === "done") done++; else bad.push(`${f}: the client did not finish`);
+  const prefix = f.replace(/^.*\//, "").replace(/\.out$/, "");
+  for (const l of lines) {
+    const [kind, seq, a, b] = l.split("\t");
+    if (kind === "done") continue;
+    sent.add(`${prefix}-s${seq}`);
+    if (kind === "ok") { ok++; if (okById.has(a)) bad.push(`id ${a} returned twice`); okById.set(a, b); }
+    else { failed++; if (mode === "exact" && failed <= 5) bad.push(`${f}: ${l}`); }
+  }
+}
+const rows = fs.readFileSync(listed, "utf8").split("\n").filter(Boolean).map((l) => l.split("\t"));
+const ids = new Set(), titles = new Set();
+let dup = 0, phantom = 0, unanswered = 0, lost = 0;
+for (const [id, title] of rows) {
+  if (ids.has(id) || titles.has(title)) { dup++; if (dup <= 5) bad.push(`listed twice: ${id} ${title}`); }
+  ids.add(id); titles.add(title);
+  if (!sent.has(title)) { phantom++; if (phantom <= 5) bad.push(`never sent: ${title}`); }
+  if (okById.has(id) && okById.get(id) !== title) bad.push(`id ${id}: listed ${title}, created ${okById.get(id)}`);
+  if (!okById.has(id)) unanswered++;
+}
+for (const [id, title] of okById) if (!ids.has(id)) { lost++; if (lost <= 5) bad.push(`created, not listed: ${title}`); }
+if (mode === "exact" && (failed || rows.length !== ok)) bad.push(`${failed} calls failed, ${rows.length} listed, ${ok} created`);
+console.log(`calls ok ${ok}, failed ${failed}, clients done ${done}/${outs.length}, listed ${rows.length}, ` +
+  `lost ${lost}, twice ${dup}, never sent ${phantom}, stored without a success answer ${unanswered}`);
+if (bad.length) console.log(bad.join("\n"));
+process.exit(bad.length ? 1 : 0);
+EOF_JS
+
+# start_clients RUN TOKEN: CLIENTS creators, odd ones on machine A, even on B.
+start_clients() {
+	local i base
+	CLIENT_PIDS=()
+	for ((i = 1; i <= CLIENTS; i++)); do
+		if ((i % 2)); then base=$A_BASE; else base=$B_BASE; fi
+		: >"$TMP/$1-c$i.out"
+		timeout -k 5 "$RUN_LIMIT" node "$TMP/creator.js" "$base/mcp" "$2" "$1-c$i" "$PER" \
+			"$TMP/$1-c$i.out" "$((CURL_MAX_TIME * 1000))" &
+		CLIENT_PIDS+=($!)
+	done
+}
+wait_clients() {
+	local pid
+	for pid in "${CLIENT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+	CLIENT_PIDS=()
+}
+progress() { cat "$TMP/$1"-c*.out 2>/dev/null | grep -c '^ok\|^fail'; }
+
+# db_count SUBJECT: the todos of SUBJECT in the database, counted there.
+db_count() { psql_q "SELECT count(*) || ' ' || count(DISTINCT id) || ' ' || count(DISTINCT title) FROM todos WHERE owner_sub = '$1'"; }
+
+# ---- 1 and 3. an empty database, 16 clients at once on both machines -----------
+
+TOK1=$(mint_token --scope "todo:read todo:write" --sub pg-one)
+t "two machines: each runs four workers; the database is empty"
+want_eq "workers of A" 4 "$(wc -w <<<"$(workers "$A_LPID")")"
+want_eq "workers of B" 4 "$(wc -w <<<"$(workers "$B_LPID")")"
+want_eq "tables" 0 "$(psql_q "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")"
+A_WORKERS=$(workers "$A_LPID") B_WORKERS=$(workers "$B_LPID")
+
+t0=$(date +%s.%N)
+start_clients one "$TOK1"
+wait_clients
+secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+
+t "the schema was migrated once, by one of the eight workers that started at once"
+want_eq "todo_migrations rows" "1 1" "$(psql_q "SELECT count(*) || ' ' || max(version) FROM todo_migrations")"
+n=$(cat "$A_ERRLOG" "$B_ERRLOG" | grep -c 'migrated to schema version 1')
+want_eq "'migrated' log lines over both machines" 1 "$n"
+
+t "$CLIENTS clients x $PER creates over both machines: every call 200 (${secs} s)"
+on A
+todo_list_all "$TOK1" "$TMP/one.list" || note "list_todos paging failed: $STATUS $(short "$BODY")"
+out=$(node "$TMP/verify.js" "$TMP/one.list" exact "$TMP"/one-c*.out) || note "$out"
+echo "     $(head -n 1 <<<"$out")"
+
+t "all $TOTAL todos stored exactly once: paged through machine B, and counted in the database"
+on B
+todo_list_all "$TOK1" "$TMP/one-b.list" || note "list_todos through B failed"
+cmp -s "$TMP/one.list" "$TMP/one-b.list" || note "A and B list different todos"
+want_eq "listed" "$TOTAL" "$(wc -l <"$TMP/one-b.list" | tr -d ' ')"
+want_eq "rows, distinct ids, distinct titles" "$TOTAL $TOTAL $TOTAL" "$(db_count pg-one)"
+
+# ---- 2. one todo through both machines --------------------------------------------
+
+TOK2=$(mint_token --scope "todo:read todo:write" --sub pg-two)
+TOK2_ORG=$(mint_token --scope "todo:read todo:write" --sub pg-two --claims '{"org_id":"org_other"}')
+TOK_OTHER=$(mint_token --scope "todo:read todo:write" --sub pg-stranger)
+
+t "created through A, read through B"
+on A
+call "$TOK2" create_todo '{"title":"crosses machines","description":"from A"}' 11
+want_result 11
+ID=$(jget 'r.result.structuredContent.id')
+on B
+call "$TOK2" get_todo "{\"todo_id\":\"$ID\"}" 12
+want_json 'r.result.structuredContent.title' '"crosses machines"' \
+	'r.result.structuredContent.description' '"from A"'
+
+t "updated through B, read through A"
+call "$TOK2" update_todo "{\"todo_id\":\"$ID\",\"completed\":true,\"title\":\"done on B\"}" 13
+want_json 'r.result.structuredContent.completed' true
+on A
+call "$TOK2" get_todo "{\"todo_id\":\"$ID\"}" 14
+want_json 'r.result.structuredContent.title' '"done on B"' 'r.result.structuredContent.completed' true
+
+t "another subject, or the same subject in another organisation, reaches nothing through either"
+for m in A B; do
+	on $m
+	for tk in "$TOK_OTHER" "$TOK2_ORG"; do
+		call "$tk" get_todo "{\"todo_id\":\"$ID\"}" 15
+		want_tool_error 15 "todo not found"
+		call "$tk" delete_todo "{\"todo_id\":\"$ID\"}" 16
+		want_tool_error 16 "todo not found"
+	done
+done
+
+t "a list cursor made by A opens on B (the key is in the database)"
+on A
+for i in 1 2 3; do call "$TOK2" create_todo "{\"title\":\"page $i\"}" 17 >/dev/null; done
+call "$TOK2" list_todos '{"limit":2}' 18
+cursor=$(jget 'r.result.structuredContent.next_cursor')
+[ -n "$cursor" ] && [ "$cursor" != null ] || note "no next_cursor: $(short "$BODY")"
+on B
+call "$TOK2" list_todos "{\"limit\":2,\"cursor\":\"$cursor\"}" 19
+want_json 'r.result.structuredContent.todos.map((x) => x.title)' '["page 2","page 3"]'
+call "$TOK_OTHER" list_todos "{\"limit\":2,\"cursor\":\"$cursor\"}" 20
+want_tool_error 20 "invalid cursor: pass the next_cursor of a previous page"
+
+t "deleted through A, gone through B"
+on A
+call "$TOK2" delete_todo "{\"todo_id\":\"$ID\"}" 21
+want_result 21
+want_json 'r.result.isError === true' false
+on B
+call "$TOK2" get_todo "{\"todo_id\":\"$ID\"}" 22
+want_tool_error 22 "todo not found"
+
+# ---- 2b. a CGI run on the same database ----------------------------------------------
+
+PROG=$BIN/mcp.fcgi WRAP=() CGI_TIMEOUT=10 CGI_HOST=${A_BASE#http://} TOKEN=$TOK2
+CGI_STATE=$TMP/cgi-state
+[ "${MCP_SANITIZE:-0}" = 1 ] && CGI_TIMEOUT=30
+mkdir -p "$CGI_STATE" && chmod 700 "$CGI_STATE"
+. "$ROOT/tests/cgi/lib_cgi.sh"
+
+t "as CGI: a run that calls no todo tool never loads libpq"
+cgi "$(call_json greet_user '{"name":"Ada"}' 23)" "MCP_DATABASE_URL=$PG_URL" LD_DEBUG=libs
+want_status 200
+grep -q 'libpq\.so' <<<"$CGI_ERR" && note "libpq was loaded for greet_user"
+
+t "as CGI: a todo call loads libpq, connects and lists the machines' todos"
+cgi "$(call_json list_todos '{}' 24)" "MCP_DATABASE_URL=$PG_URL" LD_DEBUG=libs
+want_status 200
+want_json 'r.id' 24 'r.result.structuredContent.todos.map((x) => x.title)' '["page 1","page 2","page 3"]'
+grep -q 'libpq\.so' <<<"$CGI_ERR" || note "libpq was not loaded"
+
+# ---- 4. PostgreSQL stopped ------------------------------------------------------
+
+"$PGSERVER" stop "$PG_DIR"
+t "PostgreSQL stopped: a todo call answers 503 with Retry-After, on both machines"
+for m in A B; do
+	on $m
+	for tool in list_todos create_todo; do
+		args='{}'
+		[ $tool = create_todo ] && args='{"title":"while down"}'
+		call "$TOK2" $tool "$args" 31
+		want_status 503
+		want_header "Retry-After" 5
+		want_json 'r.id' 31 'r.error.code' -32004 'r.error.data' '{"retryAfter":5}'
+	done
+done
+
+t "PostgreSQL stopped: greet_user, tools/list and the metadata keep working"
+for m in A B; do
+	on $m
+	call "$TOK2" greet_user '{"name":"Ada"}' 32
+	want_result 32
+	want_no_header Retry-After
+	AUTH="Bearer $TOK2" mcp '{"jsonrpc":"2.0","id":33,"method":"tools/list"}'
+	want_result 33
+	http GET /.well-known/oauth-protected-resource/mcp
+	want_status 200
+done
+
+t "PostgreSQL stopped: a batch answers 200, the todo element's error and Retry-After"
+on A
+AUTH="Bearer $TOK2" mcp "[$(call_json greet_user '{"name":"Ada"}' 41),$(call_json create_todo '{"title":"batched"}' 42)]"
+want_status 200
+want_header "Retry-After" 5
+want_json 'r.length' 2 'r[0].id' 41 '"result" in r[0]' true 'r[1].id' 42 'r[1].error.code' -32004
+
+"$PGSERVER" start "$PG_DIR" >/dev/null || { t "PostgreSQL starts again"; note "$(tail -n 5 "$PG_DIR/log")"; finish; }
+t "PostgreSQL back: both machines serve the todos again, with the same workers"
+for m in A B; do
+	on $m
+	for ((i = 0; i < 50; i++)); do
+		call "$TOK2" list_todos '{}' 34
+		[ "$STATUS" = 200 ] && break
+		sleep 0.1
+	done
+	want_result 34
+	want_json 'r.result.structuredContent.todos.length' 3
+done
+want_eq "workers of A" "$A_WORKERS" "$(workers "$A_LPID")"
+want_eq "workers of B" "$B_WORKERS" "$(workers "$B_LPID")"
+want_eq "'batched' and 'while down' rows" 0 \
+	"$(psql_q "SELECT count(*) FROM todos WHERE title IN ('batched', 'while down')")"
+
+# ---- 5. PostgreSQL restarted while 16 clients write -------------------------------
+
+TOK5=$(mint_token --scope "todo:read todo:write" --sub pg-restart)
+gate_at=$((PER * 50 / 100))
+export GATE_FILE=$TMP/restart.gate GATE_AT=$gate_at
+start_clients restart "$TOK5"
+unset GATE_FILE GATE_AT
+for ((i = 0; i < RUN_LIMIT * 20; i++)); do
+	[ "$(progress restart)" -ge $((CLIENTS * (gate_at - 1))) ] && break
+	sleep 0.05
+done
+"$PGSERVER" stop "$PG_DIR"
+: >"$TMP/restart.gate"
+sleep 2
+"$PGSERVER" start "$PG_DIR" >/dev/null
+wait_clients
+
+t "restart mid-run: 503 with Retry-After while it was down"
+n503=$(cat "$TMP"/restart-c*.out | awk -F'\t' '$1 == "fail" && $3 == 503 && $4 == 5' | wc -l)
+nother=$(cat "$TMP"/restart-c*.out | awk -F'\t' '$1 == "fail" && !($3 == 503 && $4 == 5)' | wc -l)
+echo "     503 with Retry-After: $n503, other failures: $nother"
+[ "$n503" -ge 1 ] || note "no 503 answered"
+want_eq "failures other than 503 with Retry-After" 0 "$nother"
+
+t "restart mid-run: full service after (each client's last calls succeeded), same workers"
+for ((i = 1; i <= CLIENTS; i++)); do
+	last=$(grep -v '^done' "$TMP/restart-c$i.out" | tail -n 1)
+	[ "${last%%	*}" = ok ] || note "client $i's last call: $last"
+done
+want_eq "workers of A" "$A_WORKERS" "$(workers "$A_LPID")"
+want_eq "workers of B" "$B_WORKERS" "$(workers "$B_LPID")"
+
+t "restart mid-run: every successful create stored once, none twice, none never sent"
+on B
+if todo_list_all "$TOK5" "$TMP/restart.list"; then
+	out=$(node "$TMP/verify.js" "$TMP/restart.list" restart "$TMP"/restart-c*.out) || note "$out"
+	echo "     $(head -n 1 <<<"$out")"
+	rows=$(wc -l <"$TMP/restart.list" | tr -d ' ')
+	want_eq "database rows, distinct ids, distinct titles" "$rows $rows $rows" "$(db_count pg-restart)"
+else
+	note "list_todos paging failed: $STATUS $(short "$BODY")"
+fi
+
+# ---- 6. secrets -----------------------------------------------------------------
+
+t "the database password is in no log line of either machine"
+for f in "$A_DIR"/log/*.log "$B_DIR"/log/*.log; do
+	grep -qF "$PG_PASSWORD" "$f" && note "$f holds the password"
+done
+n=$(cat "$A_ERRLOG" "$B_ERRLOG" | grep -c 'PostgreSQL')
+[ "$n" -ge 1 ] || note "no PostgreSQL log line at all (the outage was not logged)"
+
+t "no worker crashed, no sanitizer report"
+cat "$A_ERRLOG" "$B_ERRLOG" | grep -nE 'AddressSanitizer|runtime error:|LeakSanitizer|child signalled|child exited' |
+	head -n 5 >"$TMP/crash.lines"
+[ -s "$TMP/crash.lines" ] && note "error log:" "$(cat "$TMP/crash.lines")"
+
+finish
