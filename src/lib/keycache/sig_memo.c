@@ -69,8 +69,9 @@ memo_ready(struct sig_memo *m)
 	} else if (m->fd < 0 && (errno == EACCES || errno == EPERM || errno == EROFS)) {
 		/* Where keys come from OAUTH_JWKS_FILE, nothing else would say so. */
 		log_msg(LOGL_WARN,
-		        "state directory %s is not writable (%s): signatures are checked at "
-		        "every request",
+		        "state directory %s is not writable (%s): the files shared there are off "
+		        "for this process (signatures checked at every request, rate limits per "
+		        "process)",
 		        m->dir, strerror(errno));
 	} else if (m->fd < 0) {
 		log_msg(LOGL_DEBUG, "signature memo %s: %s", m->path, strerror(errno));

@@ -212,8 +212,15 @@ table_ready(struct table *t)
 		t->state = 1;
 		return;
 	}
-	/* A missing state directory is said once elsewhere (the key cache, the database). */
-	log_msg(t->fd < 0 && errno == ENOENT ? LOGL_DEBUG : LOGL_WARN,
+	/*
+	 * A missing state directory is said once elsewhere (the key cache, the
+	 * database); one that is not writable by the key cache or the signature
+	 * memo, in the one line that names the directory.
+	 */
+	log_msg(t->fd < 0 &&
+	                (errno == ENOENT || errno == EACCES || errno == EPERM || errno == EROFS)
+	            ? LOGL_DEBUG
+	            : LOGL_WARN,
 	        "rate-limit table %s refused (%s): limits hold per process", t->path, why);
 	table_in_memory(t);
 }
