@@ -79,40 +79,46 @@ burst_refusals() {
 
 t "a burst of 2N CGI processes: exactly N served, N refused with 429"
 fresh_state
-burst $((2 * N)) MCP_RATE_LIMIT=$N/5
+# Windows of 60 s: a burst of processes, slow as they may be (sanitizer
+# builds), always lands within one, so the count cannot depend on speed.
+burst $((2 * N)) MCP_RATE_LIMIT=$N/60
 want_eq "200 answers" "$N" "$OKS"
 want_eq "429 answers" "$N" "$LIMITED"
 
 t "each 429: Retry-After, RateLimit-Policy and RateLimit, the JSON-RPC id kept"
-burst_refusals client "$N" 5
+burst_refusals client "$N" 60
 
 t "each refusal audited as rate_limited, each success as allowed"
 want_eq "rate_limited lines" "$N" "$(grep -c '"decision":"rate_limited","status":429,"rpc_error":-32029' "$TMP/burst/log")"
 want_eq "allowed lines" "$N" "$(grep -c '"decision":"allowed","status":200' "$TMP/burst/log")"
 
 t "after Retry-After, a request passes again"
-wait_s=$(sed -n 's/^Retry-After: //p' "$TMP"/burst/*.headers | sort -n | tail -1)
-cgi "$GREET" MCP_RATE_LIMIT=$N/5
+fresh_state
+cgi "$GREET" MCP_RATE_LIMIT=1/3
+want_result 7
+cgi "$GREET" MCP_RATE_LIMIT=1/3
 want_status 429
-sleep "${wait_s:-1}"
-cgi "$GREET" MCP_RATE_LIMIT=$N/5
+wait_s=$(printf '%s\n' "$HEADERS" | sed -n 's/^Retry-After: //p' | tr -d '\r')
+[ -n "$wait_s" ] && [ "$wait_s" -ge 1 ] && [ "$wait_s" -le 3 ] || note "Retry-After: '$wait_s', wanted 1 to 3"
+sleep "${wait_s:-3}"
+cgi "$GREET" MCP_RATE_LIMIT=1/3
 want_result 7
 
 t "a per-tool limit: a burst of 2N greet_user calls gets N, the policy names the tool"
 fresh_state
-burst $((2 * N)) "MCP_TOOL_RATE_LIMITS=greet_user=$N/5"
+burst $((2 * N)) "MCP_TOOL_RATE_LIMITS=greet_user=$N/60"
 want_eq "200 answers" "$N" "$OKS"
 want_eq "429 answers" "$N" "$LIMITED"
-burst_refusals tool-greet_user "$N" 5
+burst_refusals tool-greet_user "$N" 60
 
 t "anonymous: 2N requests without a token get N 401 and N 429"
 fresh_state
-burst $((2 * N)) HTTP_AUTHORIZATION=@unset MCP_RATE_LIMIT_ANON=$N/5
+burst $((2 * N)) HTTP_AUTHORIZATION=@unset MCP_RATE_LIMIT_ANON=$N/60
 want_eq "429 answers" "$N" "$LIMITED"
 want_eq "401 answers" "$N" "$(cat "$TMP"/burst/*.status | grep -o 401 | wc -l)"
 want_eq "rate_limited lines" "$N" "$(grep -c '"decision":"rate_limited"' "$TMP/burst/log")"
 i=$(grep -l 429 "$TMP"/burst/*.status | head -1)
-grep -qx "RateLimit-Policy: \"anonymous\";q=$N;w=5" "${i%.status}.headers" ||
+grep -qx "RateLimit-Policy: \"anonymous\";q=$N;w=60" "${i%.status}.headers" ||
 	note "no anonymous RateLimit-Policy: $(short "$(cat "${i%.status}.headers")")"
 
 t "0 turns the limits off: 2N requests all served"
