@@ -9,7 +9,7 @@
 # off and on (MCP_RATE_LIMIT and MCP_TOOL_RATE_LIMITS for greet_user set past
 # the load: every call is decided in the shared table), taking turns twice.
 # Prints requests/s of each and their ratios.  Then the todo tools (limits
-# off: create_todo, list_todos of 20, get_todo; tests/bench_tool.lua), on SQLite and on a PostgreSQL 15 server
+# off: create_todo, list_todos of 20, get_todo; tests/bench.lua with MCP_BENCH_BODY), on SQLite and on a PostgreSQL 15 server
 # that tests/pg/pgserver.sh starts on loopback (same machine, fsync off: the
 # cost of the backend and its round trips, not of a disk).  Not part of
 # make check.
@@ -94,7 +94,7 @@ todo_rows() {
 		"$(call_json list_todos '{"limit":20}' 1)" \
 		"$(call_json get_todo "{\"todo_id\":\"$id\"}" 1)"; do
 		MCP_BENCH_TOKEN=$tok MCP_BENCH_BODY=$body wrk_rps "todo on $1: $body" "$RESOURCE" \
-			-s "$HERE/bench_tool.lua"
+			-s "$HERE/bench.lua"
 		TODO_ROWS+=("$(printf '%-40s %12s' "$(sed 's/.*"name":"\([a-z_]*\)".*/\1/' <<<"$body") ($1, 2 workers)" "$RPS req/s")")
 	done
 }
