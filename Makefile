@@ -194,11 +194,16 @@ bundle: $(BUILD)/bundle/mcp.cgi $(BUILD)/bundle/wellknown.cgi \
 	  "(Debian 12, Ubuntu 22.04, RHEL/AlmaLinux/Rocky/CloudLinux 9 and later)"
 
 # The baselines and drivers of make bench: plain C, nothing of ours linked.
-BENCH_PROGS = $(BUILD)/bench/hello_cgi $(BUILD)/bench/spawn_loop
+BENCH_PROGS = $(BUILD)/bench/hello_cgi $(BUILD)/bench/spawn_loop $(BUILD)/bench/empty_fcgi
 $(BUILD)/bench/%: tests/bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	@$(CC) $(WARN) $(HARDEN) $(OPT) $(ALL_LDFLAGS) -o $@ $<
+# The FastCGI ceiling: libfcgi linked as the programs link it.
+$(BUILD)/bench/empty_fcgi: tests/bench/empty_fcgi.c
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(WARN) $(HARDEN) $(OPT) $(PKG_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(PROG_LIBS)
 bench-build: $(BENCH_PROGS)
 
 bench: deps all bench-build shared-hosting
