@@ -12,6 +12,7 @@
 #include "lib/ratelimit/ratelimit.h"
 #include "lib/core/util.h"
 #include "mcp/catalog.h"
+#include "mcp/limits_pg.h"
 #include "mcp/outcome.h"
 #include "mcp/tool.h"
 
@@ -21,7 +22,8 @@
 #define KEY_ANON      "anonymous"
 
 struct limits {
-	struct ratelimit *rl;
+	struct ratelimit *rl;     /* the machine's: the anonymous limit, and the fallback */
+	struct ratelimit *shared; /* the principals' and tools': rl, or the database's */
 	struct ratelimit_rate principal, anon;
 	struct ratelimit_tool_rate tools[RATELIMIT_TOOLS_MAX];
 	size_t n_tools;
@@ -57,7 +59,8 @@ load_tools(struct limits *l, struct tool_registry *reg, struct err *e)
 }
 
 struct limits *
-limits_new(struct tool_registry *reg, const char *state_dir, struct err *e)
+limits_new(struct tool_registry *reg, const char *state_dir, const char *database_url,
+           struct err *e)
 {
 	struct limits *l = xcalloc(1, sizeof(*l));
 
@@ -68,6 +71,9 @@ limits_new(struct tool_registry *reg, const char *state_dir, struct err *e)
 		return NULL;
 	}
 	l->rl = ratelimit_local_open(state_dir);
+	/* Requests reach any machine: their counts are the database's.  An address's
+	 * failed authentications cost the machine they reach (its key refreshes): its own. */
+	l->shared = database_url != NULL ? limits_pg_open(database_url, l->rl) : l->rl;
 	return l;
 }
 
@@ -76,6 +82,8 @@ limits_free(struct limits *l)
 {
 	if (l == NULL)
 		return;
+	if (l->shared != l->rl)
+		ratelimit_free(l->shared);
 	ratelimit_free(l->rl);
 	free(l);
 }
@@ -125,7 +133,7 @@ limits_call(struct limits *l, const struct principal *p, const char *tool,
 	if (l == NULL)
 		return true;
 	n = call_asks(l, p, tool, asks);
-	ratelimit_take(l->rl, asks, n, &v);
+	ratelimit_take(l->shared, asks, n, &v);
 	if (v.allowed)
 		return true;
 	if (v.refused_by == 0) {

@@ -36,11 +36,15 @@ struct tool_registry;
 
 /*
  * The limits the configuration sets (config_get(): call after
- * config_load()), over the table in state_dir (opened at the first use).
+ * config_load()), over the table in state_dir (opened at the first use);
+ * with database_url (MCP_DATABASE_URL, copied) the principals' and tools'
+ * limits are counted in that database, shared by every machine on it
+ * (limits_pg.h), and the anonymous limit stays the machine's.
  * Returns NULL with ERR_CONFIG and one line naming the variable for a bad
  * rate or an MCP_TOOL_RATE_LIMITS entry naming no tool of reg.
  */
-struct limits *limits_new(struct tool_registry *reg, const char *state_dir, struct err *e);
+struct limits *limits_new(struct tool_registry *reg, const char *state_dir,
+                          const char *database_url, struct err *e);
 
 /* NULL accepted. */
 void limits_free(struct limits *l);

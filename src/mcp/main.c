@@ -135,7 +135,8 @@ app_init(struct app *app)
 	if (app->cfg.scopes_supported.n == 0)
 		catalog_scopes_supported(tool_registry_catalog(app->reg), &app->cfg.required_scopes,
 		                         &app->cfg.scopes_supported);
-	if ((app->limits = limits_new(app->reg, app->cfg.state_dir, &e)) == NULL)
+	if ((app->limits = limits_new(app->reg, app->cfg.state_dir, app->cfg.database_url, &e)) ==
+	    NULL)
 		goto fail;
 	if ((app->auth = auth_new(&app->cfg, &e)) == NULL)
 		goto fail;

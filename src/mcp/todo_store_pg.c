@@ -1,9 +1,9 @@
 /*
  * todo_store_pg.c - the todo store's PostgreSQL backend: one connection per
- * process, checked before each operation and made again when the server
- * restarted or was unreachable; statements prepared on the connection at
- * their first use; an operation whose connection broke runs once more on a
- * new one, which every operation here allows (see run_op).
+ * process (pg_conn.h), checked before each operation and made again when
+ * the server restarted or was unreachable; an operation whose connection
+ * broke runs once more on a new one, which every operation here allows
+ * (see run_op).
  */
 #include "mcp/todo_store_backend.h"
 
@@ -11,245 +11,83 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/core/err.h"
-#include "lib/core/log.h"
 #include "lib/core/num.h"
 #include "lib/core/util.h"
-#include "mcp/todo_store_pg.h"
-
-/* After a failed connection, operations answer "unavailable" at once for this long. */
-#define PG_RECONNECT_MS 1000
-/* libpq's connect_timeout (seconds) and the name in pg_stat_activity; the URL may override. */
-#define PG_CONNECT_TIMEOUT "3"
-#define PG_APP_NAME        "mcp-fcgi"
+#include "mcp/pg_conn.h"
 
 /* The row's owner is $2, $3, $4 (see PS_GET). */
 #define BY_OWNER "(owner_iss, owner_sub, owner_org) IS NOT DISTINCT FROM ($2, $3, $4)"
 
-enum pg_stmt { PS_LOCK, PS_INSERT, PS_GET, PS_UPDATE, PS_DELETE, PS_LIST, PS__MAX };
+enum todo_stmt { PS_LOCK, PS_INSERT, PS_GET, PS_UPDATE, PS_DELETE, PS_LIST, PS__MAX };
 
 /* Every statement, prepared by name on a connection the first time it runs. */
-static const char *const pg_sql[PS__MAX] = {
+static const struct pg_stmt pg_stmts[PS__MAX] = {
     /* One creator per owner at a time: the count below then holds until COMMIT. */
-    [PS_LOCK] = "SELECT pg_advisory_xact_lock(hashtextextended("
-                "$1 || chr(1) || $2 || chr(1) || $3, 0))",
-    [PS_INSERT] = "INSERT INTO todos (id, owner_iss, owner_sub, owner_org, title, description, "
-                  "completed, created_at, updated_at) "
-                  "SELECT $1, $2, $3, $4, $5, $6, false, $7::bigint, $7::bigint "
-                  "WHERE (SELECT count(*) FROM todos WHERE owner_iss = $2 AND owner_sub = $3 "
-                  "AND owner_org = $4) < $8::bigint "
-                  "RETURNING id, title, description, completed, created_at, updated_at",
+    [PS_LOCK] = {"todo_lock", "SELECT pg_advisory_xact_lock(hashtextextended("
+                              "$1 || chr(1) || $2 || chr(1) || $3, 0))"},
+    [PS_INSERT] = {"todo_insert",
+                   "INSERT INTO todos (id, owner_iss, owner_sub, owner_org, title, description, "
+                   "completed, created_at, updated_at) "
+                   "SELECT $1, $2, $3, $4, $5, $6, false, $7::bigint, $7::bigint "
+                   "WHERE (SELECT count(*) FROM todos WHERE owner_iss = $2 AND owner_sub = $3 "
+                   "AND owner_org = $4) < $8::bigint "
+                   "RETURNING id, title, description, completed, created_at, updated_at"},
     /*
      * By id, the owner a filter (IS NOT DISTINCT FROM: never an index
      * condition; the columns are NOT NULL): the id's unique index finds the
      * row.  With plain equality a generic plan, or stale statistics, may
      * pick the owner's index and read every row of the owner for one get.
      */
-    [PS_GET] = "SELECT id, title, description, completed, created_at, updated_at FROM todos "
-               "WHERE id = $1 AND " BY_OWNER,
-    [PS_UPDATE] = "UPDATE todos SET title = coalesce($5, title), "
-                  "description = coalesce($6, description), "
-                  "completed = CASE WHEN $7::int < 0 THEN completed ELSE $7::int <> 0 END, "
-                  "updated_at = $8::bigint "
-                  "WHERE id = $1 AND " BY_OWNER " "
-                  "RETURNING id, title, description, completed, created_at, updated_at",
-    [PS_DELETE] = "DELETE FROM todos WHERE id = $1 AND " BY_OWNER,
-    [PS_LIST] = "SELECT id, title, description, completed, created_at, updated_at, seq "
-                "FROM todos WHERE owner_iss = $1 AND owner_sub = $2 AND owner_org = $3 "
-                "AND seq > $4::bigint AND ($5::int < 0 OR completed = ($5::int <> 0)) "
-                "ORDER BY seq LIMIT $6::bigint",
+    [PS_GET] = {"todo_get",
+                "SELECT id, title, description, completed, created_at, updated_at FROM todos "
+                "WHERE id = $1 AND " BY_OWNER},
+    [PS_UPDATE] = {"todo_update",
+                   "UPDATE todos SET title = coalesce($5, title), "
+                   "description = coalesce($6, description), "
+                   "completed = CASE WHEN $7::int < 0 THEN completed ELSE $7::int <> 0 END, "
+                   "updated_at = $8::bigint "
+                   "WHERE id = $1 AND " BY_OWNER " "
+                   "RETURNING id, title, description, completed, created_at, updated_at"},
+    [PS_DELETE] = {"todo_delete", "DELETE FROM todos WHERE id = $1 AND " BY_OWNER},
+    [PS_LIST] = {"todo_list",
+                 "SELECT id, title, description, completed, created_at, updated_at, seq "
+                 "FROM todos WHERE owner_iss = $1 AND owner_sub = $2 AND owner_org = $3 "
+                 "AND seq > $4::bigint AND ($5::int < 0 OR completed = ($5::int <> 0)) "
+                 "ORDER BY seq LIMIT $6::bigint"},
 };
 
-static const char *const pg_name[PS__MAX] = {"todo_lock",   "todo_insert", "todo_get",
-                                             "todo_update", "todo_delete", "todo_list"};
-
-struct pg {
-	PGconn *conn; /* NULL until connected, and after the connection broke */
-	bool prepared[PS__MAX];
-	char *url;        /* may hold a password: never logged */
-	int64_t retry_at; /* monotonic ms before which no new connection is tried */
-	unsigned char key[SEAL_KEY_LEN];
-};
-
-/* Monotonic milliseconds. */
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* libpq's notices (NOTICE, WARNING) would reach stderr, the JSON log: dropped. */
-static void
-notice_drop(void *arg, const char *message)
-{
-	(void)arg;
-	(void)message;
-}
-
+/* The backend's handle is its connection. */
 static void *
 pg_open(const char *url, const char *default_issuer)
 {
-	struct pg *p = xcalloc(1, sizeof(*p));
+	struct pg_conn *p = xcalloc(1, sizeof(*p));
 
 	(void)default_issuer; /* a PostgreSQL database never held version-1 rows */
-	p->url = xstrdup(url);
+	pg_conn_init(p, url, "todo database", pg_stmts, PS__MAX);
 	return p;
-}
-
-static void
-pg_disconnect(struct pg *p)
-{
-	if (p->conn != NULL)
-		pq.finish(p->conn);
-	p->conn = NULL;
-	memset(p->prepared, 0, sizeof(p->prepared));
 }
 
 static void
 pg_close(void *db)
 {
-	struct pg *p = db;
-
-	if (p == NULL)
+	if (db == NULL)
 		return;
-	pg_disconnect(p);
-	explicit_bzero(p->url, strlen(p->url));
-	free(p->url);
-	free(p);
-}
-
-/* libpq's message without its trailing newline, into buf. */
-static const char *
-conn_message(PGconn *conn, char *buf, size_t len)
-{
-	size_t n;
-
-	snprintf(buf, len, "%s", conn != NULL ? pq.errorMessage(conn) : "out of memory");
-	/* Its first line: the rest is libpq's advice ("Is the server running ...?"). */
-	n = strcspn(buf, "\r\n");
-	buf[n] = '\0';
-	return buf;
-}
-
-/*
- * Connects and brings the schema up to date.  The URL is handed to libpq
- * as its dbname (expanded), after our defaults so that it may override
- * them; it is never logged, and libpq's messages name host and port, never
- * the password.  0, or -1 with e (ERR_UNAVAILABLE, or ERR_CONFIG).
- */
-static int
-pg_connect(struct pg *p, struct err *e)
-{
-	/* Requests' text is UTF-8 (jsonrpc.h refuses anything else), whatever the database's
-	 * encoding. */
-	const char *const keys[] = {"connect_timeout", "application_name", "dbname",
-	                            "client_encoding", NULL};
-	const char *const values[] = {PG_CONNECT_TIMEOUT, PG_APP_NAME, p->url, "UTF8", NULL};
-	char msg[512];
-
-	if (todo_libpq_load(e) != 0)
-		return -1;
-	p->conn = pq.connectdbParams(keys, values, 1);
-	if (p->conn == NULL || pq.status(p->conn) != CONNECTION_OK) {
-		log_msg(LOGL_ERROR, "todo database (PostgreSQL): cannot connect: %s",
-		        conn_message(p->conn, msg, sizeof(msg)));
-		pg_disconnect(p);
-		return err_set(e, ERR_UNAVAILABLE, "todo database unavailable");
-	}
-	pq.setNoticeProcessor(p->conn, notice_drop, NULL);
-	if (todo_pg_schema(p->conn, p->key, e) != 0) {
-		log_msg(LOGL_ERROR, "%s", e->msg);
-		pg_disconnect(p);
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * The connection, checked: one a restarted server closed shows it when its
- * pending input is read, before a statement is sent on it.  Otherwise (or
- * when the throttle allows) a new one.
- */
-static int
-pg_check(struct pg *p, struct err *e)
-{
-	if (p->conn != NULL) {
-		if (pq.consumeInput(p->conn) == 1 && pq.status(p->conn) == CONNECTION_OK &&
-		    pq.transactionStatus(p->conn) == PQTRANS_IDLE)
-			return 0;
-		log_msg(LOGL_WARN, "todo database (PostgreSQL): connection lost, reconnecting");
-		pg_disconnect(p);
-	}
-	if (now_ms() < p->retry_at)
-		return err_set(e, ERR_UNAVAILABLE, "todo database unavailable");
-	if (pg_connect(p, e) != 0) {
-		p->retry_at = now_ms() + PG_RECONNECT_MS;
-		return -1;
-	}
-	return 0;
+	pg_conn_done(db);
+	free(db);
 }
 
 /* The backend's ready(): the connection checked or made, and the cursor key. */
 static int
 pg_ready(void *db, unsigned char key[SEAL_KEY_LEN], struct err *e)
 {
-	struct pg *p = db;
+	struct pg_conn *p = db;
 
-	if (pg_check(p, e) != 0)
+	if (pg_conn_check(p, e) != 0)
 		return -1;
 	memcpy(key, p->key, SEAL_KEY_LEN);
 	return 0;
-}
-
-/*
- * A failed statement: logged once, here; a transient failure (todo_pg.h)
- * drops the connection and is ERR_UNAVAILABLE, anything else ERR_SYSTEM.
- * Frees r.
- */
-static int
-pg_fail(struct pg *p, PGresult *r, const char *what, struct err *e)
-{
-	const char *primary = r != NULL ? pq.resultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	bool transient = todo_pg_transient(p->conn, r);
-	char msg[512];
-
-	log_msg(transient ? LOGL_WARN : LOGL_ERROR, "todo database (PostgreSQL): %s: %s", what,
-	        primary != NULL ? primary : conn_message(p->conn, msg, sizeof(msg)));
-	pq.clear(r);
-	if (!transient)
-		return err_set(e, ERR_SYSTEM, "todo store: %s failed", what);
-	pg_disconnect(p);
-	return err_set(e, ERR_UNAVAILABLE, "todo database unavailable");
-}
-
-/*
- * Runs statement which with n text parameters (NULL: SQL NULL); the result
- * (rows or a command's), or NULL with e after pg_fail().
- */
-static PGresult *
-pg_exec(struct pg *p, enum pg_stmt which, int n, const char *const *params, struct err *e)
-{
-	PGresult *r;
-
-	if (!p->prepared[which]) {
-		r = pq.prepare(p->conn, pg_name[which], pg_sql[which], 0, NULL);
-		if (pq.resultStatus(r) != PGRES_COMMAND_OK) {
-			pg_fail(p, r, "prepare", e);
-			return NULL;
-		}
-		pq.clear(r);
-		p->prepared[which] = true;
-	}
-	r = pq.execPrepared(p->conn, pg_name[which], n, params, NULL, NULL, 0);
-	if (pq.resultStatus(r) == PGRES_TUPLES_OK || pq.resultStatus(r) == PGRES_COMMAND_OK)
-		return r;
-	pg_fail(p, r, pg_name[which], e);
-	return NULL;
 }
 
 /* Reads row i (id, title, description, completed, created, updated) of r into t. */
@@ -298,22 +136,10 @@ struct op {
 
 /* Ends the create transaction: ROLLBACK when it is still open (its result ignored). */
 static void
-rollback(struct pg *p)
+rollback(struct pg_conn *p)
 {
 	if (p->conn != NULL && pq.transactionStatus(p->conn) != PQTRANS_IDLE)
 		pq.clear(pq.exec(p->conn, "ROLLBACK"));
-}
-
-/* Runs a command without rows (BEGIN, COMMIT); 0 or -1 with e. */
-static int
-command(struct pg *p, const char *sql, struct err *e)
-{
-	PGresult *r = pq.exec(p->conn, sql);
-
-	if (pq.resultStatus(r) != PGRES_COMMAND_OK)
-		return pg_fail(p, r, sql, e);
-	pq.clear(r);
-	return 0;
 }
 
 /*
@@ -323,7 +149,7 @@ command(struct pg *p, const char *sql, struct err *e)
  * transaction under the owner's advisory lock, count and insert.
  */
 static int
-do_create(struct pg *p, const struct op *op, bool again, struct err *e)
+do_create(struct pg_conn *p, const struct op *op, bool again, struct err *e)
 {
 	const struct todo_owner *o = op->o;
 	char now[24], max[24];
@@ -332,7 +158,7 @@ do_create(struct pg *p, const struct op *op, bool again, struct err *e)
 	                     op->title, op->description, now,        max};
 	PGresult *r = NULL;
 
-	if (again && (r = pg_exec(p, PS_GET, 4, row, e)) != NULL && pq.ntuples(r) == 1)
+	if (again && (r = pg_conn_exec(p, PS_GET, 4, row, e)) != NULL && pq.ntuples(r) == 1)
 		return one_row(r, op->out, e);
 	if (again && r == NULL)
 		return -1;
@@ -340,19 +166,19 @@ do_create(struct pg *p, const struct op *op, bool again, struct err *e)
 		pq.clear(r);
 	snprintf(now, sizeof(now), "%lld", (long long)op->now);
 	snprintf(max, sizeof(max), "%lld", (long long)op->max);
-	if (command(p, "BEGIN", e) != 0)
+	if (pg_conn_command(p, "BEGIN", e) != 0)
 		return -1;
-	if ((r = pg_exec(p, PS_LOCK, 3, lock, e)) == NULL)
+	if ((r = pg_conn_exec(p, PS_LOCK, 3, lock, e)) == NULL)
 		goto fail;
 	pq.clear(r);
-	if ((r = pg_exec(p, PS_INSERT, 8, row, e)) == NULL)
+	if ((r = pg_conn_exec(p, PS_INSERT, 8, row, e)) == NULL)
 		goto fail;
 	if (pq.ntuples(r) != 1) {
 		pq.clear(r);
 		err_set(e, ERR_LIMIT, TODO_MSG_LIMIT);
 		goto fail;
 	}
-	if (command(p, "COMMIT", e) != 0) {
+	if (pg_conn_command(p, "COMMIT", e) != 0) {
 		pq.clear(r);
 		return -1;
 	}
@@ -363,17 +189,17 @@ fail:
 }
 
 static int
-do_get(struct pg *p, const struct op *op, struct err *e)
+do_get(struct pg_conn *p, const struct op *op, struct err *e)
 {
 	const char *row[] = {op->id, op->o->issuer, op->o->subject, op->o->org};
-	PGresult *r = pg_exec(p, PS_GET, 4, row, e);
+	PGresult *r = pg_conn_exec(p, PS_GET, 4, row, e);
 
 	return r != NULL ? one_row(r, op->out, e) : -1;
 }
 
 /* Update: one statement, idempotent (the same values and time again). */
 static int
-do_update(struct pg *p, const struct op *op, struct err *e)
+do_update(struct pg_conn *p, const struct op *op, struct err *e)
 {
 	char done[8], now[24];
 	const char *row[] = {op->id,    op->o->issuer,   op->o->subject, op->o->org,
@@ -382,16 +208,16 @@ do_update(struct pg *p, const struct op *op, struct err *e)
 
 	snprintf(done, sizeof(done), "%d", op->completed);
 	snprintf(now, sizeof(now), "%lld", (long long)op->now);
-	r = pg_exec(p, PS_UPDATE, 8, row, e);
+	r = pg_conn_exec(p, PS_UPDATE, 8, row, e);
 	return r != NULL ? one_row(r, op->out, e) : -1;
 }
 
 /* Delete: run again after a lost answer, a todo already deleted is "not found". */
 static int
-do_remove(struct pg *p, const struct op *op, struct err *e)
+do_remove(struct pg_conn *p, const struct op *op, struct err *e)
 {
 	const char *row[] = {op->id, op->o->issuer, op->o->subject, op->o->org};
-	PGresult *r = pg_exec(p, PS_DELETE, 4, row, e);
+	PGresult *r = pg_conn_exec(p, PS_DELETE, 4, row, e);
 	bool gone;
 
 	if (r == NULL)
@@ -402,7 +228,7 @@ do_remove(struct pg *p, const struct op *op, struct err *e)
 }
 
 static int
-do_list(struct pg *p, const struct op *op, struct err *e)
+do_list(struct pg_conn *p, const struct op *op, struct err *e)
 {
 	char after[24], done[8], rows[24];
 	const char *args[] = {op->o->issuer, op->o->subject, op->o->org, after, done, rows};
@@ -413,7 +239,7 @@ do_list(struct pg *p, const struct op *op, struct err *e)
 	snprintf(after, sizeof(after), "%lld", (long long)op->after);
 	snprintf(done, sizeof(done), "%d", op->completed);
 	snprintf(rows, sizeof(rows), "%zu", op->rows);
-	if ((r = pg_exec(p, PS_LIST, 6, args, e)) == NULL)
+	if ((r = pg_conn_exec(p, PS_LIST, 6, args, e)) == NULL)
 		return -1;
 	n = pq.ntuples(r);
 	for (i = 0; i < n && (size_t)i < op->rows; i++) {
@@ -435,12 +261,12 @@ do_list(struct pg *p, const struct op *op, struct err *e)
  * todo is "not found").  A second failure is the caller's 503.
  */
 static int
-run_op(struct pg *p, const struct op *op, struct err *e)
+run_op(struct pg_conn *p, const struct op *op, struct err *e)
 {
 	int rc = -1;
 
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (attempt == 1 && pg_check(p, e) != 0)
+		if (attempt == 1 && pg_conn_check(p, e) != 0)
 			return -1;
 		switch (op->kind) {
 		case OP_CREATE:

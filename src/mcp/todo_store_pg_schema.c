@@ -2,7 +2,7 @@
  * todo_store_pg_schema.c - the todo store's PostgreSQL schema: migrations
  * under an advisory lock, the migration log, the cursor key.
  */
-#include "mcp/todo_store_pg.h"
+#include "mcp/todo_store_pg_schema.h"
 
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -23,7 +23,8 @@ struct migration {
 /*
  * migrations[n - 1] makes version n.  Version 1 is the SQLite schema's
  * version 2 in PostgreSQL types: rows keyed by their owner (issuer,
- * subject, organisation), seq the paging order.  A later change appends an
+ * subject, organisation), seq the paging order.  Version 2 adds the rate
+ * limits' table and functions (limits_pg.h).  A later change appends an
  * entry and never edits one that has shipped.
  */
 static const struct migration migrations[TODO_PG_SCHEMA_VERSION] = {
@@ -41,6 +42,7 @@ static const struct migration migrations[TODO_PG_SCHEMA_VERSION] = {
      " updated_at bigint NOT NULL);"
      "CREATE INDEX todos_owner ON todos (owner_iss, owner_sub, owner_org, seq);"
      "CREATE TABLE todo_meta (name text PRIMARY KEY, value bytea NOT NULL);"},
+    {"rate limits shared by the machines", TODO_PG_RATELIMIT_SQL},
 };
 
 #define META_CURSOR_KEY "cursor_key"

@@ -70,7 +70,9 @@ fi
 PG_PASSWORD=$(cat "$PG_DIR/password")
 psql_q() { "$PGSERVER" psql "$PG_DIR" "$1"; }
 
-common=(--max-procs 4 --env "MCP_DATABASE_URL=$PG_URL" --env "MCP_TODO_MAX_PER_OWNER=$((TOTAL * 2))")
+# The rate limits (counted in the database: test_pg_ratelimit.sh) past the load of one principal.
+common=(--max-procs 4 --env "MCP_DATABASE_URL=$PG_URL" --env "MCP_TODO_MAX_PER_OWNER=$((TOTAL * 2))"
+	--env MCP_RATE_LIMIT=1000000/60)
 server_start_or_finish "${common[@]}"
 A_LPID=$LPID A_BASE=$BASE A_ERRLOG=$ERRLOG A_DIR=$SRV_DIR
 A_ISSUER=$ISSUER A_ISSUER_DIR=$ISSUER_DIR A_RESOURCE=$RESOURCE
@@ -231,9 +233,10 @@ wait_clients
 secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 
 t "the schema was migrated once, by one of the eight workers that started at once"
-want_eq "todo_migrations rows" "1 1" "$(psql_q "SELECT count(*) || ' ' || max(version) FROM todo_migrations")"
-n=$(cat "$A_ERRLOG" "$B_ERRLOG" | grep -c 'migrated to schema version 1')
-want_eq "'migrated' log lines over both machines" 1 "$n"
+# Two migrations (the todos; the shared rate limits), each applied and logged once.
+want_eq "todo_migrations rows" "2 2" "$(psql_q "SELECT count(*) || ' ' || max(version) FROM todo_migrations")"
+n=$(cat "$A_ERRLOG" "$B_ERRLOG" | grep -c 'migrated to schema version [12] ')
+want_eq "'migrated' log lines over both machines" 2 "$n"
 
 t "$CLIENTS clients x $PER creates over both machines: every call 200 (${secs} s)"
 on A
@@ -311,8 +314,9 @@ CGI_STATE=$TMP/cgi-state
 mkdir -p "$CGI_STATE" && chmod 700 "$CGI_STATE"
 . "$ROOT/tests/cgi/lib_cgi.sh"
 
-t "as CGI: a run that calls no todo tool never loads libpq"
-cgi "$(call_json greet_user '{"name":"Ada"}' 23)" "MCP_DATABASE_URL=$PG_URL" LD_DEBUG=libs
+# With the rate limits counted in the database, every request reaches it (test_pg_ratelimit.sh).
+t "as CGI, the rate limits off: a run that calls no todo tool never loads libpq"
+cgi "$(call_json greet_user '{"name":"Ada"}' 23)" "MCP_DATABASE_URL=$PG_URL" MCP_RATE_LIMIT=0 LD_DEBUG=libs
 want_status 200
 grep -q 'libpq\.so' <<<"$CGI_ERR" && note "libpq was loaded for greet_user"
 

@@ -162,8 +162,17 @@ TEST(gcra_lets_a_burst_of_n_through_then_one_per_interval)
 	ratelimit_gcra(&tat, &r, NOW + SEC / 2, &v);
 	CHECK(!v.allowed);
 	CHECK_INT(v.retry_after, 30);
-	/* A stored time past the window (damage, a changed rate) reads as a fresh key. */
-	tat = NOW + 3600 * (int64_t)SEC;
+	/*
+	 * A stored time a little past the window: a request that read the
+	 * clock before the burst's last one but is decided after it.  A full
+	 * window, not a fresh key (that would admit a second burst).
+	 */
+	tat = NOW + 60 * SEC + RATELIMIT_SKEW_US;
+	ratelimit_gcra(&tat, &r, NOW, &v);
+	CHECK(!v.allowed);
+	CHECK_INT(v.retry_after, 30);
+	/* Further past the window (damage, a changed rate): a fresh key. */
+	tat = NOW + 60 * SEC + RATELIMIT_SKEW_US + 1;
 	ratelimit_gcra(&tat, &r, NOW, &v);
 	CHECK(v.allowed);
 	CHECK_INT(tat, NOW + 30 * SEC);

@@ -126,9 +126,18 @@ ratelimit_gcra(int64_t *tat, const struct ratelimit_rate *r, int64_t now_us,
 	int64_t t = r->s * US_PER_S / r->n, window = t * r->n;
 	int64_t cur = *tat, next;
 
-	/* A time past the window cannot come from this rate: a damaged slot or a changed rate. */
-	if (cur < now_us || cur > now_us + window)
+	/*
+	 * A time in the past: a fresh key (a full burst).  A time a little past
+	 * the window: a request that read the clock before another one but was
+	 * decided after it (waiting for the lock, on another machine): a full
+	 * window, never a fresh key, which would admit a second burst.  Further
+	 * past, it cannot come from this rate: a changed rate or a damaged
+	 * slot, read as a fresh key.
+	 */
+	if (cur < now_us || cur > now_us + window + RATELIMIT_SKEW_US)
 		cur = now_us;
+	else if (cur > now_us + window)
+		cur = now_us + window;
 	next = cur + t;
 	if (next - now_us > window) {
 		v->allowed = false;

@@ -35,6 +35,8 @@
 #define RATELIMIT_TOOLS_MAX 64                /* tools in one MCP_TOOL_RATE_LIMITS */
 #define RATELIMIT_ASKS_MAX  4                 /* keys in one ratelimit_take() */
 #define RATELIMIT_NAME_MAX  64
+/* How late a decision may come after its clock was read (a lock, a database, machines' clocks). */
+#define RATELIMIT_SKEW_US (10 * 1000000LL)
 
 /* A rate: at most n requests per s seconds.  n == 0: no limit. */
 struct ratelimit_rate {
@@ -86,8 +88,9 @@ int ratelimit_tools_parse(const char *text, struct ratelimit_tool_rate *out, siz
 uint64_t ratelimit_key(const char *const *parts, size_t n);
 
 /*
- * GCRA on one stored TAT (microseconds; 0 or anything past the rate's
- * window from now: a fresh key): decides a request at now_us and sets
+ * GCRA on one stored TAT (microseconds; 0, any time before now, or more
+ * than RATELIMIT_SKEW_US past the rate's window from now: a fresh key;
+ * less past the window: a full one): decides a request at now_us and sets
  * *tat to the new value when it passes.  Every backend uses it, so all
  * decide alike.  Fills v's allowed, retry_after and remaining.
  */
