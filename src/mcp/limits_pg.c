@@ -88,7 +88,8 @@ db_take(struct shared *sh, const struct take_args *a, size_t n, struct ratelimit
 	    num_parse_i64(pq.getvalue(r, 0, 2), 0, INT64_MAX, &retry) != 0 ||
 	    num_parse_i64(pq.getvalue(r, 0, 3), 0, INT64_MAX, &remaining) != 0) {
 		pq.clear(r);
-		log_msg(LOGL_ERROR, "rate limits (PostgreSQL): mcp_ratelimit_take: unexpected answer");
+		log_msg(LOGL_ERROR,
+		        "rate limits (PostgreSQL): mcp_ratelimit_take: unexpected answer");
 		return err_set(e, ERR_SYSTEM, "rate limits: unexpected answer");
 	}
 	v->allowed = strcmp(pq.getvalue(r, 0, 0), "t") == 0;
@@ -139,7 +140,8 @@ shared_take(void *self, const struct ratelimit_ask *asks, size_t n, int64_t now_
 			return 0;
 		}
 		if (e.code == ERR_SYSTEM) {
-			/* Not the connection (a schema changed by hand?): logged; again in a while. */
+			/* Not the connection (a schema changed by hand?): logged; again in a while.
+			 */
 			pg_conn_pause(&sh->c);
 			break;
 		}

@@ -35,15 +35,15 @@ struct pg_stmt {
 };
 
 struct pg_conn {
-	PGconn *conn; /* NULL until connected, and after the connection broke */
-	const char *label;            /* "todo database": the log lines' start */
-	const struct pg_stmt *stmts;  /* the statements pg_conn_exec() runs by index */
+	PGconn *conn;                /* NULL until connected, and after the connection broke */
+	const char *label;           /* "todo database": the log lines' start */
+	const struct pg_stmt *stmts; /* the statements pg_conn_exec() runs by index */
 	size_t n_stmts;
 	bool prepared[PG_CONN_STMTS_MAX];
 	char *url;
 	const char *connect_timeout; /* libpq's, in seconds; the URL may override it */
 	int64_t reconnect_ms;
-	int64_t retry_at; /* monotonic ms before which no new connection is tried */
+	int64_t retry_at;                /* monotonic ms before which no new connection is tried */
 	unsigned char key[SEAL_KEY_LEN]; /* the list cursors' key, read with the schema */
 };
 
@@ -74,7 +74,8 @@ int pg_conn_check(struct pg_conn *c, struct err *e);
 PGresult *pg_conn_exec(struct pg_conn *c, size_t which, int n, const char *const *params,
                        struct err *e);
 
-/* Runs a command without parameters or rows (BEGIN, COMMIT); 0, or -1 with e after pg_conn_fail(). */
+/* Runs a command without parameters or rows (BEGIN, COMMIT); 0, or -1 with e after pg_conn_fail().
+ */
 int pg_conn_command(struct pg_conn *c, const char *sql, struct err *e);
 
 /*

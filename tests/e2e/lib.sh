@@ -584,6 +584,54 @@ server_start_or_finish() {
 	finish
 }
 
+# burst COUNT TOKEN BODY: COUNT requests at once (curl --parallel), TOKEN
+# empty for none, spread in turn over the URLs of BURST_URLS (default
+# $BASE/mcp; several: several machines); answers in $TMP/b/i.{head,body}.
+# Sets CODES ("i status" per line, as they complete), OKS and LIMITED.
+burst() {
+	local count=$1 token=$2 i cfg=$TMP/burst.cfg urls
+	read -r -a urls <<<"${BURST_URLS:-$BASE/mcp}"
+	rm -rf "$TMP/b" && mkdir "$TMP/b"
+	printf '%s' "$3" >"$TMP/b/body.json"
+	: >"$cfg"
+	for ((i = 1; i <= count; i++)); do
+		[ ! -s "$cfg" ] || echo next >>"$cfg"
+		cat >>"$cfg" <<-EOF_CFG
+			url = "${urls[(i - 1) % ${#urls[@]}]}"
+			noproxy = "*"
+			max-time = $CURL_MAX_TIME
+			header = "Content-Type: application/json"
+			header = "Accept: application/json, text/event-stream"
+			data-binary = "@$TMP/b/body.json"
+			output = "$TMP/b/$i.body"
+			dump-header = "$TMP/b/$i.head"
+			write-out = "$i %{http_code}\\n"
+		EOF_CFG
+		[ -z "$token" ] || echo "header = \"Authorization: Bearer $token\"" >>"$cfg"
+	done
+	CODES=$(curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$count" \
+		-K "$cfg" 2>/dev/null)
+	OKS=$(grep -c ' 200$' <<<"$CODES")
+	LIMITED=$(grep -c ' 429$' <<<"$CODES")
+}
+
+# refusal_ok I POLICY Q W: answer I of the last burst is a 429 with
+# Retry-After, the RateLimit fields of POLICY (Q requests in W seconds) and
+# a -32029 error.
+refusal_ok() {
+	local h
+	h=$(tr -d '\r' <"$TMP/b/$1.head")
+	grep -qx 'Retry-After: [1-9][0-9]*' <<<"$h" || note "answer $1: no Retry-After: $(short "$h")"
+	grep -qx "RateLimit-Policy: \"$2\";q=$3;w=$4" <<<"$h" || note "answer $1: RateLimit-Policy: $(short "$h")"
+	grep -qx "RateLimit: \"$2\";r=0;t=[1-9][0-9]*" <<<"$h" || note "answer $1: RateLimit: $(short "$h")"
+	grep -q '"error":{"code":-32029' "$TMP/b/$1.body" || note "answer $1: $(short "$(cat "$TMP/b/$1.body")")"
+}
+
+# first_429: the index of the first 429 of the last burst.
+first_429() {
+	grep ' 429$' <<<"$CODES" | head -1 | cut -d' ' -f1
+}
+
 # todo_list_all TOKEN FILE: pages through TOKEN's todos with list_todos (100
 # a page) into FILE, one "id<TAB>title<TAB>completed" line each.  Fails when
 # a page is not a successful result, or after 1000 pages.

@@ -25,86 +25,28 @@
 #   6. the database URL's password is in no log line.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
-PGSERVER=$ROOT/tests/pg/pgserver.sh
 CLIENTS=${PG_CLIENTS:-16}
 PER=${PG_PER_CLIENT:-200}
 RUN_LIMIT=${PG_RUN_LIMIT:-240}
 [ "${MCP_SANITIZE:-0}" = 1 ] && RUN_LIMIT=600
 TOTAL=$((CLIENTS * PER))
-CLIENT_PIDS=()
-PG_DIR=""
-A_LPID=""
-B_LPID=""
 
-pg_cleanup() {
-	local pid
-	for pid in "${CLIENT_PIDS[@]}"; do stop_pid "$pid" 2; done
-	for pid in "$A_LPID" "$B_LPID"; do
-		[ -n "$pid" ] || continue
-		LPID=$pid
-		server_stop
-	done
-	if [ -n "$PG_DIR" ]; then
-		"$PGSERVER" stop "$PG_DIR"
-		rm -rf "$PG_DIR"
-	fi
-	lib_cleanup
-}
-trap pg_cleanup EXIT
-
-need_programs mcp.fcgi wellknown.fcgi
-if ! lighttpd_only "it starts two lighttpd instances"; then
-	echo "0 passed, 0 failed"
-	exit 0
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/lib_pg.sh"
 
 # ---- PostgreSQL and the two machines ------------------------------------------
 
-# Outside $TMP: the server runs as another user, who must reach its directory.
-PG_DIR=$(mktemp -d /tmp/mcp-pg.XXXXXX) || exit 1
-if ! PG_URL=$("$PGSERVER" start "$PG_DIR"); then
-	t "PostgreSQL 15 starts"
-	note "$(tail -n 5 "$PG_DIR/log" 2>/dev/null)"
-	finish
-fi
-PG_PASSWORD=$(cat "$PG_DIR/password")
-psql_q() { "$PGSERVER" psql "$PG_DIR" "$1"; }
+pg_start
 
 # The rate limits (counted in the database: test_pg_ratelimit.sh) past the load of one principal.
 common=(--max-procs 4 --env "MCP_DATABASE_URL=$PG_URL" --env "MCP_TODO_MAX_PER_OWNER=$((TOTAL * 2))"
 	--env MCP_RATE_LIMIT=1000000/60)
-server_start_or_finish "${common[@]}"
-A_LPID=$LPID A_BASE=$BASE A_ERRLOG=$ERRLOG A_DIR=$SRV_DIR
-A_ISSUER=$ISSUER A_ISSUER_DIR=$ISSUER_DIR A_RESOURCE=$RESOURCE
-# Machine B: the same resource, issuer and database; its own workers, key cache and port.
-LPID=""
-SRV_DEV_ISSUER=0 server_start_or_finish "${common[@]}" --resource "$A_RESOURCE" \
-	--env "OAUTH_ISSUER=$A_ISSUER" --env OAUTH_ALLOW_HTTP=1 --env "MCP_ALLOWED_HOSTS=127.0.0.1:@PORT@"
-B_LPID=$LPID B_BASE=$BASE B_ERRLOG=$ERRLOG B_DIR=$SRV_DIR
-ISSUER=$A_ISSUER ISSUER_DIR=$A_ISSUER_DIR RESOURCE=$A_RESOURCE
-LPID=""
+pg_machines "${common[@]}"
 
-on() { # on A|B: later requests go to that machine
-	if [ "$1" = A ]; then BASE=$A_BASE ERRLOG=$A_ERRLOG; else BASE=$B_BASE ERRLOG=$B_ERRLOG; fi
-}
-call() { # call TOKEN TOOL ARGS [ID]
-	AUTH="Bearer $1" mcp "$(call_json "$2" "$3" "${4:-1}")"
-}
 jget() {
 	node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 		const v = Function("r", "return (" + process.argv[2] + ");")(r);
 		process.stdout.write(typeof v === "string" ? v : String(JSON.stringify(v)));' "$RESP_BODY" "$1" 2>/dev/null
 }
-# workers LPID: the sorted pids of that lighttpd's mcp.fcgi workers.
-workers() {
-	local pid exe
-	for pid in $(children_of "$1"); do
-		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
-		exe=${exe% (deleted)}
-		[ "${exe##*/}" = mcp.fcgi ] && printf '%s\n' "$pid"
-	done | sort -n | tr '\n' ' '
-}
-
 # creator.js URL TOKEN PREFIX COUNT OUT TIMEOUT_MS: COUNT create_todo calls in
 # a row, titled PREFIX-s<seq>; appends "ok<TAB>seq<TAB>id<TAB>title" or
 # "fail<TAB>seq<TAB>status<TAB>retry-after<TAB>detail" per call, "done" at

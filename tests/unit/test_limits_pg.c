@@ -222,7 +222,6 @@ TEST(sweeps_keys_whose_time_passed)
 	CHECK_INT(rows_of(live.key), 1);
 }
 
-TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(decides_as_the_machine_does),
-                  TEST_CASE(all_or_nothing), TEST_CASE(processes_share_the_count),
-                  TEST_CASE(survives_a_restart), TEST_CASE(falls_back_to_the_machine),
-                  TEST_CASE(sweeps_keys_whose_time_passed))
+TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(decides_as_the_machine_does), TEST_CASE(all_or_nothing),
+                  TEST_CASE(processes_share_the_count), TEST_CASE(survives_a_restart),
+                  TEST_CASE(falls_back_to_the_machine), TEST_CASE(sweeps_keys_whose_time_passed))
