@@ -12,8 +12,10 @@
 #          server started by tests/pg/pgserver.sh and two lighttpd
 #          "machines" on it: todos across machines, 16 x 200 creates, 503
 #          with Retry-After while it is down or restarting, one migration;
-#          the C unit tests of the backend, build/tests/test_todo_store_pg,
-#          start their own server and run in the group unit)
+#          test_pg_ratelimit.sh: the rate limits counted in the database,
+#          exact over both machines; the C unit tests of the backends,
+#          build/tests/test_todo_store_pg and test_limits_pg, start their
+#          own server and run in the group unit)
 #   jose   tests/jose/run.sh        (tokens minted by npm jose)
 #   sdk    tests/sdk/run.sh         (the official MCP TypeScript SDK client)
 #   oidc   tests/oidc/run.sh        (a real authorization server, oidc-provider,
