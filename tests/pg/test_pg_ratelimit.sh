@@ -89,19 +89,20 @@ want_eq "429 answers" 3 "$LIMITED"
 i=$(first_429)
 [ -n "$i" ] && refusal_ok "$i" tool-whoami 3 9
 
-t "Retry-After honoured across machines: refused by A, served by B once it passed, then refused"
+t "Retry-After honoured across machines: refused by A, served by B once it passed"
 on A
-AUTH="Bearer $TOOLTOK" mcp "$WHOAMI"
+# Calls until one is refused: on a busy machine the bucket may refill between two calls.
+for _ in 1 2 3 4 5; do
+	AUTH="Bearer $TOOLTOK" mcp "$WHOAMI"
+	[ "$STATUS" = 429 ] && break
+done
 want_status 429
 wait_s=$(header_value Retry-After)
-want_header_match Retry-After '^[1-9][0-9]*$'
+want_header_match Retry-After '^[1-3]$'
 sleep "${wait_s:-1}"
 on B
 AUTH="Bearer $TOOLTOK" mcp "$WHOAMI"
 want_result 3
-on A
-AUTH="Bearer $TOOLTOK" mcp "$WHOAMI"
-want_status 429
 
 # ---- 4. the anonymous limit: each machine's own ------------------------------------
 
