@@ -183,22 +183,25 @@ dev_issuer_make() {
 	return 1
 }
 
-# curl_cfg_entry FILE TOKEN BODY_FILE OUTPUT: appends one POST /mcp to a curl
-# --parallel configuration file (entries separated by "next"); curl prints
-# each answer's status on a line of its own.
+# curl_cfg_entry FILE TOKEN BODY_FILE OUTPUT [HEAD_FILE [URL [TAG]]]:
+# appends one POST to a curl --parallel configuration file (entries
+# separated by "next"): to URL (default $BASE/mcp), with TOKEN (none when
+# empty), the answer's headers into HEAD_FILE when given; curl prints each
+# answer's status on a line of its own, after TAG and a space when given.
 curl_cfg_entry() {
 	[ ! -s "$1" ] || echo next >>"$1"
 	cat >>"$1" <<-EOF_CFG
-		url = "$BASE/mcp"
+		url = "${6:-$BASE/mcp}"
 		noproxy = "*"
 		max-time = $CURL_MAX_TIME
 		header = "Content-Type: application/json"
 		header = "Accept: application/json, text/event-stream"
-		header = "Authorization: Bearer $2"
 		data-binary = "@$3"
 		output = "$4"
-		write-out = "%{http_code}\\n"
+		write-out = "${7:+$7 }%{http_code}\\n"
 	EOF_CFG
+	[ -z "$2" ] || echo "header = \"Authorization: Bearer $2\"" >>"$1"
+	[ -z "${5:-}" ] || echo "dump-header = \"$5\"" >>"$1"
 }
 
 # server_start [mkconf options...]: writes a configuration into a fresh
@@ -595,24 +598,24 @@ burst() {
 	printf '%s' "$3" >"$TMP/b/body.json"
 	: >"$cfg"
 	for ((i = 1; i <= count; i++)); do
-		[ ! -s "$cfg" ] || echo next >>"$cfg"
-		cat >>"$cfg" <<-EOF_CFG
-			url = "${urls[(i - 1) % ${#urls[@]}]}"
-			noproxy = "*"
-			max-time = $CURL_MAX_TIME
-			header = "Content-Type: application/json"
-			header = "Accept: application/json, text/event-stream"
-			data-binary = "@$TMP/b/body.json"
-			output = "$TMP/b/$i.body"
-			dump-header = "$TMP/b/$i.head"
-			write-out = "$i %{http_code}\\n"
-		EOF_CFG
-		[ -z "$token" ] || echo "header = \"Authorization: Bearer $token\"" >>"$cfg"
+		curl_cfg_entry "$cfg" "$token" "$TMP/b/body.json" "$TMP/b/$i.body" "$TMP/b/$i.head" \
+			"${urls[(i - 1) % ${#urls[@]}]}" "$i"
 	done
 	CODES=$(curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$count" \
 		-K "$cfg" 2>/dev/null)
 	OKS=$(grep -c ' 200$' <<<"$CODES")
 	LIMITED=$(grep -c ' 429$' <<<"$CODES")
+}
+
+# until_refused TOKEN BODY: calls until an answer is 429 (at most 5 calls:
+# on a busy machine a short window may refill between two calls).
+until_refused() {
+	local _
+	for _ in 1 2 3 4 5; do
+		AUTH="Bearer $1" mcp "$2"
+		[ "$STATUS" = 429 ] && return 0
+	done
+	return 1
 }
 
 # refusal_ok I POLICY Q W: answer I of the last burst is a 429 with

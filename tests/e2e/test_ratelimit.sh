@@ -44,11 +44,7 @@ want_result 7
 
 t "Retry-After honoured: after waiting it, a request passes again"
 WHOAMI=$(call_json whoami '{}' 4)
-# Calls until one is refused: on a busy machine the bucket may refill between two calls.
-for _ in 1 2 3 4 5; do
-	AUTH="Bearer $TOOLTOKEN" mcp "$WHOAMI"
-	[ "$STATUS" = 429 ] && break
-done
+until_refused "$TOOLTOKEN" "$WHOAMI"
 want_status 429
 wait_s=$(header_value Retry-After)
 want_header_match Retry-After '^[1-2]$'

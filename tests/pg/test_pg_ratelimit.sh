@@ -61,11 +61,8 @@ want_eq "rows in rate_limits" 1 "$(psql_q "SELECT count(*) FROM rate_limits")"
 
 # ---- 2. a CGI process on the same database ---------------------------------------
 
-PROG=$BIN/mcp.fcgi WRAP=() CGI_TIMEOUT=10 CGI_HOST=${A_BASE#http://} TOKEN=$TOK
-CGI_STATE=$TMP/cgi-state
-[ "${MCP_SANITIZE:-0}" = 1 ] && CGI_TIMEOUT=30
-mkdir -p "$CGI_STATE" && chmod 700 "$CGI_STATE"
-. "$ROOT/tests/cgi/lib_cgi.sh"
+TOKEN=$TOK
+. "$ROOT/tests/pg/lib_pg_cgi.sh"
 
 t "as CGI, its own state directory, the same database: the spent client is refused"
 cgi "$GREET" "MCP_DATABASE_URL=$PG_URL" "MCP_RATE_LIMIT=$N/600"
@@ -91,11 +88,7 @@ i=$(first_429)
 
 t "Retry-After honoured across machines: refused by A, served by B once it passed"
 on A
-# Calls until one is refused: on a busy machine the bucket may refill between two calls.
-for _ in 1 2 3 4 5; do
-	AUTH="Bearer $TOOLTOK" mcp "$WHOAMI"
-	[ "$STATUS" = 429 ] && break
-done
+until_refused "$TOOLTOK" "$WHOAMI"
 want_status 429
 wait_s=$(header_value Retry-After)
 want_header_match Retry-After '^[1-3]$'

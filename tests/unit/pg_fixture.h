@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define PGSERVER "tests/pg/pgserver.sh"
 
@@ -76,6 +78,35 @@ pg_fixture_start(void)
 	snprintf(pg_password, sizeof(pg_password), "%.*s", (int)(at - pg_url) - 17, pg_url + 17);
 	strncat(pg_url, "?connect_timeout=10", sizeof(pg_url) - strlen(pg_url) - 1);
 	return 0;
+}
+
+/*
+ * Runs fn(i) in procs child processes at once (i from 0), each on its own
+ * connections; the sum of what they return.  procs <= 16.
+ */
+static int
+forked_sum(int procs, int (*fn)(int))
+{
+	int fds[16][2], status, sum = 0;
+
+	for (int p = 0; p < procs && p < 16; p++) {
+		if (pipe(fds[p]) != 0)
+			return -1;
+		if (fork() == 0) {
+			int n = fn(p);
+			(void)!write(fds[p][1], &n, sizeof(n));
+			_exit(0);
+		}
+		close(fds[p][1]);
+	}
+	for (int p = 0; p < procs && p < 16; p++) {
+		int n = 0;
+		if (read(fds[p][0], &n, sizeof(n)) == (ssize_t)sizeof(n))
+			sum += n;
+		close(fds[p][0]);
+		wait(&status);
+	}
+	return sum;
 }
 
 static void

@@ -7,9 +7,7 @@
  */
 #include "test.h"
 
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "lib/core/log.h"
 #include "lib/ratelimit/ratelimit.h"
@@ -128,40 +126,32 @@ TEST(all_or_nothing)
 	CHECK_INT(v.remaining, 8);
 }
 
-/* Processes each with its own connection and fallback: exactly N pass in all. */
+enum { SHARE_EACH = 30, SHARE_N = 50 };
+
+/* One process: its own limiter and fallback, SHARE_EACH decisions; how many passed. */
+static int
+sharer(int p)
+{
+	struct ratelimit *mine_local = ratelimit_local_open("/nonexistent/x");
+	struct ratelimit *mine = limits_pg_open(pg_url, mine_local);
+	struct ratelimit_ask a = {.key = 2001, .rate = {SHARE_N, 3600}};
+	struct ratelimit_verdict v;
+	int ok = 0;
+
+	(void)p;
+	for (int i = 0; i < SHARE_EACH; i++) {
+		ratelimit_take(mine, &a, 1, &v);
+		ok += v.allowed;
+	}
+	ratelimit_free(mine);
+	ratelimit_free(mine_local);
+	return ok;
+}
+
+/* Six processes each with its own connection and fallback: exactly N pass in all. */
 TEST(processes_share_the_count)
 {
-	enum { PROCS = 6, EACH = 30, N = 50 };
-	int fds[PROCS][2], status, allowed = 0;
-
-	for (int p = 0; p < PROCS; p++) {
-		CHECK_INT(pipe(fds[p]), 0);
-		if (fork() == 0) {
-			struct ratelimit *mine_local = ratelimit_local_open("/nonexistent/x");
-			struct ratelimit *mine = limits_pg_open(pg_url, mine_local);
-			struct ratelimit_ask a = {.key = 2001, .rate = {N, 3600}};
-			struct ratelimit_verdict v;
-			int ok = 0;
-
-			for (int i = 0; i < EACH; i++) {
-				ratelimit_take(mine, &a, 1, &v);
-				ok += v.allowed;
-			}
-			ratelimit_free(mine);
-			ratelimit_free(mine_local);
-			(void)!write(fds[p][1], &ok, sizeof(ok));
-			_exit(0);
-		}
-		close(fds[p][1]);
-	}
-	for (int p = 0; p < PROCS; p++) {
-		int ok = 0;
-		if (read(fds[p][0], &ok, sizeof(ok)) == (ssize_t)sizeof(ok))
-			allowed += ok;
-		close(fds[p][0]);
-		wait(&status);
-	}
-	CHECK_INT(allowed, N);
+	CHECK_INT(forked_sum(6, sharer), SHARE_N);
 }
 
 /* The server restarted under the connection: the next decision is the database's again. */

@@ -295,42 +295,33 @@ TEST(unreachable_server_names_no_password)
 	todo_store_close(u);
 }
 
+enum { HAL_EACH = 10, HAL_MAX = 25 };
+
+/* One creator process: HAL_EACH creates for hal on its own store; how many succeeded. */
+static int
+hal_creator(int p)
+{
+	struct todo_owner hal = {ISS, "hal", ""};
+	struct todo_store *mine = todo_store_open(pg_url, HAL_MAX, ISS, &e);
+	int ok = 0;
+
+	(void)p;
+	for (int i = 0; mine != NULL && i < HAL_EACH; i++) {
+		struct todo t;
+		if (todo_create(mine, &hal, "h", NULL, &t, &e) == 0) {
+			ok++;
+			todo_clear(&t);
+		}
+	}
+	todo_store_close(mine);
+	return ok;
+}
+
 /* Creators in several processes at once never overshoot the per-owner limit. */
 TEST(concurrent_creators_keep_the_limit)
 {
-	enum { PROCS = 6, EACH = 10, MAX = 25 };
-	struct todo_owner hal = {ISS, "hal", ""};
-	int status, created = 0;
-	int fds[PROCS][2];
-
-	for (int p = 0; p < PROCS; p++) {
-		if (pipe(fds[p]) != 0)
-			return;
-		if (fork() == 0) {
-			struct todo_store *mine = todo_store_open(pg_url, MAX, ISS, &e);
-			int ok = 0;
-			for (int i = 0; mine != NULL && i < EACH; i++) {
-				struct todo t;
-				if (todo_create(mine, &hal, "h", NULL, &t, &e) == 0) {
-					ok++;
-					todo_clear(&t);
-				}
-			}
-			todo_store_close(mine);
-			(void)!write(fds[p][1], &ok, sizeof(ok));
-			_exit(0);
-		}
-		close(fds[p][1]);
-	}
-	for (int p = 0; p < PROCS; p++) {
-		int ok = 0;
-		if (read(fds[p][0], &ok, sizeof(ok)) == (ssize_t)sizeof(ok))
-			created += ok;
-		close(fds[p][0]);
-		wait(&status);
-	}
-	CHECK_INT(created, MAX);
-	CHECK_INT(query_long("SELECT count(*) FROM todos WHERE owner_sub = 'hal'"), MAX);
+	CHECK_INT(forked_sum(6, hal_creator), HAL_MAX);
+	CHECK_INT(query_long("SELECT count(*) FROM todos WHERE owner_sub = 'hal'"), HAL_MAX);
 }
 
 TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(libpq_loaded_by_the_first_use), TEST_CASE(crud),
