@@ -12,6 +12,7 @@
 //   kind KIND EXPECTED TOTAL UNEXPECTED STATUS:N...
 //   sample PID WHEN ANON_KB FDS     (WHEN: warm or end)
 //   rotations N
+//   client-errors N                 (requests the client itself failed to make or check)
 //   todos OWNER BELIEVED LISTED MISMATCHES
 //   believed SUBJECT N              (for the database's own count)
 //   answered STATUS N STATUS N...   (every request made, for the audit lines)
@@ -49,14 +50,13 @@
 // replaced (rename) by the current and the new key; new requests use the
 // new key, the old-key kind the former current one.
 import fs from "node:fs";
-import http from "node:http";
+import net from "node:net";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 
 const run = promisify(execFile);
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 const url = new URL(cfg.url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: cfg.conc });
 const TODO_OWNERS = 4;
 const TODO_CAP = 25; // todos per owner the client keeps at most
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -117,32 +117,103 @@ async function rotate() {
 let nextId = 1;
 const answered = {}; // every POST's status, to compare with the audit lines
 
+// ---- a keep-alive HTTP/1.1 client -------------------------------------------
+// On plain sockets: node's http module costs the client several times the
+// CPU per request, and on a small machine the client, not the workers, would
+// then set the pace.  It reads Content-Length and chunked bodies.
+
+const idle = []; // connections with no request in flight
+const waiters = []; // requests waiting for a connection
+
+// parse(buf): { status, headers, body, rest } once buf holds a whole response, else null.
+function parse(buf) {
+  const he = buf.indexOf("\r\n\r\n");
+  if (he < 0) return null;
+  const lines = buf.subarray(0, he).toString("latin1").split("\r\n");
+  const status = Number(lines[0].split(" ")[1]), headers = {};
+  for (const l of lines.slice(1)) {
+    const i = l.indexOf(":");
+    if (i > 0) headers[l.slice(0, i).toLowerCase()] = l.slice(i + 1).trim();
+  }
+  let at = he + 4;
+  if (headers["content-length"] !== undefined) {
+    const n = Number(headers["content-length"]);
+    if (buf.length < at + n) return null;
+    return { status, headers, body: buf.subarray(at, at + n), rest: buf.subarray(at + n) };
+  }
+  if (!/chunked/i.test(headers["transfer-encoding"] || "")) return { status, headers, body: Buffer.alloc(0), rest: buf.subarray(at) };
+  const parts = [];
+  for (;;) {
+    const le = buf.indexOf("\r\n", at);
+    if (le < 0) return null;
+    const n = parseInt(buf.subarray(at, le).toString("latin1"), 16);
+    if (buf.length < le + 2 + n + 2) return null;
+    if (n === 0) return { status, headers, body: Buffer.concat(parts), rest: buf.subarray(le + 4) };
+    parts.push(buf.subarray(le + 2, le + 2 + n));
+    at = le + 2 + n + 2;
+  }
+}
+
+function connect() {
+  const c = { sock: net.connect({ host: url.hostname, port: Number(url.port) }), buf: Buffer.alloc(0), done: null };
+  c.sock.setNoDelay(true);
+  const fail = (why) => {
+    c.dead = true;
+    if (c.done) c.done({ status: "ERR", headers: {}, body: Buffer.from(why) });
+  };
+  c.sock.on("data", (d) => {
+    c.buf = c.buf.length ? Buffer.concat([c.buf, d]) : d;
+    const r = c.done && parse(c.buf);
+    if (!r) return;
+    c.buf = Buffer.from(r.rest);
+    if (/close/i.test(r.headers.connection || "")) {
+      c.dead = true;
+      c.sock.destroy();
+    }
+    c.done(r);
+  });
+  c.sock.on("error", (e) => fail(e.message));
+  c.sock.on("close", () => fail("connection closed"));
+  return c;
+}
+
+// exchange(bytes): sends one request on a free connection; resolves to the response.
+function exchange(bytes) {
+  if (idle.length === 0 && waiters.length + open.size >= cfg.conc)
+    return new Promise((res) => waiters.push(res)).then(() => exchange(bytes));
+  let c = idle.pop();
+  if (!c || c.dead) c = connect();
+  open.add(c);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => c.sock.destroy(new Error("timeout after 60 s")), 60000);
+    c.done = (r) => {
+      clearTimeout(timer);
+      c.done = null;
+      open.delete(c);
+      if (!c.dead) idle.push(c);
+      const w = waiters.shift();
+      if (w) w();
+      resolve(r);
+    };
+    c.sock.write(bytes);
+  });
+}
+const open = new Set();
+
 // post(gen, token, body): one POST to the endpoint; resolves to
-// { status, headers, json } (status "ERR" when the request failed).
+// { status, headers, json, text } (status "ERR" when the request failed).
 function post(gen, token, body) {
   const data = JSON.stringify(body);
-  const headers = { "Content-Type": "application/json", Accept: "application/json, text/event-stream",
-    "Content-Length": Buffer.byteLength(data) };
-  if (token) headers.Authorization = "Bearer " + token;
+  const head = `POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+    `Accept: application/json, text/event-stream\r\nContent-Length: ${Buffer.byteLength(data)}\r\n` +
+    (token ? `Authorization: Bearer ${token}\r\n` : "") + "\r\n";
   if (gen) gen.inflight++;
-  return new Promise((resolve) => {
-    const req = http.request({ agent, host: url.hostname, port: url.port, path: url.pathname, method: "POST",
-      timeout: 60000, headers }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (text += d));
-      res.on("end", () => {
-        let json = null;
-        try { json = JSON.parse(text); } catch { /* checked by the caller */ }
-        resolve({ status: res.statusCode, headers: res.headers, json, text });
-      });
-    });
-    req.on("error", (e) => resolve({ status: "ERR", headers: {}, json: null, text: e.message }));
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.end(data);
-  }).then((r) => {
+  return exchange(Buffer.from(head + data)).then((r) => {
+    const text = r.body.toString("utf8");
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* checked by the caller */ }
     answered[r.status] = (answered[r.status] || 0) + 1;
-    return r;
+    return { status: r.status, headers: r.headers, json, text };
   }).finally(() => { if (gen) gen.inflight--; });
 }
 
@@ -185,7 +256,7 @@ async function greet(gen, kind) {
   const b = call("greet_user", { name: "soak" + nextId });
   const r = await post(gen, gen.tokens.greet, b);
   const res = result(r, b);
-  const ok = res && res.content && res.content[0].text === `Hi soak${b.id}, welcome!`;
+  const ok = res?.content?.[0]?.text === `Hi soak${b.id}, welcome!`;
   if (ok && gen === current()) retiredSeen = true;
   record(kind, r, ok);
 }
@@ -309,24 +380,44 @@ function loaded(pid) {
 }
 
 function sample(pid) {
-  let anon = -1, fds = -1;
+  let anon = -1, fds = -1, cpu = 0;
   try {
+    // utime and stime, in clock ticks (100 a second on Linux): how busy the worker was.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    cpu = Number(stat[11]) + Number(stat[12]);
     const m = /^Anonymous:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
     if (m) anon = Number(m[1]);
     fds = fs.readdirSync(`/proc/${pid}/fd`).length;
   } catch { /* -1: the worker is gone */ }
-  return { anon, fds };
+  return { anon, fds, cpu };
+}
+
+// waiting[pid]: of the samples taken every few milliseconds after the
+// warm-up, how many found the worker blocked in accept(2) (x86-64: 43,
+// accept4 288), i.e. with no request to work on: near 0 when the load
+// keeps it saturated.
+const waiting = {}, looks = {};
+function lookAtWorkers() {
+  for (const pid of cfg.pids) {
+    let nr = "";
+    try { nr = fs.readFileSync(`/proc/${pid}/syscall`, "latin1").split(" ")[0]; } catch { /* gone */ }
+    looks[pid] = (looks[pid] || 0) + 1;
+    if (nr === "43" || nr === "288") waiting[pid] = (waiting[pid] || 0) + 1;
+  }
 }
 
 // ---- the run -----------------------------------------------------------------
 
-let inflight = 0, paused = false, stopped = false, sent = 0;
+let inflight = 0, paused = false, stopped = false, sent = 0, clientErrors = 0;
 
 function pump() {
   while (!paused && !stopped && inflight < cfg.conc) {
     inflight++;
     sent++;
-    one().catch((e) => firstBad.length < 10 && firstBad.push("client: " + e.stack)).finally(() => {
+    one().catch((e) => {
+      clientErrors++;
+      if (firstBad.length < 10) firstBad.push("client: " + e.stack);
+    }).finally(() => {
       inflight--;
       pump();
     });
@@ -354,7 +445,7 @@ async function main() {
   const samples = {};
   const warmEnd = cfg.warmup * 1000, end = cfg.seconds * 1000;
   nextRotation = cfg.rotate * 1000;
-  let warmed = false, reqWarm = 0, tWarm = 0;
+  let warmed = false, reqWarm = 0, tWarm = 0, looker = null;
   pump();
   while (elapsed() < end) {
     await sleep(50);
@@ -367,6 +458,7 @@ async function main() {
       out.push(`warmed ${(elapsed() / 1000).toFixed(1)}`);
       paused = false;
       pump();
+      looker = setInterval(lookAtWorkers, 7);
     }
     if (elapsed() >= nextRotation && nextRotation < end) {
       nextRotation += cfg.rotate * 1000;
@@ -374,6 +466,7 @@ async function main() {
     }
   }
   stopped = true;
+  clearInterval(looker);
   await drain();
   const secs = (Date.now() - tWarm) / 1000, reqs = sent - reqWarm;
   for (const pid of cfg.pids) samples[pid].end = sample(pid);
@@ -414,16 +507,19 @@ async function main() {
   for (const pid of cfg.pids) {
     const s = samples[pid];
     console.log(`     worker ${pid}: private anonymous ${s.warm.anon} kB -> ${s.end.anon} kB ` +
-      `(${s.end.anon - s.warm.anon >= 0 ? "+" : ""}${s.end.anon - s.warm.anon}), fds ${s.warm.fds} -> ${s.end.fds}`);
+      `(${s.end.anon - s.warm.anon >= 0 ? "+" : ""}${s.end.anon - s.warm.anon}), fds ${s.warm.fds} -> ${s.end.fds}, ` +
+      `CPU ${((s.end.cpu - s.warm.cpu) / secs).toFixed(0)} % of a core, waiting for a request in ` +
+      `${(((waiting[pid] || 0) * 100) / (looks[pid] || 1)).toFixed(1)} % of ${looks[pid] || 0} looks`);
     out.push(`sample ${pid} warm ${s.warm.anon} ${s.warm.fds}`);
     out.push(`sample ${pid} end ${s.end.anon} ${s.end.fds}`);
   }
   out.push(`rotations ${rotations}`);
+  out.push(`client-errors ${clientErrors}`);
   out.push(`answered ${Object.entries(answered).map(([c, n]) => `${c} ${n}`).join(" ")}`);
   out.push(`rate ${reqs} ${secs.toFixed(1)}`);
   for (const f of firstBad) out.push(`first ${f.replace(/\n/g, " ")}`);
   fs.writeFileSync(cfg.out, out.join("\n") + "\n");
-  agent.destroy();
+  for (const c of idle) c.sock.destroy();
 }
 
 main().catch((e) => {
