@@ -37,7 +37,8 @@ CONC=${SOAK_CONCURRENCY:-16}
 MEM_BOUND=${SOAK_MEM_KB:-1024}
 # Forced JWKS refreshes (unknown kids) at most one per THROTTLE seconds; the
 # retired and never published keys' requests, which force them, stop GAP
-# seconds before each rotation so that the new key's first request finds the
+# seconds before each rotation, and the rotation waits for their answers and
+# THROTTLE + 1 s more, so that the new key's first request finds the
 # throttle open.  The default throttle (60 s) would refuse a key that
 # rotates every 60 s whenever the previous forced refresh came less than a
 # minute before; at 1 s the key fetch (libcurl) runs about once a second
@@ -70,7 +71,7 @@ want_eq "worker count" "$WORKERS" "$(wc -w <<<"$PIDS")"
 cat >"$TMP/soak.json" <<EOF
 {"url": "$RESOURCE", "cli": "$CLI", "issuer": "$ISSUER", "issuerDir": "$ISSUER_DIR",
  "resource": "$RESOURCE", "seconds": $SECONDS_TOTAL, "warmup": $WARMUP, "rotate": $ROTATE,
- "gap": $GAP, "conc": $CONC, "pids": [${PIDS// /, }], "out": "$TMP/soak.out"}
+ "gap": $GAP, "throttle": $THROTTLE, "conc": $CONC, "pids": [${PIDS// /, }], "out": "$TMP/soak.out"}
 EOF
 echo "     $SECONDS_TOTAL s, $WORKERS workers, $CONC in flight, key rotation every $ROTATE s," \
 	"warm-up $WARMUP s"
@@ -104,6 +105,10 @@ t "the signing key was rotated during the soak"
 [ "${rot:-0}" -ge $(((SECONDS_TOTAL - 1) / ROTATE)) ] ||
 	note "rotations: wanted $(((SECONDS_TOTAL - 1) / ROTATE)), got '${rot:-none}'"
 
+t "no sanitizer report, no worker death in the error log"
+bad=$(grep -nE 'AddressSanitizer|runtime error:|LeakSanitizer|child signalled|child exited' "$ERRLOG" | head -n 5)
+[ -z "$bad" ] || note "$bad"
+
 t "no worker restarted: the same pids at the end"
 want_eq "worker pids" "$PIDS" "$(worker_pids mcp.fcgi | sort -n | tr '\n' ' ' | sed 's/ $//')"
 
@@ -136,7 +141,7 @@ want_eq "rows per owner in the database" \
 
 t "the audit log has one line per request, with its status"
 want_eq "audit lines per status" "$(field answered 0 | cut -d' ' -f2- | xargs -n 2 | sort)" \
-	"$(grep -o '"type":"audit".*"status":[0-9]*' "$ERRLOG" | sed 's/.*"status":\([0-9]*\)$/\1/' |
-		sort | uniq -c | awk '{ print $2, $1 }' | sort)"
+	"$(awk '/"type":"audit"/ && match($0, /"status":[0-9]+/) { n[substr($0, RSTART + 9, RLENGTH - 9)]++ }
+		END { for (s in n) print s, n[s] }' "$ERRLOG" | sort)"
 
 finish

@@ -4,9 +4,10 @@
 // response's status per request kind.
 //
 // node soak_client.mjs CONFIG.json; CONFIG (written by soak.sh) holds url,
-// cli, issuer, issuerDir, resource, seconds, warmup, rotate, gap, conc and
-// pids (the workers to sample).  It prints the summary and writes result
-// lines to CONFIG's out, one fact a line, for soak.sh to check:
+// cli, issuer, issuerDir, resource, seconds, warmup, rotate, gap, throttle
+// (OAUTH_JWKS_REFRESH_THROTTLE), conc and pids (the workers to sample).  It
+// prints the summary and writes result lines to CONFIG's out, one fact a
+// line, for soak.sh to check:
 //   limited-first STATUS            (the limited client's first whoami)
 //   warmed SECONDS                  (when the warm-up ended)
 //   kind KIND EXPECTED TOTAL UNEXPECTED STATUS:N...
@@ -35,8 +36,9 @@
 //              Both have a kid the server does not know, so each forces a
 //              JWKS refresh (one per OAUTH_JWKS_REFRESH_THROTTLE across the
 //              workers): they are sent only until gap seconds before the
-//              next rotation, so that the new key's first request finds the
-//              throttle open.  They make every worker fetch keys, and load
+//              next rotation, and the rotation waits for their answers and
+//              throttle + 1 s more, so that the new key's first request
+//              finds the throttle open.  They make every worker fetch keys, and load
 //              libcurl, early in the warm-up.
 //   scope      403  create_todo with a todo:read-only token (insufficient_scope)
 //   limited    429  whoami of a client whose whoami budget (MCP_TOOL_RATE_LIMITS
@@ -89,6 +91,7 @@ let retiredSeen = false; // a new-key request was answered since the last rotati
 let nextRotation = 0; // ms since start of the next rotation
 let rotations = 0;
 let rogue = ""; // a token of a key never published
+const forcing = { inflight: 0, last: 0 }; // requests with unknown kids: in flight, last answer
 
 async function newGen(key) {
   gens.push({ key, tokens: await mintAll(key), inflight: 0 });
@@ -101,7 +104,10 @@ async function rotate() {
   await run(cfg.cli, ["keygen", "--out", key, "--alg", n % 2 ? "ES256" : "RS256"]);
   const gen = { key, tokens: await mintAll(key), inflight: 0 };
   const leaving = gens[n - 2];
-  while (leaving && leaving.inflight > 0) await sleep(5);
+  // However late a slow machine answers them, no key about to go and no
+  // forced refresh still counting against the throttle.
+  while ((leaving && leaving.inflight > 0) || forcing.inflight > 0 ||
+    Date.now() - forcing.last < (cfg.throttle + 1) * 1000) await sleep(5);
   const { stdout } = await run(cfg.cli, ["jwks", "--key", gens[n - 1].key, "--key", key]);
   const jwks = `${cfg.issuerDir}/jwks.json`;
   fs.writeFileSync(jwks + ".new", stdout);
@@ -351,10 +357,17 @@ async function one() {
   if (x < 50) {
     // Unknown kids, while they cannot hold up the next rotation.
     if (rotating || elapsed() >= nextRotation - cfg.gap * 1000) return greet(gen, "greet");
-    if (x < 48 && gone && retiredSeen)
-      return refused("retired", gone, gone.tokens.greet, call("greet_user", { name: "x" }),
+    forcing.inflight++;
+    try {
+      if (x < 48 && gone && retiredSeen)
+        return await refused("retired", gone, gone.tokens.greet, call("greet_user", { name: "x" }),
+          (r) => challenge(r, "invalid_token"));
+      return await refused("rogue", null, rogue, call("greet_user", { name: "x" }),
         (r) => challenge(r, "invalid_token"));
-    return refused("rogue", null, rogue, call("greet_user", { name: "x" }), (r) => challenge(r, "invalid_token"));
+    } finally {
+      forcing.inflight--;
+      forcing.last = Date.now();
+    }
   }
   if (x < 55)
     return refused("scope", gen, gen.tokens.reader, call("create_todo", { title: "never" }),
