@@ -66,7 +66,7 @@ TESTS     = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 PROGS     = $(BIN)/mcp.fcgi $(BIN)/wellknown.fcgi $(if $(wildcard src/cli/main.c),$(BUILD)/mcp-fcgi-cli)
 
-.PHONY: all deps check unit sanitize valgrind lint format bench bench-build shared-hosting bundle demo install clean
+.PHONY: all deps check unit sanitize valgrind soak lint format bench bench-build shared-hosting bundle demo install clean
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -124,6 +124,11 @@ sanitize: deps
 	@$(MAKE) --no-print-directory shared-hosting
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  MCP_SANITIZE=1 BUILD=build-san BIN=build-san/cgi-bin tests/run.sh
+
+# The soak at length (README, "The soak"): make check runs it for 30 s.
+SOAK_SECONDS ?= 600
+soak: deps all
+	@SOAK_SECONDS=$(SOAK_SECONDS) BUILD=$(BUILD) BIN=$(BIN) bash tests/e2e/soak.sh
 
 valgrind: all tests-build
 	@MCP_VALGRIND=1 BUILD=$(BUILD) BIN=$(BIN) tests/run.sh unit cgi

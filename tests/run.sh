@@ -28,7 +28,9 @@
 #          server (WEB=..., see tests/e2e/lib.sh): Apache + mod_cgi with the
 #          shared-hosting bundle's .htaccess, Apache + mod_fcgid from
 #          apache.conf.example, nginx + spawn-fcgi from nginx.conf.example
-#   soak   tests/e2e/soak.sh        (one worker, 20,000 requests)
+#   soak   tests/e2e/soak.sh        (30 s of mixed traffic on two workers with
+#          key rotations: statuses, memory, descriptors, the database;
+#          make soak runs it for 10 minutes)
 #
 # Not in the default list: web-full, the e2e suites and the SDK client
 # under each of the three servers (test_todos.sh and the SDK's run add

@@ -19,7 +19,7 @@ set -u
 PACKAGES=(build-essential pkg-config libfcgi-dev libcjson-dev libjwt-dev
 	libcurl4-openssl-dev libssl-dev libsqlite3-dev lighttpd curl valgrind wrk
 	clang-format cppcheck apache2 libapache2-mod-fcgid nginx spawn-fcgi
-	postgresql libpq-dev)
+	postgresql libpq-dev sqlite3)
 # The servers whose system service must not run after an install.
 SERVICES=(lighttpd apache2 nginx postgresql)
 
