@@ -106,14 +106,19 @@ srv_use() {
 srv_park() {
 	LPID=""
 }
-PG_DIR=""
-bench_cleanup() {
+# bench_stop_all: stops the current server and every parked one.
+bench_stop_all() {
 	local name
 	server_stop
 	for name in "${SRV_NAMES[@]}"; do
 		LPID=${SRV_VARS[$name.LPID]}
 		server_stop
 	done
+	SRV_NAMES=()
+}
+PG_DIR=""
+bench_cleanup() {
+	bench_stop_all
 	[ -z "$PG_DIR" ] || { "$HERE/pg/pgserver.sh" stop "$PG_DIR"; rm -rf "$PG_DIR"; }
 	lib_cleanup
 }
@@ -322,14 +327,6 @@ mem_run() {
 }
 
 printf '\n== memory: a fresh production server, mixed traffic, 1,000 distinct tokens\n'
-bench_stop_all() {
-	local name
-	for name in "${SRV_NAMES[@]}"; do
-		LPID=${SRV_VARS[$name.LPID]}
-		server_stop
-	done
-	SRV_NAMES=()
-}
 bench_stop_all
 server_start --max-procs $WORKERS "${LIMITS_ON[@]}" || die "lighttpd did not start"
 mint_many $N_TOKENS "todo:read todo:write" "$TMP/mem.tokens"
