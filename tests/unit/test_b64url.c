@@ -175,9 +175,44 @@ TEST(decode_not_nul_terminated)
 	CHECK_INT(n, 0);
 }
 
+/*
+ * Every byte value at every position of a whole group and of a 3-character
+ * tail (the decoder takes the two apart): accepted exactly when it is of
+ * the alphabet (and, last, leaves zero bits), with the bytes a plain
+ * bit-by-bit decoding gives, and b64url_valid agreeing.
+ */
+TEST(every_byte_at_every_position)
+{
+	static const char alphabet[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned char out[8], want[8];
+	size_t n;
+
+	for (int pos = 0; pos < 7; pos++)
+		for (int c = 0; c < 256; c++) {
+			char in[8] = "AAAAAAA";
+			const char *hit = c != 0 ? memchr(alphabet, c, 64) : NULL;
+			unsigned v = hit != NULL ? (unsigned)(hit - alphabet) : 0;
+			int ok = hit != NULL && (pos < 6 || (v & 3) == 0);
+			uint64_t bits = (uint64_t)v << (6 * (6 - pos));
+
+			in[pos] = (char)c;
+			/* 42 bits: the 40 of five bytes, then the two a tail of 3 leaves unused. */
+			for (int i = 0; i < 5; i++)
+				want[i] = (unsigned char)(bits >> (34 - 8 * i));
+			CHECK_INT(b64url_decode(in, 7, out, sizeof(out), &n), ok ? 0 : -1);
+			CHECK(b64url_valid(in, 7) == ok);
+			if (ok) {
+				CHECK_INT(n, 5);
+				CHECK(memcmp(out, want, 5) == 0);
+			}
+		}
+}
+
 TEST_MAIN(TEST_CASE(padding_rejected), TEST_CASE(standard_alphabet_rejected),
           TEST_CASE(invalid_chars_rejected), TEST_CASE(impossible_length_rejected),
           TEST_CASE(noncanonical_trailing_bits_rejected), TEST_CASE(valid_agrees_with_decode),
           TEST_CASE(output_too_small_rejected), TEST_CASE(alloc_decode_rejects_and_leaves_null),
           TEST_CASE(rfc4648_vectors), TEST_CASE(url_safe_alphabet),
-          TEST_CASE(roundtrip_all_lengths), TEST_CASE(decode_not_nul_terminated))
+          TEST_CASE(roundtrip_all_lengths), TEST_CASE(decode_not_nul_terminated),
+          TEST_CASE(every_byte_at_every_position))
