@@ -7,7 +7,7 @@
 # /ceiling, with the same settings and the same number of processes (two)
 # as /mcp.  Every FastCGI row is reported as a ratio to it.
 #
-# Four lighttpd servers run side by side (each with its own workers, state
+# Five lighttpd servers run side by side (each with its own workers, state
 # directory and development issuer), and the rows are measured in rounds,
 # each round taking every row once in the same order, so the drift of a
 # shared machine falls on all rows alike; each row's figure is the median
@@ -27,7 +27,10 @@
 #            list_todos of 20, get_todo) on SQLite;
 #   pg       the todo tools on a PostgreSQL 15 server that tests/pg/
 #            pgserver.sh starts on loopback (same machine, fsync off: the
-#            cost of the backend and its round trips, not of a disk).
+#            cost of the backend and its round trips, not of a disk);
+#   pglim    the production settings with MCP_DATABASE_URL: greet_user with
+#            the rate limits counted in that database (one round trip a
+#            request, as on several machines).
 # Then the memory of a fresh production server's workers: private memory
 # (the Anonymous: line of /proc/PID/smaps_rollup) after a warm-up and after
 # BENCH_MEM_REQUESTS requests per worker of mixed traffic (greet_user and
@@ -88,7 +91,7 @@ LIST20=$(call_json list_todos '{"limit":20}' 1)
 # ---- several servers at once ---------------------------------------------
 
 # lib.sh keeps one server in its variables; srv_save NAME and srv_use NAME
-# park and restore them, so the four servers run side by side.
+# park and restore them, so the servers run side by side.
 declare -A SRV_VARS=()
 SRV_NAMES=()
 SRV_STATE=(LPID PORT BASE RESOURCE ISSUER ISSUER_DIR TOKEN SRV_DIR CONF ERRLOG ACCESS_LOG)
@@ -182,6 +185,14 @@ if PG_URL=$("$HERE/pg/pgserver.sh" start "$PG_DIR"); then
 	PG_TOKEN=$(mint_token --sub bench-pg --scope "todo:read todo:write")
 	seed_todos "$PG_TOKEN" 20
 	srv_save pg
+	# The production settings on several machines: the rate limits counted in the database.
+	server_start --max-procs $WORKERS "${LIMITS_ON[@]}" --env "MCP_DATABASE_URL=$PG_URL" ||
+		die "lighttpd did not start"
+	mcp "$GREET"
+	[ "$STATUS" = 200 ] || die "greet_user answered $STATUS: $BODY"
+	[ "$("$HERE/pg/pgserver.sh" psql "$PG_DIR" "SELECT count(*) FROM rate_limits")" -ge 2 ] ||
+		die "the rate limits are not counted in PostgreSQL"
+	srv_save pglim
 else
 	PG_URL=""
 	echo "bench: PostgreSQL 15 did not start: no postgresql rows (src/cli/install-deps.sh)" >&2
@@ -210,6 +221,7 @@ if [ -n "$PG_URL" ]; then
 	row_def pg_create - "create_todo (PostgreSQL, limits off)"
 	row_def pg_list - "list_todos of 20 (PostgreSQL, limits off)"
 	row_def pg_get - "get_todo (PostgreSQL, limits off)"
+	row_def pg_greet - "greet_user (limits on, counted in PostgreSQL)"
 fi
 
 # wrk_run KEY URL [wrk options...]: one wrk run; prints one line and adds
@@ -265,6 +277,9 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	if [ -n "$PG_URL" ]; then
 		srv_use pg
 		todo_runs pg "$PG_TOKEN"
+		srv_park
+		srv_use pglim
+		mcp_run pg_greet "$TOKEN"
 		srv_park
 	fi
 done
