@@ -12,6 +12,7 @@
 #include "lib/core/util.h"
 #include "lib/http/request.h"
 #include "lib/jose/token.h"
+#include "mcp/jsonrpc.h"
 #include "mcp/outcome.h"
 
 int64_t
@@ -38,20 +39,6 @@ add_str(cJSON *o, const char *name, const char *value)
 	clean = utf8_dup(value);
 	cJSON_AddStringToObject(o, name, clean);
 	free(clean);
-}
-
-/*
- * Adds name: n, printed as an integer: cJSON prints every number through
- * "%1.15g" and reads it back to check, which costs more than the rest of
- * the line.
- */
-static void
-add_int(cJSON *o, const char *name, int64_t n)
-{
-	char num[24];
-
-	snprintf(num, sizeof(num), "%lld", (long long)n);
-	cJSON_AddRawToObject(o, name, num);
 }
 
 /* The decision text of o, or of its message m (NULL for the request as a whole). */
@@ -118,17 +105,17 @@ write_line(const struct request *req, const struct principal *principal, const s
 	if (principal != NULL)
 		add_principal(o, principal);
 	if (m != NULL && out->batch) {
-		add_int(o, "message", m - out->msgs);
-		add_int(o, "messages", (int64_t)out->n_msgs);
+		jsonrpc_add_int(o, "message", m - out->msgs);
+		jsonrpc_add_int(o, "messages", (int64_t)out->n_msgs);
 	}
 	add_str(o, "method", m != NULL ? m->method : NULL);
 	add_str(o, "tool", m != NULL ? m->tool : NULL);
 	decision(out, m, text, sizeof(text));
 	add_str(o, "decision", text);
-	add_int(o, "status", out->status);
+	jsonrpc_add_int(o, "status", out->status);
 	if (m != NULL && m->rpc_error != 0)
-		add_int(o, "rpc_error", m->rpc_error);
-	add_int(o, "duration_us", duration_us);
+		jsonrpc_add_int(o, "rpc_error", m->rpc_error);
+	jsonrpc_add_int(o, "duration_us", duration_us);
 	if ((line = cJSON_PrintUnformatted(o)) != NULL)
 		log_json_line(line);
 	free(line);

@@ -205,8 +205,14 @@ tool_result_structured(struct tool_result *res, cJSON *obj)
 {
 	char *text = cJSON_PrintUnformatted(obj);
 
+	/*
+	 * The document is printed once: structuredContent carries the same text
+	 * as raw JSON, so the response does not walk and print the tree again
+	 * (for a list of 20 todos that second walk was a fifth of the request).
+	 */
+	cJSON_Delete(obj);
 	cJSON_Delete(res->structured);
-	res->structured = obj;
+	res->structured = cJSON_CreateRaw(text);
 	tool_result_text(res, text);
 	cJSON_free(text);
 	return 0;

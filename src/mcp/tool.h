@@ -39,8 +39,8 @@ struct tool_ctx {
 /*
  * What a handler produces.  content is a JSON array of content blocks;
  * structured is the structuredContent object for tools with an output
- * schema; is_error marks a tool-level failure (MCP: "isError": true, a
- * result, not a protocol error).  The dispatcher owns and frees both.
+ * schema, held as its printed text (a cJSON raw item); is_error marks a tool-level failure (MCP:
+ * "isError": true, a result, not a protocol error).  The dispatcher owns and frees both.
  */
 struct tool_result {
 	cJSON *content;

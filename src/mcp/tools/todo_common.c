@@ -8,6 +8,7 @@
 
 #include "lib/core/log.h"
 #include "lib/jose/token.h"
+#include "mcp/jsonrpc.h"
 
 bool
 todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_result *res)
@@ -39,8 +40,8 @@ todo_to_json(const struct todo *t)
 	cJSON_AddStringToObject(o, "title", t->title);
 	cJSON_AddStringToObject(o, "description", t->description);
 	cJSON_AddBoolToObject(o, "completed", t->completed);
-	cJSON_AddNumberToObject(o, "created_at", (double)t->created_at);
-	cJSON_AddNumberToObject(o, "updated_at", (double)t->updated_at);
+	jsonrpc_add_int(o, "created_at", t->created_at);
+	jsonrpc_add_int(o, "updated_at", t->updated_at);
 	return o;
 }
 
