@@ -201,6 +201,16 @@ tool_result_error(struct tool_result *res, const char *message)
 }
 
 int
+tool_result_structured_text(struct tool_result *res, char *text)
+{
+	cJSON_Delete(res->structured);
+	res->structured = cJSON_CreateRaw(text);
+	tool_result_text(res, text);
+	free(text);
+	return 0;
+}
+
+int
 tool_result_structured(struct tool_result *res, cJSON *obj)
 {
 	char *text = cJSON_PrintUnformatted(obj);
@@ -211,11 +221,7 @@ tool_result_structured(struct tool_result *res, cJSON *obj)
 	 * (for a list of 20 todos that second walk was a fifth of the request).
 	 */
 	cJSON_Delete(obj);
-	cJSON_Delete(res->structured);
-	res->structured = cJSON_CreateRaw(text);
-	tool_result_text(res, text);
-	cJSON_free(text);
-	return 0;
+	return tool_result_structured_text(res, text);
 }
 
 void

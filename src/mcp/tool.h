@@ -129,6 +129,13 @@ int tool_result_error(struct tool_result *res, const char *message);
  */
 int tool_result_structured(struct tool_result *res, cJSON *obj);
 
+/*
+ * Like tool_result_structured() for a document already written as JSON
+ * text (jsontext.h; takes ownership of text, which must be one valid JSON
+ * object: it goes into the response as it is).
+ */
+int tool_result_structured_text(struct tool_result *res, char *text);
+
 /* Releases what a result holds; res itself is the caller's. */
 void tool_result_clear(struct tool_result *res);
 
