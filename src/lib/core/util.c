@@ -202,20 +202,27 @@ util_random(void *buf, size_t n)
 	return 0;
 }
 
-int
-util_random_hex(char *out, size_t nbytes)
+void
+util_hex(char *out, const unsigned char *raw, size_t nbytes)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[64];
 
-	out[0] = '\0';
-	if (nbytes > sizeof(raw) || util_random(raw, nbytes) != 0)
-		return -1;
 	for (size_t i = 0; i < nbytes; i++) {
 		out[2 * i] = hex[raw[i] >> 4];
 		out[2 * i + 1] = hex[raw[i] & 0xf];
 	}
 	out[2 * nbytes] = '\0';
+}
+
+int
+util_random_hex(char *out, size_t nbytes)
+{
+	unsigned char raw[64];
+
+	out[0] = '\0';
+	if (nbytes > sizeof(raw) || util_random(raw, nbytes) != 0)
+		return -1;
+	util_hex(out, raw, nbytes);
 	return 0;
 }
 

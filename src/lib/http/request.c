@@ -54,6 +54,30 @@ param_dup(const struct request_io *io, const char *name)
 	return xstrdup_opt(io->cgi ? getenv(name) : FCGX_GetParam(name, io->fcgx.envp));
 }
 
+/*
+ * A request id: 16 random bytes in hex, drawn from a pool that getrandom
+ * refills 256 bytes at a time, so a worker makes one system call per 16
+ * requests for them instead of one per request.  The bytes are as random
+ * and each is used once; they are no secret (the audit trail's key).  The
+ * programs never fork, so no two processes share the pool.
+ */
+static int
+request_id_new(char id[REQUEST_ID_LEN + 1])
+{
+	static unsigned char pool[256];
+	static size_t used = sizeof(pool);
+	const size_t n = REQUEST_ID_LEN / 2;
+
+	if (used + n > sizeof(pool)) {
+		if (util_random(pool, sizeof(pool)) != 0)
+			return -1;
+		used = 0;
+	}
+	util_hex(id, pool + used, n);
+	used += n;
+	return 0;
+}
+
 /* The parameters the programs use, and where each goes in struct request. */
 static const struct {
 	const char *name;
@@ -128,7 +152,7 @@ copy_params(struct request *req)
 	}
 	req->path = xstrndup(req->uri, strcspn(req->uri, "?"));
 	/* A random id for the audit trail (not a secret, just unique). */
-	if (util_random_hex(req->request_id, (sizeof(req->request_id) - 1) / 2) != 0)
+	if (request_id_new(req->request_id) != 0)
 		memset(req->request_id, '0', sizeof(req->request_id) - 1);
 }
 
