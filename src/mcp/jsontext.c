@@ -100,7 +100,11 @@ jsontext_string(struct jsontext *t, const char *value)
 			esc[1] = (char)c;
 			jsontext_raw(t, esc, 2);
 		} else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
-			esc[1] = c == '\b' ? 'b' : c == '\f' ? 'f' : c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+			esc[1] = c == '\b'   ? 'b'
+			         : c == '\f' ? 'f'
+			         : c == '\n' ? 'n'
+			         : c == '\r' ? 'r'
+			                     : 't';
 			jsontext_raw(t, esc, 2);
 		} else {
 			jsontext_raw(t, esc, 6);
