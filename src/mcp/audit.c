@@ -3,7 +3,6 @@
  */
 #include "mcp/audit.h"
 
-#include <cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -12,6 +11,7 @@
 #include "lib/core/util.h"
 #include "lib/http/request.h"
 #include "lib/jose/token.h"
+#include "mcp/jsontext.h"
 #include "mcp/outcome.h"
 
 int64_t
@@ -23,35 +23,13 @@ audit_now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/*
- * Adds name: value when value is set.  cJSON escapes control characters but
- * copies other bytes as they are: text from outside (claims, methods) is
- * made valid UTF-8 first, so every audit line is valid UTF-8 JSON.
- */
+/* Adds name: value when value is set. */
 static void
-add_str(cJSON *o, const char *name, const char *value)
+add_str(struct jsontext *l, const char *name, const char *value)
 {
-	char *clean;
-
 	if (value == NULL || *value == '\0')
 		return;
-	clean = utf8_dup(value);
-	cJSON_AddStringToObject(o, name, clean);
-	free(clean);
-}
-
-/*
- * Adds name: n, printed as an integer: cJSON prints every number through
- * "%1.15g" and reads it back to check, which costs more than the rest of
- * the line.
- */
-static void
-add_int(cJSON *o, const char *name, int64_t n)
-{
-	char num[24];
-
-	snprintf(num, sizeof(num), "%lld", (long long)n);
-	cJSON_AddRawToObject(o, name, num);
+	jsontext_member_string(l, name, value);
 }
 
 /* The decision text of o, or of its message m (NULL for the request as a whole). */
@@ -84,17 +62,19 @@ decision(const struct outcome *o, const struct outcome_msg *m, char *buf, size_t
 
 /* Adds who the verified token speaks for. */
 static void
-add_principal(cJSON *o, const struct principal *p)
+add_principal(struct jsontext *l, const struct principal *p)
 {
-	cJSON *scopes = cJSON_CreateArray();
-
-	add_str(o, "subject", p->subject);
-	add_str(o, "client_id", p->client_id);
-	add_str(o, "org_id", p->org_id);
-	/* Scope tokens are checked ASCII (RFC 6749 §3.3): no cleaning needed. */
-	for (size_t i = 0; i < p->n_scopes; i++)
-		cJSON_AddItemToArray(scopes, cJSON_CreateString(p->scopes[i]));
-	cJSON_AddItemToObject(o, "scopes", scopes);
+	add_str(l, "subject", p->subject);
+	add_str(l, "client_id", p->client_id);
+	add_str(l, "org_id", p->org_id);
+	jsontext_name(l, "scopes");
+	jsontext_open(l, '[');
+	/* Scope tokens are checked ASCII (RFC 6749 §3.3): written as they are. */
+	for (size_t i = 0; i < p->n_scopes; i++) {
+		jsontext_elem(l);
+		jsontext_string(l, p->scopes[i]);
+	}
+	jsontext_close(l, ']');
 }
 
 /*
@@ -106,33 +86,38 @@ static void
 write_line(const struct request *req, const struct principal *principal, const struct outcome *out,
            const struct outcome_msg *m, int64_t duration_us)
 {
-	cJSON *o = cJSON_CreateObject();
-	char ts[LOG_TIME_LEN], text[768], *line;
+	char ts[LOG_TIME_LEN], text[768];
+	struct jsontext l;
 
+	/*
+	 * Written as text, not built as a cJSON tree (jsontext.h): the same
+	 * bytes, and the tree cost a fifth of an authenticated call.
+	 */
+	jsontext_init(&l, 512);
+	jsontext_open(&l, '{');
 	log_time(ts);
-	add_str(o, "time", ts);
-	add_str(o, "type", "audit");
-	add_str(o, "request_id", req->request_id);
-	add_str(o, "remote", req->remote_addr);
-	add_str(o, "http_method", req->method);
+	add_str(&l, "time", ts);
+	add_str(&l, "type", "audit");
+	add_str(&l, "request_id", req->request_id);
+	add_str(&l, "remote", req->remote_addr);
+	add_str(&l, "http_method", req->method);
 	if (principal != NULL)
-		add_principal(o, principal);
+		add_principal(&l, principal);
 	if (m != NULL && out->batch) {
-		add_int(o, "message", m - out->msgs);
-		add_int(o, "messages", (int64_t)out->n_msgs);
+		jsontext_member_int(&l, "message", m - out->msgs);
+		jsontext_member_int(&l, "messages", (int64_t)out->n_msgs);
 	}
-	add_str(o, "method", m != NULL ? m->method : NULL);
-	add_str(o, "tool", m != NULL ? m->tool : NULL);
+	add_str(&l, "method", m != NULL ? m->method : NULL);
+	add_str(&l, "tool", m != NULL ? m->tool : NULL);
 	decision(out, m, text, sizeof(text));
-	add_str(o, "decision", text);
-	add_int(o, "status", out->status);
+	add_str(&l, "decision", text);
+	jsontext_member_int(&l, "status", out->status);
 	if (m != NULL && m->rpc_error != 0)
-		add_int(o, "rpc_error", m->rpc_error);
-	add_int(o, "duration_us", duration_us);
-	if ((line = cJSON_PrintUnformatted(o)) != NULL)
-		log_json_line(line);
-	free(line);
-	cJSON_Delete(o);
+		jsontext_member_int(&l, "rpc_error", m->rpc_error);
+	jsontext_member_int(&l, "duration_us", duration_us);
+	jsontext_close(&l, '}');
+	log_json_line(l.p);
+	free(jsontext_take(&l));
 }
 
 void

@@ -224,6 +224,15 @@ jsonrpc_error_new(const cJSON *id, int code, const char *message, cJSON *data)
 	return msg;
 }
 
+void
+jsonrpc_add_int(cJSON *o, const char *name, int64_t n)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%lld", (long long)n);
+	cJSON_AddRawToObject(o, name, num);
+}
+
 bool
 jsonrpc_text_acceptable(const char *text, size_t len)
 {

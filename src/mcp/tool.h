@@ -39,8 +39,8 @@ struct tool_ctx {
 /*
  * What a handler produces.  content is a JSON array of content blocks;
  * structured is the structuredContent object for tools with an output
- * schema; is_error marks a tool-level failure (MCP: "isError": true, a
- * result, not a protocol error).  The dispatcher owns and frees both.
+ * schema, held as its printed text (a cJSON raw item); is_error marks a tool-level failure (MCP:
+ * "isError": true, a result, not a protocol error).  The dispatcher owns and frees both.
  */
 struct tool_result {
 	cJSON *content;
@@ -128,6 +128,13 @@ int tool_result_error(struct tool_result *res, const char *message);
  * "Structured Content": SHOULD also return it as text).
  */
 int tool_result_structured(struct tool_result *res, cJSON *obj);
+
+/*
+ * Like tool_result_structured() for a document already written as JSON
+ * text (jsontext.h; takes ownership of text, which must be one valid JSON
+ * object: it goes into the response as it is).
+ */
+int tool_result_structured_text(struct tool_result *res, char *text);
 
 /* Releases what a result holds; res itself is the caller's. */
 void tool_result_clear(struct tool_result *res);

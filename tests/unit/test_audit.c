@@ -1,11 +1,13 @@
 /* Unit tests for src/mcp/audit.h: the audit line's fields and escaping. */
 #include "test.h"
 
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
 #include "lib/core/log.h"
+#include "lib/core/util.h"
 #include "lib/http/request.h"
 #include "lib/jose/token.h"
 #include "mcp/audit.h"
@@ -151,5 +153,36 @@ TEST(one_line_per_message_of_a_batch)
 	                   "\"rpc_error\":-32600");
 }
 
+/*
+ * The line is written as text: every byte value, well-formed sequences of
+ * two, three and four bytes and broken ones come out exactly as cJSON
+ * prints the same value made valid UTF-8 (what the line was before).
+ */
+TEST(strings_as_cjson_prints_them)
+{
+	char subject[512];
+	size_t n = 0;
+	struct principal p = {.subject = subject};
+	struct request req = {.method = "POST", .request_id = "x"};
+	struct outcome o = {.kind = OUTCOME_PREFLIGHT, .status = 204};
+	const char *tail = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x82\xc3\xed\xa0\x80\xf4\x90";
+	char *clean, *want, field[2048];
+	cJSON *s;
+
+	for (int c = 1; c < 256; c++)
+		subject[n++] = (char)c;
+	memcpy(subject + n, tail, strlen(tail) + 1);
+	clean = utf8_dup(subject);
+	s = cJSON_CreateString(clean);
+	want = cJSON_PrintUnformatted(s);
+	snprintf(field, sizeof(field), "\"subject\":%s,\"scopes\":[]", want);
+	CHECK_CONTAINS(audit_text(&req, &p, &o, 0), field);
+	CHECK_INT(json_lines_bad(audit_text(&req, &p, &o, 0)), 0);
+	free(want);
+	cJSON_Delete(s);
+	free(clean);
+}
+
 TEST_MAIN(TEST_CASE(fields), TEST_CASE(hostile_values_are_escaped_on_one_line),
-          TEST_CASE(decisions), TEST_CASE(one_line_per_message_of_a_batch))
+          TEST_CASE(decisions), TEST_CASE(one_line_per_message_of_a_batch),
+          TEST_CASE(strings_as_cjson_prints_them))

@@ -68,6 +68,9 @@ bool util_dlsym(void *handle, const char *name, void *fn);
 /* Fills buf with n bytes of fresh randomness (getrandom).  Returns 0, or -1. */
 int util_random(void *buf, size_t n);
 
+/* Writes the nbytes of raw as 2 * nbytes lowercase hex digits and a NUL into out. */
+void util_hex(char *out, const unsigned char *raw, size_t nbytes);
+
 /*
  * Fills out with 2 * nbytes lower-case hex characters of fresh randomness
  * (getrandom) and a NUL; out has room for 2 * nbytes + 1.  Returns 0, or -1

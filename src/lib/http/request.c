@@ -54,30 +54,90 @@ param_dup(const struct request_io *io, const char *name)
 	return xstrdup_opt(io->cgi ? getenv(name) : FCGX_GetParam(name, io->fcgx.envp));
 }
 
+/*
+ * A request id: 16 random bytes in hex, drawn from a pool that getrandom
+ * refills 256 bytes at a time, so a worker makes one system call per 16
+ * requests for them instead of one per request.  The bytes are as random
+ * and each is used once; they are no secret (the audit trail's key).  The
+ * programs never fork, so no two processes share the pool.
+ */
+static int
+request_id_new(char id[REQUEST_ID_LEN + 1])
+{
+	static unsigned char pool[256];
+	static size_t used = sizeof(pool);
+	const size_t n = REQUEST_ID_LEN / 2;
+
+	if (used + n > sizeof(pool)) {
+		if (util_random(pool, sizeof(pool)) != 0)
+			return -1;
+		used = 0;
+	}
+	util_hex(id, pool + used, n);
+	used += n;
+	return 0;
+}
+
+/* The parameters the programs use, and where each goes in struct request. */
+static const struct {
+	const char *name;
+	size_t len, off;
+} params[] = {
+#define PARAM(name, field)                                                                         \
+	{                                                                                          \
+		name, sizeof(name) - 1, offsetof(struct request, field)                            \
+	}
+    PARAM("REQUEST_METHOD", method),
+    PARAM("REQUEST_URI", uri),
+    PARAM("QUERY_STRING", query),
+    PARAM("HTTP_HOST", host),
+    PARAM("HTTP_ORIGIN", origin),
+    PARAM("HTTP_ACCEPT", accept),
+    PARAM("CONTENT_TYPE", content_type),
+    PARAM("CONTENT_LENGTH", content_length),
+    PARAM("HTTP_MCP_PROTOCOL_VERSION", protocol_version),
+    PARAM("HTTP_AUTHORIZATION", authorization),
+    PARAM("REMOTE_ADDR", remote_addr),
+    PARAM("DOCUMENT_ROOT", document_root),
+#undef PARAM
+};
+#define N_PARAMS (sizeof(params) / sizeof(params[0]))
+
+/*
+ * FastCGI: one pass over the request's parameters, each name compared by
+ * length first.  FCGX_GetParam per name scanned the whole list for each
+ * (every absent header scanned it to the end).  The first occurrence of a
+ * name wins, as with FCGX_GetParam.
+ */
+static void
+copy_fcgi_params(struct request *req, char **envp)
+{
+	for (; envp != NULL && *envp != NULL; envp++) {
+		const char *eq = strchr(*envp, '=');
+		size_t len = eq != NULL ? (size_t)(eq - *envp) : 0;
+
+		for (size_t i = 0; len > 0 && i < N_PARAMS; i++) {
+			char **field = (char **)((char *)req + params[i].off);
+
+			if (params[i].len == len && *field == NULL &&
+			    memcmp(*envp, params[i].name, len) == 0) {
+				*field = xstrdup(eq + 1);
+				break;
+			}
+		}
+	}
+}
+
 /* Copies the parameters the programs use. */
 static void
 copy_params(struct request *req)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} params[] = {
-	    {"REQUEST_METHOD", offsetof(struct request, method)},
-	    {"REQUEST_URI", offsetof(struct request, uri)},
-	    {"QUERY_STRING", offsetof(struct request, query)},
-	    {"HTTP_HOST", offsetof(struct request, host)},
-	    {"HTTP_ORIGIN", offsetof(struct request, origin)},
-	    {"HTTP_ACCEPT", offsetof(struct request, accept)},
-	    {"CONTENT_TYPE", offsetof(struct request, content_type)},
-	    {"CONTENT_LENGTH", offsetof(struct request, content_length)},
-	    {"HTTP_MCP_PROTOCOL_VERSION", offsetof(struct request, protocol_version)},
-	    {"HTTP_AUTHORIZATION", offsetof(struct request, authorization)},
-	    {"REMOTE_ADDR", offsetof(struct request, remote_addr)},
-	    {"DOCUMENT_ROOT", offsetof(struct request, document_root)},
-	};
-
-	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
-		*(char **)((char *)req + params[i].off) = param_dup(req->io, params[i].name);
+	if (req->io->cgi)
+		for (size_t i = 0; i < N_PARAMS; i++)
+			*(char **)((char *)req + params[i].off) =
+			    param_dup(req->io, params[i].name);
+	else
+		copy_fcgi_params(req, req->io->fcgx.envp);
 	if (req->method == NULL)
 		req->method = xstrdup("GET");
 	/* REQUEST_URI is not in RFC 3875; fall back to SCRIPT_NAME + PATH_INFO. */
@@ -92,7 +152,7 @@ copy_params(struct request *req)
 	}
 	req->path = xstrndup(req->uri, strcspn(req->uri, "?"));
 	/* A random id for the audit trail (not a secret, just unique). */
-	if (util_random_hex(req->request_id, (sizeof(req->request_id) - 1) / 2) != 0)
+	if (request_id_new(req->request_id) != 0)
 		memset(req->request_id, '0', sizeof(req->request_id) - 1);
 }
 

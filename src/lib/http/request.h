@@ -17,24 +17,27 @@
 
 #include "lib/core/err.h"
 
+/* Hex digits of a request id (16 random bytes). */
+#define REQUEST_ID_LEN 32
+
 struct request_io; /* private: the FastCGI or CGI streams */
 
 struct request {
 	/* From the CGI/FastCGI parameters (RFC 3875 §4.1), NULL when absent. */
-	char *method;           /* REQUEST_METHOD */
-	char *uri;              /* REQUEST_URI (path and query) */
-	char *path;             /* REQUEST_URI without the query string */
-	char *query;            /* QUERY_STRING */
-	char *host;             /* HTTP_HOST */
-	char *origin;           /* HTTP_ORIGIN */
-	char *accept;           /* HTTP_ACCEPT */
-	char *content_type;     /* CONTENT_TYPE */
-	char *content_length;   /* CONTENT_LENGTH, as sent */
-	char *protocol_version; /* HTTP_MCP_PROTOCOL_VERSION */
-	char *authorization;    /* HTTP_AUTHORIZATION: secret, never log it */
-	char *remote_addr;      /* REMOTE_ADDR */
-	char *document_root;    /* DOCUMENT_ROOT */
-	char request_id[33];    /* random hex, for the audit line */
+	char *method;                        /* REQUEST_METHOD */
+	char *uri;                           /* REQUEST_URI (path and query) */
+	char *path;                          /* REQUEST_URI without the query string */
+	char *query;                         /* QUERY_STRING */
+	char *host;                          /* HTTP_HOST */
+	char *origin;                        /* HTTP_ORIGIN */
+	char *accept;                        /* HTTP_ACCEPT */
+	char *content_type;                  /* CONTENT_TYPE */
+	char *content_length;                /* CONTENT_LENGTH, as sent */
+	char *protocol_version;              /* HTTP_MCP_PROTOCOL_VERSION */
+	char *authorization;                 /* HTTP_AUTHORIZATION: secret, never log it */
+	char *remote_addr;                   /* REMOTE_ADDR */
+	char *document_root;                 /* DOCUMENT_ROOT */
+	char request_id[REQUEST_ID_LEN + 1]; /* random hex, for the audit line */
 	/* Filled by request_read_body(). */
 	char *body;
 	size_t body_len;

@@ -16,7 +16,7 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	char next[TODO_CURSOR_MAX];
 	size_t n = 0, page = TODO_PAGE_DEFAULT;
 	struct err e;
-	cJSON *o, *list;
+	struct jsontext j;
 
 	if (!todo_owner_of(ctx, &owner, res))
 		return 0;
@@ -26,16 +26,24 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	if (todo_list(ctx->todos, &owner, cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, page,
 	              cursor, &items, &n, next, &e) != 0)
 		return todo_fail(&e, res);
-	o = cJSON_CreateObject();
-	list = cJSON_AddArrayToObject(o, "todos");
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddItemToArray(list, todo_to_json(&items[i]));
+	/* Written as text (jsontext.h): a tree of 20 todos cost more than the query. */
+	jsontext_init(&j, 256 * (n + 1));
+	jsontext_open(&j, '{');
+	jsontext_name(&j, "todos");
+	jsontext_open(&j, '[');
+	for (size_t i = 0; i < n; i++) {
+		jsontext_elem(&j);
+		todo_json_write(&j, &items[i]);
+	}
+	jsontext_close(&j, ']');
+	jsontext_name(&j, "next_cursor");
 	if (next[0] != '\0')
-		cJSON_AddStringToObject(o, "next_cursor", next);
+		jsontext_string(&j, next);
 	else
-		cJSON_AddNullToObject(o, "next_cursor");
+		jsontext_raw(&j, "null", 4);
+	jsontext_close(&j, '}');
 	todo_list_free(items, n);
-	return tool_result_structured(res, o);
+	return tool_result_structured_text(res, jsontext_take(&j));
 }
 
 const struct tool tool_list_todos = {

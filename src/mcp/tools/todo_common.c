@@ -30,27 +30,28 @@ todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_resu
 	return true;
 }
 
-cJSON *
-todo_to_json(const struct todo *t)
+void
+todo_json_write(struct jsontext *j, const struct todo *t)
 {
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "id", t->id);
-	cJSON_AddStringToObject(o, "title", t->title);
-	cJSON_AddStringToObject(o, "description", t->description);
-	cJSON_AddBoolToObject(o, "completed", t->completed);
-	cJSON_AddNumberToObject(o, "created_at", (double)t->created_at);
-	cJSON_AddNumberToObject(o, "updated_at", (double)t->updated_at);
-	return o;
+	jsontext_open(j, '{');
+	jsontext_member_string(j, "id", t->id);
+	jsontext_member_string(j, "title", t->title);
+	jsontext_member_string(j, "description", t->description);
+	jsontext_member_bool(j, "completed", t->completed);
+	jsontext_member_int(j, "created_at", t->created_at);
+	jsontext_member_int(j, "updated_at", t->updated_at);
+	jsontext_close(j, '}');
 }
 
 int
 todo_reply(struct tool_result *res, struct todo *t)
 {
-	int rc = tool_result_structured(res, todo_to_json(t));
+	struct jsontext j;
 
+	jsontext_init(&j, 256);
+	todo_json_write(&j, t);
 	todo_clear(t);
-	return rc;
+	return tool_result_structured_text(res, jsontext_take(&j));
 }
 
 int

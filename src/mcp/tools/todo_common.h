@@ -8,6 +8,7 @@
 #include <cJSON.h>
 #include <stdbool.h>
 
+#include "mcp/jsontext.h"
 #include "mcp/todo_store.h"
 #include "mcp/tool.h"
 
@@ -46,8 +47,8 @@
  */
 bool todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_result *res);
 
-/* A todo as a new JSON object. */
-cJSON *todo_to_json(const struct todo *t);
+/* Writes a todo as a JSON object (its output schema, TODO_OUTPUT_SCHEMA). */
+void todo_json_write(struct jsontext *j, const struct todo *t);
 
 /*
  * The result of a tool that returns one todo: t as structuredContent (and

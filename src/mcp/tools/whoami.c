@@ -5,6 +5,7 @@
  * a client developer can see what the server saw.
  */
 #include "lib/jose/token.h"
+#include "mcp/jsonrpc.h"
 #include "mcp/tool.h"
 
 /* Adds name: value, or null when the claim was absent. */
@@ -31,7 +32,7 @@ whoami(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
 	scopes = cJSON_AddArrayToObject(o, "scopes");
 	for (size_t i = 0; i < p->n_scopes; i++)
 		cJSON_AddItemToArray(scopes, cJSON_CreateString(p->scopes[i]));
-	cJSON_AddNumberToObject(o, "expires_at", (double)p->exp);
+	jsonrpc_add_int(o, "expires_at", p->exp);
 	return tool_result_structured(res, o);
 }
 

@@ -1,0 +1,106 @@
+/* Unit tests for src/mcp/jsontext.h: the text is what cJSON prints, byte for byte. */
+#include "test.h"
+
+#include <cJSON.h>
+#include <stdint.h>
+
+#include "lib/core/util.h"
+#include "mcp/jsontext.h"
+
+/* Every byte value, well-formed sequences of two to four bytes, and broken ones. */
+static void
+hostile(char *buf, size_t cap)
+{
+	static const char tail[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xe2\x82\xc3\xed\xa0\x80"
+	                           "\xf4\x90\xc0\xaf\xf8";
+	size_t n = 0;
+
+	for (int c = 1; c < 256 && n + 1 < cap; c++)
+		buf[n++] = (char)c;
+	snprintf(buf + n, cap - n, "%s", tail);
+}
+
+/* Compares t's text with what cJSON prints for want, then frees both. */
+static void
+check_same(struct jsontext *t, cJSON *want)
+{
+	char *got = jsontext_take(t), *printed = cJSON_PrintUnformatted(want);
+
+	CHECK_STR(got, printed);
+	free(got);
+	free(printed);
+	cJSON_Delete(want);
+}
+
+TEST(strings_as_cjson_prints_them_cleaned)
+{
+	char raw[512], *clean;
+	struct jsontext t;
+	cJSON *want = cJSON_CreateObject();
+
+	hostile(raw, sizeof(raw));
+	clean = utf8_dup(raw);
+	cJSON_AddStringToObject(want, "s", clean);
+	cJSON_AddStringToObject(want, "empty", "");
+	jsontext_init(&t, 1);
+	jsontext_open(&t, '{');
+	jsontext_member_string(&t, "s", raw);
+	jsontext_member_string(&t, "empty", NULL);
+	jsontext_close(&t, '}');
+	check_same(&t, want);
+	free(clean);
+}
+
+TEST(nesting_numbers_and_literals)
+{
+	static const int64_t nums[] = {0, 1, -1, 9, 10, 1700000000, INT32_MIN, 4294967296LL};
+	struct jsontext t;
+	cJSON *want = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(want, "a"), *o;
+
+	jsontext_init(&t, 8);
+	jsontext_open(&t, '{');
+	jsontext_name(&t, "a");
+	jsontext_open(&t, '[');
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		cJSON_AddItemToArray(arr, cJSON_CreateNumber((double)nums[i]));
+		jsontext_elem(&t);
+		jsontext_int(&t, nums[i]);
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddItemToArray(arr, o);
+	cJSON_AddTrueToObject(o, "t");
+	cJSON_AddFalseToObject(o, "f");
+	cJSON_AddItemToObject(o, "e", cJSON_CreateArray());
+	jsontext_elem(&t);
+	jsontext_open(&t, '{');
+	jsontext_member_bool(&t, "t", true);
+	jsontext_member_bool(&t, "f", false);
+	jsontext_name(&t, "e");
+	jsontext_open(&t, '[');
+	jsontext_close(&t, ']');
+	jsontext_close(&t, '}');
+	jsontext_close(&t, ']');
+	cJSON_AddNullToObject(want, "n");
+	jsontext_name(&t, "n");
+	jsontext_raw(&t, "null", 4);
+	jsontext_close(&t, '}');
+	check_same(&t, want);
+}
+
+/* The extremes cJSON cannot print exactly as a double: checked as text. */
+TEST(int64_extremes)
+{
+	struct jsontext t;
+	char *got;
+
+	jsontext_init(&t, 4);
+	jsontext_int(&t, INT64_MIN);
+	jsontext_raw(&t, " ", 1);
+	jsontext_int(&t, INT64_MAX);
+	got = jsontext_take(&t);
+	CHECK_STR(got, "-9223372036854775808 9223372036854775807");
+	free(got);
+}
+
+TEST_MAIN(TEST_CASE(strings_as_cjson_prints_them_cleaned), TEST_CASE(nesting_numbers_and_literals),
+          TEST_CASE(int64_extremes))
