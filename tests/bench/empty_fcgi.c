@@ -9,9 +9,9 @@
 #include <fcgiapp.h>
 
 static const char answer[] =
-	"Status: 200 OK\r\nContent-Type: application/json\r\n\r\n"
-	"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\","
-	"\"text\":\"Hi Ada, welcome!\"}],\"isError\":false}}";
+    "Status: 200 OK\r\nContent-Type: application/json\r\n\r\n"
+    "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"content\":[{\"type\":\"text\","
+    "\"text\":\"Hi Ada, welcome!\"}],\"isError\":false}}";
 
 int
 main(void)
