@@ -42,6 +42,7 @@ struct jwks_cache {
 	int64_t ttl_min, ttl_max, ttl_default, throttle, max_stale;
 	/* The in-memory view of the cache file as of ident. */
 	bool loaded;
+	bool refused; /* the file at ident was there but refused (logged once) */
 	struct jwks_file_ident ident;
 	struct jwks_meta meta;
 	char *doc;
@@ -133,6 +134,19 @@ cache_load(struct jwks_cache *c, struct err *e)
 	if (jwks_file_read(&c->files, &m, &doc, &doc_len, &id, e) != 0)
 		return -1;
 	usable = doc != NULL && cached_view(c, &m, doc, doc_len, &set);
+	/*
+	 * A file older than the keys held here is one a refresh of ours could
+	 * not replace (a full or read-only state directory): going back to it
+	 * would drop keys just fetched, and make the next unknown kid take the
+	 * older set for a new one.  The keys in memory stay.
+	 */
+	if (usable && c->set != NULL && m.fetched_at < c->meta.fetched_at) {
+		jwk_set_free(set);
+		free(doc);
+		c->ident = id;
+		c->refused = false;
+		return 0;
+	}
 	/* An empty view keeps the identity too: no re-read until it changes. */
 	view_clear(c);
 	if (usable) {
@@ -145,13 +159,14 @@ cache_load(struct jwks_cache *c, struct err *e)
 	}
 	c->ident = id;
 	c->loaded = true;
+	c->refused = !usable && id.exists;
 	free(doc);
 	return 0;
 }
 
 /*
  * Brings the in-memory view up to date: one lstat, and a reload only when
- * the file's identity changed (or force).  Returns 0, or -1 with
+ * the file's identity changed (or force, unless the file was refused).  Returns 0, or -1 with
  * ERR_SYSTEM in e.
  */
 static int
@@ -162,6 +177,12 @@ cache_sync(struct jwks_cache *c, bool force, struct err *e)
 	if (jwks_file_stat(&c->files, &id, e) != 0)
 		return -1;
 	if (!force && c->loaded && jwks_file_ident_equal(&id, &c->ident))
+		return 0;
+	/*
+	 * A refresher forces a re-read once it holds the lock; the same refused
+	 * file again would only log its fault a second time in one request.
+	 */
+	if (c->loaded && c->refused && jwks_file_ident_equal(&id, &c->ident))
 		return 0;
 	return cache_load(c, e);
 }
