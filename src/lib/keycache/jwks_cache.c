@@ -134,12 +134,8 @@ cache_load(struct jwks_cache *c, struct err *e)
 	if (jwks_file_read(&c->files, &m, &doc, &doc_len, &id, e) != 0)
 		return -1;
 	usable = doc != NULL && cached_view(c, &m, doc, doc_len, &set);
-	/*
-	 * A file older than the keys held here is one a refresh of ours could
-	 * not replace (a full or read-only state directory): going back to it
-	 * would drop keys just fetched, and make the next unknown kid take the
-	 * older set for a new one.  The keys in memory stay.
-	 */
+	/* Older than our keys: a refresh of ours could not replace it (a full or
+	 * read-only state directory).  Our keys stay; going back would drop them. */
 	if (usable && c->set != NULL && m.fetched_at < c->meta.fetched_at) {
 		jwk_set_free(set);
 		free(doc);
@@ -178,10 +174,7 @@ cache_sync(struct jwks_cache *c, bool force, struct err *e)
 		return -1;
 	if (!force && c->loaded && jwks_file_ident_equal(&id, &c->ident))
 		return 0;
-	/*
-	 * A refresher forces a re-read once it holds the lock; the same refused
-	 * file again would only log its fault a second time in one request.
-	 */
+	/* A refresher's forced re-read of the same refused file would log it again. */
 	if (c->loaded && c->refused && jwks_file_ident_equal(&id, &c->ident))
 		return 0;
 	return cache_load(c, e);
