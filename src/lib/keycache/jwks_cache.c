@@ -88,8 +88,7 @@ view_clear(struct jwks_cache *c)
 /*
  * Judges what was read from the cache file: usable when it is ours and its
  * document (empty after a first attempt that failed) parses, into *set.
- * Returns false (logged) for a foreign file or a document that no longer
- * parses.
+ * Returns false (logged) for a foreign file or a document that no longer parses.
  */
 static bool
 cached_view(const struct jwks_cache *c, const struct jwks_meta *m, const char *doc, size_t len,
@@ -134,8 +133,7 @@ cache_load(struct jwks_cache *c, struct err *e)
 	if (jwks_file_read(&c->files, &m, &doc, &doc_len, &id, e) != 0)
 		return -1;
 	usable = doc != NULL && cached_view(c, &m, doc, doc_len, &set);
-	/* Older than our keys: a refresh of ours could not replace it (a full or
-	 * read-only state directory).  Our keys stay; going back would drop them. */
+	/* Older than our keys: not replaced by our refresh (a full or read-only disk). */
 	if (usable && c->set != NULL && m.fetched_at < c->meta.fetched_at) {
 		jwk_set_free(set);
 		free(doc);
