@@ -18,10 +18,10 @@
 #     rate-limit buckets) and new signatures keep succeeding; a todo
 #     create fails cleanly (a tool error, logged) and reads still work;
 #     once space returns, creates work and the key cache is written again.
-# Mounts are undone by the trap (faults_lib.sh).
+# Mounts are undone by the trap (faultlib.sh).
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/faults_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/faultlib.sh"
 if ! lighttpd_only "it mounts file systems under lighttpd's state directory"; then
 	echo "0 passed, 0 failed"
 	exit 0

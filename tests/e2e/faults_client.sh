@@ -18,7 +18,7 @@
 # is answered.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/faults_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/faultlib.sh"
 if ! lighttpd_only "it sets lighttpd's server.stream-request-body"; then
 	echo "0 passed, 0 failed"
 	exit 0

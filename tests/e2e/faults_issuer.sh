@@ -17,7 +17,7 @@
 #     token is accepted (the new key was picked up) with one fetch.
 set -u
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-. "$(dirname "${BASH_SOURCE[0]}")/faults_lib.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/faultlib.sh"
 if ! lighttpd_only "it runs its own issuer beside lighttpd's workers"; then
 	echo "0 passed, 0 failed"
 	exit 0

@@ -1,4 +1,4 @@
-# tests/e2e/faults_lib.sh - what the fault-matrix scripts (faults_*.sh) share
+# tests/e2e/faultlib.sh - what the fault-matrix scripts (faults_*.sh) share
 # (sourced after lib.sh, not run).
 #
 #   callers_start TAG N TOKEN: N clients (tests/lib/fault_caller.mjs) that
