@@ -16,7 +16,8 @@
 #   - the file system full (the tmpfs filled up): the same, and the other
 #     state files: the known key's calls, calls from new clients (new
 #     rate-limit buckets) and new signatures keep succeeding; a todo
-#     create fails cleanly (a tool error, logged) and reads still work;
+#     create fails cleanly (JSON-RPC -32603, "todo store: commit: database
+#     or disk is full" logged) and reads still work;
 #     once space returns, creates work and the key cache is written again.
 # Mounts are undone by the trap (faultlib.sh).
 set -u
@@ -175,7 +176,7 @@ recovered read-only
 
 TODO_TOK=$(mint_token --scope "todo:read todo:write" --sub faults-todo)
 SENT+=("$TODO_TOK")
-LONG=$(printf 'x%.0s' $(seq 1 200))
+LONG=$(printf 'x%.0s' $(seq 1 150))
 
 # create TITLE: create_todo as faults-todo; prints "ok ID", or what came.
 create() {
@@ -210,13 +211,16 @@ for ((i = 1; i <= 20; i++)); do
 done
 want_eq "statuses" "$(printf '200 %.0s' $(seq 1 20))" "$codes"
 
-t "full: 30 todo creates: each succeeds or fails cleanly (a tool error), none crashes"
+t "full: 30 todo creates: each succeeds or fails cleanly (JSON-RPC -32603), logged, none crashes"
+mark=$(log_mark)
 : >"$TMP/full.creates"
 for ((i = 1; i <= 30; i++)); do create "full-$i-$LONG" >>"$TMP/full.creates"; done
-echo "     $(cut -d' ' -f1-2 "$TMP/full.creates" | sort | uniq -c | tr -s ' ' | tr '\n' ',')"
-bad=$(grep -v '^200 ok \|^200 tool-error ' "$TMP/full.creates" | head -n 3)
+echo "     $(cut -d' ' -f1-3 "$TMP/full.creates" | sort | uniq -c | tr -s ' ' | tr '\n' ',')"
+bad=$(grep -v '^200 ok \|^200 rpc-error -32603$' "$TMP/full.creates" | head -n 3)
 [ -z "$bad" ] || note "unclean answers: $bad"
-grep -q '^200 tool-error ' "$TMP/full.creates" || note "no create failed: the file system was not full"
+nfail=$(grep -c '^200 rpc-error' "$TMP/full.creates")
+[ "$nfail" -gt 0 ] || note "no create failed: the file system was not full"
+want_log "$mark" "$nfail" "todo store: commit: database or disk is full"
 
 t "full: reads still work (list_todos)"
 todo_list_all "$TODO_TOK" "$TMP/full.list" || note "list_todos failed: $STATUS $(short "$BODY")"
