@@ -1,26 +1,11 @@
 // conc_creator.js: see its use in tests/e2e/test_concurrency.sh and faults_worker.sh.
 const http = require("http");
 const fs = require("fs");
+const mcpPost = require("./mcp_post.js");
 const [url, token, prefix, count, out, timeoutMs] = process.argv.slice(2);
-const u = new URL(url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function post(body) {
-  return new Promise((resolve) => {
-    const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-        "Content-Length": Buffer.byteLength(body), "Authorization": "Bearer " + token } }, (res) => {
-      let data = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (data += d));
-      res.on("end", () => resolve({ status: res.statusCode, data }));
-      res.on("error", (e) => resolve({ status: 0, data: String(e.code || e.message) }));
-    });
-    req.setTimeout(Number(timeoutMs), () => req.destroy(new Error("timeout")));
-    req.on("error", (e) => resolve({ status: 0, data: String(e.code || e.message) }));
-    req.end(body);
-  });
-}
+const post = (body) => mcpPost(agent, url, token, body, timeoutMs);
 
 const gateFile = process.env.GATE_FILE, gateAt = Number(process.env.GATE_AT || 0);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

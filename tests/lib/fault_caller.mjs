@@ -7,35 +7,23 @@
 // error).  Ends OUT with "done".  Used by tests/e2e/faults_*.sh.
 import http from "node:http";
 import fs from "node:fs";
+import post from "./mcp_post.js";
 
 const [url, token, out, stopFile, max, timeoutMs] = process.argv.slice(2);
-const u = new URL(url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
-function call(id) {
+async function call(id) {
   const body = JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call",
     params: { name: "greet_user", arguments: { name: "Ada" } } });
-  return new Promise((resolve) => {
-    const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-        "Content-Length": Buffer.byteLength(body), "Authorization": "Bearer " + token } }, (res) => {
-      let data = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (data += d));
-      res.on("end", () => {
-        let s = String(res.statusCode);
-        if (s === "200") {
-          try { const r = JSON.parse(data); if (r.id !== id || !r.result || r.result.isError) s = "rpc"; }
-          catch { s = "rpc"; }
-        }
-        resolve(s);
-      });
-      res.on("error", (e) => resolve(`0 ${e.code || e.message}`));
-    });
-    req.setTimeout(Number(timeoutMs), () => req.destroy(new Error("timeout")));
-    req.on("error", (e) => resolve(`0 ${e.code || e.message}`));
-    req.end(body);
-  });
+  const { status, data } = await post(agent, url, token, body, timeoutMs);
+  if (status === 0) return `0 ${data}`;
+  if (status !== 200) return String(status);
+  try {
+    const r = JSON.parse(data);
+    return r.id === id && r.result && !r.result.isError ? "200" : "rpc";
+  } catch {
+    return "rpc";
+  }
 }
 
 (async () => {
