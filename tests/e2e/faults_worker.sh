@@ -12,5 +12,5 @@ set -u
 export CONC_CRASH_ONLY=1
 export CONC_KILLS=${CONC_KILLS:-10}
 export CONC_CLIENTS=${CONC_CLIENTS:-4}
-export CONC_PER_CLIENT=${CONC_PER_CLIENT:-150}
+export CONC_PER_CLIENT=${CONC_PER_CLIENT:-200}
 exec bash "$(dirname "${BASH_SOURCE[0]}")/test_concurrency.sh"

@@ -272,7 +272,6 @@ for ((k = 1; k < KILLS; k++)); do fracs+=($((55 * k / KILLS))); done
 for frac in "${fracs[@]}" gate; do
 	if [ "$frac" = gate ]; then
 		wait_progress crash $((CLIENTS * (gate_at - 1))) || break
-		: >"$TMP/crash.gate"
 	else
 		wait_progress crash $((TOTAL * frac / 100)) || break
 	fi
@@ -280,8 +279,15 @@ for frac in "${fracs[@]}" gate; do
 	[ -n "$victim" ] || break
 	# Stopped first, so that calls are in flight on it when it dies: a
 	# request takes well under a millisecond, a bare kill would hit it idle.
+	# At the gate it is stopped before the clients go on, and killed soon
+	# after, while most of their calls are still to come.
 	kill -STOP "$victim"
-	sleep 0.3
+	if [ "$frac" = gate ]; then
+		: >"$TMP/crash.gate"
+		sleep 0.1
+	else
+		sleep 0.3
+	fi
 	kill -KILL "$victim"
 	KILLED+=("$victim")
 	# The kill must fall inside the run, not after it.
