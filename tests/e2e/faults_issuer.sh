@@ -145,7 +145,7 @@ fault() {
 }
 
 U="fetch $JWKS_URL"
-serve 3
+serve 2
 fault 500 "$U: HTTP status 500"
 fault garbage "jwks: $JWKS_URL: document:"
 fault oversize "$U: response body too large (over 262144 bytes)"
