@@ -8,6 +8,10 @@
 #          tests/cgi/test_ratelimit.sh (the rate limits across CGI processes)
 #   bundle tests/cgi/test_bundle.sh (the shared-hosting bundle in a bare chroot)
 #   e2e    tests/e2e/test_*.sh      (lighttpd + FastCGI, driven with curl)
+#   faults tests/e2e/faults_*.sh    (the fault matrix, lighttpd only: the
+#          issuer failing, the key cache and state directory damaged,
+#          read-only or full, workers killed mid-request, clients breaking
+#          off mid-body, each while clients keep calling; README "Faults")
 #   postgres tests/pg/test_*.sh     (MCP_DATABASE_URL: a real PostgreSQL 15
 #          server started by tests/pg/pgserver.sh and two lighttpd
 #          "machines" on it: todos across machines, 16 x 200 creates, 503
@@ -131,6 +135,14 @@ group_e2e() {
 	done
 }
 
+group_faults() {
+	local t
+	for t in tests/e2e/faults_*.sh; do
+		[ -f "$t" ] || continue
+		run "faults/${t##*/}" 180 bash "$t"
+	done
+}
+
 group_postgres() {
 	local t
 	for t in tests/pg/test_*.sh; do
@@ -190,12 +202,12 @@ group_soak() {
 }
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e postgres jose sdk oidc clients apache-cgi apache-fcgid nginx soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e faults postgres jose sdk oidc clients apache-cgi apache-fcgid nginx soak)
 for g in "${groups[@]}"; do
 	case $g in
-	layout | unit | cgi | bundle | e2e | postgres | jose | sdk | oidc | clients | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
+	layout | unit | cgi | bundle | e2e | faults | postgres | jose | sdk | oidc | clients | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e postgres jose sdk oidc clients apache-cgi apache-fcgid nginx web-full soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e faults postgres jose sdk oidc clients apache-cgi apache-fcgid nginx web-full soak)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac

@@ -15,6 +15,10 @@
 #include "lighttpd_fixture.h"
 #include "test.h"
 
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 static struct lighttpd_fixture srv;
 static bool srv_ok;
 
@@ -26,12 +30,17 @@ static const char srv_conf[] =
     "(\"Cache-Control\" => \"public, max-age=100, s-maxage=200\") }\n"
     "$HTTP[\"url\"] == \"/nostore.json\" { setenv.add-response-header = "
     "(\"Cache-Control\" => \"max-age=100, no-store\") }\n"
+    "$HTTP[\"url\"] == \"/chunked.sh\" { server.stream-response-body = 2 }\n"
     "url.redirect = (\"^/redir$\" => \"/jwks.json\", \"^/loop$\" => \"/loop\","
     " \"^/to-ftp$\" => \"ftp://127.0.0.1/x\")\n"
     "cgi.assign = (\".sh\" => \"/bin/sh\")\n";
 
 static const char stream_sh[] = "printf 'Content-Type: application/json\\r\\n\\r\\n'\n"
                                 "head -c 400000 /dev/zero | tr '\\000' a\n";
+/* Streamed (see srv_conf) in two parts: chunked, no Content-Length to refuse early. */
+static const char chunked_sh[] = "printf 'Content-Type: application/json\\r\\n\\r\\n'\n"
+                                 "head -c 100000 /dev/zero | tr '\\000' a\nsleep 0.2\n"
+                                 "head -c 300000 /dev/zero | tr '\\000' a\n";
 static const char slow_sh[] = "sleep 2\nprintf 'Content-Type: application/json\\r\\n\\r\\n{}'\n";
 static const char echo_sh[] = "printf 'Content-Type: text/plain\\r\\n\\r\\n'\n"
                               "printf '%s|%s' \"$HTTP_ACCEPT\" \"$HTTP_USER_AGENT\"\n";
@@ -86,6 +95,7 @@ setup(void)
 	    lighttpd_fixture_put(&srv, "empty.json", "", 0) == 0 &&
 	    lighttpd_fixture_put(&srv, "big.json", big, big_len) == 0 &&
 	    lighttpd_fixture_put(&srv, "stream.sh", stream_sh, strlen(stream_sh)) == 0 &&
+	    lighttpd_fixture_put(&srv, "chunked.sh", chunked_sh, strlen(chunked_sh)) == 0 &&
 	    lighttpd_fixture_put(&srv, "slow.sh", slow_sh, strlen(slow_sh)) == 0 &&
 	    lighttpd_fixture_put(&srv, "echo.sh", echo_sh, strlen(echo_sh)) == 0 &&
 	    lighttpd_fixture_put(&srv, "req.sh", req_sh, strlen(req_sh)) == 0 &&
@@ -220,6 +230,36 @@ TEST(test_too_large)
 	CHECK_INT(fetch_get(url("/stream.sh"), &o, &r, &e), 0);
 	CHECK_INT(r.len, 400000);
 	fetch_result_free(&r);
+}
+
+/*
+ * A streamed body cut off by the cap is logged as too large, not as
+ * libcurl's "Failure writing output to destination", which hid the cause
+ * from the operator (found by tests/e2e/faults_issuer.sh).
+ */
+TEST(test_too_large_logged)
+{
+	struct fetch_opts o = loopback();
+	struct fetch_result r;
+	struct err e;
+	char path[] = "/tmp/test_fetch_log.XXXXXX", buf[4096] = "";
+	int fd = mkstemp(path);
+	ssize_t n;
+
+	CHECK(fd >= 0);
+	log_set_level(LOGL_WARN);
+	CHECK_INT(log_open(path), 0);
+	CHECK_INT(fetch_get(url("/chunked.sh"), &o, &r, &e), -1);
+	log_open("/dev/null");
+	log_set_level(LOGL_ERROR);
+	CHECK_ERR(e, ERR_TOO_LARGE, "response too large (over 262144 bytes)");
+	n = read(fd, buf, sizeof(buf) - 1);
+	CHECK(n > 0);
+	buf[n > 0 ? n : 0] = '\0';
+	CHECK_CONTAINS(buf, "/chunked.sh: response body too large (over 262144 bytes)");
+	CHECK(strstr(buf, "Failure writing") == NULL);
+	close(fd);
+	unlink(path);
 }
 
 /* Nothing listening: a network error, no status. */
@@ -446,8 +486,8 @@ TEST(test_errors_tell_cases_apart)
 TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(test_fetch_ok),
                   TEST_CASE(test_fetch_empty_body_is_terminated), TEST_CASE(test_https_only),
                   TEST_CASE(test_status_404), TEST_CASE(test_too_large),
-                  TEST_CASE(test_connect_refused), TEST_CASE(test_timeout),
-                  TEST_CASE(test_cache_control_from_server), TEST_CASE(test_cache_control_parse),
-                  TEST_CASE(test_redirects), TEST_CASE(test_environment_proxy_ignored),
-                  TEST_CASE(test_request_headers), TEST_CASE(test_errors_tell_cases_apart),
-                  TEST_CASE(test_fetch_request))
+                  TEST_CASE(test_too_large_logged), TEST_CASE(test_connect_refused),
+                  TEST_CASE(test_timeout), TEST_CASE(test_cache_control_from_server),
+                  TEST_CASE(test_cache_control_parse), TEST_CASE(test_redirects),
+                  TEST_CASE(test_environment_proxy_ignored), TEST_CASE(test_request_headers),
+                  TEST_CASE(test_errors_tell_cases_apart), TEST_CASE(test_fetch_request))

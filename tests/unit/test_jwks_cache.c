@@ -678,6 +678,88 @@ TEST(test_corrupt_cache_file_is_missing)
 	env_stop(&e);
 }
 
+/* log_lines_with PATH TEXT: how many lines of the log file PATH hold TEXT. */
+static int
+log_lines_with(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	int n = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, text) != NULL;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A corrupt cache file met by a running handle is logged once, although
+ * the refresh it causes reads the file again under the lock (it was logged
+ * twice in one request: found by tests/e2e/faults_cache.sh).
+ */
+TEST(test_corrupt_cache_file_logged_once)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL;
+	char path[] = "/tmp/test_jwks_cache_log.XXXXXX";
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(nkeys(c, T0), 1);
+	CHECK_INT(cache_replace(&e, "garbage", 7), 0);
+	log_set_level(LOGL_WARN);
+	CHECK_INT(log_open(path), 0);
+	CHECK_INT(nkeys(c, T0 + 1), 1);
+	log_open("/dev/null");
+	log_set_level(LOGL_ERROR);
+	CHECK_INT(jwks_gets(&e), 2);
+	CHECK_INT(log_lines_with(path, "is corrupt"), 1);
+	jwks_cache_free(c);
+	env_stop(&e);
+	close(fd);
+	unlink(path);
+}
+
+/*
+ * Keys fetched but not written (the state directory full or read-only) are
+ * not given up for the older file: the next look at it keeps them, and a
+ * later unknown kid fetches instead of taking the old set for a new one
+ * (found by tests/e2e/faults_cache.sh).  An older file in place of the
+ * newer one stands for the write that did not land.
+ */
+TEST(test_older_cache_file_keeps_newer_keys)
+{
+	struct env e;
+	struct jwks_cache_opts o;
+	struct jwks_cache *c = NULL;
+	char *old = NULL;
+	size_t old_len = 0;
+
+	CHECK_INT(env_start(&e), 0);
+	o = env_opts(&e, "/jwks.json");
+	CHECK_INT(jwks_cache_open(&o, &c, NULL), 0);
+	CHECK_INT(nkeys(c, T0), 1);
+	old = fixture_read(e.cache, &old_len);
+	CHECK(old != NULL);
+	CHECK_INT(serve(&e, "jwks.json", "rsa-k1-k2.json"), 0);
+	CHECK_INT(jwks_cache_refresh_unknown_kid(c, T0 + 100, NULL), 0);
+	CHECK(has_kid(c, T0 + 100, "k2"));
+	CHECK_INT(jwks_gets(&e), 2);
+	CHECK_INT(cache_replace(&e, old, old_len), 0);
+	CHECK(has_kid(c, T0 + 101, "k2"));
+	CHECK_INT(nkeys(c, T0 + 101), 2);
+	CHECK_INT(jwks_gets(&e), 2);
+	free(old);
+	jwks_cache_free(c);
+	env_stop(&e);
+}
+
 /* Symbolic links in the state directory are neither read, followed nor written through. */
 TEST(test_symlinks_refused)
 {
@@ -1460,8 +1542,10 @@ TEST_MAIN_FIXTURE(
     TEST_CASE(test_file_changed_by_other_process_is_reloaded), TEST_CASE(test_max_age_clamped),
     TEST_CASE(test_bad_documents_keep_old_keys), TEST_CASE(test_emptied_jwks_revokes),
     TEST_CASE(test_cold_garbage_gives_no_keys), TEST_CASE(test_corrupt_cache_file_is_missing),
-    TEST_CASE(test_symlinks_refused), TEST_CASE(test_key_rotation_unknown_kid),
-    TEST_CASE(test_forged_kid_flood_is_throttled), TEST_CASE(test_throttle_shared_across_processes),
+    TEST_CASE(test_corrupt_cache_file_logged_once),
+    TEST_CASE(test_older_cache_file_keeps_newer_keys), TEST_CASE(test_symlinks_refused),
+    TEST_CASE(test_key_rotation_unknown_kid), TEST_CASE(test_forged_kid_flood_is_throttled),
+    TEST_CASE(test_throttle_shared_across_processes),
     TEST_CASE(test_issuer_down_stale_then_no_keys), TEST_CASE(test_custom_max_stale),
     TEST_CASE(test_no_stale_keys), TEST_CASE(test_unknown_kid_waits_for_a_busy_refresh),
     TEST_CASE(test_unknown_kid_waits_no_longer_than_the_fetch_timeout),

@@ -214,6 +214,23 @@ TEST(the_table_is_shared_and_ours_alone)
 	ratelimit_free(b);
 }
 
+/*
+ * The file has all its blocks from the start: a page of a sparse file
+ * first written through the mapping when the file system is full killed
+ * the worker with SIGBUS (found by tests/e2e/faults_cache.sh on a full tmpfs).
+ */
+TEST(the_table_file_is_allocated_whole)
+{
+	struct ratelimit *a = ratelimit_local_open(dir);
+	struct stat st;
+
+	CHECK_INT(passed(a, 22, 4, 60, NOW, 1), 1);
+	CHECK_INT(stat(path, &st), 0);
+	CHECK_INT(st.st_size, RATELIMIT_FILE_SIZE);
+	CHECK((long long)st.st_blocks * 512 >= (long long)RATELIMIT_FILE_SIZE);
+	ratelimit_free(a);
+}
+
 /* N children hammer one key at once: exactly N requests pass among them all. */
 TEST(exact_across_processes)
 {
@@ -353,4 +370,5 @@ TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(rates_parse_and_bad_ones_are_refused
                   TEST_CASE(the_table_is_shared_and_ours_alone), TEST_CASE(exact_across_processes),
                   TEST_CASE(a_full_table_evicts_the_oldest_and_never_grows),
                   TEST_CASE(a_damaged_or_truncated_table_is_rebuilt_never_trusted),
+                  TEST_CASE(the_table_file_is_allocated_whole),
                   TEST_CASE(a_symlink_or_a_file_not_ours_alone_is_refused))

@@ -386,8 +386,17 @@ static int
 transfer_error(CURLcode rc, const struct transfer *t, long status, const char *url, int shown,
                const char *detail, struct err *e)
 {
-	log_msg(LOGL_WARN, "fetch %.*s: %s", shown, url,
-	        detail[0] != '\0' ? detail : lib.easy_strerror(rc));
+	/*
+	 * A body or headers cut off by our cap reach libcurl as a failed write:
+	 * its text ("Failure writing output to destination") would hide why.
+	 */
+	if (rc == CURLE_WRITE_ERROR && (t->too_large || t->headers_too_large))
+		log_msg(LOGL_WARN, "fetch %.*s: response %s too large (over %zu bytes)", shown, url,
+		        t->too_large ? "body" : "headers",
+		        t->too_large ? t->max : (size_t)FETCH_HEADERS_MAX);
+	else
+		log_msg(LOGL_WARN, "fetch %.*s: %s", shown, url,
+		        detail[0] != '\0' ? detail : lib.easy_strerror(rc));
 	switch (rc) {
 	case CURLE_WRITE_ERROR:
 		if (t->headers_too_large)

@@ -42,6 +42,7 @@ struct jwks_cache {
 	int64_t ttl_min, ttl_max, ttl_default, throttle, max_stale;
 	/* The in-memory view of the cache file as of ident. */
 	bool loaded;
+	bool refused; /* the file at ident was there but refused (logged once) */
 	struct jwks_file_ident ident;
 	struct jwks_meta meta;
 	char *doc;
@@ -87,8 +88,7 @@ view_clear(struct jwks_cache *c)
 /*
  * Judges what was read from the cache file: usable when it is ours and its
  * document (empty after a first attempt that failed) parses, into *set.
- * Returns false (logged) for a foreign file or a document that no longer
- * parses.
+ * Returns false (logged) for a foreign file or a document that no longer parses.
  */
 static bool
 cached_view(const struct jwks_cache *c, const struct jwks_meta *m, const char *doc, size_t len,
@@ -133,6 +133,14 @@ cache_load(struct jwks_cache *c, struct err *e)
 	if (jwks_file_read(&c->files, &m, &doc, &doc_len, &id, e) != 0)
 		return -1;
 	usable = doc != NULL && cached_view(c, &m, doc, doc_len, &set);
+	/* Older than our keys: not replaced by our refresh (a full or read-only disk). */
+	if (usable && c->set != NULL && m.fetched_at < c->meta.fetched_at) {
+		jwk_set_free(set);
+		free(doc);
+		c->ident = id;
+		c->refused = false;
+		return 0;
+	}
 	/* An empty view keeps the identity too: no re-read until it changes. */
 	view_clear(c);
 	if (usable) {
@@ -145,13 +153,14 @@ cache_load(struct jwks_cache *c, struct err *e)
 	}
 	c->ident = id;
 	c->loaded = true;
+	c->refused = !usable && id.exists;
 	free(doc);
 	return 0;
 }
 
 /*
  * Brings the in-memory view up to date: one lstat, and a reload only when
- * the file's identity changed (or force).  Returns 0, or -1 with
+ * the file's identity changed (or force, unless the file was refused).  Returns 0, or -1 with
  * ERR_SYSTEM in e.
  */
 static int
@@ -162,6 +171,9 @@ cache_sync(struct jwks_cache *c, bool force, struct err *e)
 	if (jwks_file_stat(&c->files, &id, e) != 0)
 		return -1;
 	if (!force && c->loaded && jwks_file_ident_equal(&id, &c->ident))
+		return 0;
+	/* A refresher's forced re-read of the same refused file would log it again. */
+	if (c->loaded && c->refused && jwks_file_ident_equal(&id, &c->ident))
 		return 0;
 	return cache_load(c, e);
 }

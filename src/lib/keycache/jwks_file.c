@@ -75,6 +75,14 @@ jwks_file_lock(const char *path, int op, struct err *e)
 	struct stat st;
 	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 
+	/*
+	 * A state directory that turned read-only under us (remounted, or a
+	 * file system gone bad) still holds its lock files, and flock needs no
+	 * write access: the refresh goes on, its keys kept in memory and its
+	 * failed write logged, instead of every new key being refused unsaid.
+	 */
+	if (fd < 0 && (errno == EROFS || errno == EACCES))
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return err_set(e, ERR_SYSTEM, "lock %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {

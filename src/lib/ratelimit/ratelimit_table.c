@@ -123,13 +123,30 @@ header_ok(const struct header *h)
 	       h->ways == TABLE_WAYS && h->check == header_check(h);
 }
 
+static void table_in_memory(struct table *t);
+
+/*
+ * Gives the file all its blocks now; 0 or an errno.  A page of a sparse
+ * file first written through the mapping when the file system is full
+ * kills the process with SIGBUS (found by tests/e2e/faults_cache.sh).
+ */
+static int
+table_allocate(int fd)
+{
+	return posix_fallocate(fd, 0, TABLE_SIZE);
+}
+
 /* Empties the table and writes a new header with a new salt (under the lock). */
 static int
 table_rebuild(struct table *t)
 {
 	struct header h;
 	struct stat st;
-	bool fresh = t->state < 0 || (fstat(t->fd, &st) == 0 && st.st_size == 0);
+	static const char none[8];
+	/* New: empty, or allocated (table_allocate) but no magic written yet. */
+	bool fresh = t->state < 0 ||
+	             (fstat(t->fd, &st) == 0 &&
+	              (st.st_size == 0 || (st.st_size >= 8 && memcmp(t->mem, none, 8) == 0)));
 
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, TABLE_MAGIC, 8);
@@ -143,6 +160,15 @@ table_rebuild(struct table *t)
 		memset(t->mem, 0, (size_t)TABLE_SIZE);
 	else if (ftruncate(t->fd, 0) != 0 || ftruncate(t->fd, TABLE_SIZE) != 0)
 		return -1;
+	else if ((errno = table_allocate(t->fd)) != 0) {
+		/* The emptied file has no blocks left to write through: off it. */
+		log_msg(LOGL_WARN,
+		        "rate-limit table %s cannot be rebuilt (%s): limits hold per process",
+		        t->path, strerror(errno));
+		munmap(t->mem, (size_t)TABLE_SIZE);
+		table_in_memory(t);
+		return 0;
+	}
 	if (!fresh)
 		log_msg(LOGL_WARN, "rate-limit table %s was damaged or new: rebuilt", t->path);
 	t->salt = h.salt;
@@ -203,6 +229,8 @@ table_ready(struct table *t)
 		why = errno == ELOOP ? "a symbolic link" : strerror(errno);
 	else
 		why = file_refused(t->fd);
+	if (why == NULL && (errno = table_allocate(t->fd)) != 0)
+		why = strerror(errno);
 	if (why == NULL && (t->mem = mmap(NULL, (size_t)TABLE_SIZE, PROT_READ | PROT_WRITE,
 	                                  MAP_SHARED, t->fd, 0)) == MAP_FAILED) {
 		t->mem = NULL;
