@@ -5,6 +5,7 @@
  */
 #include "test.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,8 +56,14 @@ cgi_run(const char *const *env, const char *body, size_t max)
 	}
 	close(in[0]);
 	close(res[1]);
-	if (body != NULL && write(in[1], body, strlen(body)) < 0)
-		return "";
+	/*
+	 * A child that refuses the body (too long) may exit before it is
+	 * written: the write then fails with EPIPE, not SIGPIPE, and the
+	 * child's answer is read all the same.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	if (body != NULL)
+		(void)!write(in[1], body, strlen(body));
 	close(in[1]);
 	return test_child_output(res[0], pid, out, sizeof(out));
 }
