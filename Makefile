@@ -218,10 +218,10 @@ demo: deps all
 
 # ---- fuzzing ---------------------------------------------------------------
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c) in their own tree, built with
-# Debian's clang: the library compiled with coverage instrumentation and
-# ASan+UBSan, each harness linked with libFuzzer's main.  gcc has no
-# libFuzzer.  -Wno-format-nonliteral: clang's -Wformat=2 also flags the
-# vsnprintf inside err.c's own printf-like functions, which gcc accepts, and
+# Debian's clang (gcc has no libFuzzer): the library compiled with coverage
+# instrumentation and ASan+UBSan, each harness linked with libFuzzer's main.
+# Two clang warnings gcc does not give are off here: -Wformat-nonliteral
+# flags the vsnprintf inside err.c's own printf-like functions, and
 # -Wstring-concatenation the long messages doctor.c writes in pieces.
 # make fuzz runs each harness FUZZ_SECONDS (tests/fuzz/run.sh); the test
 # group "fuzz" runs each a few seconds and replays tests/fuzz/regress.

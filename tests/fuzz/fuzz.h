@@ -1,8 +1,9 @@
 /*
  * fuzz.h - what every libFuzzer harness of tests/fuzz shares: the entry
- * point's prototype, the one-time set-up (cJSON's allocator, libcrypto,
- * logs silenced), a private temporary directory removed at exit, and a
- * NUL-terminated copy of the input.
+ * points, the one-time set-up (cJSON's allocator, libcrypto, logs
+ * silenced) followed by the harness's own harness_init(), a private
+ * temporary directory removed at exit, and a NUL-terminated copy of the
+ * input.
  *
  * Header-only (static inline: a harness uses what it needs of it).
  */
@@ -23,6 +24,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* The harness's own set-up, once, after fuzz_setup(); defined by each harness. */
+static void harness_init(void);
 
 static char fuzz_dir[256];
 
@@ -51,6 +55,16 @@ fuzz_setup(void)
 	token_lib_init();
 	if (log_open("/dev/null") != 0)
 		abort();
+}
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	fuzz_setup();
+	harness_init();
+	return 0;
 }
 
 /*

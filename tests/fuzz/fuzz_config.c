@@ -16,17 +16,13 @@
 
 static char env_path[300];
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+harness_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
 	snprintf(env_path, sizeof(env_path), "%s/mcp.env", fuzz_tmpdir());
 	/* Nothing of the caller's environment may stand in for the file. */
 	if (clearenv() != 0 || setenv(CONFIG_FILE_VAR, env_path, 1) != 0)
 		abort();
-	return 0;
 }
 
 /* The start-up steps after config_load, as src/mcp/main.c and src/wellknown/main.c take them. */

@@ -87,15 +87,12 @@ body_of(const uint8_t *data, size_t size)
 	return body;
 }
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+harness_init(void)
 {
 	char db[300];
 	struct err e;
 
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
 	snprintf(db, sizeof(db), "%s/todos.sqlite", fuzz_tmpdir());
 	if ((reg = tool_registry_new(NULL, &e)) == NULL ||
 	    (todos = todo_store_open(db, 50, ISS, &e)) == NULL) {
@@ -103,7 +100,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	todo_ensure();
-	return 0;
 }
 
 static void

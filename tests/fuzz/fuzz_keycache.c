@@ -19,14 +19,10 @@
 
 static char cache_path[300];
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+harness_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
 	snprintf(cache_path, sizeof(cache_path), "%s/jwks.cache", fuzz_tmpdir());
-	return 0;
 }
 
 static void

@@ -14,13 +14,10 @@
 
 #include "mcp/schema.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+harness_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
-	return 0;
+	/* Nothing beyond fuzz_setup(): the parser keeps no state. */
 }
 
 int

@@ -25,15 +25,11 @@
 
 static char memo_path[300], table_path[300];
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+harness_init(void)
 {
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
 	snprintf(memo_path, sizeof(memo_path), "%s/%s", fuzz_tmpdir(), SIG_MEMO_FILE);
 	snprintf(table_path, sizeof(table_path), "%s/%s", fuzz_tmpdir(), RATELIMIT_FILE);
-	return 0;
 }
 
 /* Writes the first size bytes of a file of full bytes (padded with zeros unless keep). */

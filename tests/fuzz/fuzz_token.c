@@ -100,16 +100,13 @@ static const char *const refusals[] = {
     TOKEN_MSG_NOT_YET_VALID, TOKEN_MSG_IAT_FUTURE, TOKEN_MSG_ISSUER,      TOKEN_MSG_AUDIENCE,
 };
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
+static void
+harness_init(void)
 {
 	const struct devissuer_key *both[2];
 	struct err e;
 	char *jwks;
 
-	(void)argc;
-	(void)argv;
-	fuzz_setup();
 	if (devissuer_key_from_pem(rsa_pem, strlen(rsa_pem), &rsa_key, &e) != 0 ||
 	    devissuer_key_from_pem(ec_pem, strlen(ec_pem), &ec_key, &e) != 0) {
 		fprintf(stderr, "fuzz_token: test key: %s\n", e.msg);
@@ -123,7 +120,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	free(jwks);
-	return 0;
 }
 
 /* The rest of the input (size bytes at data) signed with key and alg; NULL when it cannot be. */
