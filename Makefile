@@ -135,7 +135,7 @@ lint:
 	@tests/layout.sh
 	@clang-format --dry-run --Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	  --inline-suppr --std=c11 -Isrc src tests/unit
+	  --inline-suppr --std=c11 -Isrc src tests/unit tests/fuzz
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
