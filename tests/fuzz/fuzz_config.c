@@ -4,8 +4,9 @@
  * nothing else, so every variable comes from it.  After config_load, what
  * the programs' start-up parses from the configuration runs as well: the
  * tools' scope map and rate limits (mcp/tool.h, mcp/limits.h; no state
- * directory: the table stays in memory) and the metadata document
- * (wellknown/prm.h, which carries PROTECTED_RESOURCE_METADATA as given).
+ * directory and no database: the table stays in memory) and the metadata
+ * document (wellknown/prm.h, which carries PROTECTED_RESOURCE_METADATA as
+ * given).
  */
 #include "fuzz.h"
 
@@ -31,7 +32,7 @@ startup(const struct config *cfg)
 {
 	struct err e;
 	struct tool_registry *reg = tool_registry_new(cfg->tool_scopes, &e);
-	struct limits *lim = reg != NULL ? limits_new(reg, NULL, &e) : NULL;
+	struct limits *lim = reg != NULL ? limits_new(reg, NULL, NULL, &e) : NULL;
 	char *doc = prm_document_new(cfg);
 
 	if (doc == NULL || cfg->resource == NULL || cfg->state_dir[0] != '/')
