@@ -66,7 +66,8 @@ TESTS     = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 PROGS     = $(BIN)/mcp.fcgi $(BIN)/wellknown.fcgi $(if $(wildcard src/cli/main.c),$(BUILD)/mcp-fcgi-cli)
 
-.PHONY: all deps check unit sanitize valgrind soak lint format bench bench-build bench-verify shared-hosting bundle demo install clean
+.PHONY: all deps check unit sanitize valgrind soak lint format bench bench-build bench-verify shared-hosting bundle demo install clean \
+	fuzz fuzz-build fuzz-programs
 all: $(PROGS)
 
 $(BUILD)/%.o: %.c
@@ -106,9 +107,11 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(MCP_A) $(WK_A) $(CLI_A) $(LIB_A)
 deps:
 	@src/cli/install-deps.sh
 
-# Every test: C unit tests, CGI mode, lighttpd end to end, the SDK client, the soak.
+# Every test: C unit tests, CGI mode, lighttpd end to end, the SDK client, the soak,
+# a few seconds of each fuzzing harness.
 check: deps
 	@$(MAKE) --no-print-directory all tests-build
+	@$(MAKE) --no-print-directory fuzz-build
 	@$(MAKE) --no-print-directory shared-hosting
 	@BUILD=$(BUILD) BIN=$(BIN) tests/run.sh
 
@@ -121,7 +124,7 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build-san BIN=build-san/cgi-bin \
 	  CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" all tests-build
-	@$(MAKE) --no-print-directory shared-hosting
+	@$(MAKE) --no-print-directory shared-hosting fuzz-build
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  MCP_SANITIZE=1 BUILD=build-san BIN=build-san/cgi-bin tests/run.sh
 
@@ -137,7 +140,7 @@ lint:
 	@tests/layout.sh
 	@clang-format --dry-run --Werror $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
 	@cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	  --inline-suppr --std=c11 -Isrc src tests/unit
+	  --inline-suppr --std=c11 -Isrc src tests/unit tests/fuzz
 
 format:
 	clang-format -i $$(git ls-files 'src/*.[ch]' 'tests/*.[ch]')
@@ -228,6 +231,37 @@ bench: deps all bench-build shared-hosting
 demo: deps all
 	@BUILD=$(BUILD) BIN=$(BIN) src/cli/demo.sh
 
+# ---- fuzzing ---------------------------------------------------------------
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) in their own tree, built with
+# Debian's clang (gcc has no libFuzzer): the library compiled with coverage
+# instrumentation and ASan+UBSan, each harness linked with libFuzzer's main.
+# Two clang warnings gcc does not give are off here: -Wformat-nonliteral
+# flags the vsnprintf inside err.c's own printf-like functions, and
+# -Wstring-concatenation the long messages doctor.c writes in pieces.
+# make fuzz runs each harness FUZZ_SECONDS (tests/fuzz/run.sh); the test
+# group "fuzz" runs each a few seconds and replays tests/fuzz/regress.
+FUZZ_BUILD   = build-fuzz
+FUZZ_CC     ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  = -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all -Wno-format-nonliteral -Wno-string-concatenation
+FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_PROGS   = $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(MCP_A) $(WK_A) $(CLI_A) $(LIB_A)
+	@mkdir -p $(dir $@)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(PKG_LIBS)
+.SECONDARY: $(patsubst tests/fuzz/%.c,$(BUILD)/tests/fuzz/%.o,$(FUZZ_SRC))
+fuzz-programs: $(FUZZ_PROGS)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) BIN=$(FUZZ_BUILD)/cgi-bin CC=$(FUZZ_CC) \
+	  CFLAGS="$(FUZZ_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" fuzz-programs
+
+fuzz: deps fuzz-build
+	@FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
 PREFIX ?= /usr/local
 install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/mcp-fcgi/cgi-bin $(DESTDIR)$(PREFIX)/bin
@@ -235,6 +269,6 @@ install: all
 	install -m 0755 $(BUILD)/mcp-fcgi-cli $(DESTDIR)$(PREFIX)/bin/
 
 clean:
-	rm -rf build build-san build-bundle dist $(BIN)/*.fcgi
+	rm -rf build build-san build-bundle build-fuzz dist $(BIN)/*.fcgi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -35,6 +35,9 @@
 #   soak   tests/e2e/soak.sh        (30 s of mixed traffic on two workers with
 #          key rotations: statuses, memory, descriptors, the database;
 #          make soak runs it for 10 minutes)
+#   fuzz   tests/fuzz/test_fuzz.sh  (each libFuzzer harness a few seconds from
+#          its committed corpus, and every regression input replayed; the
+#          harnesses are build-fuzz/fuzz/*, ASan+UBSan in every build)
 #
 # Not in the default list: web-full, the e2e suites and the SDK client
 # under each of the three servers (test_todos.sh and the SDK's run add
@@ -201,13 +204,17 @@ group_soak() {
 	run e2e/soak.sh 600 bash tests/e2e/soak.sh
 }
 
+group_fuzz() {
+	run fuzz/test_fuzz.sh 300 bash tests/fuzz/test_fuzz.sh
+}
+
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e faults postgres jose sdk oidc clients apache-cgi apache-fcgid nginx soak)
+[ ${#groups[@]} -gt 0 ] || groups=(layout unit cgi bundle e2e faults postgres jose sdk oidc clients apache-cgi apache-fcgid nginx soak fuzz)
 for g in "${groups[@]}"; do
 	case $g in
-	layout | unit | cgi | bundle | e2e | faults | postgres | jose | sdk | oidc | clients | apache-cgi | apache-fcgid | nginx | web-full | soak) "group_$g" ;;
+	layout | unit | cgi | bundle | e2e | faults | postgres | jose | sdk | oidc | clients | apache-cgi | apache-fcgid | nginx | web-full | soak | fuzz) "group_$g" ;;
 	*)
-		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e faults postgres jose sdk oidc clients apache-cgi apache-fcgid nginx web-full soak)" >&2
+		echo "run.sh: unknown group '$g' (layout unit cgi bundle e2e faults postgres jose sdk oidc clients apache-cgi apache-fcgid nginx web-full soak fuzz)" >&2
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
 		;;
 	esac

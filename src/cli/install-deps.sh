@@ -16,10 +16,12 @@
 # own servers on free loopback ports (tests/pg/pgserver.sh for PostgreSQL).
 set -u
 
+# clang and libclang-rt-14-dev build the fuzzing harnesses (make fuzz): the
+# latter holds libFuzzer, which clang only recommends.
 PACKAGES=(build-essential pkg-config libfcgi-dev libcjson-dev libjwt-dev
 	libcurl4-openssl-dev libssl-dev libsqlite3-dev lighttpd curl valgrind wrk
 	clang-format cppcheck apache2 libapache2-mod-fcgid nginx spawn-fcgi
-	postgresql libpq-dev sqlite3)
+	postgresql libpq-dev sqlite3 clang libclang-rt-14-dev)
 # The servers whose system service must not run after an install.
 SERVICES=(lighttpd apache2 nginx postgresql)
 
