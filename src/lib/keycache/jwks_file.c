@@ -81,8 +81,14 @@ jwks_file_lock(const char *path, int op, struct err *e)
 	 * write access: the refresh goes on, its keys kept in memory and its
 	 * failed write logged, instead of every new key being refused unsaid.
 	 */
-	if (fd < 0 && (errno == EROFS || errno == EACCES))
+	if (fd < 0 && (errno == EROFS || errno == EACCES)) {
+		int why = errno;
+
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		/* No lock file to fall back on: the reason is the directory's, not "no such file". */
+		if (fd < 0 && errno == ENOENT)
+			errno = why;
+	}
 	if (fd < 0)
 		return err_set(e, ERR_SYSTEM, "lock %s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
