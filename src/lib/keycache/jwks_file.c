@@ -85,7 +85,7 @@ jwks_file_lock(const char *path, int op, struct err *e)
 		int why = errno;
 
 		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-		/* No lock file to fall back on: the reason is the directory's, not "no such file". */
+		/* No lock file to fall back on: the reason is the directory's. */
 		if (fd < 0 && errno == ENOENT)
 			errno = why;
 	}
