@@ -14,10 +14,13 @@
  * The first byte picks the MCP-Protocol-Version (batches exist only in
  * 2025-03-26) and, with bit 2, a caller holding no scope (the 403 path);
  * the rest is the body.  The answer must keep dispatch_body's contract: a
- * status from its list, a body with every 200 and 400, none with 202.
+ * status from its list, a body with every 200 and 400 that reads back as
+ * JSON, none with 202.
  */
 #define _GNU_SOURCE /* memmem */
 #include "fuzz.h"
+
+#include <cjson/cJSON.h>
 
 #include "lib/config/config.h"
 #include "lib/jose/principal.h"
@@ -107,10 +110,17 @@ check(const struct outcome *out)
 {
 	switch (out->status) {
 	case 200:
-	case 400:
+	case 400: {
+		/* Written as text (jsontext.c), not by cJSON: it must still read back as JSON. */
+		cJSON *back;
+
 		if (out->body == NULL || out->body_len != strlen(out->body))
 			abort();
+		if ((back = cJSON_ParseWithLength(out->body, out->body_len)) == NULL)
+			abort();
+		cJSON_Delete(back);
 		break;
+	}
 	case 202:
 		if (out->body != NULL)
 			abort();
