@@ -125,6 +125,9 @@ kid_of() {
 # be written: its token is accepted, the unrecorded refresh logged.
 unwritable_round() {
 	local name=$1 logtext=$2 tok mark before i n codes=""
+	# Past the refresh throttle of the last forced refresh (recovered's, for the
+	# second round): else a worker refuses the new kid without a fetch.
+	sleep "$THROTTLE.5"
 	rotate "$name" || note "cannot publish a new key"
 	tok=$ROT_TOKEN
 	SENT+=("$tok")
