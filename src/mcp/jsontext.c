@@ -64,10 +64,22 @@ jsontext_elem(struct jsontext *t)
 void
 jsontext_name(struct jsontext *t, const char *name)
 {
-	jsontext_elem(t);
-	jsontext_raw(t, "\"", 1);
-	jsontext_raw(t, name, strlen(name));
-	jsontext_raw(t, "\":", 2);
+	size_t len = strlen(name);
+	char *out;
+
+	/* One reservation for the comma, the quoted name and the colon. */
+	reserve(t, len + 4);
+	out = t->p + t->n;
+	if (!t->first)
+		*out++ = ',';
+	t->first = false;
+	*out++ = '"';
+	memcpy(out, name, len);
+	out += len;
+	*out++ = '"';
+	*out++ = ':';
+	*out = '\0';
+	t->n = (size_t)(out - t->p);
 }
 
 /* True for a byte cJSON copies as it is: printable ASCII other than quote and backslash. */
