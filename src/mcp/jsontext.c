@@ -96,35 +96,19 @@ plain(unsigned char c)
 static size_t
 escape(char *out, unsigned char c)
 {
-	static const char hex[] = "0123456789abcdef";
+	/* The two-character escapes cJSON uses, and \u00XX for the other controls. */
+	static const char hex[] = "0123456789abcdef", from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+	const char *short_form = memchr(from, c, sizeof(from) - 1);
 
 	out[0] = '\\';
-	switch (c) {
-	case '"':
-	case '\\':
-		out[1] = (char)c;
+	if (short_form != NULL) {
+		out[1] = to[short_form - from];
 		return 2;
-	case '\b':
-		out[1] = 'b';
-		return 2;
-	case '\f':
-		out[1] = 'f';
-		return 2;
-	case '\n':
-		out[1] = 'n';
-		return 2;
-	case '\r':
-		out[1] = 'r';
-		return 2;
-	case '\t':
-		out[1] = 't';
-		return 2;
-	default:
-		memcpy(out + 1, "u00", 3);
-		out[4] = hex[c >> 4];
-		out[5] = hex[c & 0xf];
-		return 6;
 	}
+	memcpy(out + 1, "u00", 3);
+	out[4] = hex[c >> 4];
+	out[5] = hex[c & 0xf];
+	return 6;
 }
 
 /*
