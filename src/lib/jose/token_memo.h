@@ -7,11 +7,12 @@
  * same bytes (compared in full, in constant time), only while the key set it
  * was verified with is the current one (the caller's generation number:
  * rotation or removal of a key voids it), and exp is checked again on every
- * use.  A fast hash keyed with a random per-process seed picks the set and
- * skips most entries that cannot match; it decides nothing, so it need not
- * resist collisions (a SHA-256 of the token cost a fifth of a request).  nbf and iat passed at
- * verification stay passed as time moves on.  Small and per process: a
- * set-associative table of TOKEN_MEMO_SETS sets of TOKEN_MEMO_WAYS entries.
+ * use; nbf and iat passed at verification stay passed as time moves on.
+ * A fast hash keyed with a random per-process seed picks the set and skips
+ * most entries that cannot match; it decides nothing, so it need not resist
+ * collisions (a SHA-256 of the token cost a fifth of a request).  Small and
+ * per process: a set-associative table of TOKEN_MEMO_SETS sets of
+ * TOKEN_MEMO_WAYS entries; the copies of tokens are wiped when dropped.
  */
 #ifndef JOSE_TOKEN_MEMO_H
 #define JOSE_TOKEN_MEMO_H
