@@ -241,7 +241,8 @@ jsonrpc_text_acceptable(const char *text, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		size_t n = utf8_seq(text + i, len - i);
+		/* ASCII needs no sequence check: the body is mostly ASCII. */
+		size_t n = s[i] < 0x80 ? 1 : utf8_seq(text + i, len - i);
 		if (n == 0 || s[i] == 0)
 			return false;
 		if (in_string && s[i] < 0x20)

@@ -18,14 +18,21 @@ jsontext_init(struct jsontext *t, size_t cap)
 	t->first = true;
 }
 
-void
-jsontext_raw(struct jsontext *t, const char *s, size_t len)
+/* Makes room for len more bytes and the NUL after them. */
+static void
+reserve(struct jsontext *t, size_t len)
 {
 	if (t->n + len + 1 > t->cap) {
 		while (t->n + len + 1 > t->cap)
 			t->cap *= 2;
 		t->p = xrealloc(t->p, t->cap);
 	}
+}
+
+void
+jsontext_raw(struct jsontext *t, const char *s, size_t len)
+{
+	reserve(t, len);
 	memcpy(t->p + t->n, s, len);
 	t->n += len;
 	t->p[t->n] = '\0';
@@ -57,10 +64,22 @@ jsontext_elem(struct jsontext *t)
 void
 jsontext_name(struct jsontext *t, const char *name)
 {
-	jsontext_elem(t);
-	jsontext_raw(t, "\"", 1);
-	jsontext_raw(t, name, strlen(name));
-	jsontext_raw(t, "\":", 2);
+	size_t len = strlen(name);
+	char *out;
+
+	/* One reservation for the comma, the quoted name and the colon. */
+	reserve(t, len + 4);
+	out = t->p + t->n;
+	if (!t->first)
+		*out++ = ',';
+	t->first = false;
+	*out++ = '"';
+	memcpy(out, name, len);
+	out += len;
+	*out++ = '"';
+	*out++ = ':';
+	*out = '\0';
+	t->n = (size_t)(out - t->p);
 }
 
 /* True for a byte cJSON copies as it is: printable ASCII other than quote and backslash. */
@@ -70,48 +89,102 @@ plain(unsigned char c)
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+/*
+ * Writes the escape of the byte c (not plain(), not from a UTF-8 sequence
+ * of two or more bytes) at out; returns its length.
+ */
+static size_t
+escape(char *out, unsigned char c)
+{
+	/* The two-character escapes cJSON uses, and \u00XX for the other controls. */
+	static const char hex[] = "0123456789abcdef", from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+	const char *short_form = memchr(from, c, sizeof(from) - 1);
+
+	out[0] = '\\';
+	if (short_form != NULL) {
+		out[1] = to[short_form - from];
+		return 2;
+	}
+	memcpy(out + 1, "u00", 3);
+	out[4] = hex[c >> 4];
+	out[5] = hex[c & 0xf];
+	return 6;
+}
+
+/*
+ * How many of the eight bytes of w (in memory order) come before the first
+ * one that is not plain(): below 0x20, 0x80 or above, a quote or a
+ * backslash; 8 when all are plain.  The usual bit tricks: (x - 0x01..) & ~x
+ * & 0x80.. flags the bytes of x that are 0, and a byte below 0x20 borrows
+ * in w - 0x20..; a borrow only disturbs the bytes above a flagged one, so
+ * the lowest flag is exact.
+ */
+static size_t
+plain_prefix(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+	uint64_t m =
+	    ((w - ones * 0x20) | w | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash)) &
+	    highs;
+
+	return m == 0 ? 8 : (size_t)__builtin_ctzll(m) / 8;
+}
+
 void
 jsontext_string(struct jsontext *t, const char *value)
 {
-	static const char hex[] = "0123456789abcdef", fffd[] = "\xef\xbf\xbd";
+	static const char fffd[] = "\xef\xbf\xbd";
 	size_t len = value != NULL ? strlen(value) : 0, i = 0;
+	char *out;
 
-	jsontext_raw(t, "\"", 1);
+	/*
+	 * Room for the worst case once (every byte a six-byte escape, or three
+	 * bytes of U+FFFD), then written in place, eight bytes a step up to the
+	 * next one that needs care: a kilobytes-long text with hundreds of
+	 * quotes (a tool's JSON result as its text block) was otherwise a loop
+	 * of small appends.
+	 */
+	reserve(t, 6 * len + 2);
+	out = t->p + t->n;
+	*out++ = '"';
 	while (i < len) {
-		unsigned char c = (unsigned char)value[i];
-		size_t take, run = i;
-		char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+		unsigned char c;
+		size_t take;
 
-		/* A run of bytes that need nothing is copied in one go. */
-		while (run < len && plain((unsigned char)value[run]))
-			run++;
-		if (run > i) {
-			jsontext_raw(t, value + i, run - i);
-			i = run;
+		if (i + 8 <= len) {
+			uint64_t w;
+			size_t k;
+
+			memcpy(&w, value + i, 8);
+			/* All eight are written; only the plain ones are kept. */
+			memcpy(out, &w, 8);
+			k = plain_prefix(w);
+			out += k;
+			i += k;
+			if (k == 8)
+				continue;
+		} else if (plain((unsigned char)value[i])) {
+			*out++ = value[i++];
 			continue;
 		}
-		take = utf8_seq(value + i, len - i);
+		c = (unsigned char)value[i];
+		take = c < 0x80 ? 1 : utf8_seq(value + i, len - i);
 		if (take == 0) {
-			jsontext_raw(t, fffd, 3);
+			memcpy(out, fffd, 3);
+			out += 3;
 			take = 1;
 		} else if (c >= 0x80) {
-			jsontext_raw(t, value + i, take);
-		} else if (c == '"' || c == '\\') {
-			esc[1] = (char)c;
-			jsontext_raw(t, esc, 2);
-		} else if (c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t') {
-			esc[1] = c == '\b'   ? 'b'
-			         : c == '\f' ? 'f'
-			         : c == '\n' ? 'n'
-			         : c == '\r' ? 'r'
-			                     : 't';
-			jsontext_raw(t, esc, 2);
+			memcpy(out, value + i, take);
+			out += take;
 		} else {
-			jsontext_raw(t, esc, 6);
+			out += escape(out, c);
 		}
 		i += take;
 	}
-	jsontext_raw(t, "\"", 1);
+	*out++ = '"';
+	*out = '\0';
+	t->n = (size_t)(out - t->p);
 }
 
 void

@@ -10,6 +10,7 @@
 #include "lib/config/config.h"
 #include "lib/core/log.h"
 #include "mcp/catalog.h"
+#include "mcp/jsontext.h"
 #include "mcp/schema.h"
 
 #define TOOL(name, scopes) extern const struct tool tool_##name;
@@ -203,9 +204,25 @@ tool_result_error(struct tool_result *res, const char *message)
 int
 tool_result_structured_text(struct tool_result *res, char *text)
 {
+	size_t len = strlen(text);
+	struct jsontext block;
+
+	/*
+	 * The text block is written as JSON text too, the same bytes cJSON
+	 * prints: its string escape of a kilobytes-long document, a quote
+	 * every few bytes, was the largest single cost of a todo listing.
+	 */
+	jsontext_init(&block, 6 * len + 32);
+	jsontext_open(&block, '{');
+	jsontext_member_string(&block, "type", "text");
+	jsontext_member_string(&block, "text", text);
+	jsontext_close(&block, '}');
+	if (res->content == NULL)
+		res->content = cJSON_CreateArray();
+	cJSON_AddItemToArray(res->content, cJSON_CreateRaw(block.p));
+	free(jsontext_take(&block));
 	cJSON_Delete(res->structured);
 	res->structured = cJSON_CreateRaw(text);
-	tool_result_text(res, text);
 	free(text);
 	return 0;
 }

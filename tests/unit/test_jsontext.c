@@ -51,6 +51,42 @@ TEST(strings_as_cjson_prints_them_cleaned)
 	free(clean);
 }
 
+/*
+ * Strings are copied eight plain bytes at a time: special bytes at every
+ * offset of a word, and in every length, come out as cJSON prints them.
+ */
+TEST(special_bytes_at_every_offset)
+{
+	static const char pieces[][4] = {"a",    "~", "\"",   "\\",       "\n",           "\x01",
+	                                 "\x1f", " ", "\x7f", "\xc3\xa9", "\xe2\x82\xac", "\xc3",
+	                                 "\xff"};
+	const size_t n_pieces = sizeof(pieces) / sizeof(pieces[0]);
+	uint32_t seed = 12345;
+
+	for (int round = 0; round < 300; round++) {
+		char raw[160] = "", *clean;
+		size_t len = 0, want_len = (size_t)(round % 40) * 3;
+		struct jsontext t;
+		cJSON *want = cJSON_CreateObject();
+
+		while (len < want_len) {
+			seed = seed * 1103515245u + 12345u;
+			/* Mostly plain runs, so that whole words are copied in between. */
+			const char *p =
+			    (seed >> 16) % 3 != 0 ? "plain_ab" : pieces[(seed >> 8) % n_pieces];
+			len += (size_t)snprintf(raw + len, sizeof(raw) - len, "%s", p);
+		}
+		clean = utf8_dup(raw);
+		cJSON_AddStringToObject(want, "s", clean);
+		jsontext_init(&t, 1);
+		jsontext_open(&t, '{');
+		jsontext_member_string(&t, "s", raw);
+		jsontext_close(&t, '}');
+		check_same(&t, want);
+		free(clean);
+	}
+}
+
 TEST(nesting_numbers_and_literals)
 {
 	static const int64_t nums[] = {0, 1, -1, 9, 10, 1700000000, INT32_MIN, 4294967296LL};
@@ -102,5 +138,5 @@ TEST(int64_extremes)
 	free(got);
 }
 
-TEST_MAIN(TEST_CASE(strings_as_cjson_prints_them_cleaned), TEST_CASE(nesting_numbers_and_literals),
-          TEST_CASE(int64_extremes))
+TEST_MAIN(TEST_CASE(strings_as_cjson_prints_them_cleaned), TEST_CASE(special_bytes_at_every_offset),
+          TEST_CASE(nesting_numbers_and_literals), TEST_CASE(int64_extremes))

@@ -4,22 +4,28 @@
 #include "lib/jose/principal.h"
 #include "lib/jose/token_memo.h"
 
-/* A key of set `set` (its first two bytes pick the set), told apart by tag. */
-static void
-key_in_set(unsigned char key[TOKEN_MEMO_KEY], unsigned set, unsigned char tag)
+/*
+ * Writes into buf (room for 16) the first token "t<n>.x.y" from n = *from on
+ * that falls in set `set` of m, and moves *from past it.
+ */
+static size_t
+token_in_set(const struct token_memo *m, size_t set, char *buf, unsigned *from)
 {
-	memset(key, tag, TOKEN_MEMO_KEY);
-	key[0] = (unsigned char)set;
-	key[1] = 0;
+	size_t len;
+
+	do
+		len = (size_t)snprintf(buf, 16, "t%u.x.y", (*from)++);
+	while (token_memo_set_of(m, buf, len) != set);
+	return len;
 }
 
 /* The subject remembered under key (static copy), or NULL on a miss, "expired" on -1. */
 static const char *
-find(struct token_memo *m, const unsigned char *key, uint64_t gen, int64_t now)
+find(struct token_memo *m, const char *tok, uint64_t gen, int64_t now)
 {
 	static char sub[64];
 	struct principal *p = NULL;
-	int rc = token_memo_find(m, key, gen, 60, now, &p);
+	int rc = token_memo_find(m, tok, strlen(tok), gen, 60, now, &p);
 
 	if (rc == 1)
 		return NULL;
@@ -34,16 +40,15 @@ TEST(hits_only_for_the_same_token_and_keys)
 {
 	struct token_memo *m = token_memo_new();
 	struct principal alice = {.subject = "alice", .exp = 1000};
-	unsigned char k1[TOKEN_MEMO_KEY], k2[TOKEN_MEMO_KEY];
+	const char *k1 = "a.b.c", *k2 = "a.b.d";
 
-	token_memo_key("a.b.c", 5, k1);
-	token_memo_key("a.b.d", 5, k2);
-	CHECK(memcmp(k1, k2, TOKEN_MEMO_KEY) != 0);
 	CHECK(find(m, k1, 7, 500) == NULL);
-	token_memo_put(m, k1, 7, &alice);
+	token_memo_put(m, k1, 5, 7, &alice);
 	CHECK_STR(find(m, k1, 7, 500), "alice");
-	/* Another token, or another key set, is not remembered. */
+	/* Another token, a prefix, or another key set, is not remembered. */
 	CHECK(find(m, k2, 7, 500) == NULL);
+	CHECK(find(m, "a.b.", 7, 500) == NULL);
+	CHECK(find(m, "a.b.cc", 7, 500) == NULL);
 	CHECK(find(m, k1, 8, 500) == NULL);
 	token_memo_free(m);
 	token_memo_free(NULL);
@@ -54,10 +59,9 @@ TEST(expiry_checked_on_every_use)
 {
 	struct token_memo *m = token_memo_new();
 	struct principal bob = {.subject = "bob", .exp = 1000};
-	unsigned char k[TOKEN_MEMO_KEY];
+	const char *k = "x.y.z";
 
-	token_memo_key("x.y.z", 5, k);
-	token_memo_put(m, k, 1, &bob);
+	token_memo_put(m, k, 5, 1, &bob);
 	CHECK_STR(find(m, k, 1, 1059), "bob");
 	CHECK_STR(find(m, k, 1, 1060), "expired");
 	CHECK(find(m, k, 1, 1000) == NULL); /* dropped: verified afresh next time */
@@ -70,19 +74,21 @@ TEST(two_ways_per_set)
 	struct token_memo *m = token_memo_new();
 	struct principal a = {.subject = "a", .exp = 9999}, b = {.subject = "b", .exp = 9999},
 	                 c = {.subject = "c", .exp = 9999};
-	unsigned char ka[TOKEN_MEMO_KEY], kb[TOKEN_MEMO_KEY], kc[TOKEN_MEMO_KEY];
+	char ka[16], kb[16], kc[16];
+	size_t la, lb, lc;
+	unsigned from = 0;
 
-	key_in_set(ka, 5, 'a');
-	key_in_set(kb, 5, 'b');
-	key_in_set(kc, 5 + TOKEN_MEMO_SETS, 'c'); /* the same set, by the modulo */
-	token_memo_put(m, ka, 1, &a);
-	token_memo_put(m, kb, 1, &b);
+	la = token_in_set(m, 5, ka, &from);
+	lb = token_in_set(m, 5, kb, &from);
+	lc = token_in_set(m, 5, kc, &from);
+	token_memo_put(m, ka, la, 1, &a);
+	token_memo_put(m, kb, lb, 1, &b);
 	CHECK_STR(find(m, ka, 1, 0), "a");
 	CHECK_STR(find(m, kb, 1, 0), "b");
 	/* Remembering a again replaces its own entry, evicting nothing. */
-	token_memo_put(m, ka, 1, &a);
+	token_memo_put(m, ka, la, 1, &a);
 	CHECK_STR(find(m, kb, 1, 0), "b");
-	token_memo_put(m, kc, 1, &c);
+	token_memo_put(m, kc, lc, 1, &c);
 	CHECK_STR(find(m, kc, 1, 0), "c");
 	CHECK((find(m, ka, 1, 0) == NULL) != (find(m, kb, 1, 0) == NULL));
 	token_memo_free(m);

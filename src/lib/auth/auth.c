@@ -180,7 +180,6 @@ verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principa
        struct err *e)
 {
 	const struct jwk_set *keys = NULL;
-	unsigned char key[TOKEN_MEMO_KEY];
 	struct err kerr;
 	uint64_t gen;
 	int rc;
@@ -188,8 +187,7 @@ verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principa
 	if (jwks_cache_keys(a->cache, now, &keys, &kerr) != 0)
 		return keys_unavailable(a, &kerr, now, e);
 	gen = jwks_cache_generation(a->cache);
-	token_memo_key(tok, len, key);
-	rc = token_memo_find(a->memo, key, gen, a->policy.leeway, now, out);
+	rc = token_memo_find(a->memo, tok, len, gen, a->policy.leeway, now, out);
 	if (rc == 0) {
 		a->stats.memo_hits++;
 		return 0;
@@ -198,7 +196,7 @@ verify(struct auth *a, const char *tok, size_t len, int64_t now, struct principa
 		return err_set(e, ERR_INVALID, "%s", TOKEN_MSG_EXPIRED);
 	a->stats.verifications++;
 	if ((rc = token_verify(tok, len, keys, &a->policy, now, out, e)) == 0)
-		token_memo_put(a->memo, key, gen, *out);
+		token_memo_put(a->memo, tok, len, gen, *out);
 	return rc;
 }
 

@@ -294,10 +294,17 @@ utf8_copy(char *dst, size_t cap, const char *src)
 	size_t len = src != NULL ? strlen(src) : 0, o = 0;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(src + i, len - i);
-		const char *from = n > 0 ? src + i : UTF8_REPLACEMENT;
-		size_t take = n > 0 ? n : UTF8_REPLACEMENT_LEN;
+		size_t n, take;
+		const char *from;
 
+		/* A run of ASCII needs no sequence check: names and ids mostly are. */
+		while (i < len && (unsigned char)src[i] < 0x80 && o + 1 < cap)
+			dst[o++] = src[i++];
+		if (i == len || o + 1 >= cap)
+			break;
+		n = utf8_seq(src + i, len - i);
+		from = n > 0 ? src + i : UTF8_REPLACEMENT;
+		take = n > 0 ? n : UTF8_REPLACEMENT_LEN;
 		if (o + take >= cap)
 			break;
 		memcpy(dst + o, from, take);
