@@ -58,7 +58,11 @@ const http = require("http");
 const fs = require("fs");
 const [url, token, prefix, count, out, timeoutMs] = process.argv.slice(2);
 const u = new URL(url);
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+let agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+// After a pause the server may be closing the idle connection (lighttpd's
+// keep-alive idle limit is 5 s) just as a request goes out on it: a reset
+// that says nothing of the server.  A new connection after every pause.
+const fresh = () => { agent.destroy(); agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function post(body) {
   return new Promise((resolve) => {
@@ -79,8 +83,10 @@ function post(body) {
 const gateFile = process.env.GATE_FILE, gateAt = Number(process.env.GATE_AT || 0);
 (async () => {
   for (let seq = 1; seq <= Number(count); seq++) {
-    if (gateFile && seq === gateAt)
+    if (gateFile && seq === gateAt) {
       for (let i = 0; i < 3000 && !fs.existsSync(gateFile); i++) await sleep(20);
+      fresh();
+    }
     const title = `${prefix}-s${seq}`;
     const { status, retry, data } = await post(JSON.stringify({ jsonrpc: "2.0", id: seq,
       method: "tools/call", params: { name: "create_todo", arguments: { title } } }));
@@ -93,7 +99,10 @@ const gateFile = process.env.GATE_FILE, gateAt = Number(process.env.GATE_AT || 0
     } catch (e) { /* reported below */ }
     if (!line) line = `fail\t${seq}\t${status}\t${retry}\t${data.slice(0, 160).replace(/\s+/g, " ")}`;
     fs.appendFileSync(out, line + "\n");
-    if (status === 503) await sleep(1000 * (Number(retry) || 1));
+    if (status === 503) {
+      await sleep(1000 * (Number(retry) || 1));
+      fresh();
+    }
   }
   fs.appendFileSync(out, "done\n");
 })();
