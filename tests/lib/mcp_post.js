@@ -1,8 +1,9 @@
 // mcp_post.js: one POST of a JSON-RPC body to an MCP endpoint with a bearer
-// token, for the test clients (conc_creator.js, fault_caller.mjs).
-// post(agent, url, token, body, timeoutMs) resolves { status, data }: the
-// HTTP status and body, or status 0 and the error's code when the
-// connection failed or timeoutMs passed.  It never rejects.
+// token, for the test clients (conc_creator.js, fault_caller.mjs, tests/pg/test_pg.sh).
+// post(agent, url, token, body, timeoutMs) resolves { status, retry, data }:
+// the HTTP status, Retry-After ("" when none) and body, or status 0 and the
+// error's code when the connection failed or timeoutMs passed.  It never
+// rejects.
 const http = require("http");
 
 module.exports = function post(agent, url, token, body, timeoutMs) {
@@ -14,11 +15,11 @@ module.exports = function post(agent, url, token, body, timeoutMs) {
       let data = "";
       res.setEncoding("utf8");
       res.on("data", (d) => (data += d));
-      res.on("end", () => resolve({ status: res.statusCode, data }));
-      res.on("error", (e) => resolve({ status: 0, data: String(e.code || e.message) }));
+      res.on("end", () => resolve({ status: res.statusCode, retry: res.headers["retry-after"] || "", data }));
+      res.on("error", (e) => resolve({ status: 0, retry: "", data: String(e.code || e.message) }));
     });
     req.setTimeout(Number(timeoutMs), () => req.destroy(new Error("timeout")));
-    req.on("error", (e) => resolve({ status: 0, data: String(e.code || e.message) }));
+    req.on("error", (e) => resolve({ status: 0, retry: "", data: String(e.code || e.message) }));
     req.end(body);
   });
 };

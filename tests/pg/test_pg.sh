@@ -53,33 +53,20 @@ jget() {
 # the end.  A failed call is not sent again (a create must not be doubled);
 # after a 503 the client waits what Retry-After says, then goes on.  With
 # GATE_FILE and GATE_AT, call GATE_AT waits until GATE_FILE exists.
+# The POST itself is tests/lib/mcp_post.js's.
+export MCP_POST_JS=$ROOT/tests/lib/mcp_post.js
 cat >"$TMP/creator.js" <<'EOF_JS'
 const http = require("http");
 const fs = require("fs");
+const mcpPost = require(process.env.MCP_POST_JS);
 const [url, token, prefix, count, out, timeoutMs] = process.argv.slice(2);
-const u = new URL(url);
 let agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 // After a pause the server may be closing the idle connection (lighttpd's
 // keep-alive idle limit is 5 s) just as a request goes out on it: a reset
 // that says nothing of the server.  A new connection after every pause.
 const fresh = () => { agent.destroy(); agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-function post(body) {
-  return new Promise((resolve) => {
-    const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname, method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-        "Content-Length": Buffer.byteLength(body), "Authorization": "Bearer " + token } }, (res) => {
-      let data = "";
-      res.setEncoding("utf8");
-      res.on("data", (d) => (data += d));
-      res.on("end", () => resolve({ status: res.statusCode, retry: res.headers["retry-after"] || "", data }));
-      res.on("error", (e) => resolve({ status: 0, retry: "", data: String(e.code || e.message) }));
-    });
-    req.setTimeout(Number(timeoutMs), () => req.destroy(new Error("timeout")));
-    req.on("error", (e) => resolve({ status: 0, retry: "", data: String(e.code || e.message) }));
-    req.end(body);
-  });
-}
+const post = (body) => mcpPost(agent, url, token, body, timeoutMs);
 const gateFile = process.env.GATE_FILE, gateAt = Number(process.env.GATE_AT || 0);
 (async () => {
   for (let seq = 1; seq <= Number(count); seq++) {
