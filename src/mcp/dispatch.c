@@ -13,6 +13,7 @@
 #include "lib/core/log.h"
 #include "lib/core/util.h"
 #include "mcp/jsonrpc.h"
+#include "mcp/jsontext.h"
 #include "mcp/limits.h"
 #include "mcp/outcome.h"
 #include "mcp/protocol.h"
@@ -22,8 +23,9 @@
 
 /* The result or the error of one method call. */
 struct call {
-	cJSON *result;
-	int code; /* 0 when result is set */
+	struct jsontext *t; /* the reply: a method writes its result value into it */
+	size_t result_at;   /* where that value starts in t */
+	int code;           /* 0 unless an error was set (whatever was written is then dropped) */
 	char message[256];
 	int retry_after; /* MCP_ERROR_UNAVAILABLE: seconds, for the error's data */
 };
@@ -54,24 +56,37 @@ static void
 method_initialize(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
 {
 	const char *asked = param_string(params, "protocolVersion");
-	cJSON *r, *caps, *info;
+	struct jsontext *t = c->t;
 
-	(void)ctx;
 	if (asked == NULL) {
 		call_fail(c, JSONRPC_INVALID_PARAMS, "protocolVersion is required");
 		return;
 	}
-	if ((r = cJSON_CreateObject()) == NULL)
-		return;
-	cJSON_AddStringToObject(r, "protocolVersion", protocol_negotiate(asked));
-	caps = cJSON_AddObjectToObject(r, "capabilities");
-	cJSON_AddBoolToObject(cJSON_AddObjectToObject(caps, "tools"), "listChanged", false);
-	cJSON_AddObjectToObject(caps, "logging");
-	info = cJSON_AddObjectToObject(r, "serverInfo");
-	cJSON_AddStringToObject(info, "name", MCP_SERVER_NAME);
-	cJSON_AddStringToObject(info, "title", ctx->cfg->resource_name);
-	cJSON_AddStringToObject(info, "version", MCP_SERVER_VERSION);
-	c->result = r;
+	jsontext_open(t, '{');
+	jsontext_member_string(t, "protocolVersion", protocol_negotiate(asked));
+	jsontext_name(t, "capabilities");
+	jsontext_open(t, '{');
+	jsontext_name(t, "tools");
+	jsontext_open(t, '{');
+	jsontext_member_bool(t, "listChanged", false);
+	jsontext_close(t, '}');
+	jsontext_name(t, "logging");
+	jsontext_raw(t, "{}", 2);
+	jsontext_close(t, '}');
+	jsontext_name(t, "serverInfo");
+	jsontext_open(t, '{');
+	jsontext_member_string(t, "name", MCP_SERVER_NAME);
+	jsontext_member_string(t, "title", ctx->cfg->resource_name);
+	jsontext_member_string(t, "version", MCP_SERVER_VERSION);
+	jsontext_close(t, '}');
+	jsontext_close(t, '}');
+}
+
+/* The empty result {} of a method that only acknowledges. */
+static void
+result_empty(struct call *c)
+{
+	jsontext_raw(c->t, "{}", 2);
 }
 
 static void
@@ -79,7 +94,7 @@ method_ping(const struct dispatch_ctx *ctx, const cJSON *params, struct call *c)
 {
 	(void)ctx;
 	(void)params;
-	c->result = cJSON_CreateObject();
+	result_empty(c);
 }
 
 /*
@@ -97,7 +112,7 @@ method_set_level(const struct dispatch_ctx *ctx, const cJSON *params, struct cal
 	(void)ctx;
 	for (size_t i = 0; level != NULL && i < sizeof(levels) / sizeof(levels[0]); i++) {
 		if (strcmp(level, levels[i]) == 0) {
-			c->result = cJSON_CreateObject();
+			result_empty(c);
 			return;
 		}
 	}
@@ -119,28 +134,7 @@ method_tools_list(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		call_fail(c, JSONRPC_INTERNAL_ERROR, "internal error");
 		return;
 	}
-	c->result = cJSON_CreateRaw(list);
-}
-
-/* Renders a tool's result (MCP schema CallToolResult). */
-static cJSON *
-render_tool_result(struct tool_result *res)
-{
-	cJSON *r = cJSON_CreateObject();
-
-	if (r == NULL)
-		return NULL;
-	if (res->content == NULL)
-		res->content = cJSON_CreateArray();
-	cJSON_AddItemToObject(r, "content", res->content);
-	res->content = NULL;
-	if (res->structured != NULL) {
-		cJSON_AddItemToObject(r, "structuredContent", res->structured);
-		res->structured = NULL;
-	}
-	if (res->is_error)
-		cJSON_AddTrueToObject(r, "isError");
-	return r;
+	jsontext_raw(c->t, list, strlen(list));
 }
 
 /*
@@ -242,7 +236,7 @@ method_tools_call(const struct dispatch_ctx *ctx, const cJSON *params, struct ca
 		call_fail(c, JSONRPC_INTERNAL_ERROR, "internal error");
 		goto out;
 	}
-	c->result = render_tool_result(&res);
+	tool_result_write(c->t, &res);
 out:
 	tool_result_clear(&res);
 	cJSON_Delete(empty);
@@ -300,36 +294,38 @@ within_limits(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, stru
 	return false;
 }
 
-/* Runs one request and returns its response message. */
-static cJSON *
+/* Runs one request and writes its response message to t. */
+static void
 answer_request(const struct dispatch_ctx *ctx, const struct jsonrpc_msg *jm, struct outcome *out,
-               struct outcome_msg *m)
+               struct outcome_msg *m, struct jsontext *t)
 {
-	struct call c = {0};
-	cJSON *data = NULL;
+	struct jsontext_mark start = jsontext_mark(t);
+	struct call c = {.t = t};
 
+	jsonrpc_result_open(t, jm->id);
+	c.result_at = t->n;
 	if (within_limits(ctx, jm, &c, out, m))
 		run_method(ctx, jm->method, jm->params, &c, out, m);
-	if (c.code == 0 && c.result == NULL)
+	if (c.code == 0 && t->n == c.result_at)
 		call_fail(&c, JSONRPC_INTERNAL_ERROR, "internal error");
-	if (c.code != 0) {
-		cJSON_Delete(c.result);
-		m->rpc_error = c.code;
-		if (c.retry_after > 0 && (data = cJSON_CreateObject()) != NULL)
-			cJSON_AddNumberToObject(data, "retryAfter", c.retry_after);
-		return jsonrpc_error_new(jm->id, c.code, c.message, data);
+	if (c.code == 0) {
+		jsontext_close(t, '}');
+		return;
 	}
-	return jsonrpc_result_new(jm->id, c.result);
+	/* The error replaces the whole message, whatever of a result was written. */
+	jsontext_rewind(t, start);
+	m->rpc_error = c.code;
+	jsonrpc_write_error(t, jm->id, c.code, c.message, c.retry_after);
 }
 
 /*
- * Classifies and answers one message; NULL when it needs no response.
- * bad_id: its id is a number written so that it would not echo exactly
- * (jsonrpc_ids_check()), which makes it invalid.
+ * Classifies and answers one message, writing its response to t; false when
+ * it needs none.  bad_id: its id is a number written so that it would not
+ * echo exactly (jsonrpc_ids_check()), which makes it invalid.
  */
-static cJSON *
+static bool
 answer_message(const struct dispatch_ctx *ctx, const cJSON *item, bool bad_id, struct outcome *out,
-               bool *ok)
+               bool *ok, struct jsontext *t)
 {
 	struct outcome_msg *m = outcome_next_msg(out);
 	struct jsonrpc_msg jm;
@@ -343,12 +339,15 @@ answer_message(const struct dispatch_ctx *ctx, const cJSON *item, bool bad_id, s
 	*ok = kind != JSONRPC_INVALID;
 	if (kind == JSONRPC_REQUEST || kind == JSONRPC_NOTIFICATION)
 		utf8_copy(m->method, sizeof(m->method), jm.method);
-	if (kind == JSONRPC_REQUEST)
-		return answer_request(ctx, &jm, out, m);
+	if (kind == JSONRPC_REQUEST) {
+		answer_request(ctx, &jm, out, m, t);
+		return true;
+	}
 	if (kind != JSONRPC_INVALID)
-		return NULL;
+		return false;
 	m->rpc_error = JSONRPC_INVALID_REQUEST;
-	return jsonrpc_error_new(jm.id, JSONRPC_INVALID_REQUEST, jm.invalid, NULL);
+	jsonrpc_write_error(t, jm.id, JSONRPC_INVALID_REQUEST, jm.invalid, 0);
+	return true;
 }
 
 /* How many of the body's messages a rate limit refused. */
@@ -362,43 +361,52 @@ limited_count(const struct outcome *out)
 	return n;
 }
 
-/* Answers a whole batch (JSON-RPC 2.0 §6); bad_id[i] as answer_message()'s, per element. */
-static cJSON *
+/*
+ * Answers a whole batch (JSON-RPC 2.0 §6) into t; false when no element
+ * needed a response.  bad_id[i] as answer_message()'s, per element.
+ */
+static bool
 answer_batch(const struct dispatch_ctx *ctx, const cJSON *batch, const bool *bad_id,
-             struct outcome *out)
+             struct outcome *out, struct jsontext *t)
 {
-	cJSON *responses = cJSON_CreateArray(), *item;
-	size_t i = 0;
+	const cJSON *item;
+	size_t i = 0, answers = 0;
 	bool ok;
 
+	jsontext_open(t, '[');
 	cJSON_ArrayForEach (item, batch) {
-		cJSON *r = answer_message(ctx, item, bad_id[i++], out, &ok);
-		if (r != NULL)
-			cJSON_AddItemToArray(responses, r);
+		struct jsontext_mark before = jsontext_mark(t);
+
+		jsontext_elem(t);
+		if (answer_message(ctx, item, bad_id[i++], out, &ok, t))
+			answers++;
+		else
+			jsontext_rewind(t, before);
 	}
+	jsontext_close(t, ']');
 	/*
 	 * A refused call is that element's -32003 error; the batch as a whole is
 	 * no 403, but its 200 carries the challenge when an element was refused.
 	 */
 	out->status = 200;
-	if (cJSON_GetArraySize(responses) == 0) {
-		cJSON_Delete(responses);
+	if (answers == 0) {
 		out->status = 202;
-		return NULL;
+		return false;
 	}
 	/* Every answer a rate-limit refusal: the batch as a whole was refused. */
-	if (limited_count(out) == (size_t)cJSON_GetArraySize(responses))
+	if (limited_count(out) == answers)
 		out->status = 429;
-	return responses;
+	return true;
 }
 
 /* A single error response for the whole body with HTTP status 400. */
-static cJSON *
-body_error(struct outcome *out, int code, const char *message)
+static bool
+body_error(struct outcome *out, int code, const char *message, struct jsontext *t)
 {
 	out->status = 400;
 	outcome_next_msg(out)->rpc_error = code;
-	return jsonrpc_error_new(NULL, code, message, NULL);
+	jsonrpc_write_error(t, NULL, code, message, 0);
+	return true;
 }
 
 /*
@@ -427,44 +435,45 @@ parse_body(const char *body, size_t len)
 void
 dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len, struct outcome *out)
 {
-	cJSON *doc = parse_body(body, len), *reply = NULL;
-	bool ok = true, bad_id[JSONRPC_BATCH_MAX];
+	cJSON *doc = parse_body(body, len);
+	bool ok = true, wrote, bad_id[JSONRPC_BATCH_MAX];
+	struct jsontext reply;
 
 	outcome_clear(out);
 	if (doc != NULL)
 		jsonrpc_ids_check(body, len, bad_id, JSONRPC_BATCH_MAX);
 	out->kind = OUTCOME_ANSWERED;
 	out->status = 200;
+	jsontext_init(&reply, 512);
 	if (doc == NULL) {
-		reply =
-		    body_error(out, JSONRPC_PARSE_ERROR, "parse error: the body is not valid JSON");
+		wrote = body_error(out, JSONRPC_PARSE_ERROR, "parse error: the body is not valid JSON",
+		                   &reply);
 	} else if (cJSON_IsArray(doc)) {
 		if (!protocol_batches(ctx->protocol_version))
-			reply = body_error(out, JSONRPC_INVALID_REQUEST,
-			                   "batches are not supported in this protocol version");
+			wrote = body_error(out, JSONRPC_INVALID_REQUEST,
+			                   "batches are not supported in this protocol version", &reply);
 		else if (cJSON_GetArraySize(doc) == 0)
-			reply = body_error(out, JSONRPC_INVALID_REQUEST, "empty batch");
+			wrote = body_error(out, JSONRPC_INVALID_REQUEST, "empty batch", &reply);
 		else if (cJSON_GetArraySize(doc) > JSONRPC_BATCH_MAX)
-			reply = body_error(out, JSONRPC_INVALID_REQUEST, "batch too large");
+			wrote = body_error(out, JSONRPC_INVALID_REQUEST, "batch too large", &reply);
 		else {
 			out->batch = true;
-			reply = answer_batch(ctx, doc, bad_id, out);
+			wrote = answer_batch(ctx, doc, bad_id, out, &reply);
 		}
 	} else {
-		reply = answer_message(ctx, doc, bad_id[0], out, &ok);
+		wrote = answer_message(ctx, doc, bad_id[0], out, &ok, &reply);
 		if (!ok)
 			out->status = 400;
 		else if (out->msgs[0].limited)
 			out->status = 429;
-		else if (reply == NULL)
+		else if (!wrote)
 			out->status = 202; /* notifications and responses: MCP transports */
 	}
-	if (reply != NULL && (out->body = cJSON_PrintUnformatted(reply)) != NULL)
-		out->body_len = strlen(out->body);
-	else if (out->status != 202) {
-		/* Could not even render an error: out of memory. */
-		out->status = 500;
+	if (wrote) {
+		out->body_len = reply.n;
+		out->body = jsontext_take(&reply);
+	} else {
+		free(jsontext_take(&reply));
 	}
-	cJSON_Delete(reply);
 	cJSON_Delete(doc);
 }

@@ -163,65 +163,51 @@ jsonrpc_ids_check(const char *text, size_t len, bool *bad, size_t n)
 	}
 }
 
-cJSON *
-jsonrpc_id_dup(const cJSON *id)
+void
+jsonrpc_write_id(struct jsontext *t, const cJSON *id)
 {
-	char digits[32];
-
 	if (id == NULL)
-		return cJSON_CreateNull();
-	if (cJSON_IsString(id))
-		return cJSON_CreateString(id->valuestring);
-	/* cJSON would print 1e+15; the client sent digits and gets digits back. */
-	snprintf(digits, sizeof(digits), "%" PRId64, (int64_t)id->valuedouble);
-	return cJSON_CreateRaw(digits);
+		jsontext_raw(t, "null", 4);
+	else if (cJSON_IsString(id))
+		jsontext_string(t, id->valuestring);
+	else /* cJSON would print 1e+15; the client sent digits and gets digits back. */
+		jsontext_int(t, (int64_t)id->valuedouble);
 }
 
-/* The common {"jsonrpc":"2.0","id":...} part; NULL on ENOMEM. */
-static cJSON *
-envelope_new(const cJSON *id)
+/* The common {"jsonrpc":"2.0","id":<id>, part, then "<member>":. */
+static void
+envelope_open(struct jsontext *t, const cJSON *id, const char *member)
 {
-	cJSON *msg = cJSON_CreateObject(), *idc = jsonrpc_id_dup(id);
+	static const char head[] = "{\"" JSONRPC_KEY_VERSION "\":\"" JSONRPC_VERSION "\",\"" JSONRPC_KEY_ID "\":";
 
-	if (msg == NULL || idc == NULL ||
-	    !cJSON_AddStringToObject(msg, JSONRPC_KEY_VERSION, JSONRPC_VERSION)) {
-		cJSON_Delete(msg);
-		cJSON_Delete(idc);
-		return NULL;
-	}
-	cJSON_AddItemToObject(msg, JSONRPC_KEY_ID, idc);
-	return msg;
+	jsontext_raw(t, head, sizeof(head) - 1);
+	jsonrpc_write_id(t, id);
+	t->first = false;
+	jsontext_name(t, member);
 }
 
-cJSON *
-jsonrpc_result_new(const cJSON *id, cJSON *result)
+void
+jsonrpc_result_open(struct jsontext *t, const cJSON *id)
 {
-	cJSON *msg = result != NULL ? envelope_new(id) : NULL;
-
-	if (msg == NULL) {
-		cJSON_Delete(result);
-		return NULL;
-	}
-	cJSON_AddItemToObject(msg, JSONRPC_KEY_RESULT, result);
-	return msg;
+	envelope_open(t, id, JSONRPC_KEY_RESULT);
 }
 
-cJSON *
-jsonrpc_error_new(const cJSON *id, int code, const char *message, cJSON *data)
+void
+jsonrpc_write_error(struct jsontext *t, const cJSON *id, int code, const char *message,
+                    int retry_after)
 {
-	cJSON *msg = envelope_new(id), *err = cJSON_CreateObject();
-
-	if (msg == NULL || err == NULL || !cJSON_AddNumberToObject(err, "code", code) ||
-	    !cJSON_AddStringToObject(err, "message", message)) {
-		cJSON_Delete(msg);
-		cJSON_Delete(err);
-		cJSON_Delete(data);
-		return NULL;
+	envelope_open(t, id, JSONRPC_KEY_ERROR);
+	jsontext_open(t, '{');
+	jsontext_member_int(t, "code", code);
+	jsontext_member_string(t, "message", message);
+	if (retry_after > 0) {
+		jsontext_name(t, "data");
+		jsontext_open(t, '{');
+		jsontext_member_int(t, "retryAfter", retry_after);
+		jsontext_close(t, '}');
 	}
-	if (data != NULL)
-		cJSON_AddItemToObject(err, "data", data);
-	cJSON_AddItemToObject(msg, JSONRPC_KEY_ERROR, err);
-	return msg;
+	jsontext_close(t, '}');
+	jsontext_close(t, '}');
 }
 
 void

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mcp/jsontext.h"
+
 /* JSON-RPC 2.0 §5.1 error codes. */
 #define JSONRPC_PARSE_ERROR      (-32700)
 #define JSONRPC_INVALID_REQUEST  (-32600)
@@ -76,23 +78,24 @@ enum jsonrpc_kind jsonrpc_classify(const cJSON *item, struct jsonrpc_msg *out);
 void jsonrpc_ids_check(const char *text, size_t len, bool *bad, size_t n);
 
 /*
- * A copy of id for a response: integers are printed exactly (as digits,
- * never in exponent form), strings copied; NULL gives JSON null.  Returns a
- * new item the caller owns, or NULL on ENOMEM.
+ * Writes id as a response echoes it: an integer as digits (never in
+ * exponent form), a string escaped, NULL as null.
  */
-cJSON *jsonrpc_id_dup(const cJSON *id);
+void jsonrpc_write_id(struct jsontext *t, const cJSON *id);
 
 /*
- * A response {"jsonrpc":"2.0","id":<id>,"result":<result>}.  Takes ownership
- * of result (freed on failure).  Returns a new item or NULL on ENOMEM.
+ * Opens the response {"jsonrpc":"2.0","id":<id>,"result":  -- the caller
+ * writes the result value after it and closes with jsontext_close(t, '}').
  */
-cJSON *jsonrpc_result_new(const cJSON *id, cJSON *result);
+void jsonrpc_result_open(struct jsontext *t, const cJSON *id);
 
 /*
- * An error response with code and message (copied); takes ownership of data
- * (may be NULL).  Returns a new item or NULL on ENOMEM.
+ * Writes the error response {"jsonrpc":"2.0","id":<id>,"error":{"code":..,
+ * "message":..}}; with retry_after > 0 the error also carries
+ * "data":{"retryAfter":<retry_after>}.
  */
-cJSON *jsonrpc_error_new(const cJSON *id, int code, const char *message, cJSON *data);
+void jsonrpc_write_error(struct jsontext *t, const cJSON *id, int code, const char *message,
+                         int retry_after);
 
 /*
  * Adds name: n to o, printed as an integer.  cJSON prints every number

@@ -227,6 +227,14 @@ jsontext_member_bool(struct jsontext *t, const char *name, bool b)
 		jsontext_raw(t, "false", 5);
 }
 
+void
+jsontext_rewind(struct jsontext *t, struct jsontext_mark m)
+{
+	t->n = m.n;
+	t->p[t->n] = '\0';
+	t->first = m.first;
+}
+
 char *
 jsontext_take(struct jsontext *t)
 {

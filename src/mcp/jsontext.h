@@ -53,6 +53,21 @@ void jsontext_member_string(struct jsontext *t, const char *name, const char *va
 void jsontext_member_int(struct jsontext *t, const char *name, int64_t n);
 void jsontext_member_bool(struct jsontext *t, const char *name, bool b);
 
+/* A position in t to come back to: what was written, and whether a comma is due. */
+struct jsontext_mark {
+	size_t n;
+	bool first;
+};
+
+static inline struct jsontext_mark
+jsontext_mark(const struct jsontext *t)
+{
+	return (struct jsontext_mark){.n = t->n, .first = t->first};
+}
+
+/* Drops everything written since m was taken. */
+void jsontext_rewind(struct jsontext *t, struct jsontext_mark m);
+
 /* The text (the caller frees it); t is left empty. */
 char *jsontext_take(struct jsontext *t);
 

@@ -3,23 +3,35 @@
  */
 #include "mcp/outcome.h"
 
-#include <cJSON.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "mcp/jsonrpc.h"
+#include "mcp/jsontext.h"
+
 /* OAuth error body members and codes (RFC 6749 §5.2, RFC 6750 §3.1). */
 #define OAUTH_ERROR       "error"
 #define OAUTH_DESCRIPTION "error_description"
 
-/* Takes the compact rendering of doc as the body; frees doc. */
+/* Takes the text written in t as the body. */
 static void
-set_body(struct outcome *o, cJSON *doc)
+set_body(struct outcome *o, struct jsontext *t)
 {
-	o->body = cJSON_PrintUnformatted(doc);
-	o->body_len = o->body != NULL ? strlen(o->body) : 0;
-	cJSON_Delete(doc);
+	o->body_len = t->n;
+	o->body = jsontext_take(t);
+}
+
+/* The body: a JSON-RPC error response with id null. */
+static void
+set_error_body(struct outcome *o, int code, const char *message)
+{
+	struct jsontext t;
+
+	jsontext_init(&t, 128 + strlen(message));
+	jsonrpc_write_error(&t, NULL, code, message, 0);
+	set_body(o, &t);
 }
 
 void
@@ -29,7 +41,7 @@ outcome_refuse(struct outcome *o, int status, const char *why)
 	o->kind = OUTCOME_REFUSED;
 	o->status = status;
 	snprintf(o->reason, sizeof(o->reason), "%s", why);
-	set_body(o, jsonrpc_error_new(NULL, JSONRPC_INVALID_REQUEST, why, NULL));
+	set_error_body(o, JSONRPC_INVALID_REQUEST, why);
 }
 
 void
@@ -59,7 +71,7 @@ error_code(enum outcome_auth auth)
 void
 outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reason)
 {
-	cJSON *doc = cJSON_CreateObject();
+	struct jsontext doc;
 
 	outcome_clear(o);
 	o->kind = OUTCOME_UNAUTHORIZED;
@@ -68,11 +80,14 @@ outcome_unauthorized(struct outcome *o, enum outcome_auth auth, const char *reas
 	            : auth == OUTCOME_AUTH_MALFORMED ? 400
 	                                             : 401;
 	snprintf(o->reason, sizeof(o->reason), "%s", reason);
-	cJSON_AddStringToObject(doc, OAUTH_ERROR, error_code(auth));
-	cJSON_AddStringToObject(doc, OAUTH_DESCRIPTION,
-	                        auth == OUTCOME_AUTH_MISSING ? "a Bearer access token is required"
-	                                                     : reason);
-	set_body(o, doc);
+	jsontext_init(&doc, 128 + strlen(reason));
+	jsontext_open(&doc, '{');
+	jsontext_member_string(&doc, OAUTH_ERROR, error_code(auth));
+	jsontext_member_string(&doc, OAUTH_DESCRIPTION,
+	                       auth == OUTCOME_AUTH_MISSING ? "a Bearer access token is required"
+	                                                    : reason);
+	jsontext_close(&doc, '}');
+	set_body(o, &doc);
 }
 
 void
@@ -83,9 +98,8 @@ outcome_rate_limited(struct outcome *o, const struct outcome_limit *lim)
 	o->status = 429;
 	o->limit = *lim;
 	snprintf(o->reason, sizeof(o->reason), "rate limited");
-	set_body(o,
-	         jsonrpc_error_new(NULL, MCP_ERROR_RATE_LIMITED,
-	                           "rate limited: too many requests without a valid token", NULL));
+	set_error_body(o, MCP_ERROR_RATE_LIMITED,
+	               "rate limited: too many requests without a valid token");
 }
 
 void

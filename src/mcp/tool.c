@@ -181,16 +181,33 @@ tool_registry_list_json(struct tool_registry *reg)
 	return reg->list_json;
 }
 
+/* Starts the next block of res's content array. */
+static struct jsontext *
+content_next(struct tool_result *res, size_t size_hint)
+{
+	if (res->content.p == NULL)
+		jsontext_init(&res->content, size_hint + 32);
+	jsontext_elem(&res->content);
+	return &res->content;
+}
+
+/* Adds {"type":"text","text":<text>} to res's content. */
+static void
+text_block(struct tool_result *res, const char *text, size_t len)
+{
+	/* jsontext_string() reserves room for the worst case, every byte escaped. */
+	struct jsontext *c = content_next(res, 6 * len);
+
+	jsontext_open(c, '{');
+	jsontext_member_string(c, "type", "text");
+	jsontext_member_string(c, "text", text);
+	jsontext_close(c, '}');
+}
+
 int
 tool_result_text(struct tool_result *res, const char *text)
 {
-	cJSON *block = cJSON_CreateObject();
-
-	if (res->content == NULL)
-		res->content = cJSON_CreateArray();
-	cJSON_AddStringToObject(block, "type", "text");
-	cJSON_AddStringToObject(block, "text", text);
-	cJSON_AddItemToArray(res->content, block);
+	text_block(res, text, strlen(text));
 	return 0;
 }
 
@@ -204,26 +221,14 @@ tool_result_error(struct tool_result *res, const char *message)
 int
 tool_result_structured_text(struct tool_result *res, char *text)
 {
-	size_t len = strlen(text);
-	struct jsontext block;
-
 	/*
-	 * The text block is written as JSON text too, the same bytes cJSON
-	 * prints: its string escape of a kilobytes-long document, a quote
-	 * every few bytes, was the largest single cost of a todo listing.
+	 * Written as JSON text, the same bytes cJSON prints: its string escape
+	 * of a kilobytes-long document, a quote every few bytes, was the
+	 * largest single cost of a todo listing.
 	 */
-	jsontext_init(&block, 6 * len + 32);
-	jsontext_open(&block, '{');
-	jsontext_member_string(&block, "type", "text");
-	jsontext_member_string(&block, "text", text);
-	jsontext_close(&block, '}');
-	if (res->content == NULL)
-		res->content = cJSON_CreateArray();
-	cJSON_AddItemToArray(res->content, cJSON_CreateRaw(block.p));
-	free(jsontext_take(&block));
-	cJSON_Delete(res->structured);
-	res->structured = cJSON_CreateRaw(text);
-	free(text);
+	text_block(res, text, strlen(text));
+	free(res->structured);
+	res->structured = text;
 	return 0;
 }
 
@@ -232,19 +237,34 @@ tool_result_structured(struct tool_result *res, cJSON *obj)
 {
 	char *text = cJSON_PrintUnformatted(obj);
 
-	/*
-	 * The document is printed once: structuredContent carries the same text
-	 * as raw JSON, so the response does not walk and print the tree again
-	 * (for a list of 20 todos that second walk was a fifth of the request).
-	 */
 	cJSON_Delete(obj);
+	if (text == NULL)
+		return -1;
 	return tool_result_structured_text(res, text);
+}
+
+void
+tool_result_write(struct jsontext *t, const struct tool_result *res)
+{
+	jsontext_open(t, '{');
+	jsontext_name(t, "content");
+	jsontext_raw(t, "[", 1);
+	if (res->content.p != NULL)
+		jsontext_raw(t, res->content.p, res->content.n);
+	jsontext_raw(t, "]", 1);
+	if (res->structured != NULL) {
+		jsontext_name(t, "structuredContent");
+		jsontext_raw(t, res->structured, strlen(res->structured));
+	}
+	if (res->is_error)
+		jsontext_member_bool(t, "isError", true);
+	jsontext_close(t, '}');
 }
 
 void
 tool_result_clear(struct tool_result *res)
 {
-	cJSON_Delete(res->content);
-	cJSON_Delete(res->structured);
+	free(res->content.p);
+	free(res->structured);
 	memset(res, 0, sizeof(*res));
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "lib/core/err.h"
+#include "mcp/jsontext.h"
 
 struct catalog;
 struct config;
@@ -37,14 +38,17 @@ struct tool_ctx {
 };
 
 /*
- * What a handler produces.  content is a JSON array of content blocks;
- * structured is the structuredContent object for tools with an output
- * schema, held as its printed text (a cJSON raw item); is_error marks a tool-level failure (MCP:
- * "isError": true, a result, not a protocol error).  The dispatcher owns and frees both.
+ * What a handler produces, held as JSON text (jsontext.h) so that the
+ * response is written without building and printing a tree: content holds
+ * the content array's blocks, comma-separated (p NULL while there is none);
+ * structured the structuredContent object, for tools with an output schema;
+ * is_error marks a tool-level failure (MCP: "isError": true, a result, not
+ * a protocol error).  Filled through the tool_result_*() helpers below; the
+ * dispatcher owns and frees both.
  */
 struct tool_result {
-	cJSON *content;
-	cJSON *structured;
+	struct jsontext content;
+	char *structured;
 	bool is_error;
 	int retry_after; /* TOOL_UNAVAILABLE: seconds the client is asked to wait */
 };
@@ -135,6 +139,12 @@ int tool_result_structured(struct tool_result *res, cJSON *obj);
  * object: it goes into the response as it is).
  */
 int tool_result_structured_text(struct tool_result *res, char *text);
+
+/*
+ * Writes res as the CallToolResult object {"content":[..],
+ * "structuredContent":..,"isError":true} (the last two when present).
+ */
+void tool_result_write(struct jsontext *t, const struct tool_result *res);
 
 /* Releases what a result holds; res itself is the caller's. */
 void tool_result_clear(struct tool_result *res);

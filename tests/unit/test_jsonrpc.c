@@ -15,16 +15,50 @@ classify(const char *json, struct jsonrpc_msg *m)
 	return jsonrpc_classify(doc, m);
 }
 
-/* Renders an item and frees it; the returned string is static until the next call. */
+/* The text t holds, kept until the next call; t is left empty. */
 static const char *
-render(cJSON *item)
+taken(struct jsontext *t)
 {
 	static char *last;
 
 	free(last);
-	last = item != NULL ? cJSON_PrintUnformatted(item) : NULL;
-	cJSON_Delete(item);
+	last = jsontext_take(t);
 	return last;
+}
+
+/* A whole result response for id with the result {}. */
+static const char *
+result_of(const cJSON *id)
+{
+	struct jsontext t;
+
+	jsontext_init(&t, 8);
+	jsonrpc_result_open(&t, id);
+	jsontext_raw(&t, "{}", 2);
+	jsontext_close(&t, '}');
+	return taken(&t);
+}
+
+/* id as a response echoes it. */
+static const char *
+id_of(const cJSON *id)
+{
+	struct jsontext t;
+
+	jsontext_init(&t, 8);
+	jsonrpc_write_id(&t, id);
+	return taken(&t);
+}
+
+/* An error response. */
+static const char *
+error_of(const cJSON *id, int code, const char *message, int retry_after)
+{
+	struct jsontext t;
+
+	jsontext_init(&t, 8);
+	jsonrpc_write_error(&t, id, code, message, retry_after);
+	return taken(&t);
 }
 
 TEST(invalid_envelopes)
@@ -86,30 +120,34 @@ TEST(ids_echoed_exactly)
 	cJSON *id;
 
 	id = cJSON_Parse("1000000000000000");
-	CHECK_STR(render(jsonrpc_result_new(id, cJSON_CreateObject())),
-	          "{\"jsonrpc\":\"2.0\",\"id\":1000000000000000,\"result\":{}}");
+	CHECK_STR(result_of(id), "{\"jsonrpc\":\"2.0\",\"id\":1000000000000000,\"result\":{}}");
 	cJSON_Delete(id);
 	id = cJSON_Parse("-9007199254740991");
-	CHECK_STR(render(jsonrpc_id_dup(id)), "-9007199254740991");
+	CHECK_STR(id_of(id), "-9007199254740991");
 	cJSON_Delete(id);
 	id = cJSON_Parse("\"a\\u0000b\"");
-	CHECK(render(jsonrpc_id_dup(id)) != NULL);
+	CHECK_STR(id_of(id), "\"a\"");
 	cJSON_Delete(id);
-	CHECK_STR(render(jsonrpc_id_dup(NULL)), "null");
+	id = cJSON_Parse("\"q\\\"\\n\\u00e9\"");
+	CHECK_STR(id_of(id), "\"q\\\"\\n\u00e9\"");
+	CHECK_STR(result_of(id), "{\"jsonrpc\":\"2.0\",\"id\":\"q\\\"\\n\u00e9\",\"result\":{}}");
+	cJSON_Delete(id);
+	CHECK_STR(id_of(NULL), "null");
+	CHECK_STR(result_of(NULL), "{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":{}}");
 }
 
 TEST(error_objects)
 {
 	cJSON *id = cJSON_CreateString("x");
 
-	CHECK_STR(render(jsonrpc_error_new(id, JSONRPC_METHOD_NOT_FOUND, "method not found", NULL)),
+	CHECK_STR(error_of(id, JSONRPC_METHOD_NOT_FOUND, "method not found", 0),
 	          "{\"jsonrpc\":\"2.0\",\"id\":\"x\",\"error\":{\"code\":-32601,"
 	          "\"message\":\"method not found\"}}");
-	CHECK_STR(render(jsonrpc_error_new(NULL, JSONRPC_PARSE_ERROR, "p", cJSON_CreateTrue())),
-	          "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"p\","
-	          "\"data\":true}}");
+	CHECK_STR(error_of(NULL, JSONRPC_PARSE_ERROR, "p \"q\"", 7),
+	          "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,"
+	          "\"message\":\"p \\\"q\\\"\",\"data\":{\"retryAfter\":7}}}");
 	cJSON_Delete(id);
-	render(NULL);
+	taken(&(struct jsontext){0});
 	classify("0", &(struct jsonrpc_msg){0});
 }
 
