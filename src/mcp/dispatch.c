@@ -421,7 +421,11 @@ parse_body(const char *body, size_t len)
 
 	if (!jsonrpc_text_acceptable(body, len))
 		return NULL;
-	if ((doc = cJSON_ParseWithLengthOpts(body, len, &end, false)) == NULL)
+	/* The body's tree is deleted before the next request: it can live in the arena. */
+	json_arena_begin();
+	doc = cJSON_ParseWithLengthOpts(body, len, &end, false);
+	json_arena_end();
+	if (doc == NULL)
 		return NULL;
 	for (; end < body + len; end++) {
 		if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {

@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "lib/config/config.h"
+#include "lib/core/util.h"
 #include "lib/jose/principal.h"
 #include "mcp/dispatch.h"
 #include "mcp/outcome.h"
@@ -96,6 +97,7 @@ harness_init(void)
 	char db[300];
 	struct err e;
 
+	util_init(); /* the endpoint's allocation hooks: bodies parsed in the JSON arena */
 	snprintf(db, sizeof(db), "%s/todos.sqlite", fuzz_tmpdir());
 	if ((reg = tool_registry_new(NULL, &e)) == NULL ||
 	    (todos = todo_store_open(db, 50, ISS, &e)) == NULL) {

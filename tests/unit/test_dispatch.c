@@ -45,6 +45,7 @@ setup(void)
 {
 	struct err e;
 
+	util_init(); /* as the endpoint runs: bodies parsed in the JSON arena */
 	if ((reg = tool_registry_new(NULL, &e)) == NULL)
 		fprintf(stderr, "tool_registry_new: %s\n", e.msg);
 	return reg != NULL ? 0 : -1;
@@ -390,9 +391,37 @@ TEST(database_unavailable_is_503_or_the_element_error)
 	todo_store_close(down);
 }
 
+/*
+ * A body whose tree outgrows the JSON arena (util.h) is parsed partly from
+ * malloc and answered whole; the next body, in the arena again, is not
+ * disturbed by what the first left there.
+ */
+TEST(bodies_past_the_arena)
+{
+	static char body[200000];
+	size_t n = 0;
+
+	n += (size_t)snprintf(body + n, sizeof(body) - n, "[");
+	for (int i = 0; i < JSONRPC_BATCH_MAX; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n,
+		                      "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"ping\","
+		                      "\"params\":{\"_meta\":{\"pad\":[%s]}}}",
+		                      i > 0 ? "," : "", i,
+		                      "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
+		                      "26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48");
+	snprintf(body + n, sizeof(body) - n, "]");
+	/* 32 x 48 numbers: over 1,500 cJSON items of 64 bytes, far past the arena's 32 KiB. */
+	CHECK_STR(strstr(call("2025-03-26", body), "{\"jsonrpc\":\"2.0\",\"id\":31,"),
+	          "{\"jsonrpc\":\"2.0\",\"id\":31,\"result\":{}}]");
+	CHECK_INT(out.status, 200);
+	CHECK_STR(call("2025-06-18", "{\"jsonrpc\":\"2.0\",\"id\":\"after\",\"method\":\"ping\"}"),
+	          "{\"jsonrpc\":\"2.0\",\"id\":\"after\",\"result\":{}}");
+}
+
 TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(registry_builds), TEST_CASE(parse_errors),
                   TEST_CASE(initialize_negotiates), TEST_CASE(methods), TEST_CASE(tools_call),
                   TEST_CASE(batches), TEST_CASE(ids_exact_or_refused),
                   TEST_CASE(notifications_and_responses_get_202),
                   TEST_CASE(scopes_refused_with_the_request_id), TEST_CASE(hostile_bodies),
-                  TEST_CASE(database_unavailable_is_503_or_the_element_error))
+                  TEST_CASE(database_unavailable_is_503_or_the_element_error),
+                  TEST_CASE(bodies_past_the_arena))

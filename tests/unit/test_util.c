@@ -8,6 +8,8 @@
 #include "lib/core/err.h"
 #include "lib/core/util.h"
 
+#include <cJSON.h>
+
 TEST(strlists)
 {
 	struct strlist l = {0};
@@ -189,6 +191,40 @@ TEST(errors)
 	CHECK_INT(strlen(e.msg), ERR_MSG_MAX - 1);
 }
 
+/*
+ * cJSON documents parsed in the arena read back whole and are deleted
+ * without a free of their blocks; one that outgrows it continues on the
+ * heap; outside begin/end cJSON allocates from the heap as before.
+ */
+TEST(json_arena)
+{
+	static char big[100000];
+	cJSON *a, *b, *heap;
+	size_t n = 0;
+
+	util_init();
+	json_arena_begin();
+	a = cJSON_Parse("{\"name\":\"Ada\",\"list\":[1,2,3]}");
+	json_arena_end();
+	heap = cJSON_Parse("{\"kept\":true}");
+	CHECK_STR(cJSON_GetObjectItem(a, "name")->valuestring, "Ada");
+	CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(a, "list")), 3);
+	cJSON_Delete(a);
+
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "[");
+	for (int i = 0; i < 5000; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%s\"s%d\"", i > 0 ? "," : "", i);
+	snprintf(big + n, sizeof(big) - n, "]");
+	json_arena_begin();
+	b = cJSON_Parse(big);
+	json_arena_end();
+	CHECK_INT(cJSON_GetArraySize(b), 5000);
+	CHECK_STR(cJSON_GetArrayItem(b, 4999)->valuestring, "s4999");
+	cJSON_Delete(b);
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItem(heap, "kept")));
+	cJSON_Delete(heap);
+}
+
 TEST_MAIN(TEST_CASE(strlists), TEST_CASE(strings_and_memory), TEST_CASE(write_all_and_random_hex),
           TEST_CASE(utf8), TEST_CASE(utf8_cleaning), TEST_CASE(url_checks), TEST_CASE(time_windows),
-          TEST_CASE(errors))
+          TEST_CASE(errors), TEST_CASE(json_arena))

@@ -83,10 +83,72 @@ xstrdup_opt(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
+/*
+ * The arena: 16-byte aligned blocks bumped from arena_buf while arena_on.
+ * Under ASan the arena is poisoned whole at each begin and each block made
+ * addressable as it is handed out, so a read past a block (into the
+ * padding) or of a block from an earlier request is reported.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
+#define ARENA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define ARENA_POISON(p, n)   ((void)(p), (void)(n))
+#define ARENA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+static _Alignas(16) unsigned char arena_buf[32768];
+static size_t arena_used;
+static bool arena_on;
+
+static void *
+json_malloc(size_t size)
+{
+	size_t need = (size + 15) & ~(size_t)15;
+
+	if (arena_on && need >= size && need <= sizeof(arena_buf) - arena_used) {
+		void *p = arena_buf + arena_used;
+		arena_used += need;
+		ARENA_UNPOISON(p, size);
+		return p;
+	}
+	return xmalloc(size);
+}
+
+static void
+json_free(void *p)
+{
+	/* Blocks of the arena go with it at the next json_arena_begin(). */
+	if ((unsigned char *)p >= arena_buf && (unsigned char *)p < arena_buf + sizeof(arena_buf))
+		return;
+	free(p);
+}
+
+void
+json_arena_begin(void)
+{
+	arena_used = 0;
+	arena_on = true;
+	ARENA_POISON(arena_buf, sizeof(arena_buf));
+}
+
+void
+json_arena_end(void)
+{
+	arena_on = false;
+}
+
 void
 util_init(void)
 {
-	static cJSON_Hooks hooks = {.malloc_fn = xmalloc, .free_fn = free};
+	static cJSON_Hooks hooks = {.malloc_fn = json_malloc, .free_fn = json_free};
 
 	cJSON_InitHooks(&hooks);
 	/*

@@ -22,6 +22,18 @@ struct err;
 void util_init(void);
 
 /*
+ * A per-process arena for cJSON documents that live inside one request
+ * (the request body, parsed, read and deleted before the answer goes out):
+ * between json_arena_begin() and json_arena_end() cJSON allocates from it
+ * with a pointer bump instead of malloc, and cJSON_Delete() skips its
+ * blocks.  begin empties the arena, so nothing allocated in it may outlive
+ * the request.  What does not fit (a body of more than a few hundred
+ * members) comes from malloc as usual.  Not reentrant; one at a time.
+ */
+void json_arena_begin(void);
+void json_arena_end(void);
+
+/*
  * malloc, calloc, realloc, strdup and strndup that never return NULL: when
  * memory is exhausted they write one line to stderr and abort (err.h: the
  * web server respawns a FastCGI worker; a CGI request gets a 500).  The
