@@ -142,7 +142,11 @@ auth_bearer_token(const char *header, size_t *len)
 		return NULL;
 	for (tok = header + 6; *tok == ' ' || *tok == '\t'; tok++)
 		;
-	while (tok[n] != '\0' && b64token_char(tok[n]))
+	/* NUL is no b64token character: the table ends the scan at the string's end. */
+	while (b64token_char(tok[n]) && b64token_char(tok[n + 1]) && b64token_char(tok[n + 2]) &&
+	       b64token_char(tok[n + 3]))
+		n += 4;
+	while (b64token_char(tok[n]))
 		n++;
 	if (n == 0)
 		return NULL;

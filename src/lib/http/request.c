@@ -47,11 +47,11 @@ request_startup_fail(const char *prog, const char *msg)
 	exit(1);
 }
 
-/* Copies one parameter (NULL when absent) from the CGI or FastCGI environment. */
+/* One parameter (NULL when absent) from the CGI or FastCGI environment, borrowed. */
 static char *
-param_dup(const struct request_io *io, const char *name)
+param_get(const struct request_io *io, const char *name)
 {
-	return xstrdup_opt(io->cgi ? getenv(name) : FCGX_GetParam(name, io->fcgx.envp));
+	return io->cgi ? getenv(name) : FCGX_GetParam(name, io->fcgx.envp);
 }
 
 /*
@@ -121,7 +121,7 @@ copy_fcgi_params(struct request *req, char **envp)
 
 			if (params[i].len == len && *field == NULL &&
 			    memcmp(*envp, params[i].name, len) == 0) {
-				*field = xstrdup(eq + 1);
+				*field = (char *)eq + 1;
 				break;
 			}
 		}
@@ -135,22 +135,22 @@ copy_params(struct request *req)
 	if (req->io->cgi)
 		for (size_t i = 0; i < N_PARAMS; i++)
 			*(char **)((char *)req + params[i].off) =
-			    param_dup(req->io, params[i].name);
+			    param_get(req->io, params[i].name);
 	else
 		copy_fcgi_params(req, req->io->fcgx.envp);
 	if (req->method == NULL)
-		req->method = xstrdup("GET");
+		req->method = (char *)"GET";
 	/* REQUEST_URI is not in RFC 3875; fall back to SCRIPT_NAME + PATH_INFO. */
 	if (req->uri == NULL) {
-		char *script = param_dup(req->io, "SCRIPT_NAME"),
-		     *info = param_dup(req->io, "PATH_INFO");
+		const char *script = param_get(req->io, "SCRIPT_NAME"),
+		           *info = param_get(req->io, "PATH_INFO");
 		size_t len = (script ? strlen(script) : 0) + (info ? strlen(info) : 0) + 1;
-		req->uri = xmalloc(len);
+		req->uri = req->owned_uri = xmalloc(len);
 		snprintf(req->uri, len, "%s%s", script ? script : "", info ? info : "");
-		free(script);
-		free(info);
 	}
-	req->path = xstrndup(req->uri, strcspn(req->uri, "?"));
+	req->path = req->uri;
+	if (strchr(req->uri, '?') != NULL)
+		req->path = req->owned_path = xstrndup(req->uri, strcspn(req->uri, "?"));
 	/* A random id for the audit trail (not a secret, just unique). */
 	if (request_id_new(req->request_id) != 0)
 		memset(req->request_id, '0', sizeof(req->request_id) - 1);
@@ -323,26 +323,63 @@ write_out(struct request_io *io, const char *buf, size_t len)
 	return 0;
 }
 
+/* Appends len bytes of s to buf (cap bytes) at *n; false when they do not fit. */
+static bool
+head_put(char *buf, size_t cap, size_t *n, const char *s, size_t len)
+{
+	if (len > cap - *n)
+		return false;
+	memcpy(buf + *n, s, len);
+	*n += len;
+	return true;
+}
+
+/* Writes v in decimal at out (room for 20 digits); returns the length. */
+static size_t
+uint_text(char *out, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0, len;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	for (len = n; n > 0; n--)
+		*out++ = tmp[n - 1];
+	return len;
+}
+
 int
 request_send(struct request *req, const struct response *res, const char *content_type,
              const char *body, size_t len)
 {
 	static const char fallback[] =
 	    "Status: 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n";
-	char head[sizeof(res->headers) + 256];
-	int n;
+	char head[sizeof(res->headers) + 256], digits[24];
+	const char *reason = response_reason(res->status);
+	size_t n = 0;
+	bool fits;
 
 	if (res->overflow)
 		return write_out(req->io, fallback, sizeof(fallback) - 1);
-	/* One snprintf: a truncated piece can never push an offset past the buffer. */
-	n = snprintf(head, sizeof(head), "Status: %d %s\r\n%s%s%s%sContent-Length: %zu\r\n\r\n",
-	             res->status, response_reason(res->status), res->headers,
-	             content_type != NULL ? "Content-Type: " : "",
-	             content_type != NULL ? content_type : "", content_type != NULL ? "\r\n" : "",
-	             len);
-	if (n < 0 || (size_t)n >= sizeof(head))
+	/* Written piece by piece (printf's machinery was a tenth of a small request). */
+	fits = head_put(head, sizeof(head), &n, "Status: ", 8) &&
+	       head_put(head, sizeof(head), &n, digits, uint_text(digits, (uint64_t)res->status)) &&
+	       head_put(head, sizeof(head), &n, " ", 1) &&
+	       head_put(head, sizeof(head), &n, reason, strlen(reason)) &&
+	       head_put(head, sizeof(head), &n, "\r\n", 2) &&
+	       head_put(head, sizeof(head), &n, res->headers, res->headers_len);
+	if (fits && content_type != NULL)
+		fits = head_put(head, sizeof(head), &n, "Content-Type: ", 14) &&
+		       head_put(head, sizeof(head), &n, content_type, strlen(content_type)) &&
+		       head_put(head, sizeof(head), &n, "\r\n", 2);
+	fits = fits && head_put(head, sizeof(head), &n, "Content-Length: ", 16) &&
+	       head_put(head, sizeof(head), &n, digits, uint_text(digits, len)) &&
+	       head_put(head, sizeof(head), &n, "\r\n\r\n", 4);
+	if (!fits)
 		return write_out(req->io, fallback, sizeof(fallback) - 1);
-	if (write_out(req->io, head, (size_t)n) != 0)
+	if (write_out(req->io, head, n) != 0)
 		return -1;
 	return len > 0 && !res->head ? write_out(req->io, body, len) : 0;
 }
@@ -350,25 +387,16 @@ request_send(struct request *req, const struct response *res, const char *conten
 void
 request_finish(struct request *req)
 {
+	/*
+	 * The bearer token is a credential: leave no copy in freed memory, the
+	 * one in libfcgi's parameters (freed by FCGX_Finish_r) included.
+	 */
+	if (req->authorization != NULL)
+		explicit_bzero(req->authorization, strlen(req->authorization));
 	if (req->io != NULL && !req->io->cgi)
 		FCGX_Finish_r(&req->io->fcgx);
-	if (req->authorization != NULL) {
-		/* The bearer token is a credential: leave no copy in freed memory. */
-		explicit_bzero(req->authorization, strlen(req->authorization));
-	}
-	free(req->method);
-	free(req->uri);
-	free(req->path);
-	free(req->query);
-	free(req->host);
-	free(req->origin);
-	free(req->accept);
-	free(req->content_type);
-	free(req->content_length);
-	free(req->protocol_version);
-	free(req->authorization);
-	free(req->remote_addr);
-	free(req->document_root);
+	free(req->owned_uri);
+	free(req->owned_path);
 	free(req->body);
 	memset(req, 0, sizeof(*req));
 }

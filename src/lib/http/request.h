@@ -23,7 +23,11 @@
 struct request_io; /* private: the FastCGI or CGI streams */
 
 struct request {
-	/* From the CGI/FastCGI parameters (RFC 3875 §4.1), NULL when absent. */
+	/*
+	 * From the CGI/FastCGI parameters (RFC 3875 §4.1), NULL when absent:
+	 * borrowed from the environment or libfcgi's parameters, valid until
+	 * request_finish(); never written through.
+	 */
 	char *method;                        /* REQUEST_METHOD */
 	char *uri;                           /* REQUEST_URI (path and query) */
 	char *path;                          /* REQUEST_URI without the query string */
@@ -38,6 +42,7 @@ struct request {
 	char *remote_addr;                   /* REMOTE_ADDR */
 	char *document_root;                 /* DOCUMENT_ROOT */
 	char request_id[REQUEST_ID_LEN + 1]; /* random hex, for the audit line */
+	char *owned_uri, *owned_path;        /* what uri and path hold when built here */
 	/* Filled by request_read_body(). */
 	char *body;
 	size_t body_len;

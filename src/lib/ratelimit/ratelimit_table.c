@@ -76,6 +76,8 @@ struct table {
 	int state;          /* 0 not opened yet, 1 the file, -1 the table in memory */
 	unsigned char *mem; /* the table: the file mapped, or (state -1) this process's own */
 	uint64_t salt;      /* of the header last read */
+	struct header seen; /* the header last found good, when seen_ok */
+	bool seen_ok;
 };
 
 /* The buckets of one decision, each read once. */
@@ -181,8 +183,15 @@ table_header(struct table *t)
 {
 	struct header h;
 
-	if (table_read(t, 0, &h, sizeof(h)) != 0 || !header_ok(&h))
+	if (table_read(t, 0, &h, sizeof(h)) != 0)
 		return table_rebuild(t);
+	/* The same bytes as the header last checked need no second check (its hash). */
+	if (!t->seen_ok || memcmp(&h, &t->seen, sizeof(h)) != 0) {
+		if (!header_ok(&h))
+			return table_rebuild(t);
+		t->seen = h;
+		t->seen_ok = true;
+	}
 	t->salt = h.salt;
 	return 0;
 }
