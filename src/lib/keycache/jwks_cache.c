@@ -43,6 +43,7 @@ struct jwks_cache {
 	/* The in-memory view of the cache file as of ident. */
 	bool loaded;
 	bool refused; /* the file at ident was there but refused (logged once) */
+	int64_t looked_at; /* the second jwks_cache_keys() last looked at the file */
 	struct jwks_file_ident ident;
 	struct jwks_meta meta;
 	char *doc;
@@ -374,8 +375,17 @@ jwks_cache_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **out, s
 	*out = NULL;
 	if (c->local_mode)
 		return local_keys(c, now, out, e);
-	if (cache_sync(c, false, e) != 0)
-		return -1;
+	/*
+	 * The file is looked at once a second: what another process wrote (a
+	 * refresh, a rotation) or damage to it is seen within one, at a
+	 * request's cost of no system call in between.  An unknown kid always
+	 * looks (jwks_cache_refresh_unknown_kid()).
+	 */
+	if (!c->loaded || now != c->looked_at) {
+		if (cache_sync(c, false, e) != 0)
+			return -1;
+		c->looked_at = now;
+	}
 	if (!keys_fresh(c, now) && !backing_off(c, now) && refresh_stale(c, now, &why) != 0) {
 		failed = true;
 		if (keys_usable(c, now))

@@ -106,9 +106,10 @@ void jwks_cache_free(struct jwks_cache *c);
  * Returns the usable key set in *out (borrowed from c; valid until the next
  * call on c).  now is the current time in seconds since the epoch.
  *
- * Fast path: one lstat of the cache file; when its identity (dev, inode,
- * size, mtime) is unchanged and the keys are fresh, the parsed set in memory
- * is returned: no read, no parse, no network.  A changed file is re-read
+ * Fast path: at most one lstat of the cache file a second (a change made
+ * by another process is seen within a second); when its identity (dev,
+ * inode, size, mtime) is unchanged and the keys are fresh, the parsed set
+ * in memory is returned: no read, no parse, no network.  A changed file is re-read
  * under the shared lock.  Stale or missing keys are refreshed (one fetch for
  * a crowd of processes).  While refreshing fails, stale keys keep serving up
  * to max_stale past expiry (logged once per attempt) and attempts are spaced
