@@ -82,15 +82,8 @@ jsontext_name(struct jsontext *t, const char *name)
 	t->n = (size_t)(out - t->p);
 }
 
-/* True for a byte cJSON copies as it is: printable ASCII other than quote and backslash. */
-static bool
-plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
 /*
- * Writes the escape of the byte c (not plain(), not from a UTF-8 sequence
+ * Writes the escape of the byte c (not jsontext_plain(), not from a UTF-8 sequence
  * of two or more bytes) at out; returns its length.
  */
 static size_t
@@ -109,26 +102,6 @@ escape(char *out, unsigned char c)
 	out[4] = hex[c >> 4];
 	out[5] = hex[c & 0xf];
 	return 6;
-}
-
-/*
- * How many of the eight bytes of w (in memory order) come before the first
- * one that is not plain(): below 0x20, 0x80 or above, a quote or a
- * backslash; 8 when all are plain.  The usual bit tricks: (x - 0x01..) & ~x
- * & 0x80.. flags the bytes of x that are 0, and a byte below 0x20 borrows
- * in w - 0x20..; a borrow only disturbs the bytes above a flagged one, so
- * the lowest flag is exact.
- */
-static size_t
-plain_prefix(uint64_t w)
-{
-	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
-	uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
-	uint64_t m =
-	    ((w - ones * 0x20) | w | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash)) &
-	    highs;
-
-	return m == 0 ? 8 : (size_t)__builtin_ctzll(m) / 8;
 }
 
 void
@@ -159,12 +132,12 @@ jsontext_string(struct jsontext *t, const char *value)
 			memcpy(&w, value + i, 8);
 			/* All eight are written; only the plain ones are kept. */
 			memcpy(out, &w, 8);
-			k = plain_prefix(w);
+			k = jsontext_plain_prefix(w);
 			out += k;
 			i += k;
 			if (k == 8)
 				continue;
-		} else if (plain((unsigned char)value[i])) {
+		} else if (jsontext_plain((unsigned char)value[i])) {
 			*out++ = value[i++];
 			continue;
 		}

@@ -22,6 +22,33 @@ struct jsontext {
 	bool first; /* nothing written yet in the open object or array: no comma */
 };
 
+/* True for a byte cJSON copies as it is into a string: printable ASCII but quote and backslash. */
+static inline bool
+jsontext_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/*
+ * How many of the eight bytes of w (in memory order) come before the first
+ * one that is not jsontext_plain(): below 0x20, 0x80 or above, a quote or a
+ * backslash; 8 when all are plain.  The usual bit tricks: (x - 0x01..) & ~x
+ * & 0x80.. flags the bytes of x that are 0, and a byte below 0x20 borrows
+ * in w - 0x20..; a borrow only disturbs the bytes above a flagged one, so
+ * the lowest flag is exact.
+ */
+static inline size_t
+jsontext_plain_prefix(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+	uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+	uint64_t m =
+	    ((w - ones * 0x20) | w | ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash)) &
+	    highs;
+
+	return m == 0 ? 8 : (size_t)__builtin_ctzll(m) / 8;
+}
+
 /* Starts an empty document with room for cap bytes (it grows as needed). */
 void jsontext_init(struct jsontext *t, size_t cap);
 

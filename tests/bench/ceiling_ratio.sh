@@ -8,7 +8,8 @@
 # in production) with a second route, /empty, to $BUILD/bench/empty_fcgi
 # (two processes, make bench-build).  Each round runs wrk -t2 -c32 for SECS
 # seconds on: empty, tools/call greet_user, empty, tools/call list_todos of
-# 20 todos (SQLite).  Prints per round requests/s and, because a shared
+# 20 todos (SQLite); the empty responder gets the greet_user request, token
+# and all, as in make bench.  Prints per round requests/s and, because a shared
 # machine's throughput swings with its neighbours, also the CPU time spent
 # per request by lighttpd, its workers and wrk (perf stat on wrk): on a
 # saturated machine throughput goes as its inverse, and it drifts less.
@@ -67,9 +68,9 @@ run() {
 }
 
 for r in $(seq "$ROUNDS"); do
-	read -r e1 ce1 <<<"$(run "$BASE/empty" "" "$GREET")"
+	read -r e1 ce1 <<<"$(run "$BASE/empty" "$TOKEN" "$GREET")"
 	read -r g cg <<<"$(run "$RESOURCE" "$TOKEN" "$GREET")"
-	read -r e2 ce2 <<<"$(run "$BASE/empty" "" "$GREET")"
+	read -r e2 ce2 <<<"$(run "$BASE/empty" "$TOKEN" "$GREET")"
 	read -r l cl <<<"$(run "$RESOURCE" "$LTOKEN" "$LIST")"
 	awk -v e1="$e1" -v e2="$e2" -v g="$g" -v l="$l" -v ce1="$ce1" -v ce2="$ce2" -v cg="$cg" \
 		-v cl="$cl" 'BEGIN { e = (e1 + e2) / 2; ce = (ce1 + ce2) / 2;

@@ -14,6 +14,11 @@ principal_free(struct principal *p)
 {
 	if (p == NULL)
 		return;
+	/* A copy made by principal_dup() is one block, its strings inside. */
+	if (p->packed) {
+		free(p);
+		return;
+	}
 	free(p->subject);
 	free(p->client_id);
 	free(p->org_id);
@@ -25,26 +30,59 @@ principal_free(struct principal *p)
 	free(p);
 }
 
-/* Every string is copied, so the copy outlives p (the verified-token memo). */
+/* Room s takes in a packed copy (none for NULL). */
+static size_t
+room(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
+/* Copies s to *at and moves *at past it; NULL stays NULL. */
+static char *
+put(char **at, const char *s)
+{
+	char *d = *at;
+	size_t n = room(s);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(d, s, n);
+	*at += n;
+	return d;
+}
+
+/*
+ * Every string is copied, so the copy outlives p (the verified-token memo):
+ * into one block with the structure and the scope array (one allocation
+ * per request for a remembered token, not one per string).
+ */
 struct principal *
 principal_dup(const struct principal *p)
 {
 	struct principal *d;
+	size_t size = sizeof(*d), i;
+	char *at;
 
 	if (p == NULL)
 		return NULL;
-	d = xcalloc(1, sizeof(*d));
+	size += p->n_scopes * sizeof(*d->scopes) + room(p->subject) + room(p->client_id) +
+	        room(p->org_id) + room(p->issuer) + room(p->jti);
+	for (i = 0; i < p->n_scopes; i++)
+		size += room(p->scopes[i]);
+	d = xcalloc(1, size);
+	d->packed = true;
 	d->exp = p->exp;
 	d->iat = p->iat;
-	d->subject = xstrdup_opt(p->subject);
-	d->client_id = xstrdup_opt(p->client_id);
-	d->org_id = xstrdup_opt(p->org_id);
-	d->issuer = xstrdup_opt(p->issuer);
-	d->jti = xstrdup_opt(p->jti);
-	if (p->n_scopes > 0)
-		d->scopes = xcalloc(p->n_scopes, sizeof(*d->scopes));
-	for (; d->n_scopes < p->n_scopes; d->n_scopes++)
-		d->scopes[d->n_scopes] = xstrdup_opt(p->scopes[d->n_scopes]);
+	d->n_scopes = p->n_scopes;
+	d->scopes = p->n_scopes > 0 ? (char **)(d + 1) : NULL;
+	at = (char *)(d + 1) + p->n_scopes * sizeof(*d->scopes);
+	d->subject = put(&at, p->subject);
+	d->client_id = put(&at, p->client_id);
+	d->org_id = put(&at, p->org_id);
+	d->issuer = put(&at, p->issuer);
+	d->jti = put(&at, p->jti);
+	for (i = 0; i < p->n_scopes; i++)
+		d->scopes[i] = put(&at, p->scopes[i]);
 	return d;
 }
 

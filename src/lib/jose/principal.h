@@ -28,6 +28,7 @@ struct principal {
 	size_t n_scopes;
 	int64_t exp; /* "exp", seconds since the epoch */
 	int64_t iat; /* "iat", or 0 when absent */
+	bool packed; /* one block with its strings (principal_dup()); else each is its own */
 };
 
 /* Frees p and its strings; NULL is accepted. */
