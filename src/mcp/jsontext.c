@@ -89,13 +89,15 @@ jsontext_name(struct jsontext *t, const char *name)
 static size_t
 escape(char *out, unsigned char c)
 {
-	/* The two-character escapes cJSON uses, and \u00XX for the other controls. */
-	static const char hex[] = "0123456789abcdef", from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
-	const char *short_form = memchr(from, c, sizeof(from) - 1);
+	/* The two-character escapes cJSON uses (0: none), and \u00XX for the other controls. */
+	static const char hex[] = "0123456789abcdef";
+	static const char short_form[128] = {['"'] = '"', ['\\'] = '\\', ['\b'] = 'b',
+	                                     ['\f'] = 'f', ['\n'] = 'n',  ['\r'] = 'r',
+	                                     ['\t'] = 't'};
 
 	out[0] = '\\';
-	if (short_form != NULL) {
-		out[1] = to[short_form - from];
+	if (short_form[c & 0x7f] != 0) {
+		out[1] = short_form[c & 0x7f];
 		return 2;
 	}
 	memcpy(out + 1, "u00", 3);
@@ -163,14 +165,26 @@ jsontext_string(struct jsontext *t, const char *value)
 void
 jsontext_int(struct jsontext *t, int64_t n)
 {
+	/* Two digits a step from a table: a listing writes two timestamps a todo. */
+	static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930"
+	                            "31323334353637383940414243444546474849505152535455565758596061"
+	                            "62636465666768697071727374757677787980818283848586878889909192"
+	                            "93949596979899";
 	char digits[24], *p = digits + sizeof(digits);
 	/* Through the unsigned magnitude: -INT64_MIN does not fit an int64_t. */
 	uint64_t u = n < 0 ? 0 - (uint64_t)n : (uint64_t)n;
 
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * u, 2);
+	} else {
+		*--p = (char)('0' + u);
+	}
 	if (n < 0)
 		*--p = '-';
 	jsontext_raw(t, p, (size_t)(digits + sizeof(digits) - p));

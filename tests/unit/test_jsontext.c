@@ -138,5 +138,28 @@ TEST(int64_extremes)
 	free(got);
 }
 
+/* Every digit count, both signs, at each power of ten and beside it: as printf writes them. */
+TEST(ints_as_printf_writes_them)
+{
+	struct jsontext t;
+	char want[32];
+	int64_t p = 1;
+
+	for (int k = 0; k < 19; k++, p *= 10) {
+		const int64_t around[] = {p - 1, p, p + 1, 7 * p, -p, -(p - 1), -(9 * p + 1)};
+		for (size_t i = 0; i < sizeof(around) / sizeof(around[0]); i++) {
+			char *got;
+
+			jsontext_init(&t, 2);
+			jsontext_int(&t, around[i]);
+			got = jsontext_take(&t);
+			snprintf(want, sizeof(want), "%lld", (long long)around[i]);
+			CHECK_STR(got, want);
+			free(got);
+		}
+	}
+}
+
 TEST_MAIN(TEST_CASE(strings_as_cjson_prints_them_cleaned), TEST_CASE(special_bytes_at_every_offset),
-          TEST_CASE(nesting_numbers_and_literals), TEST_CASE(int64_extremes))
+          TEST_CASE(nesting_numbers_and_literals), TEST_CASE(int64_extremes),
+          TEST_CASE(ints_as_printf_writes_them))
