@@ -165,6 +165,10 @@ pg_conn_exec(struct pg_conn *c, size_t which, int n, const char *const *params, 
 	const struct pg_stmt *s = &c->stmts[which];
 	PGresult *r;
 
+	if (s->per_call) {
+		r = pq.execParams(c->conn, s->sql, n, NULL, params, NULL, NULL, 0);
+		goto done;
+	}
 	if (!c->prepared[which]) {
 		r = pq.prepare(c->conn, s->name, s->sql, 0, NULL);
 		if (pq.resultStatus(r) != PGRES_COMMAND_OK) {
@@ -175,6 +179,7 @@ pg_conn_exec(struct pg_conn *c, size_t which, int n, const char *const *params, 
 		c->prepared[which] = true;
 	}
 	r = pq.execPrepared(c->conn, s->name, n, params, NULL, NULL, 0);
+done:
 	if (pq.resultStatus(r) == PGRES_TUPLES_OK || pq.resultStatus(r) == PGRES_COMMAND_OK)
 		return r;
 	pg_conn_fail(c, r, s->name, e);

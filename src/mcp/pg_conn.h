@@ -32,6 +32,12 @@ struct err;
 struct pg_stmt {
 	const char *name;
 	const char *sql;
+	/*
+	 * Planned for its parameters at each call (an unnamed statement), not
+	 * prepared once: for a query whose best plan depends on them, which a
+	 * prepared statement's generic plan cannot see.
+	 */
+	bool per_call;
 };
 
 struct pg_conn {
