@@ -273,12 +273,12 @@ for ((round = 1; round <= ROUNDS; round++)); do
 	mcp_run greet "$TOKEN"
 	mcp_run list20 "$PROD_LIST_TOKEN" "$LIST20"
 	srv_park
-	srv_use distinct
-	MCP_BENCH_TOKENS=$TMP/distinct.tokens mcp_run distinct ""
-	srv_park
 	srv_use sqlite
 	mcp_run greet_off "$TOKEN"
 	todo_runs sq "$SQLITE_TOKEN"
+	srv_park
+	srv_use distinct
+	MCP_BENCH_TOKENS=$TMP/distinct.tokens mcp_run distinct ""
 	srv_park
 	if [ -n "$PG_URL" ]; then
 		srv_use pg
