@@ -450,12 +450,13 @@ dispatch_body(const struct dispatch_ctx *ctx, const char *body, size_t len, stru
 	out->status = 200;
 	jsontext_init(&reply, 512);
 	if (doc == NULL) {
-		wrote = body_error(out, JSONRPC_PARSE_ERROR, "parse error: the body is not valid JSON",
-		                   &reply);
+		wrote = body_error(out, JSONRPC_PARSE_ERROR,
+		                   "parse error: the body is not valid JSON", &reply);
 	} else if (cJSON_IsArray(doc)) {
 		if (!protocol_batches(ctx->protocol_version))
 			wrote = body_error(out, JSONRPC_INVALID_REQUEST,
-			                   "batches are not supported in this protocol version", &reply);
+			                   "batches are not supported in this protocol version",
+			                   &reply);
 		else if (cJSON_GetArraySize(doc) == 0)
 			wrote = body_error(out, JSONRPC_INVALID_REQUEST, "empty batch", &reply);
 		else if (cJSON_GetArraySize(doc) > JSONRPC_BATCH_MAX)

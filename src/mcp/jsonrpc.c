@@ -178,7 +178,8 @@ jsonrpc_write_id(struct jsontext *t, const cJSON *id)
 static void
 envelope_open(struct jsontext *t, const cJSON *id, const char *member)
 {
-	static const char head[] = "{\"" JSONRPC_KEY_VERSION "\":\"" JSONRPC_VERSION "\",\"" JSONRPC_KEY_ID "\":";
+	static const char head[] =
+	    "{\"" JSONRPC_KEY_VERSION "\":\"" JSONRPC_VERSION "\",\"" JSONRPC_KEY_ID "\":";
 
 	jsontext_raw(t, head, sizeof(head) - 1);
 	jsonrpc_write_id(t, id);

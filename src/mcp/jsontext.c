@@ -91,9 +91,9 @@ escape(char *out, unsigned char c)
 {
 	/* The two-character escapes cJSON uses (0: none), and \u00XX for the other controls. */
 	static const char hex[] = "0123456789abcdef";
-	static const char short_form[128] = {['"'] = '"', ['\\'] = '\\', ['\b'] = 'b',
-	                                     ['\f'] = 'f', ['\n'] = 'n',  ['\r'] = 'r',
-	                                     ['\t'] = 't'};
+	static const char short_form[128] = {
+	    ['"'] = '"',  ['\\'] = '\\', ['\b'] = 'b', ['\f'] = 'f',
+	    ['\n'] = 'n', ['\r'] = 'r',  ['\t'] = 't'};
 
 	out[0] = '\\';
 	if (short_form[c & 0x7f] != 0) {

@@ -25,8 +25,9 @@ enum { RL_TAKE, RL_SWEEP, RL__MAX };
 static const struct pg_stmt rl_stmts[RL__MAX] = {
     [RL_TAKE] = {"ratelimit_take",
                  "SELECT allowed, refused_by, retry_after, remaining FROM "
-                 "mcp_ratelimit_take($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint)"},
-    [RL_SWEEP] = {"ratelimit_sweep", "SELECT mcp_ratelimit_sweep($1::bigint)"},
+                 "mcp_ratelimit_take($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint)",
+                 false},
+    [RL_SWEEP] = {"ratelimit_sweep", "SELECT mcp_ratelimit_sweep($1::bigint)", false},
 };
 
 struct shared {

@@ -25,15 +25,18 @@ enum todo_stmt { PS_LOCK, PS_INSERT, PS_GET, PS_UPDATE, PS_DELETE, PS_LIST, PS__
 /* Every statement, prepared by name on a connection the first time it runs. */
 static const struct pg_stmt pg_stmts[PS__MAX] = {
     /* One creator per owner at a time: the count below then holds until COMMIT. */
-    [PS_LOCK] = {"todo_lock", "SELECT pg_advisory_xact_lock(hashtextextended("
-                              "$1 || chr(1) || $2 || chr(1) || $3, 0))"},
+    [PS_LOCK] = {"todo_lock",
+                 "SELECT pg_advisory_xact_lock(hashtextextended("
+                 "$1 || chr(1) || $2 || chr(1) || $3, 0))",
+                 false},
     [PS_INSERT] = {"todo_insert",
                    "INSERT INTO todos (id, owner_iss, owner_sub, owner_org, title, description, "
                    "completed, created_at, updated_at) "
                    "SELECT $1, $2, $3, $4, $5, $6, false, $7::bigint, $7::bigint "
                    "WHERE (SELECT count(*) FROM todos WHERE owner_iss = $2 AND owner_sub = $3 "
                    "AND owner_org = $4) < $8::bigint "
-                   "RETURNING id, title, description, completed, created_at, updated_at"},
+                   "RETURNING id, title, description, completed, created_at, updated_at",
+                   false},
     /*
      * By id, the owner a filter (IS NOT DISTINCT FROM: never an index
      * condition; the columns are NOT NULL): the id's unique index finds the
@@ -42,15 +45,17 @@ static const struct pg_stmt pg_stmts[PS__MAX] = {
      */
     [PS_GET] = {"todo_get",
                 "SELECT id, title, description, completed, created_at, updated_at FROM todos "
-                "WHERE id = $1 AND " BY_OWNER},
+                "WHERE id = $1 AND " BY_OWNER,
+                false},
     [PS_UPDATE] = {"todo_update",
                    "UPDATE todos SET title = coalesce($5, title), "
                    "description = coalesce($6, description), "
                    "completed = CASE WHEN $7::int < 0 THEN completed ELSE $7::int <> 0 END, "
                    "updated_at = $8::bigint "
                    "WHERE id = $1 AND " BY_OWNER " "
-                   "RETURNING id, title, description, completed, created_at, updated_at"},
-    [PS_DELETE] = {"todo_delete", "DELETE FROM todos WHERE id = $1 AND " BY_OWNER},
+                   "RETURNING id, title, description, completed, created_at, updated_at",
+                   false},
+    [PS_DELETE] = {"todo_delete", "DELETE FROM todos WHERE id = $1 AND " BY_OWNER, false},
     /*
      * Planned at each call for its owner: the generic plan of a prepared
      * listing, once the statistics show a few owners, walked the primary

@@ -403,12 +403,13 @@ TEST(bodies_past_the_arena)
 
 	n += (size_t)snprintf(body + n, sizeof(body) - n, "[");
 	for (int i = 0; i < JSONRPC_BATCH_MAX; i++)
-		n += (size_t)snprintf(body + n, sizeof(body) - n,
-		                      "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"ping\","
-		                      "\"params\":{\"_meta\":{\"pad\":[%s]}}}",
-		                      i > 0 ? "," : "", i,
-		                      "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
-		                      "26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48");
+		n += (size_t)snprintf(
+		    body + n, sizeof(body) - n,
+		    "%s{\"jsonrpc\":\"2.0\",\"id\":%d,\"method\":\"ping\","
+		    "\"params\":{\"_meta\":{\"pad\":[%s]}}}",
+		    i > 0 ? "," : "", i,
+		    "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,"
+		    "26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48");
 	snprintf(body + n, sizeof(body) - n, "]");
 	/* 32 x 48 numbers: over 1,500 cJSON items of 64 bytes, far past the arena's 32 KiB. */
 	CHECK_STR(strstr(call("2025-03-26", body), "{\"jsonrpc\":\"2.0\",\"id\":31,"),

@@ -42,7 +42,7 @@ struct jwks_cache {
 	int64_t ttl_min, ttl_max, ttl_default, throttle, max_stale;
 	/* The in-memory view of the cache file as of ident. */
 	bool loaded;
-	bool refused; /* the file at ident was there but refused (logged once) */
+	bool refused;      /* the file at ident was there but refused (logged once) */
 	int64_t looked_at; /* the second jwks_cache_keys() last looked at the file */
 	struct jwks_file_ident ident;
 	struct jwks_meta meta;
@@ -159,11 +159,8 @@ cache_load(struct jwks_cache *c, struct err *e)
 	return 0;
 }
 
-/*
- * Brings the in-memory view up to date: one lstat, and a reload only when
- * the file's identity changed (or force, unless the file was refused).  Returns 0, or -1 with
- * ERR_SYSTEM in e.
- */
+/* The in-memory view brought up to date: one lstat, a reload only when the file's identity
+ * changed (or force, unless the file was refused).  0, or -1 with ERR_SYSTEM in e. */
 static int
 cache_sync(struct jwks_cache *c, bool force, struct err *e)
 {
@@ -375,17 +372,10 @@ jwks_cache_keys(struct jwks_cache *c, int64_t now, const struct jwk_set **out, s
 	*out = NULL;
 	if (c->local_mode)
 		return local_keys(c, now, out, e);
-	/*
-	 * The file is looked at once a second: what another process wrote (a
-	 * refresh, a rotation) or damage to it is seen within one, at a
-	 * request's cost of no system call in between.  An unknown kid always
-	 * looks (jwks_cache_refresh_unknown_kid()).
-	 */
-	if (!c->loaded || now != c->looked_at) {
-		if (cache_sync(c, false, e) != 0)
-			return -1;
-		c->looked_at = now;
-	}
+	/* Looked at once a second (others' writes, damage); an unknown kid looks at once. */
+	if ((!c->loaded || now != c->looked_at) && cache_sync(c, false, e) != 0)
+		return -1;
+	c->looked_at = now;
 	if (!keys_fresh(c, now) && !backing_off(c, now) && refresh_stale(c, now, &why) != 0) {
 		failed = true;
 		if (keys_usable(c, now))
