@@ -63,8 +63,8 @@ fi
 
 # tests/lib/conc_creator.js URL TOKEN PREFIX COUNT OUT TIMEOUT_MS: COUNT create_todo calls
 # in a row, titled PREFIX-s<seq>; appends to OUT one line per call,
-# "ok<TAB>seq<TAB>id<TAB>title" or "fail<TAB>seq<TAB>status<TAB>detail", and
-# "done" at the end.  A failed call is not retried.  With GATE_FILE and
+# "ok<TAB>seq<TAB>id<TAB>title" or "fail<TAB>seq<TAB>status<TAB>retry-after<TAB>detail",
+# and "done" at the end.  A failed call is not retried.  With GATE_FILE and
 # GATE_AT set, a client waits before call GATE_AT until GATE_FILE exists, so
 # the test can act while every client still has calls to make.
 

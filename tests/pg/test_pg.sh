@@ -47,92 +47,10 @@ jget() {
 		const v = Function("r", "return (" + process.argv[2] + ");")(r);
 		process.stdout.write(typeof v === "string" ? v : String(JSON.stringify(v)));' "$RESP_BODY" "$1" 2>/dev/null
 }
-# creator.js URL TOKEN PREFIX COUNT OUT TIMEOUT_MS: COUNT create_todo calls in
-# a row, titled PREFIX-s<seq>; appends "ok<TAB>seq<TAB>id<TAB>title" or
-# "fail<TAB>seq<TAB>status<TAB>retry-after<TAB>detail" per call, "done" at
-# the end.  A failed call is not sent again (a create must not be doubled);
-# after a 503 the client waits what Retry-After says, then goes on.  With
-# GATE_FILE and GATE_AT, call GATE_AT waits until GATE_FILE exists.
-# The POST itself is tests/lib/mcp_post.js's.
-export MCP_POST_JS=$ROOT/tests/lib/mcp_post.js
-cat >"$TMP/creator.js" <<'EOF_JS'
-const http = require("http");
-const fs = require("fs");
-const mcpPost = require(process.env.MCP_POST_JS);
-const [url, token, prefix, count, out, timeoutMs] = process.argv.slice(2);
-let agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-// After a pause the server may be closing the idle connection (lighttpd's
-// keep-alive idle limit is 5 s) just as a request goes out on it: a reset
-// that says nothing of the server.  A new connection after every pause.
-const fresh = () => { agent.destroy(); agent = new http.Agent({ keepAlive: true, maxSockets: 1 }); };
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const post = (body) => mcpPost(agent, url, token, body, timeoutMs);
-const gateFile = process.env.GATE_FILE, gateAt = Number(process.env.GATE_AT || 0);
-(async () => {
-  for (let seq = 1; seq <= Number(count); seq++) {
-    if (gateFile && seq === gateAt) {
-      for (let i = 0; i < 3000 && !fs.existsSync(gateFile); i++) await sleep(20);
-      fresh();
-    }
-    const title = `${prefix}-s${seq}`;
-    const { status, retry, data } = await post(JSON.stringify({ jsonrpc: "2.0", id: seq,
-      method: "tools/call", params: { name: "create_todo", arguments: { title } } }));
-    let line;
-    try {
-      const r = JSON.parse(data);
-      const s = r.result && !r.result.isError && r.result.structuredContent;
-      if (status === 200 && r.id === seq && s && /^[0-9a-f]{32}$/.test(s.id) && s.title === title)
-        line = `ok\t${seq}\t${s.id}\t${title}`;
-    } catch (e) { /* reported below */ }
-    if (!line) line = `fail\t${seq}\t${status}\t${retry}\t${data.slice(0, 160).replace(/\s+/g, " ")}`;
-    fs.appendFileSync(out, line + "\n");
-    if (status === 503) {
-      await sleep(1000 * (Number(retry) || 1));
-      fresh();
-    }
-  }
-  fs.appendFileSync(out, "done\n");
-})();
-EOF_JS
-
-# verify.js LISTED MODE OUT...: what list_todos showed ("id<TAB>title<TAB>..."
-# lines) against the clients' OUT files.  "exact": every call succeeded and
-# the list is exactly their todos; "restart": every successful create is
-# listed with its title, none twice, nothing never sent.
-cat >"$TMP/verify.js" <<'EOF_JS'
-const fs = require("fs");
-const [listed, mode, ...outs] = process.argv.slice(2);
-const bad = [], okById = new Map(), sent = new Set();
-let ok = 0, failed = 0, done = 0;
-for (const f of outs) {
-  const lines = fs.readFileSync(f, "utf8").split("\n").filter(Boolean);
-  if (lines[lines.length - 1] === "done") done++; else bad.push(`${f}: the client did not finish`);
-  const prefix = f.replace(/^.*\//, "").replace(/\.out$/, "");
-  for (const l of lines) {
-    const [kind, seq, a, b] = l.split("\t");
-    if (kind === "done") continue;
-    sent.add(`${prefix}-s${seq}`);
-    if (kind === "ok") { ok++; if (okById.has(a)) bad.push(`id ${a} returned twice`); okById.set(a, b); }
-    else { failed++; if (mode === "exact" && failed <= 5) bad.push(`${f}: ${l}`); }
-  }
-}
-const rows = fs.readFileSync(listed, "utf8").split("\n").filter(Boolean).map((l) => l.split("\t"));
-const ids = new Set(), titles = new Set();
-let dup = 0, phantom = 0, unanswered = 0, lost = 0;
-for (const [id, title] of rows) {
-  if (ids.has(id) || titles.has(title)) { dup++; if (dup <= 5) bad.push(`listed twice: ${id} ${title}`); }
-  ids.add(id); titles.add(title);
-  if (!sent.has(title)) { phantom++; if (phantom <= 5) bad.push(`never sent: ${title}`); }
-  if (okById.has(id) && okById.get(id) !== title) bad.push(`id ${id}: listed ${title}, created ${okById.get(id)}`);
-  if (!okById.has(id)) unanswered++;
-}
-for (const [id, title] of okById) if (!ids.has(id)) { lost++; if (lost <= 5) bad.push(`created, not listed: ${title}`); }
-if (mode === "exact" && (failed || rows.length !== ok)) bad.push(`${failed} calls failed, ${rows.length} listed, ${ok} created`);
-console.log(`calls ok ${ok}, failed ${failed}, clients done ${done}/${outs.length}, listed ${rows.length}, ` +
-  `lost ${lost}, twice ${dup}, never sent ${phantom}, stored without a success answer ${unanswered}`);
-if (bad.length) console.log(bad.join("\n"));
-process.exit(bad.length ? 1 : 0);
-EOF_JS
+# The clients are tests/lib/conc_creator.js (with WAIT_503=1: after a 503
+# a client waits what Retry-After says, then goes on) and their results are
+# checked against list_todos by tests/lib/conc_verify.js, as in
+# tests/e2e/test_concurrency.sh.
 
 # start_clients RUN TOKEN: CLIENTS creators, odd ones on machine A, even on B.
 start_clients() {
@@ -141,7 +59,8 @@ start_clients() {
 	for ((i = 1; i <= CLIENTS; i++)); do
 		if ((i % 2)); then base=$A_BASE; else base=$B_BASE; fi
 		: >"$TMP/$1-c$i.out"
-		timeout -k 5 "$RUN_LIMIT" node "$TMP/creator.js" "$base/mcp" "$2" "$1-c$i" "$PER" \
+		WAIT_503=1 timeout -k 5 "$RUN_LIMIT" node "$ROOT/tests/lib/conc_creator.js" \
+			"$base/mcp" "$2" "$1-c$i" "$PER" \
 			"$TMP/$1-c$i.out" "$((CURL_MAX_TIME * 1000))" &
 		CLIENT_PIDS+=($!)
 	done
@@ -179,7 +98,7 @@ want_eq "'migrated' log lines over both machines" 2 "$n"
 t "$CLIENTS clients x $PER creates over both machines: every call 200 (${secs} s)"
 on A
 todo_list_all "$TOK1" "$TMP/one.list" || note "list_todos paging failed: $STATUS $(short "$BODY")"
-out=$(node "$TMP/verify.js" "$TMP/one.list" exact "$TMP"/one-c*.out) || note "$out"
+out=$(node "$ROOT/tests/lib/conc_verify.js" "$TMP/one.list" exact "$TMP"/one-c*.out) || note "$out"
 echo "     $(head -n 1 <<<"$out")"
 
 t "all $TOTAL todos stored exactly once: paged through machine B, and counted in the database"
@@ -349,7 +268,7 @@ want_eq "workers of B" "$B_WORKERS" "$(workers "$B_LPID")"
 t "restart mid-run: every successful create stored once, none twice, none never sent"
 on B
 if todo_list_all "$TOK5" "$TMP/restart.list"; then
-	out=$(node "$TMP/verify.js" "$TMP/restart.list" restart "$TMP"/restart-c*.out) || note "$out"
+	out=$(node "$ROOT/tests/lib/conc_verify.js" "$TMP/restart.list" restart "$TMP"/restart-c*.out) || note "$out"
 	echo "     $(head -n 1 <<<"$out")"
 	rows=$(wc -l <"$TMP/restart.list" | tr -d ' ')
 	want_eq "database rows, distinct ids, distinct titles" "$rows $rows $rows" "$(db_count pg-restart)"
