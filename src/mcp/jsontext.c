@@ -18,24 +18,20 @@ jsontext_init(struct jsontext *t, size_t cap)
 	t->first = true;
 }
 
+void
+jsontext_grow(struct jsontext *t, size_t len)
+{
+	while (t->n + len + 1 > t->cap)
+		t->cap *= 2;
+	t->p = xrealloc(t->p, t->cap);
+}
+
 /* Makes room for len more bytes and the NUL after them. */
 static void
 reserve(struct jsontext *t, size_t len)
 {
-	if (t->n + len + 1 > t->cap) {
-		while (t->n + len + 1 > t->cap)
-			t->cap *= 2;
-		t->p = xrealloc(t->p, t->cap);
-	}
-}
-
-void
-jsontext_raw(struct jsontext *t, const char *s, size_t len)
-{
-	reserve(t, len);
-	memcpy(t->p + t->n, s, len);
-	t->n += len;
-	t->p[t->n] = '\0';
+	if (t->n + len + 1 > t->cap)
+		jsontext_grow(t, len);
 }
 
 void
@@ -230,4 +226,105 @@ jsontext_take(struct jsontext *t)
 	t->p = NULL;
 	t->n = t->cap = 0;
 	return p;
+}
+
+void
+jsontext_pair_init(struct jsontext_pair *p, size_t cap)
+{
+	jsontext_init(&p->doc, cap);
+	/* The escaped text is the longer: a listing's has a backslash every few bytes. */
+	jsontext_init(&p->str, cap + cap / 2);
+}
+
+/*
+ * Appends to str, escaped as a string's body, what doc gained since it had
+ * n bytes: text written here, so valid UTF-8 without a raw control
+ * character, where only quotes and backslashes need a backslash more.
+ */
+static void
+pair_escape_since(struct jsontext_pair *p, size_t n)
+{
+	const char *s = p->doc.p + n, *end = p->doc.p + p->doc.n;
+	char *out;
+
+	reserve(&p->str, 2 * (p->doc.n - n));
+	out = p->str.p + p->str.n;
+	while (s < end) {
+		char c = *s++;
+
+		*out = '\\';
+		out += c == '"' || c == '\\'; /* the backslash kept before these two */
+		*out++ = c;
+	}
+	*out = '\0';
+	p->str.n = (size_t)(out - p->str.p);
+}
+
+void
+jsontext_pair_open(struct jsontext_pair *p, char c)
+{
+	jsontext_open(&p->doc, c);
+	jsontext_raw(&p->str, &c, 1);
+}
+
+void
+jsontext_pair_close(struct jsontext_pair *p, char c)
+{
+	jsontext_close(&p->doc, c);
+	jsontext_raw(&p->str, &c, 1);
+}
+
+void
+jsontext_pair_elem(struct jsontext_pair *p)
+{
+	if (!p->doc.first)
+		jsontext_raw(&p->str, ",", 1);
+	jsontext_elem(&p->doc);
+}
+
+void
+jsontext_pair_name(struct jsontext_pair *p, const char *name)
+{
+	size_t n = p->doc.n;
+
+	jsontext_name(&p->doc, name);
+	pair_escape_since(p, n);
+}
+
+void
+jsontext_pair_string(struct jsontext_pair *p, const char *value)
+{
+	size_t n = p->doc.n, len = value != NULL ? strlen(value) : 0;
+
+	jsontext_string(&p->doc, value);
+	/*
+	 * Every escape and every U+FFFD makes the string longer: one just two
+	 * quotes longer than value was copied as it is, so holds no quote or
+	 * backslash, and only its own two quotes need escaping (an id, a
+	 * title: most values).
+	 */
+	if (p->doc.n - n == len + 2) {
+		jsontext_raw(&p->str, "\\\"", 2);
+		jsontext_raw(&p->str, p->doc.p + n + 1, len);
+		jsontext_raw(&p->str, "\\\"", 2);
+		return;
+	}
+	pair_escape_since(p, n);
+}
+
+void
+jsontext_pair_int(struct jsontext_pair *p, int64_t n)
+{
+	size_t m = p->doc.n;
+
+	jsontext_int(&p->doc, n);
+	/* Digits and a sign: nothing to escape. */
+	jsontext_raw(&p->str, p->doc.p + m, p->doc.n - m);
+}
+
+void
+jsontext_pair_free(struct jsontext_pair *p)
+{
+	free(jsontext_take(&p->doc));
+	free(jsontext_take(&p->str));
 }

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* A document being written; p is NUL-terminated at every step. */
 struct jsontext {
@@ -52,8 +53,23 @@ jsontext_plain_prefix(uint64_t w)
 /* Starts an empty document with room for cap bytes (it grows as needed). */
 void jsontext_init(struct jsontext *t, size_t cap);
 
-/* Appends len bytes of s as they are. */
-void jsontext_raw(struct jsontext *t, const char *s, size_t len);
+/* Makes room for len more bytes and the NUL after them (the slow part of jsontext_raw()). */
+void jsontext_grow(struct jsontext *t, size_t len);
+
+/*
+ * Appends len bytes of s as they are.  Inline: a listing writes a few
+ * hundred short pieces, and a literal's length known here makes the copy
+ * a few moves.
+ */
+static inline void
+jsontext_raw(struct jsontext *t, const char *s, size_t len)
+{
+	if (t->n + len + 1 > t->cap)
+		jsontext_grow(t, len);
+	memcpy(t->p + t->n, s, len);
+	t->n += len;
+	t->p[t->n] = '\0';
+}
 
 /* Opens an object ('{') or array ('['), and closes it ('}' or ']'). */
 void jsontext_open(struct jsontext *t, char c);
@@ -97,5 +113,44 @@ void jsontext_rewind(struct jsontext *t, struct jsontext_mark m);
 
 /* The text (the caller frees it); t is left empty. */
 char *jsontext_take(struct jsontext *t);
+
+/*
+ * A document written twice in one pass: doc as JSON, and str as the body
+ * of a JSON string holding that same text (its quotes and backslashes
+ * escaped once more): a tool's structuredContent and its text block.
+ * Escaping a listing's kilobytes afterwards, a quote every few bytes, cost
+ * as much as writing them; here only the values are escaped twice, the
+ * names and punctuation come escaped already.
+ */
+struct jsontext_pair {
+	struct jsontext doc, str;
+};
+
+void jsontext_pair_init(struct jsontext_pair *p, size_t cap);
+
+/*
+ * Appends len bytes of s to doc and elen bytes of esc to str: esc must be
+ * s escaped as a JSON string's body (each quote and backslash preceded by a
+ * backslash).  JSONTEXT_PAIR_LIT() for a literal and its escape.
+ */
+static inline void
+jsontext_pair_raw(struct jsontext_pair *p, const char *s, size_t len, const char *esc, size_t elen)
+{
+	jsontext_raw(&p->doc, s, len);
+	jsontext_raw(&p->str, esc, elen);
+}
+#define JSONTEXT_PAIR_LIT(p, s, esc)                                                               \
+	jsontext_pair_raw((p), (s), sizeof(s) - 1, (esc), sizeof(esc) - 1)
+
+/* As their namesakes above, on both texts. */
+void jsontext_pair_open(struct jsontext_pair *p, char c);
+void jsontext_pair_close(struct jsontext_pair *p, char c);
+void jsontext_pair_elem(struct jsontext_pair *p);
+void jsontext_pair_name(struct jsontext_pair *p, const char *name);
+void jsontext_pair_string(struct jsontext_pair *p, const char *value);
+void jsontext_pair_int(struct jsontext_pair *p, int64_t n);
+
+/* Frees both texts (after a failure: what was written is dropped). */
+void jsontext_pair_free(struct jsontext_pair *p);
 
 #endif /* JSONTEXT_H */

@@ -56,6 +56,19 @@ struct todo {
 	int64_t updated_at;
 };
 
+/*
+ * A todo as a listing hands it over: the texts are the database's own
+ * (never NULL), valid only until the callback returns.
+ */
+struct todo_view {
+	const char *id, *title, *description;
+	bool completed;
+	int64_t created_at, updated_at;
+};
+
+/* Called once for each todo of a page, in order. */
+typedef void todo_each_fn(void *arg, const struct todo_view *t);
+
 /* The texts of the refusals a tool passes on to the model (tool errors, not faults). */
 #define TODO_MSG_NOT_FOUND "todo not found"
 #define TODO_MSG_LIMIT     "todo limit reached: delete some todos first"
@@ -129,6 +142,18 @@ int todo_delete(struct todo_store *s, const struct todo_owner *o, const char *id
 int todo_list(struct todo_store *s, const struct todo_owner *o, int completed, size_t limit,
               const char *cursor, struct todo **items, size_t *n, char next_cursor[TODO_CURSOR_MAX],
               struct err *e);
+
+/*
+ * todo_list() without copies: each todo of the page goes to each(arg, t)
+ * as the database hands it over, in order.  On failure (-1), the todos
+ * already handed over are to be thrown away: the page is incomplete.
+ */
+int todo_list_each(struct todo_store *s, const struct todo_owner *o, int completed, size_t limit,
+                   const char *cursor, todo_each_fn *each, void *arg,
+                   char next_cursor[TODO_CURSOR_MAX], struct err *e);
+
+/* A view of t, borrowing its texts. */
+struct todo_view todo_view_of(const struct todo *t);
 
 void todo_clear(struct todo *t);
 void todo_list_free(struct todo *items, size_t n);

@@ -47,15 +47,21 @@ struct todo_backend {
 	int (*remove)(void *db, const struct todo_owner *o, const char *id, struct err *e);
 	/*
 	 * At most max rows of o with a sequence number above after, in its
-	 * order, completed -1 for all or 0/1: into v[0..*n) and their numbers
-	 * into seq[0..*n) (both the caller's, max entries each).  On failure
-	 * nothing is left in v.
+	 * order, completed -1 for all or 0/1: each to row(arg, t, its sequence
+	 * number) as the database hands it over, texts borrowed.  Nothing is
+	 * handed over before the query has run: an operation run again on a new
+	 * connection never repeats a row.  On failure the rows handed over are
+	 * to be thrown away.
 	 */
 	int (*list)(void *db, const struct todo_owner *o, int completed, int64_t after, size_t max,
-	            struct todo *v, int64_t *seq, size_t *n, struct err *e);
+	            void (*row)(void *arg, const struct todo_view *t, int64_t seq), void *arg,
+	            struct err *e);
 	/* Closes the connection, if any, and frees the handle (NULL accepted). */
 	void (*close)(void *db);
 };
+
+/* Copies a row the database handed over into t (the texts duplicated, the id bounded). */
+void todo_from_view(struct todo *t, const struct todo_view *v);
 
 extern const struct todo_backend todo_backend_sqlite;
 extern const struct todo_backend todo_backend_pg;

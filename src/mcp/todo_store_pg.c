@@ -102,19 +102,20 @@ pg_ready(void *db, unsigned char key[SEAL_KEY_LEN], struct err *e)
 	return 0;
 }
 
-/* Reads row i (id, title, description, completed, created, updated) of r into t. */
-static void
-row_read(const PGresult *r, int i, struct todo *t)
+/* Row i (id, title, description, completed, created, updated) of r: its texts are r's. */
+static struct todo_view
+row_view(const PGresult *r, int i)
 {
-	memset(t, 0, sizeof(*t));
-	snprintf(t->id, sizeof(t->id), "%s", pq.getvalue(r, i, 0));
-	t->title = xstrdup(pq.getvalue(r, i, 1));
-	t->description = xstrdup(pq.getvalue(r, i, 2));
-	t->completed = strcmp(pq.getvalue(r, i, 3), "t") == 0;
-	if (num_parse_i64(pq.getvalue(r, i, 4), INT64_MIN, INT64_MAX, &t->created_at) != 0)
-		t->created_at = 0;
-	if (num_parse_i64(pq.getvalue(r, i, 5), INT64_MIN, INT64_MAX, &t->updated_at) != 0)
-		t->updated_at = 0;
+	struct todo_view v = {.id = pq.getvalue(r, i, 0),
+	                      .title = pq.getvalue(r, i, 1),
+	                      .description = pq.getvalue(r, i, 2),
+	                      .completed = strcmp(pq.getvalue(r, i, 3), "t") == 0};
+
+	if (num_parse_i64(pq.getvalue(r, i, 4), INT64_MIN, INT64_MAX, &v.created_at) != 0)
+		v.created_at = 0;
+	if (num_parse_i64(pq.getvalue(r, i, 5), INT64_MIN, INT64_MAX, &v.updated_at) != 0)
+		v.updated_at = 0;
+	return v;
 }
 
 /* One row of r into out, or ERR_NOT_FOUND; frees r. */
@@ -123,9 +124,11 @@ one_row(PGresult *r, struct todo *out, struct err *e)
 {
 	int rc = 0;
 
-	if (pq.ntuples(r) == 1)
-		row_read(r, 0, out);
-	else
+	if (pq.ntuples(r) == 1) {
+		struct todo_view v = row_view(r, 0);
+
+		todo_from_view(out, &v);
+	} else
 		rc = err_set(e, ERR_NOT_FOUND, TODO_MSG_NOT_FOUND);
 	pq.clear(r);
 	return rc;
@@ -141,9 +144,9 @@ struct op {
 	int completed; /* update: -1/0/1; list: -1/0/1 */
 	int64_t now, max, after;
 	size_t rows;
-	struct todo *out; /* create, get, update: one; list: rows */
-	int64_t *seq;
-	size_t *n;
+	struct todo *out;                                               /* create, get, update */
+	void (*row)(void *arg, const struct todo_view *t, int64_t seq); /* list */
+	void *arg;
 };
 
 /* Ends the create transaction: ROLLBACK when it is still open (its result ignored). */
@@ -246,21 +249,23 @@ do_list(struct pg_conn *p, const struct op *op, struct err *e)
 	const char *args[] = {op->o->issuer, op->o->subject, op->o->org, after, done, rows};
 	PGresult *r;
 	int64_t seq;
-	int i, n;
+	int n;
 
 	snprintf(after, sizeof(after), "%lld", (long long)op->after);
 	snprintf(done, sizeof(done), "%d", op->completed);
 	snprintf(rows, sizeof(rows), "%zu", op->rows);
 	if ((r = pg_conn_exec(p, PS_LIST, 6, args, e)) == NULL)
 		return -1;
+	/* Handed over only now, the whole result in hand: a retry never repeats a row. */
 	n = pq.ntuples(r);
-	for (i = 0; i < n && (size_t)i < op->rows; i++) {
+	for (int i = 0; i < n && (size_t)i < op->rows; i++) {
+		struct todo_view v;
+
 		if (num_parse_i64(pq.getvalue(r, i, 6), 1, INT64_MAX, &seq) != 0)
 			break;
-		row_read(r, i, &op->out[i]);
-		op->seq[i] = seq;
+		v = row_view(r, i);
+		op->row(op->arg, &v, seq);
 	}
-	*op->n = (size_t)i;
 	pq.clear(r);
 	return 0;
 }
@@ -355,18 +360,16 @@ pg_remove(void *db, const struct todo_owner *o, const char *id, struct err *e)
 
 static int
 pg_list(void *db, const struct todo_owner *o, int completed, int64_t after, size_t max,
-        struct todo *v, int64_t *seq, size_t *n, struct err *e)
+        void (*row)(void *arg, const struct todo_view *t, int64_t seq), void *arg, struct err *e)
 {
 	struct op op = {.kind = OP_LIST,
 	                .o = o,
 	                .completed = completed,
 	                .after = after,
 	                .rows = max,
-	                .out = v,
-	                .seq = seq,
-	                .n = n};
+	                .row = row,
+	                .arg = arg};
 
-	*n = 0;
 	return run_op(db, &op, e);
 }
 

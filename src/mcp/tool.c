@@ -233,6 +233,23 @@ tool_result_structured_text(struct tool_result *res, char *text)
 }
 
 int
+tool_result_structured_pair(struct tool_result *res, struct jsontext_pair *p)
+{
+	static const char head[] = "{\"type\":\"text\",\"text\":\"", tail[] = "\"}";
+	struct jsontext *c = content_next(res, p->str.n + sizeof(head) + sizeof(tail));
+
+	/* The block text_block() writes, the string's body already escaped. */
+	jsontext_raw(c, head, sizeof(head) - 1);
+	jsontext_raw(c, p->str.p, p->str.n);
+	jsontext_raw(c, tail, sizeof(tail) - 1);
+	c->first = false;
+	free(jsontext_take(&p->str));
+	free(res->structured);
+	res->structured = jsontext_take(&p->doc);
+	return 0;
+}
+
+int
 tool_result_structured(struct tool_result *res, cJSON *obj)
 {
 	char *text = cJSON_PrintUnformatted(obj);

@@ -141,6 +141,13 @@ int tool_result_structured(struct tool_result *res, cJSON *obj);
 int tool_result_structured_text(struct tool_result *res, char *text);
 
 /*
+ * Like tool_result_structured_text() for a document written as a pair
+ * (jsontext.h): its text block is the pair's escaped text, not escaped
+ * again.  Takes both texts; p is left empty.
+ */
+int tool_result_structured_pair(struct tool_result *res, struct jsontext_pair *p);
+
+/*
  * Writes res as the CallToolResult object {"content":[..],
  * "structuredContent":..,"isError":true} (the last two when present).
  */

@@ -14,7 +14,8 @@
 # per request by lighttpd, its workers and wrk (perf stat on wrk): on a
 # saturated machine throughput goes as its inverse, and it drifts less.
 # Ratios are to the mean of the round's two empty runs; the medians end.
-# ROUNDS (5), SECS (3); BIN= another build's cgi-bin to compare.
+# ROUNDS (5), SECS (3); BIN= another build's cgi-bin to compare; PROCS (2) the
+# processes of each route.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../e2e/lib.sh"
@@ -27,8 +28,8 @@ for p in wrk perf; do
 done
 [ -x "$EMPTY" ] || { echo "ceiling_ratio: no $EMPTY (make bench-build)" >&2; exit 1; }
 SRV_APPEND='fastcgi.server += ( "/empty" => (( "bin-path" => "'$EMPTY'",
-  "socket" => "@DIR@/state/empty.sock", "check-local" => "disable", "max-procs" => 2 )) )'
-server_start --max-procs 2 --env MCP_RATE_LIMIT=1000000/60 \
+  "socket" => "@DIR@/state/empty.sock", "check-local" => "disable", "max-procs" => '"${PROCS:-2}"' )) )'
+server_start --max-procs ${PROCS:-2} --env MCP_RATE_LIMIT=1000000/60 \
 	--env 'MCP_TOOL_RATE_LIMITS=greet_user=1000000/60; list_todos=1000000/60' \
 	--env MCP_TODO_MAX_PER_OWNER=1000000 || exit 1
 GREET=$(call_json greet_user '{"name":"Ada"}' 1)

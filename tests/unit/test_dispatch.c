@@ -1,5 +1,6 @@
 /* Unit tests for src/mcp/dispatch.h: MCP methods, batches, error mapping. */
 #include "test.h"
+#include "tmpdir.h"
 
 #include <stdlib.h>
 
@@ -392,6 +393,95 @@ TEST(database_unavailable_is_503_or_the_element_error)
 }
 
 /*
+ * Checks that the result in out.body carries as its text block exactly what
+ * cJSON prints for its structuredContent, and that structuredContent is
+ * written as cJSON prints it.
+ */
+static void
+check_text_is_structured(void)
+{
+	cJSON *r = cJSON_Parse(out.body);
+	const cJSON *res = cJSON_GetObjectItemCaseSensitive(r, "result");
+	const cJSON *block =
+	    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(res, "content"), 0);
+	const cJSON *text = cJSON_GetObjectItemCaseSensitive(block, "text");
+	char *printed =
+	    cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(res, "structuredContent"));
+
+	CHECK(cJSON_IsString(text) && printed != NULL);
+	if (cJSON_IsString(text) && printed != NULL) {
+		CHECK_STR(text->valuestring, printed);
+		CHECK_CONTAINS(out.body, printed);
+	}
+	free(printed);
+	cJSON_Delete(r);
+}
+
+/*
+ * The todo tools write a todo's JSON and its text block in one pass
+ * (todo_json_write, jsontext_pair): the text block is exactly the
+ * structuredContent's text, for titles and descriptions with quotes,
+ * backslashes, controls and non-ASCII, in a page with a next cursor, a last
+ * page, and one todo.
+ */
+TEST(todo_text_blocks_are_their_structured_content)
+{
+	static const char *const texts[] = {"plain",
+	                                    "say \"hi\"",
+	                                    "back\\slash \\\"",
+	                                    "tab\there\nnew",
+	                                    "caf\xc3\xa9 \xe2\x82\xac",
+	                                    "\x01\x1f\x7f"};
+	const size_t n_texts = sizeof(texts) / sizeof(texts[0]);
+	char dir[] = "/tmp/mcp-dispatch-XXXXXX", path[256], get[256];
+	char *scopes[] = {"todo:read"};
+	struct principal p = {.subject = "alice", .scopes = scopes, .n_scopes = 1};
+	const struct todo_owner owner = {"", "alice", ""};
+	struct todo_store *db = NULL;
+	struct todo t = {0};
+	struct err e;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/todos.sqlite", dir);
+	CHECK((db = todo_store_open(path, 100, "https://as", &e)) != NULL);
+	if (db == NULL)
+		return;
+	for (size_t i = 0; i < n_texts; i++) {
+		todo_clear(&t);
+		CHECK_INT(todo_create(db, &owner, texts[i], texts[(i + 1) % n_texts], &t, &e), 0);
+	}
+	struct dispatch_ctx ctx = {.reg = reg,
+	                           .cfg = &cfg,
+	                           .principal = &p,
+	                           .protocol_version = "2025-06-18",
+	                           .request_id = "t",
+	                           .todos = db};
+	const char *page = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	                   "\"params\":{\"name\":\"list_todos\",\"arguments\":{\"limit\":4}}}";
+	const char *all = "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\","
+	                  "\"params\":{\"name\":\"list_todos\",\"arguments\":{}}}";
+
+	dispatch_body(&ctx, page, strlen(page), &out);
+	CHECK_INT(out.status, 200);
+	CHECK_CONTAINS(out.body, "\"next_cursor\":\"");
+	check_text_is_structured();
+	dispatch_body(&ctx, all, strlen(all), &out);
+	CHECK_CONTAINS(out.body, "\"next_cursor\":null");
+	CHECK_CONTAINS(out.body, "say \\\\\\\"hi\\\\\\\""); /* escaped twice in the text block */
+	check_text_is_structured();
+	snprintf(get, sizeof(get),
+	         "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tools/call\",\"params\":{\"name\":"
+	         "\"get_todo\",\"arguments\":{\"todo_id\":\"%s\"}}}",
+	         t.id);
+	dispatch_body(&ctx, get, strlen(get), &out);
+	CHECK_CONTAINS(out.body, "\\u0001\\u001f");
+	check_text_is_structured();
+	todo_clear(&t);
+	todo_store_close(db);
+	tmpdir_remove(dir);
+}
+
+/*
  * A body whose tree outgrows the JSON arena (util.h) is parsed partly from
  * malloc and answered whole; the next body, in the arena again, is not
  * disturbed by what the first left there.
@@ -425,4 +515,5 @@ TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(registry_builds), TEST_CASE(parse_er
                   TEST_CASE(notifications_and_responses_get_202),
                   TEST_CASE(scopes_refused_with_the_request_id), TEST_CASE(hostile_bodies),
                   TEST_CASE(database_unavailable_is_503_or_the_element_error),
-                  TEST_CASE(bodies_past_the_arena))
+                  TEST_CASE(bodies_past_the_arena),
+                  TEST_CASE(todo_text_blocks_are_their_structured_content))

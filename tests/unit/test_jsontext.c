@@ -162,6 +162,94 @@ TEST(ints_as_printf_writes_them)
 	}
 }
 
+/* Checks that a pair's escaped text is its document's text escaped as a string's body. */
+static void
+check_pair(struct jsontext_pair *p)
+{
+	struct jsontext want;
+
+	jsontext_init(&want, 16);
+	jsontext_string(&want, p->doc.p);
+	/* jsontext_string() wrote the quotes around the body. */
+	CHECK_INT(p->str.n, want.n - 2);
+	CHECK(strncmp(p->str.p, want.p + 1, want.n - 2) == 0);
+	free(jsontext_take(&want));
+}
+
+/*
+ * A pair's document is what jsontext writes alone, and its escaped text is
+ * that document escaped once more: for values with nothing to escape (the
+ * copied path), with quotes, backslashes and controls, and with bytes that
+ * are not UTF-8; a name; an integer; a literal given with its escape.
+ */
+TEST(pairs_write_the_document_and_its_escape)
+{
+	char raw[512];
+	static const char *const values[] = {"",
+	                                     "plain",
+	                                     "9bb3abf28f4e508d06d347c48c77e30d",
+	                                     "a\"b",
+	                                     "back\\slash",
+	                                     "\"",
+	                                     "line\nbreak\x01",
+	                                     "caf\xc3\xa9",
+	                                     "broken\xc3",
+	                                     "\xff",
+	                                     "\\\"\\\"",
+	                                     NULL};
+	struct jsontext_pair p;
+	struct jsontext alone;
+
+	hostile(raw, sizeof(raw));
+	jsontext_pair_init(&p, 1);
+	jsontext_init(&alone, 1);
+	jsontext_pair_open(&p, '{');
+	jsontext_open(&alone, '{');
+	jsontext_pair_name(&p, "todos");
+	jsontext_name(&alone, "todos");
+	jsontext_pair_open(&p, '[');
+	jsontext_open(&alone, '[');
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		jsontext_pair_elem(&p);
+		jsontext_elem(&alone);
+		jsontext_pair_string(&p, values[i]);
+		jsontext_string(&alone, values[i]);
+	}
+	jsontext_pair_elem(&p);
+	jsontext_elem(&alone);
+	jsontext_pair_string(&p, raw);
+	jsontext_string(&alone, raw);
+	jsontext_pair_elem(&p);
+	jsontext_elem(&alone);
+	jsontext_pair_int(&p, INT64_MIN);
+	jsontext_int(&alone, INT64_MIN);
+	jsontext_pair_close(&p, ']');
+	jsontext_close(&alone, ']');
+	JSONTEXT_PAIR_LIT(&p, ",\"k\":{\"v\":\"\\\\\"}", ",\\\"k\\\":{\\\"v\\\":\\\"\\\\\\\\\\\"}");
+	jsontext_raw(&alone, ",\"k\":{\"v\":\"\\\\\"}", sizeof(",\"k\":{\"v\":\"\\\\\"}") - 1);
+	jsontext_pair_close(&p, '}');
+	jsontext_close(&alone, '}');
+	CHECK_STR(p.doc.p, alone.p);
+	check_pair(&p);
+	/* The document is JSON, and the escaped text a string's body that reads back as it. */
+	{
+		cJSON *doc = cJSON_Parse(p.doc.p), *str;
+		char *quoted = xmalloc(p.str.n + 3);
+
+		CHECK(doc != NULL);
+		snprintf(quoted, p.str.n + 3, "\"%s\"", p.str.p);
+		str = cJSON_Parse(quoted);
+		CHECK(cJSON_IsString(str));
+		CHECK(cJSON_IsString(str) && strcmp(str->valuestring, p.doc.p) == 0);
+		cJSON_Delete(doc);
+		cJSON_Delete(str);
+		free(quoted);
+	}
+	jsontext_pair_free(&p);
+	CHECK(p.doc.p == NULL && p.str.p == NULL);
+	free(jsontext_take(&alone));
+}
+
 TEST_MAIN(TEST_CASE(strings_as_cjson_prints_them_cleaned), TEST_CASE(special_bytes_at_every_offset),
           TEST_CASE(nesting_numbers_and_literals), TEST_CASE(int64_extremes),
-          TEST_CASE(ints_as_printf_writes_them))
+          TEST_CASE(ints_as_printf_writes_them), TEST_CASE(pairs_write_the_document_and_its_escape))

@@ -199,6 +199,72 @@ TEST(paging_and_filters)
 	CHECK_ERR(e, ERR_INVALID, TODO_MSG_CURSOR);
 }
 
+/* What a listing handed over: the first titles, how many, and whether each view was whole. */
+struct seen {
+	char titles[4][16];
+	size_t n;
+	bool whole;
+};
+
+static void
+see(void *arg, const struct todo_view *t)
+{
+	struct seen *sn = arg;
+
+	if (sn->n < 4)
+		snprintf(sn->titles[sn->n], sizeof(sn->titles[0]), "%s", t->title);
+	sn->n++;
+	sn->whole = sn->whole && strlen(t->id) == TODO_ID_LEN && t->description != NULL &&
+	            t->description[0] == '\0' && !t->completed && t->created_at > 0 &&
+	            t->updated_at == t->created_at;
+}
+
+/*
+ * todo_list_each() hands over each todo of the page in order, borrowed from
+ * the database, and the next cursor as todo_list() gives it; a cursor it
+ * refuses hands over nothing.
+ */
+TEST(list_each_hands_over_the_page)
+{
+	const struct todo_owner gus = {ISS, "gus", ""};
+	struct seen sn = {.whole = true};
+	char next[TODO_CURSOR_MAX], last[TODO_CURSOR_MAX];
+	struct todo t;
+
+	for (int i = 1; i <= 3; i++) {
+		char title[8];
+
+		snprintf(title, sizeof(title), "g%d", i);
+		CHECK_INT(todo_create(s, &gus, title, NULL, &t, &e), 0);
+		todo_clear(&t);
+	}
+	CHECK_INT(todo_list_each(s, &gus, -1, 2, NULL, see, &sn, next, &e), 0);
+	CHECK_INT(sn.n, 2);
+	CHECK_STR(sn.titles[0], "g1");
+	CHECK_STR(sn.titles[1], "g2");
+	CHECK(next[0] != '\0');
+	CHECK(sn.whole);
+	sn = (struct seen){.whole = true};
+	CHECK_INT(todo_list_each(s, &gus, -1, 2, next, see, &sn, last, &e), 0);
+	CHECK_INT(sn.n, 1);
+	CHECK_STR(sn.titles[0], "g3");
+	CHECK_STR(last, "");
+	CHECK(sn.whole);
+	/* Only the open ones: all three; only the completed: none. */
+	sn = (struct seen){.whole = true};
+	CHECK_INT(todo_list_each(s, &gus, 0, 10, NULL, see, &sn, last, &e), 0);
+	CHECK_INT(sn.n, 3);
+	sn = (struct seen){.whole = true};
+	CHECK_INT(todo_list_each(s, &gus, 1, 10, NULL, see, &sn, last, &e), 0);
+	CHECK_INT(sn.n, 0);
+	/* Another owner's cursor, and a forged one: refused before any row. */
+	CHECK_INT(todo_list_each(s, &bob, -1, 2, next, see, &sn, last, &e), -1);
+	CHECK_ERR(e, ERR_INVALID, TODO_MSG_CURSOR);
+	CHECK_INT(todo_list_each(s, &gus, -1, 2, "c1", see, &sn, last, &e), -1);
+	CHECK_INT(sn.n, 0);
+	CHECK_STR(last, "");
+}
+
 /* Several processes create at once through their own connections: none lost, none doubled. */
 /* Cursors reveal nothing and open only for their owner. */
 TEST(cursors_opaque_and_bound)
@@ -408,7 +474,7 @@ TEST_MAIN_FIXTURE(setup, cleanup, TEST_CASE(open_creates_private_file),
                   TEST_CASE(sqlite_loaded_by_the_first_use), TEST_CASE(crud),
                   TEST_CASE(isolation_by_subject_and_org),
                   TEST_CASE(limit_per_owner_stores_nothing_partial), TEST_CASE(paging_and_filters),
-                  TEST_CASE(cursors_opaque_and_bound), TEST_CASE(migrates_a_release1_database),
-                  TEST_CASE(concurrent_writers), TEST_CASE(crowd_opens_a_new_database),
-                  TEST_CASE(opened_by_the_first_operation),
+                  TEST_CASE(list_each_hands_over_the_page), TEST_CASE(cursors_opaque_and_bound),
+                  TEST_CASE(migrates_a_release1_database), TEST_CASE(concurrent_writers),
+                  TEST_CASE(crowd_opens_a_new_database), TEST_CASE(opened_by_the_first_operation),
                   TEST_CASE(corrupt_database_is_refused_at_open))

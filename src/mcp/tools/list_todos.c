@@ -1,9 +1,17 @@
 /*
  * list_todos - pages through the caller's todos, oldest first.
  */
-#include <stdio.h>
-
 #include "mcp/tools/todo_common.h"
+
+/* Each todo of the page, written as it comes from the database. */
+static void
+write_todo(void *arg, const struct todo_view *t)
+{
+	struct jsontext_pair *p = arg;
+
+	jsontext_pair_elem(p);
+	todo_json_write(p, t);
+}
 
 static int
 list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *res)
@@ -12,38 +20,34 @@ list_todos(const struct tool_ctx *ctx, const cJSON *args, struct tool_result *re
 	const cJSON *limit = cJSON_GetObjectItemCaseSensitive(args, "limit");
 	const char *cursor = todo_arg_string(args, "cursor");
 	struct todo_owner owner;
-	struct todo *items = NULL;
 	char next[TODO_CURSOR_MAX];
-	size_t n = 0, page = TODO_PAGE_DEFAULT;
+	size_t page = TODO_PAGE_DEFAULT;
 	struct err e;
-	struct jsontext j;
+	struct jsontext_pair p;
 
 	if (!todo_owner_of(ctx, &owner, res))
 		return 0;
 	/* The schema made it an integer from 1 to TODO_PAGE_MAX. */
 	if (cJSON_IsNumber(limit))
 		page = (size_t)limit->valuedouble;
-	if (todo_list(ctx->todos, &owner, cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, page,
-	              cursor, &items, &n, next, &e) != 0)
+	/* Written as text (jsontext.h), each row straight from the database. */
+	jsontext_pair_init(&p, 256 * (page + 1));
+	jsontext_pair_open(&p, '{');
+	jsontext_pair_name(&p, "todos");
+	jsontext_pair_open(&p, '[');
+	if (todo_list_each(ctx->todos, &owner, cJSON_IsBool(done) ? cJSON_IsTrue(done) : -1, page,
+	                   cursor, write_todo, &p, next, &e) != 0) {
+		jsontext_pair_free(&p);
 		return todo_fail(&e, res);
-	/* Written as text (jsontext.h): a tree of 20 todos cost more than the query. */
-	jsontext_init(&j, 256 * (n + 1));
-	jsontext_open(&j, '{');
-	jsontext_name(&j, "todos");
-	jsontext_open(&j, '[');
-	for (size_t i = 0; i < n; i++) {
-		jsontext_elem(&j);
-		todo_json_write(&j, &items[i]);
 	}
-	jsontext_close(&j, ']');
-	jsontext_name(&j, "next_cursor");
+	jsontext_pair_close(&p, ']');
+	jsontext_pair_name(&p, "next_cursor");
 	if (next[0] != '\0')
-		jsontext_string(&j, next);
+		jsontext_pair_string(&p, next);
 	else
-		jsontext_raw(&j, "null", 4);
-	jsontext_close(&j, '}');
-	todo_list_free(items, n);
-	return tool_result_structured_text(res, jsontext_take(&j));
+		JSONTEXT_PAIR_LIT(&p, "null", "null");
+	jsontext_pair_close(&p, '}');
+	return tool_result_structured_pair(res, &p);
 }
 
 const struct tool tool_list_todos = {

@@ -31,27 +31,43 @@ todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_resu
 }
 
 void
-todo_json_write(struct jsontext *j, const struct todo *t)
+todo_json_write(struct jsontext_pair *p, const struct todo_view *t)
 {
-	jsontext_open(j, '{');
-	jsontext_member_string(j, "id", t->id);
-	jsontext_member_string(j, "title", t->title);
-	jsontext_member_string(j, "description", t->description);
-	jsontext_member_bool(j, "completed", t->completed);
-	jsontext_member_int(j, "created_at", t->created_at);
-	jsontext_member_int(j, "updated_at", t->updated_at);
-	jsontext_close(j, '}');
+	/*
+	 * The names with their quotes, colons and commas written as literals,
+	 * with their escapes for the text block: jsontext_member_*()'s name
+	 * written apart (its length counted, its room reserved) was a third of
+	 * writing a listing, and the text block's escape of it all as much.
+	 * test_todo_tools checks that the two texts agree.
+	 */
+	JSONTEXT_PAIR_LIT(p, "{\"id\":", "{\\\"id\\\":");
+	jsontext_pair_string(p, t->id);
+	JSONTEXT_PAIR_LIT(p, ",\"title\":", ",\\\"title\\\":");
+	jsontext_pair_string(p, t->title);
+	JSONTEXT_PAIR_LIT(p, ",\"description\":", ",\\\"description\\\":");
+	jsontext_pair_string(p, t->description);
+	if (t->completed)
+		JSONTEXT_PAIR_LIT(p, ",\"completed\":true,\"created_at\":",
+		                  ",\\\"completed\\\":true,\\\"created_at\\\":");
+	else
+		JSONTEXT_PAIR_LIT(p, ",\"completed\":false,\"created_at\":",
+		                  ",\\\"completed\\\":false,\\\"created_at\\\":");
+	jsontext_pair_int(p, t->created_at);
+	JSONTEXT_PAIR_LIT(p, ",\"updated_at\":", ",\\\"updated_at\\\":");
+	jsontext_pair_int(p, t->updated_at);
+	jsontext_pair_close(p, '}');
 }
 
 int
 todo_reply(struct tool_result *res, struct todo *t)
 {
-	struct jsontext j;
+	struct jsontext_pair p;
+	struct todo_view v = todo_view_of(t);
 
-	jsontext_init(&j, 256);
-	todo_json_write(&j, t);
+	jsontext_pair_init(&p, 256);
+	todo_json_write(&p, &v);
 	todo_clear(t);
-	return tool_result_structured_text(res, jsontext_take(&j));
+	return tool_result_structured_pair(res, &p);
 }
 
 int

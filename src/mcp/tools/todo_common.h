@@ -47,8 +47,11 @@
  */
 bool todo_owner_of(const struct tool_ctx *ctx, struct todo_owner *o, struct tool_result *res);
 
-/* Writes a todo as a JSON object (its output schema, TODO_OUTPUT_SCHEMA). */
-void todo_json_write(struct jsontext *j, const struct todo *t);
+/*
+ * Writes a todo as a JSON object (its output schema, TODO_OUTPUT_SCHEMA),
+ * with its text for the text block.
+ */
+void todo_json_write(struct jsontext_pair *p, const struct todo_view *t);
 
 /*
  * The result of a tool that returns one todo: t as structuredContent (and
