@@ -232,7 +232,7 @@ TEST(list_each_hands_over_the_page)
 	struct todo t;
 
 	for (int i = 1; i <= 3; i++) {
-		char title[8];
+		char title[16];
 
 		snprintf(title, sizeof(title), "g%d", i);
 		CHECK_INT(todo_create(s, &gus, title, NULL, &t, &e), 0);
