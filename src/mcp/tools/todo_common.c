@@ -38,7 +38,7 @@ todo_json_write(struct jsontext_pair *p, const struct todo_view *t)
 	 * with their escapes for the text block: jsontext_member_*()'s name
 	 * written apart (its length counted, its room reserved) was a third of
 	 * writing a listing, and the text block's escape of it all as much.
-	 * test_todo_tools checks that the two texts agree.
+	 * test_dispatch checks that the two texts agree.
 	 */
 	JSONTEXT_PAIR_LIT(p, "{\"id\":", "{\\\"id\\\":");
 	jsontext_pair_string(p, t->id);
